@@ -1,0 +1,52 @@
+"""opsroom: operations for e-commerce parks and live-streaming bases."""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config_object=None, **overrides) -> Flask:
+    """Application factory: templates and static files live at the top level."""
+    app = Flask(
+        __name__,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+        instance_path=str(ROOT / "instance"),
+    )
+    if config_object is None:
+        from config import Config as config_object
+    app.config.from_object(config_object)
+    app.config.update(overrides)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = _instance_secret(app)
+
+    from opsroom import auth, cli, db, i18n, web
+    from opsroom.api import bp as api_bp
+
+    db.init_app(app)
+    i18n.init_app(app)
+    auth.init_app(app)
+    web.init_app(app)
+    app.register_blueprint(api_bp)
+    cli.init_app(app)
+
+    if app.config.get("EMBED_SCHEDULER") and not app.config.get("TESTING"):
+        from opsroom import jobs
+
+        jobs.start_embedded(app)
+    return app
+
+
+def _instance_secret(app: Flask) -> str:
+    """A development secret kept in instance/ (production sets OPSROOM_SECRET_KEY)."""
+    path = Path(app.instance_path) / "secret_key"
+    if not path.exists():
+        os.makedirs(app.instance_path, exist_ok=True)
+        path.write_text(secrets.token_hex(32))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,88 @@
+"""JSON API under /api/v1: bearer tokens only (no cookies, so no CSRF)."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, g, jsonify, request
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from opsroom.api.errors import error_response
+from opsroom.db import get_session
+from opsroom.security import require
+from opsroom.services import users
+from opsroom.services.errors import BadRequest, ServiceError
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+PUBLIC_ENDPOINTS = {"api.openapi"}
+
+
+@bp.before_request
+def _authenticate():
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    user = users.user_for_token(get_session(), token.strip()) if scheme.lower() == "bearer" else None
+    if user is None:
+        return error_response(401)
+    g.api_user = user
+    return None
+
+
+def current():
+    """The user behind the request's token."""
+    return g.api_user
+
+
+def needs(permission: str):
+    """Check the role before reading the body: a wrong role is a 403 whatever it sent."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            require(current(), permission)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+def body() -> object:
+    """The request's JSON body, or a 400 bad_request."""
+    if not request.is_json:
+        raise BadRequest(_l("Send JSON with Content-Type: application/json."))
+    data = request.get_json(silent=True)
+    if data is None:
+        raise BadRequest(_l("The body is not valid JSON."))
+    return data
+
+
+@bp.errorhandler(ServiceError)
+def _service_error(exc: ServiceError):
+    get_session().rollback()
+    response = jsonify(exc.body())
+    response.status_code = exc.status
+    return response
+
+
+@bp.errorhandler(IntegrityError)
+def _integrity_error(exc):
+    # A constraint the service did not foresee (e.g. a race on a unique key).
+    get_session().rollback()
+    return error_response(409, _l("The change clashes with data saved at the same moment. Please retry."))
+
+
+@bp.errorhandler(OperationalError)
+def _operational_error(exc):
+    get_session().rollback()
+    return error_response(503, _l("The database is busy. Please retry."), code="unavailable")
+
+
+def _register():
+    from opsroom.api import bookings, me, openapi, rooms, tenants  # noqa: F401
+
+
+_register()

@@ -1,0 +1,126 @@
+"""Bookings (场次)."""
+from __future__ import annotations
+
+from flask import jsonify, request
+
+from opsroom.api import body, bp, current, needs
+from opsroom.api import parse as p
+from opsroom.api.serialize import booking_json
+from opsroom.db import get_session
+from opsroom.domain import hours
+from opsroom.i18n import park_tz
+from opsroom.models import BOOKING_STATUSES
+from opsroom.services import bookings as service
+
+RECURRENCE_SCHEMA = {
+    "freq": p.F(p.string(10, choices=("daily", "weekly")), required=True),
+    "interval": p.F(p.integer(1, 52), default=1),
+    "weekdays": p.F(p.int_list(0, 6, max_items=7), nullable=True),
+    "until": p.F(p.day, nullable=True),
+    "count": p.F(p.integer(1, 10000), nullable=True),
+}
+
+BOOKING_SCHEMA = {
+    "room_id": p.F(p.integer(1), required=True),
+    "tenant_id": p.F(p.integer(1), required=True),
+    "starts_at": p.F(p.instant, required=True),
+    "ends_at": p.F(p.instant, required=True),
+    "title": p.F(p.string(200), default=""),
+    "status": p.F(p.string(10, choices=("hold", "confirmed")), default="confirmed"),
+    "recurrence": p.F(p.obj(RECURRENCE_SCHEMA), nullable=True),
+    "on_conflict": p.F(p.string(10, choices=("reject", "skip")), default="reject"),
+}
+
+PATCH_SCHEMA = {
+    "room_id": p.F(p.integer(1)),
+    "starts_at": p.F(p.instant),
+    "ends_at": p.F(p.instant),
+    "title": p.F(p.string(200)),
+}
+
+CANCEL_SCHEMA = {
+    "reason": p.F(p.string(200), default=""),
+    "scope": p.F(p.string(10, choices=("one", "following")), default="one"),
+}
+
+
+def _bound(name: str, *, end: bool):
+    """A query bound: an RFC 3339 instant, or a park-local date (inclusive)."""
+    raw = request.args.get(name)
+    if not raw:
+        return None
+    if len(raw) == 10:
+        day = p.query_value(request.args, name, p.day)
+        window = hours.local_day(day, park_tz())
+        return window.end if end else window.start
+    return p.query_value(request.args, name, p.instant)
+
+
+@bp.post("/bookings")
+@needs("bookings.write")
+def bookings_create():
+    data = p.parse(BOOKING_SCHEMA, body())
+    result = service.create_booking(get_session(), current(), data)
+    if data.get("recurrence"):
+        return jsonify({"bookings": [booking_json(b) for b in result.bookings], "skipped": result.skipped,
+                        "series_id": result.series.id if result.series else None}), 201
+    return jsonify(booking_json(result.bookings[0])), 201
+
+
+@bp.get("/bookings")
+@needs("bookings.read")
+def bookings_index():
+    args = request.args
+    rows = service.list_bookings(
+        get_session(), current(),
+        start=_bound("from", end=False), end=_bound("to", end=True),
+        room_id=p.query_value(args, "room_id", p.id_param),
+        tenant_id=p.query_value(args, "tenant_id", p.id_param),
+        status=p.query_value(args, "status", p.string(20, choices=BOOKING_STATUSES)),
+    )
+    return jsonify([booking_json(b) for b in rows])
+
+
+@bp.get("/bookings/<int:booking_id>")
+@needs("bookings.read")
+def bookings_show(booking_id: int):
+    return jsonify(booking_json(service.get_booking(get_session(), current(), booking_id)))
+
+
+@bp.patch("/bookings/<int:booking_id>")
+@needs("bookings.write")
+def bookings_update(booking_id: int):
+    data = p.parse(PATCH_SCHEMA, body(), partial=True)
+    return jsonify(booking_json(service.update_booking(get_session(), current(), booking_id, data)))
+
+
+@bp.post("/bookings/<int:booking_id>/confirm")
+@needs("bookings.write")
+def bookings_confirm(booking_id: int):
+    return jsonify(booking_json(service.confirm_booking(get_session(), current(), booking_id)))
+
+
+@bp.post("/bookings/<int:booking_id>/cancel")
+@needs("bookings.write")
+def bookings_cancel(booking_id: int):
+    data = p.parse(CANCEL_SCHEMA, body() if request.content_length else {})
+    rows = service.cancel_booking(get_session(), current(), booking_id, **data)
+    return jsonify({**booking_json(rows[0]), "cancelled_ids": [b.id for b in rows]})
+
+
+@bp.post("/bookings/<int:booking_id>/checkin")
+def bookings_checkin(booking_id: int):
+    return jsonify(booking_json(service.check_in(get_session(), current(), booking_id)))
+
+
+@bp.get("/bookings/<int:booking_id>/audit")
+@needs("bookings.read")
+def bookings_audit(booking_id: int):
+    from opsroom.api.serialize import instant
+    from opsroom.services import audit
+
+    service.get_booking(get_session(), current(), booking_id)
+    return jsonify([
+        {"at": instant(e.at), "user": e.user.email if e.user else None, "action": e.action, "changes": e.changes}
+        for e in audit.history(get_session(), "booking", booking_id)
+    ])

@@ -1,0 +1,228 @@
+"""Declarative parsing of JSON bodies and query strings.
+
+Every malformed field is collected, then one ValidationFailed lists them all
+(API.md: 422 validation_error with details [{field, message}]).
+"""
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import Any, Callable
+
+from flask_babel import lazy_gettext as _l
+
+from opsroom.domain.money import parse_money
+from opsroom.services.errors import ValidationFailed
+
+_MISSING = object()
+_RFC3339 = re.compile(
+    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$", re.IGNORECASE
+)
+_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+
+
+class FieldError(ValueError):
+    pass
+
+
+@dataclass
+class F:
+    """One field: a converter plus presence rules."""
+
+    convert: Callable[[Any], Any]
+    required: bool = False
+    nullable: bool = False
+    default: Any = _MISSING
+    extra: dict = field(default_factory=dict)
+
+
+def parse(schema: dict[str, F], data: Any, *, partial: bool = False) -> dict[str, Any]:
+    """Convert `data` by `schema`; with `partial` (PATCH) absent fields are left out."""
+    if not isinstance(data, dict):
+        raise ValidationFailed(_l("The body must be a JSON object."), [{"field": "", "message": _l("Expected an object.")}])
+    out, errors = {}, []
+    for name, spec in schema.items():
+        if name not in data:
+            if spec.required and not partial:
+                errors.append({"field": name, "message": _l("This field is required.")})
+            elif spec.default is not _MISSING and not partial:
+                out[name] = spec.default() if callable(spec.default) else spec.default
+            continue
+        value = data[name]
+        if value is None:
+            if spec.nullable:
+                out[name] = None
+            else:
+                errors.append({"field": name, "message": _l("This field may not be null.")})
+            continue
+        try:
+            out[name] = spec.convert(value)
+        except FieldError as exc:
+            errors.append({"field": name, "message": exc.args[0]})
+    if errors:
+        raise ValidationFailed(_l("Please correct the marked fields."), errors)
+    return out
+
+
+# Converters -----------------------------------------------------------------
+
+def string(max_len: int = 200, *, min_len: int = 0, choices: tuple[str, ...] | None = None, strip: bool = True):
+    def convert(v):
+        if not isinstance(v, str):
+            raise FieldError(_l("Expected a string."))
+        v = v.strip() if strip else v
+        if len(v) < min_len:
+            raise FieldError(_l("This field may not be empty.") if min_len == 1 else _l("Too short."))
+        if len(v) > max_len:
+            raise FieldError(_l("At most %(n)s characters.", n=max_len))
+        if choices is not None and v not in choices:
+            raise FieldError(_l("Must be one of: %(choices)s.", choices=", ".join(choices)))
+        return v
+
+    return convert
+
+
+def integer(minimum: int | None = None, maximum: int | None = None):
+    def convert(v):
+        if isinstance(v, bool) or not isinstance(v, int):
+            if isinstance(v, float) and v.is_integer():
+                v = int(v)
+            else:
+                raise FieldError(_l("Expected a whole number."))
+        if minimum is not None and v < minimum:
+            raise FieldError(_l("Must be at least %(n)s.", n=minimum))
+        if maximum is not None and v > maximum:
+            raise FieldError(_l("Must be at most %(n)s.", n=maximum))
+        return v
+
+    return convert
+
+
+def number(minimum: float | None = None, maximum: float | None = None):
+    def convert(v):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise FieldError(_l("Expected a number."))
+        if minimum is not None and v < minimum:
+            raise FieldError(_l("Must be at least %(n)s.", n=minimum))
+        if maximum is not None and v > maximum:
+            raise FieldError(_l("Must be at most %(n)s.", n=maximum))
+        return float(v)
+
+    return convert
+
+
+def boolean(v):
+    if not isinstance(v, bool):
+        raise FieldError(_l("Expected true or false."))
+    return v
+
+
+def time_of_day(v) -> time:
+    if not isinstance(v, str) or not _HHMM.match(v):
+        raise FieldError(_l("Expected a time of day as HH:MM."))
+    h, m = v.split(":")
+    return time(int(h), int(m))
+
+
+def instant(v) -> datetime:
+    """RFC 3339 with an offset; a naive datetime is refused."""
+    if not isinstance(v, str):
+        raise FieldError(_l("Expected a date-time string."))
+    if not _RFC3339.match(v.strip()):
+        raise FieldError(_l("Expected an RFC 3339 date-time with an offset, e.g. 2026-11-22T20:00:00+08:00."))
+    try:
+        parsed = datetime.fromisoformat(v.strip().replace("z", "Z").replace("Z", "+00:00"))
+    except ValueError:
+        raise FieldError(_l("Not a valid date-time.")) from None
+    if parsed.tzinfo is None:
+        raise FieldError(_l("The date-time needs an offset."))
+    return parsed
+
+
+def day(v) -> date:
+    if not isinstance(v, str) or not re.match(r"^\d{4}-\d{2}-\d{2}$", v):
+        raise FieldError(_l("Expected a date as YYYY-MM-DD."))
+    try:
+        return date.fromisoformat(v)
+    except ValueError:
+        raise FieldError(_l("Not a valid date.")) from None
+
+
+def string_list(max_items: int = 50, max_len: int = 100):
+    item = string(max_len, min_len=1)
+
+    def convert(v):
+        if not isinstance(v, list) or len(v) > max_items:
+            raise FieldError(_l("Expected a list of at most %(n)s strings.", n=max_items))
+        return [item(x) for x in v]
+
+    return convert
+
+
+def int_list(minimum: int, maximum: int, max_items: int = 50):
+    item = integer(minimum, maximum)
+
+    def convert(v):
+        if not isinstance(v, list) or len(v) > max_items:
+            raise FieldError(_l("Expected a list of at most %(n)s numbers.", n=max_items))
+        return [item(x) for x in v]
+
+    return convert
+
+
+def money(v) -> int:
+    if isinstance(v, bool) or not isinstance(v, (int, float, str)):
+        raise FieldError(_l("Expected an amount such as \"129.90\"."))
+    try:
+        return parse_money(v)
+    except ValueError:
+        raise FieldError(_l("Expected an amount such as \"129.90\".")) from None
+
+
+def obj(schema: dict[str, F]):
+    def convert(v):
+        try:
+            return parse(schema, v)
+        except ValidationFailed as exc:
+            raise FieldError("; ".join(f"{d['field']}: {d['message']}" for d in exc.details)) from None
+
+    return convert
+
+
+def obj_list(schema: dict[str, F], max_items: int = 200):
+    def convert(v):
+        if not isinstance(v, list) or len(v) > max_items:
+            raise FieldError(_l("Expected a list of at most %(n)s objects.", n=max_items))
+        out = []
+        for i, item in enumerate(v):
+            try:
+                out.append(parse(schema, item))
+            except ValidationFailed as exc:
+                raise FieldError(
+                    f"[{i}] " + "; ".join(f"{d['field']}: {d['message']}" for d in exc.details)
+                ) from None
+        return out
+
+    return convert
+
+
+def id_param(v) -> int:
+    """A positive id from a query string."""
+    if not isinstance(v, str) or not v.isdigit() or int(v) < 1 or len(v) > 18:
+        raise FieldError(_l("Expected a positive whole number."))
+    return int(v)
+
+
+def query_value(args, name: str, convert, *, required: bool = False):
+    """Convert one query-string argument, as a 422 naming the parameter on error."""
+    raw = args.get(name)
+    if raw in (None, ""):
+        if required:
+            raise ValidationFailed(_l("Please correct the marked fields."), [{"field": name, "message": _l("This field is required.")}])
+        return None
+    try:
+        return convert(raw)
+    except FieldError as exc:
+        raise ValidationFailed(_l("Please correct the marked fields."), [{"field": name, "message": exc.args[0]}]) from None

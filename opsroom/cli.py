@@ -1,0 +1,88 @@
+"""Flask CLI commands of API.md: init-db, seed-demo, create-user, create-token, scheduler."""
+from __future__ import annotations
+
+import click
+import sqlalchemy as sa
+from flask import current_app
+
+from opsroom.db import get_engine, get_session
+from opsroom.models import ROLES, Room
+
+
+def init_app(app) -> None:
+    for command in (init_db, seed_demo, create_user, create_token, scheduler):
+        app.cli.add_command(command)
+
+
+@click.command("init-db")
+def init_db():
+    """Create or migrate the schema to the latest revision (safe to run twice)."""
+    from opsroom.migrate import current_revision, upgrade
+
+    engine = get_engine()
+    upgrade(engine)
+    click.echo(f"database at revision {current_revision(engine)}")
+
+
+@click.command("seed-demo")
+@click.option("--force", is_flag=True, help="Load even if the database is not empty (wipes it first).")
+@click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when the database holds data.")
+def seed_demo(force: bool, if_empty: bool):
+    """Load the demo park (rooms, tenants, a week of bookings, users)."""
+    from opsroom import seed
+
+    session = get_session()
+    if session.scalar(sa.select(sa.func.count()).select_from(Room)) and not force:
+        if if_empty:
+            click.echo("database holds data; demo park not loaded")
+            return
+        raise click.ClickException("the database is not empty; use --force to wipe it and load the demo park")
+    summary = seed.load_demo(session, wipe=force)
+    click.echo(summary)
+
+
+@click.command("create-user")
+@click.argument("email")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--password", required=True)
+@click.option("--name", default="")
+def create_user(email: str, role: str, password: str, name: str):
+    """Create a user."""
+    from opsroom.services import users
+    from opsroom.services.errors import ValidationFailed
+
+    session = get_session()
+    try:
+        user = users.create_user(session, email=email, role=role, password=password, name=name)
+    except ValidationFailed as exc:
+        raise click.ClickException("; ".join(f"{d['field']}: {d['message']}" for d in exc.details)) from None
+    session.commit()
+    click.echo(f"created {user.role} {user.email}")
+
+
+@click.command("create-token")
+@click.argument("email")
+@click.option("--label", default="cli")
+def create_token(email: str, label: str):
+    """Print a new API token for EMAIL (the last line of output)."""
+    from opsroom.services import users
+
+    session = get_session()
+    user = users.get_user_by_email(session, email)
+    if user is None:
+        raise click.ClickException(f"no user {email}")
+    token = users.create_token(session, user, label)
+    session.commit()
+    click.echo(token)
+
+
+@click.command("scheduler")
+def scheduler():
+    """Run the background scheduler in the foreground until stopped."""
+    from opsroom import jobs
+
+    click.echo("scheduler running; Ctrl+C to stop")
+    try:
+        jobs.run_forever(current_app._get_current_object())
+    except (KeyboardInterrupt, SystemExit):
+        pass

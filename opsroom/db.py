@@ -1,0 +1,146 @@
+"""Engine, sessions and the column types every model relies on.
+
+We use plain SQLAlchemy 2.0 (not Flask-SQLAlchemy) so that services receive a
+`Session` explicitly and so that SQLite write transactions can be opened with
+`BEGIN IMMEDIATE`, which serializes check-then-write flows across processes.
+"""
+from __future__ import annotations
+
+import contextvars
+from contextlib import contextmanager
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import Flask, g, request
+
+UTC = timezone.utc
+
+# Whether transactions begun in this context intend to write. On SQLite a
+# writing transaction starts with BEGIN IMMEDIATE (takes the write lock at
+# once, so two requests can never both pass a check and then both insert);
+# readers use a deferred BEGIN and run concurrently under WAL.
+_write_intent: contextvars.ContextVar[bool] = contextvars.ContextVar("write_intent", default=True)
+
+
+@contextmanager
+def intent(write: bool):
+    token = _write_intent.set(write)
+    try:
+        yield
+    finally:
+        _write_intent.reset(token)
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """An instant: rejects naive datetimes on write, returns aware UTC on read.
+
+    PostgreSQL stores `timestamptz`; SQLite stores fixed-width UTC text, so
+    string comparison in triggers orders instants correctly.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if not isinstance(value, datetime):
+            raise TypeError(f"expected datetime, got {type(value).__name__}")
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError("naive datetime refused: instants must be timezone-aware")
+        value = value.astimezone(UTC)
+        if dialect.name == "sqlite":
+            return value.replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class Base(so.DeclarativeBase):
+    metadata = sa.MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+
+
+def make_engine(url: str, *, busy_timeout: int = 30, **kwargs) -> sa.Engine:
+    if url.startswith("sqlite"):
+        engine = sa.create_engine(
+            url,
+            connect_args={"timeout": busy_timeout, "check_same_thread": False},
+            **kwargs,
+        )
+
+        @sa.event.listens_for(engine, "connect")
+        def _sqlite_connect(dbapi_conn, _record):
+            # Let SQLAlchemy's "begin" event issue BEGIN itself.
+            dbapi_conn.isolation_level = None
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute(f"PRAGMA busy_timeout={busy_timeout * 1000}")
+            cur.close()
+
+        @sa.event.listens_for(engine, "begin")
+        def _sqlite_begin(conn):
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if _write_intent.get() else "BEGIN")
+
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return sa.create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def init_app(app: Flask) -> None:
+    engine = make_engine(
+        app.config["DATABASE_URL"], busy_timeout=app.config["SQLITE_BUSY_TIMEOUT_SECONDS"]
+    )
+    app.extensions["opsroom.engine"] = engine
+    app.extensions["opsroom.sessionmaker"] = so.sessionmaker(
+        bind=engine, expire_on_commit=False, autoflush=True
+    )
+
+    @app.before_request
+    def _set_intent():
+        # Set, never reset: each request sets it afresh before any query.
+        _write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
+
+    @app.teardown_appcontext
+    def _close_session(exc):
+        session = g.pop("db_session", None)
+        if session is not None:
+            if exc is not None:
+                session.rollback()
+            session.close()
+
+
+def get_engine(app: Flask | None = None) -> sa.Engine:
+    from flask import current_app
+
+    return (app or current_app).extensions["opsroom.engine"]
+
+
+def get_session() -> so.Session:
+    """The request's (or app context's) session, created on first use."""
+    from flask import current_app
+
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["opsroom.sessionmaker"]()
+    return g.db_session
+
+
+def is_postgres(session_or_engine) -> bool:
+    bind = session_or_engine.get_bind() if isinstance(session_or_engine, so.Session) else session_or_engine
+    return bind.dialect.name == "postgresql"

@@ -1,0 +1,70 @@
+"""Locale choice and park-time formatting for the faces."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app, request, session
+from flask_babel import Babel, format_date, format_datetime, format_time
+from flask_login import current_user
+
+babel = Babel()
+
+
+def select_locale() -> str:
+    supported = current_app.config["LANGUAGES"]
+    if current_user and getattr(current_user, "is_authenticated", False) and current_user.locale in supported:
+        return current_user.locale
+    chosen = session.get("locale")
+    if chosen in supported:
+        return chosen
+    best = request.accept_languages.best_match(["zh_CN", "zh", "en"]) if request else None
+    if best in ("zh", "zh_CN"):
+        return "zh_CN"
+    return best or current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone() -> str:
+    return current_app.config["TIMEZONE"]
+
+
+def park_tz() -> ZoneInfo:
+    return ZoneInfo(current_app.config["TIMEZONE"])
+
+
+def init_app(app) -> None:
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config["TIMEZONE"])
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+
+    # Formatting in the park timezone (Flask-Babel converts aware instants).
+    app.jinja_env.filters["dt"] = lambda v, fmt="short": format_datetime(v, fmt) if v else ""
+    app.jinja_env.filters["d"] = lambda v, fmt="medium": format_date(v, fmt) if v else ""
+    app.jinja_env.filters["t"] = lambda v, fmt="HH:mm": _time(v, fmt)
+    app.jinja_env.filters["local"] = lambda v: v.astimezone(park_tz()) if isinstance(v, datetime) else v
+    app.jinja_env.filters["isodt"] = _isodt
+
+
+def _isodt(value):
+    """An ISO instant string (as in clash details and audit entries) in park time."""
+    if isinstance(value, str) and len(value) >= 16 and value[4:5] == "-" and value[10:11] in ("T", " "):
+        try:
+            parsed = datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if parsed.tzinfo is not None:
+            return format_datetime(parsed, "short")
+    return value
+
+
+def _time(value, fmt):
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return format_time(value, fmt)
+    return value.strftime("%H:%M")
+
+
+def local_date_today() -> date:
+    from opsroom import clock
+
+    return clock.now().astimezone(park_tz()).date()

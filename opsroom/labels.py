@@ -1,0 +1,73 @@
+"""Translatable labels for stored codes (statuses, roles, rule codes)."""
+from flask_babel import lazy_gettext as _l
+
+ROLE_LABELS = {
+    "admin": _l("Administrator"),
+    "manager": _l("Manager"),
+    "coordinator": _l("Coordinator"),
+    "anchor": _l("Anchor"),
+}
+
+TENANT_STATUS_LABELS = {
+    "active": _l("active"),
+    "suspended": _l("suspended"),
+    "blacklisted": _l("blacklisted"),
+}
+
+BOOKING_STATUS_LABELS = {
+    "hold": _l("hold"),
+    "confirmed": _l("confirmed"),
+    "live": _l("live"),
+    "ended": _l("ended"),
+    "cancelled": _l("cancelled"),
+    "no_show": _l("no-show"),
+}
+
+ACTION_LABELS = {
+    "created": _l("created"),
+    "updated": _l("changed"),
+    "moved": _l("moved"),
+    "confirmed": _l("confirmed"),
+    "cancelled": _l("cancelled"),
+    "checked_in": _l("checked in"),
+    "expired": _l("hold expired"),
+    "no_show": _l("marked no-show"),
+    "blackout_added": _l("blackout added"),
+    "blackout_removed": _l("blackout removed"),
+}
+
+CANCEL_REASON_LABELS = {
+    "hold_expired": _l("the hold expired"),
+}
+
+# Rule codes → message templates; params come from the rule (domain Breach).
+RULE_MESSAGES = {
+    "end_before_start": _l("The end must be after the start."),
+    "granularity": _l("Times must fall on %(minutes)s-minute steps."),
+    "min_duration": _l("This room takes bookings of at least %(minutes)s minutes."),
+    "max_duration": _l("This room takes bookings of at most %(minutes)s minutes."),
+    "open_hours": _l("The room is open from %(open)s to %(close)s."),
+    "past": _l("A booking cannot start in the past."),
+    "tenant_status": _l("This tenant is suspended or blacklisted and cannot book."),
+    "room_inactive": _l("This room is not bookable at the moment."),
+    "status": _l("A booking in this status cannot be changed."),
+    "hold_expired": _l("The hold has expired; book again."),
+    "checkin_window": _l("Check-in opens %(minutes)s minutes before the start and closes at the end."),
+    "freq": _l("Choose daily or weekly."),
+    "interval": _l("The interval must be between 1 and 52."),
+    "weekdays": _l("Choose at least one weekday (0 = Monday … 6 = Sunday)."),
+    "until_or_count": _l("Give either an end date or a number of occurrences."),
+    "count": _l("The number of occurrences must be at least 1."),
+    "until": _l("The end date must not be before the first booking."),
+    "too_many": _l("A series may have at most %(max)s occurrences."),
+}
+
+
+def rule_message(code: str, **params) -> str:
+    template = RULE_MESSAGES.get(code)
+    if template is None:
+        return code
+    try:
+        return str(template) % params if params else str(template)
+    except (KeyError, TypeError, ValueError):
+        return str(template)

@@ -1,0 +1,213 @@
+"""Mapped classes. Column constraints only; rules live in domain/ and services/.
+
+The database is the last line of defence: the overlap of active bookings is
+refused by an exclusion constraint (PostgreSQL) or triggers (SQLite) created in
+the migrations, not here.
+"""
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Any, Optional
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from opsroom import clock
+from opsroom.db import Base, UTCDateTime
+
+ROLES = ("admin", "manager", "coordinator", "anchor")
+TENANT_STATUSES = ("active", "suspended", "blacklisted")
+BOOKING_STATUSES = ("hold", "confirmed", "live", "ended", "cancelled", "no_show")
+# Statuses that occupy a room. An expired hold is swept to "cancelled".
+ACTIVE_STATUSES = ("hold", "confirmed", "live")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class User(Base):
+    __tablename__ = "users"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    email: so.Mapped[str] = so.mapped_column(sa.String(254), unique=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(100))
+    role: so.Mapped[str] = so.mapped_column(sa.String(20))
+    password_hash: so.Mapped[str] = so.mapped_column(sa.String(255))
+    locale: so.Mapped[Optional[str]] = so.mapped_column(sa.String(10))
+    active: so.Mapped[bool] = so.mapped_column(default=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=clock.now)
+
+    __table_args__ = (sa.CheckConstraint(_in("role", ROLES), name="role"),)
+
+    # Flask-Login protocol
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return str(self.id)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    label: so.Mapped[str] = so.mapped_column(sa.String(100), default="")
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=clock.now)
+    revoked_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
+
+    user: so.Mapped[User] = so.relationship()
+
+
+class LoginFailure(Base):
+    """One failed login, keyed by account and by client address.
+
+    Kept in the database so that the limit holds across worker processes.
+    """
+
+    __tablename__ = "login_failures"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    key: so.Mapped[str] = so.mapped_column(sa.String(300))
+    at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=clock.now)
+
+    __table_args__ = (sa.Index("ix_login_failures_key_at", "key", "at"),)
+
+
+class Room(Base):
+    __tablename__ = "rooms"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    code: so.Mapped[str] = so.mapped_column(sa.String(32), unique=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(100))
+    zone: so.Mapped[str] = so.mapped_column(sa.String(50), default="", index=True)
+    kind: so.Mapped[str] = so.mapped_column(sa.String(50), default="", index=True)
+    area_m2: so.Mapped[Optional[float]] = so.mapped_column(sa.Float)
+    equipment: so.Mapped[list[str]] = so.mapped_column(sa.JSON, default=list)
+    open_time: so.Mapped[time] = so.mapped_column(sa.Time, default=time(0, 0))
+    close_time: so.Mapped[time] = so.mapped_column(sa.Time, default=time(0, 0))
+    changeover_minutes: so.Mapped[int] = so.mapped_column(default=0)
+    min_minutes: so.Mapped[int] = so.mapped_column(default=30)
+    max_minutes: so.Mapped[int] = so.mapped_column(default=720)
+    order_capacity_per_hour: so.Mapped[int] = so.mapped_column(default=0)
+    active: so.Mapped[bool] = so.mapped_column(default=True)
+
+    __table_args__ = (
+        sa.CheckConstraint("changeover_minutes >= 0", name="changeover_nonneg"),
+        sa.CheckConstraint("min_minutes > 0 AND max_minutes >= min_minutes", name="duration_range"),
+        sa.CheckConstraint("order_capacity_per_hour >= 0", name="capacity_nonneg"),
+    )
+
+
+class Tenant(Base):
+    __tablename__ = "tenants"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    name: so.Mapped[str] = so.mapped_column(sa.String(100), unique=True)
+    contact: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    credit_code: so.Mapped[str] = so.mapped_column(sa.String(18), default="")
+    status: so.Mapped[str] = so.mapped_column(sa.String(20), default="active")
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=clock.now)
+
+    __table_args__ = (sa.CheckConstraint(_in("status", TENANT_STATUSES), name="status"),)
+
+
+class Blackout(Base):
+    __tablename__ = "blackouts"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    room_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("rooms.id", ondelete="CASCADE"))
+    starts_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    ends_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    reason: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=clock.now)
+
+    room: so.Mapped[Room] = so.relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("ends_at > starts_at", name="positive"),
+        sa.Index("ix_blackouts_room_time", "room_id", "starts_at", "ends_at"),
+    )
+
+
+class Series(Base):
+    """Bookings created together by one recurrence rule."""
+
+    __tablename__ = "series"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    rule: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=clock.now)
+    created_by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("users.id"))
+
+
+class Booking(Base):
+    """One room, one window, one tenant: the live session itself.
+
+    `occupied_until` = ends_at + the room's changeover at booking time; the
+    overlap constraint is over [starts_at, occupied_until).
+    """
+
+    __tablename__ = "bookings"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    room_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("rooms.id"))
+    tenant_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("tenants.id"), index=True)
+    title: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    starts_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    ends_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    occupied_until: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    status: so.Mapped[str] = so.mapped_column(sa.String(20), default="confirmed")
+    hold_expires_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
+    series_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("series.id"), index=True)
+    checked_in_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
+    cancelled_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
+    cancel_reason: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=clock.now)
+    created_by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("users.id"))
+
+    room: so.Mapped[Room] = so.relationship()
+    tenant: so.Mapped[Tenant] = so.relationship()
+    series: so.Mapped[Optional[Series]] = so.relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint("ends_at > starts_at", name="positive"),
+        sa.CheckConstraint("occupied_until >= ends_at", name="occupied"),
+        sa.CheckConstraint(_in("status", BOOKING_STATUSES), name="status"),
+        sa.Index("ix_bookings_room_time", "room_id", "starts_at", "occupied_until"),
+        sa.Index("ix_bookings_time", "starts_at"),
+        sa.Index("ix_bookings_status_hold", "status", "hold_expires_at"),
+    )
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+
+class AuditEntry(Base):
+    """Who did what to which object, with old → new values."""
+
+    __tablename__ = "audit_log"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=clock.now)
+    user_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("users.id"))
+    entity: so.Mapped[str] = so.mapped_column(sa.String(30))
+    entity_id: so.Mapped[int] = so.mapped_column()
+    action: so.Mapped[str] = so.mapped_column(sa.String(30))
+    changes: so.Mapped[dict[str, Any]] = so.mapped_column(sa.JSON, default=dict)
+
+    user: so.Mapped[Optional[User]] = so.relationship()
+
+    __table_args__ = (sa.Index("ix_audit_entity", "entity", "entity_id"),)

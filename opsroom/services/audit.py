@@ -1,0 +1,50 @@
+"""The audit log: who changed what, old → new."""
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from opsroom import clock
+from opsroom.models import AuditEntry
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, time):
+        return value.strftime("%H:%M")
+    return value
+
+
+def snapshot(obj, fields: tuple[str, ...]) -> dict[str, Any]:
+    return {f: _plain(getattr(obj, f)) for f in fields}
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list]:
+    """{field: [old, new]} for the fields that changed."""
+    return {k: [before.get(k), v] for k, v in after.items() if before.get(k) != v}
+
+
+def record(session: so.Session, user, entity: str, entity_id: int, action: str, changes: dict | None = None) -> None:
+    session.add(
+        AuditEntry(
+            at=clock.now(),
+            user_id=getattr(user, "id", None),
+            entity=entity,
+            entity_id=entity_id,
+            action=action,
+            changes=changes or {},
+        )
+    )
+
+
+def history(session: so.Session, entity: str, entity_id: int) -> list[AuditEntry]:
+    return session.scalars(
+        sa.select(AuditEntry)
+        .where(AuditEntry.entity == entity, AuditEntry.entity_id == entity_id)
+        .options(so.joinedload(AuditEntry.user))
+        .order_by(AuditEntry.at, AuditEntry.id)
+    ).all()

@@ -1,0 +1,521 @@
+"""Bookings (场次): create, recur, move, confirm, cancel, check in.
+
+Rules are checked here before writing (DESIGN.md §4); the database refuses any
+overlap that slips past (exclusion constraint on PostgreSQL, triggers on
+SQLite), and a refusal is turned into the same 409 a checked clash gets.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import IntegrityError
+
+from opsroom import clock
+from opsroom.domain import availability, booking_rules, hours, recurrence
+from opsroom.domain.intervals import Interval, subtract, union
+from opsroom.i18n import park_tz
+from opsroom.labels import rule_message
+from opsroom.models import ACTIVE_STATUSES, Blackout, Booking, Room, Series, Tenant
+from opsroom.security import require
+from opsroom.services import audit
+from opsroom.services.errors import Conflict, NotFound, RuleViolation, ValidationFailed
+
+AUDIT_FIELDS = ("room_id", "tenant_id", "title", "starts_at", "ends_at", "status")
+# Markers by which the database names an overlap it refused.
+OVERLAP_MARKERS = ("room_overlap", "ex_bookings_room_overlap", "anchor_overlap", "ex_assignments_anchor_overlap")
+
+
+@dataclass
+class CreateResult:
+    bookings: list[Booking]
+    skipped: list[dict[str, Any]] = field(default_factory=list)
+    series: Series | None = None
+
+
+# ---------------------------------------------------------------------------
+# Reading
+
+
+def get_booking(session: so.Session, user, booking_id: int) -> Booking:
+    require(user, "bookings.read")
+    booking = session.get(Booking, booking_id)
+    if booking is None:
+        raise NotFound(_l("No such booking."))
+    return booking
+
+
+def list_bookings(session: so.Session, user, *, start: datetime | None = None, end: datetime | None = None,
+                  room_id: int | None = None, tenant_id: int | None = None, status: str | None = None,
+                  limit: int = 1000) -> list[Booking]:
+    """Bookings overlapping [start, end), oldest first."""
+    require(user, "bookings.read")
+    q = sa.select(Booking).options(so.joinedload(Booking.room), so.joinedload(Booking.tenant))
+    if start is not None:
+        q = q.where(Booking.ends_at > start)
+    if end is not None:
+        q = q.where(Booking.starts_at < end)
+    if room_id is not None:
+        q = q.where(Booking.room_id == room_id)
+    if tenant_id is not None:
+        q = q.where(Booking.tenant_id == tenant_id)
+    if status is not None:
+        q = q.where(Booking.status == status)
+    return list(session.scalars(q.order_by(Booking.starts_at, Booking.id).limit(limit)))
+
+
+def clash_detail(kind: str, obj) -> dict[str, Any]:
+    """One clash as API.md lists it; instants in the park timezone."""
+    tz = park_tz()
+    detail: dict[str, Any] = {"kind": kind}
+    if kind == "blackout":
+        detail["blackout_id"] = obj.id
+        detail["reason"] = obj.reason
+    else:
+        detail["booking_id"] = obj.id
+    detail["starts_at"] = obj.starts_at.astimezone(tz).isoformat()
+    detail["ends_at"] = obj.ends_at.astimezone(tz).isoformat()
+    return detail
+
+
+# ---------------------------------------------------------------------------
+# Holds
+
+
+def expire_holds(session: so.Session, *, room_ids: list[int] | None = None) -> int:
+    """Cancel every hold whose time is up. Idempotent conditional update."""
+    now = clock.now()
+    q = (
+        sa.update(Booking)
+        .where(Booking.status == "hold", Booking.hold_expires_at <= now)
+        .values(status="cancelled", cancelled_at=now, cancel_reason="hold_expired")
+    )
+    if room_ids is not None:
+        q = q.where(Booking.room_id.in_(room_ids))
+    return session.execute(q, execution_options={"synchronize_session": False}).rowcount or 0
+
+
+# ---------------------------------------------------------------------------
+# Rules
+
+
+def _settings() -> dict[str, int]:
+    cfg = current_app.config
+    return {
+        "granularity": cfg["BOOKING_GRANULARITY_MINUTES"],
+        "hold_minutes": cfg["HOLD_MINUTES"],
+        "max_occurrences": cfg["MAX_RECURRENCE_OCCURRENCES"],
+        "alternatives": cfg["ALTERNATIVES_LIMIT"],
+        "checkin_before": cfg["CHECKIN_OPENS_MINUTES_BEFORE"],
+    }
+
+
+def _breach(code: str, field_name: str, **params) -> dict[str, Any]:
+    return {"rule": code, "field": field_name, "message": rule_message(code, **params)}
+
+
+def rule_breaches(room: Room, tenant: Tenant, starts_at: datetime, ends_at: datetime, *, user,
+                  check_past: bool = True) -> list[dict[str, Any]]:
+    """Every rule a booking of `room` for `tenant` over [starts_at, ends_at) breaks:
+    open hours, granularity, min/max duration, start in the future (admins
+    excepted), an active tenant and a bookable room."""
+    settings = _settings()
+    breaches = []
+    if not room.active:
+        breaches.append(_breach("room_inactive", "room_id"))
+    if tenant.status != "active":
+        breaches.append(_breach("tenant_status", "tenant_id"))
+    if check_past and starts_at < clock.now() and user.role != "admin":
+        breaches.append(_breach("past", "starts_at"))
+    for b in booking_rules.check_shape(
+        starts_at, ends_at, open_time=room.open_time, close_time=room.close_time, tz=park_tz(),
+        granularity_minutes=settings["granularity"], min_minutes=room.min_minutes, max_minutes=room.max_minutes,
+    ):
+        breaches.append(_breach(b.code, b.field, **b.params))
+    return breaches
+
+
+def _busy(session: so.Session, room_ids: list[int], window: Interval, exclude: set[int]) -> dict[int, list[Booking]]:
+    """Active bookings of the rooms whose occupied range meets `window`."""
+    rows = session.scalars(
+        sa.select(Booking).where(
+            Booking.room_id.in_(room_ids),
+            Booking.status.in_(ACTIVE_STATUSES),
+            Booking.starts_at < window.end,
+            Booking.occupied_until > window.start,
+        )
+    ).all()
+    out: dict[int, list[Booking]] = {rid: [] for rid in room_ids}
+    for b in rows:
+        if b.id not in exclude:
+            out[b.room_id].append(b)
+    return out
+
+
+def _blackouts(session: so.Session, room_ids: list[int], window: Interval) -> dict[int, list[Blackout]]:
+    rows = session.scalars(
+        sa.select(Blackout).where(
+            Blackout.room_id.in_(room_ids), Blackout.starts_at < window.end, Blackout.ends_at > window.start
+        )
+    ).all()
+    out: dict[int, list[Blackout]] = {rid: [] for rid in room_ids}
+    for b in rows:
+        out[b.room_id].append(b)
+    return out
+
+
+def _clashes_of(occ: Interval, changeover: int, busy: list[Booking], blackouts: list[Blackout]) -> list[dict]:
+    """A booking over `occ` clashes with a booking whose occupied range meets its
+    own occupied range [start, end + changeover), and with a blackout over [start, end)."""
+    mine = booking_rules.occupied(occ.start, occ.end, changeover)
+    found = [clash_detail("room", b) for b in busy if Interval(b.starts_at, b.occupied_until).overlaps(mine)]
+    found += [clash_detail("blackout", b) for b in blackouts if Interval(b.starts_at, b.ends_at).overlaps(occ)]
+    return found
+
+
+def find_clashes(session: so.Session, room: Room, starts_at: datetime, ends_at: datetime,
+                 exclude: set[int] | None = None) -> list[dict]:
+    occ = Interval(starts_at, ends_at)
+    span = booking_rules.occupied(starts_at, ends_at, room.changeover_minutes)
+    busy = _busy(session, [room.id], span, exclude or set())[room.id]
+    blackouts = _blackouts(session, [room.id], occ)[room.id]
+    return _clashes_of(occ, room.changeover_minutes, busy, blackouts)
+
+
+def _is_overlap_error(exc: IntegrityError) -> bool:
+    text = str(getattr(exc, "orig", exc))
+    sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
+    return sqlstate == "23P01" or any(marker in text for marker in OVERLAP_MARKERS)
+
+
+# ---------------------------------------------------------------------------
+# Alternatives
+
+
+def bookable_windows(session: so.Session, room: Room, window: Interval) -> list[Interval]:
+    """Open hours ∩ window, minus blackouts."""
+    opened = hours.open_windows(room.open_time, room.close_time, window, park_tz())
+    closed = [Interval(b.starts_at, b.ends_at) for b in _blackouts(session, [room.id], window)[room.id]]
+    return subtract(opened, closed)
+
+
+def alternatives(session: so.Session, room: Room, starts_at: datetime, ends_at: datetime,
+                 exclude: set[int] | None = None) -> dict[str, list[dict]]:
+    """Where else the wanted slot fits: the same window in other free rooms of
+    the same kind, and the nearest free windows in the asked room that day."""
+    settings = _settings()
+    tz = park_tz()
+    exclude = exclude or set()
+    want = Interval(starts_at, ends_at)
+    limit = settings["alternatives"]
+
+    others = session.scalars(
+        sa.select(Room).where(Room.kind == room.kind, Room.id != room.id, Room.active.is_(True)).order_by(Room.code)
+    ).all()
+    rooms_out: list[dict] = []
+    if others:
+        ids = [r.id for r in others]
+        span = Interval(starts_at, ends_at + timedelta(minutes=max(r.changeover_minutes for r in others)))
+        busy = _busy(session, ids, span, exclude)
+        blk = _blackouts(session, ids, want)
+        for other in others:
+            shape = booking_rules.check_shape(
+                starts_at, ends_at, open_time=other.open_time, close_time=other.close_time, tz=tz,
+                granularity_minutes=settings["granularity"], min_minutes=other.min_minutes,
+                max_minutes=other.max_minutes,
+            )
+            if shape or _clashes_of(want, other.changeover_minutes, busy[other.id], blk[other.id]):
+                continue
+            rooms_out.append({"room_id": other.id, "code": other.code, "name": other.name,
+                              "starts_at": starts_at.astimezone(tz).isoformat(),
+                              "ends_at": ends_at.astimezone(tz).isoformat()})
+            if len(rooms_out) >= limit:
+                break
+
+    day = hours.local_day(starts_at.astimezone(tz).date(), tz)
+    now = clock.now()
+    bookable = subtract(bookable_windows(session, room, day), [Interval(day.start, max(day.start, now))])
+    busy_here = _busy(session, [room.id], Interval(day.start, day.end + timedelta(days=1)), exclude)[room.id]
+    slots = availability.nearest_slots(
+        want=want, bookable=bookable, busy_occupied=[Interval(b.starts_at, b.occupied_until) for b in busy_here],
+        changeover_minutes=room.changeover_minutes, granularity_minutes=settings["granularity"], tz=tz, limit=limit,
+    )
+    return {
+        "rooms": rooms_out,
+        "slots": [{"starts_at": s.start.astimezone(tz).isoformat(), "ends_at": s.end.astimezone(tz).isoformat()}
+                  for s in slots],
+    }
+
+
+def free_windows(session: so.Session, user, room_id: int, day: date) -> list[Interval]:
+    """The room's free time on a park-local day: open hours, minus blackouts,
+    minus what active bookings occupy (their changeover included)."""
+    require(user, "rooms.read")
+    room = session.get(Room, room_id)
+    if room is None:
+        raise NotFound(_l("No such room."))
+    window = hours.local_day(day, park_tz())
+    busy = _busy(session, [room.id], window, set())[room.id]
+    return availability.free_windows(
+        bookable_windows(session, room, window), [Interval(b.starts_at, b.occupied_until) for b in busy]
+    )
+
+
+# ---------------------------------------------------------------------------
+# Writing
+
+
+def _load_refs(session: so.Session, room_id: int, tenant_id: int) -> tuple[Room, Tenant]:
+    room, tenant = session.get(Room, room_id), session.get(Tenant, tenant_id)
+    errors = []
+    if room is None:
+        errors.append({"field": "room_id", "message": _l("No such room.")})
+    if tenant is None:
+        errors.append({"field": "tenant_id", "message": _l("No such tenant.")})
+    if errors:
+        raise ValidationFailed(_l("Please correct the marked fields."), errors)
+    return room, tenant
+
+
+def _occurrences(starts_at: datetime, ends_at: datetime, rule: dict | None) -> list[Interval]:
+    if not rule:
+        return [Interval(starts_at, ends_at)]
+    try:
+        return recurrence.expand(
+            starts_at, ends_at, freq=rule.get("freq"), tz=park_tz(), interval=rule.get("interval") or 1,
+            weekdays=rule.get("weekdays"), until=rule.get("until"), count=rule.get("count"),
+            max_occurrences=_settings()["max_occurrences"],
+        )
+    except recurrence.RecurrenceError as exc:
+        raise RuleViolation(
+            _l("The recurrence rule is not valid."),
+            [_breach(exc.code, f"recurrence.{exc.field}", max=_settings()["max_occurrences"])],
+        ) from None
+
+
+def _raise_conflict(session: so.Session, room: Room, clashes: list[dict], want: Interval | None,
+                    exclude: set[int] | None = None) -> None:
+    extra = {}
+    if want is not None:
+        extra["alternatives"] = alternatives(session, room, want.start, want.end, exclude)
+    raise Conflict(_l("The room is taken at this time."), clashes, **extra)
+
+
+def _flush_or_conflict(session: so.Session, on_overlap) -> None:
+    """Flush; an overlap the database refused becomes a 409 like a checked clash."""
+    try:
+        session.flush()
+    except IntegrityError as exc:
+        session.rollback()
+        if not _is_overlap_error(exc):
+            raise
+        on_overlap()
+        raise Conflict(_l("The room was taken a moment ago."), []) from None
+
+
+def create_booking(session: so.Session, user, data: dict[str, Any]) -> CreateResult:
+    """Book a room for a tenant, once or by a recurrence rule.
+
+    Every occurrence must keep the rules (else 422 rule_violation naming each)
+    and clash with no active booking's occupied range nor a blackout. With
+    on_conflict "reject" one clash creates nothing and the 409 lists every
+    clash; with "skip" the clashing occurrences are left out and reported.
+    Commits.
+    """
+    require(user, "bookings.write")
+    room, tenant = _load_refs(session, data["room_id"], data["tenant_id"])
+    expire_holds(session, room_ids=[room.id])
+    status = data.get("status") or "confirmed"
+    rule = data.get("recurrence")
+    occurrences = _occurrences(data["starts_at"], data["ends_at"], rule)
+
+    breaches: list[dict] = []
+    for occ in occurrences:
+        for b in rule_breaches(room, tenant, occ.start, occ.end, user=user):
+            if b not in breaches:
+                breaches.append(b)
+    if breaches:
+        raise RuleViolation(_l("The booking breaks a rule of the park."), breaches)
+
+    span = Interval(occurrences[0].start, occurrences[-1].end + timedelta(minutes=room.changeover_minutes))
+    busy = _busy(session, [room.id], span, set())[room.id]
+    blk = _blackouts(session, [room.id], span)[room.id]
+    keep, skipped, all_clashes = [], [], []
+    tz = park_tz()
+    for occ in occurrences:
+        clashes = _clashes_of(occ, room.changeover_minutes, busy, blk)
+        if clashes:
+            all_clashes.extend(clashes)
+            skipped.append({"starts_at": occ.start.astimezone(tz).isoformat(),
+                            "ends_at": occ.end.astimezone(tz).isoformat(), "details": clashes})
+        else:
+            keep.append(occ)
+    if all_clashes and (data.get("on_conflict") or "reject") == "reject":
+        _raise_conflict(session, room, all_clashes, occurrences[0] if not rule else None)
+    if not keep:
+        return CreateResult([], skipped)
+
+    now = clock.now()
+    series = None
+    if rule:
+        series = Series(rule={k: (v.isoformat() if isinstance(v, date) else v) for k, v in rule.items()},
+                        created_by_id=user.id)
+        session.add(series)
+        session.flush()
+    hold_until = now + timedelta(minutes=_settings()["hold_minutes"])
+    created = []
+    for occ in keep:
+        booking = Booking(
+            room_id=room.id, tenant_id=tenant.id, title=data.get("title") or "", starts_at=occ.start,
+            ends_at=occ.end, occupied_until=booking_rules.occupied(occ.start, occ.end, room.changeover_minutes).end,
+            status=status, hold_expires_at=min(hold_until, occ.start) if status == "hold" else None,
+            series_id=series.id if series else None, created_by_id=user.id, created_at=now,
+        )
+        session.add(booking)
+        created.append(booking)
+
+    def on_overlap():
+        fresh_room = session.get(Room, data["room_id"])
+        clashes = [c for occ in keep for c in find_clashes(session, fresh_room, occ.start, occ.end)]
+        _raise_conflict(session, fresh_room, clashes, keep[0] if not rule else None)
+
+    _flush_or_conflict(session, on_overlap)
+    for booking in created:
+        audit.record(session, user, "booking", booking.id, "created", audit.snapshot(booking, AUDIT_FIELDS))
+    after_create(session, user, created, data)
+    session.commit()
+    return CreateResult(created, skipped, series)
+
+
+def after_create(session: so.Session, user, bookings: list[Booking], data: dict) -> None:
+    """Hook for what comes with a new booking (anchors, lineup); see assignments."""
+
+
+def update_booking(session: so.Session, user, booking_id: int, data: dict[str, Any]) -> Booking:
+    """Move, resize, retitle or re-room one booking under the same rules as a
+    new one. Other occurrences of its series are untouched. Commits."""
+    require(user, "bookings.write")
+    booking = get_booking(session, user, booking_id)
+    if booking.status not in ACTIVE_STATUSES:
+        raise RuleViolation(_l("The booking breaks a rule of the park."), [_breach("status", "status")])
+    expire_holds(session, room_ids=[booking.room_id])
+    session.refresh(booking)
+    if booking.status not in ACTIVE_STATUSES:
+        raise RuleViolation(_l("The booking breaks a rule of the park."), [_breach("hold_expired", "status")])
+
+    room_id = data.get("room_id", booking.room_id)
+    room, tenant = _load_refs(session, room_id, booking.tenant_id)
+    starts_at = data.get("starts_at", booking.starts_at)
+    ends_at = data.get("ends_at", booking.ends_at)
+    before = audit.snapshot(booking, AUDIT_FIELDS)
+    moved = (room.id, starts_at, ends_at) != (booking.room_id, booking.starts_at, booking.ends_at)
+    if moved:
+        breaches = rule_breaches(room, tenant, starts_at, ends_at, user=user,
+                                 check_past=starts_at != booking.starts_at)
+        if breaches:
+            raise RuleViolation(_l("The booking breaks a rule of the park."), breaches)
+        clashes = find_clashes(session, room, starts_at, ends_at, exclude={booking.id})
+        if clashes:
+            _raise_conflict(session, room, clashes, Interval(starts_at, ends_at), {booking.id})
+    booking.room_id = room.id
+    booking.starts_at, booking.ends_at = starts_at, ends_at
+    booking.occupied_until = booking_rules.occupied(starts_at, ends_at, room.changeover_minutes).end
+    if "title" in data:
+        booking.title = data["title"]
+    after_move(session, user, booking)
+
+    def on_overlap():
+        fresh_room = session.get(Room, room_id)
+        clashes = find_clashes(session, fresh_room, starts_at, ends_at, exclude={booking_id})
+        _raise_conflict(session, fresh_room, clashes, Interval(starts_at, ends_at), {booking_id})
+
+    _flush_or_conflict(session, on_overlap)
+    changes = audit.diff(before, audit.snapshot(booking, AUDIT_FIELDS))
+    if changes:
+        audit.record(session, user, "booking", booking.id, "moved" if moved else "updated", changes)
+    session.commit()
+    return booking
+
+
+def after_move(session: so.Session, user, booking: Booking) -> None:
+    """Hook for what follows a booking's times (anchor assignments)."""
+
+
+def confirm_booking(session: so.Session, user, booking_id: int) -> Booking:
+    """A hold becomes confirmed, if it has not expired and the tenant may still book. Commits."""
+    require(user, "bookings.write")
+    booking = get_booking(session, user, booking_id)
+    if booking.status == "confirmed":
+        return booking
+    if booking.status == "hold" and booking.hold_expires_at and booking.hold_expires_at <= clock.now():
+        expire_holds(session, room_ids=[booking.room_id])
+        session.commit()
+        raise RuleViolation(_l("The booking breaks a rule of the park."), [_breach("hold_expired", "status")])
+    if booking.status != "hold":
+        raise RuleViolation(_l("The booking breaks a rule of the park."), [_breach("status", "status")])
+    if booking.tenant.status != "active":
+        raise RuleViolation(_l("The booking breaks a rule of the park."), [_breach("tenant_status", "tenant_id")])
+    booking.status, booking.hold_expires_at = "confirmed", None
+    audit.record(session, user, "booking", booking.id, "confirmed", {"status": ["hold", "confirmed"]})
+    session.commit()
+    return booking
+
+
+def cancel_booking(session: so.Session, user, booking_id: int, *, reason: str = "",
+                   scope: str = "one") -> list[Booking]:
+    """Cancel one booking, or it and the following ones of its series. The rows
+    stay for reports; the room is free again at once. Commits."""
+    require(user, "bookings.write")
+    booking = get_booking(session, user, booking_id)
+    if booking.status not in ACTIVE_STATUSES:
+        raise RuleViolation(_l("The booking breaks a rule of the park."), [_breach("status", "status")])
+    targets = [booking]
+    if scope == "following" and booking.series_id is not None:
+        targets = list(session.scalars(
+            sa.select(Booking).where(
+                Booking.series_id == booking.series_id,
+                Booking.starts_at >= booking.starts_at,
+                Booking.status.in_(ACTIVE_STATUSES),
+            ).order_by(Booking.starts_at)
+        ))
+    now = clock.now()
+    for b in targets:
+        old = b.status
+        b.status, b.cancelled_at, b.cancel_reason = "cancelled", now, reason[:200]
+        audit.record(session, user, "booking", b.id, "cancelled",
+                     {"status": [old, "cancelled"], "reason": reason[:200], "scope": scope})
+    session.commit()
+    return targets
+
+
+def check_in(session: so.Session, user, booking_id: int) -> Booking:
+    """Record that the team is in the room: from a set time before the start
+    until the end; a started booking goes live. Commits."""
+    booking = session.get(Booking, booking_id)
+    if booking is None:
+        raise NotFound(_l("No such booking."))
+    may_check_in(session, user, booking)
+    now = clock.now()
+    opens = booking.starts_at - timedelta(minutes=_settings()["checkin_before"])
+    if booking.status not in ("confirmed", "live"):
+        raise RuleViolation(_l("The booking breaks a rule of the park."), [_breach("status", "status")])
+    if not (opens <= now < booking.ends_at):
+        raise RuleViolation(_l("The booking breaks a rule of the park."),
+                            [_breach("checkin_window", "checked_in_at", minutes=_settings()["checkin_before"])])
+    if booking.checked_in_at is None:
+        booking.checked_in_at = now
+        if now >= booking.starts_at:
+            booking.status = "live"
+        audit.record(session, user, "booking", booking.id, "checked_in", {"checked_in_at": now.isoformat()})
+        session.commit()
+    return booking
+
+
+def may_check_in(session: so.Session, user, booking: Booking) -> None:
+    """Staff may check any booking in (the anchors' own rule comes with assignments)."""
+    require(user, "bookings.write")

@@ -1,0 +1,65 @@
+"""Resident companies (入驻企业)."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_babel import lazy_gettext as _l
+
+from opsroom.models import Tenant
+from opsroom.security import require
+from opsroom.services import audit
+from opsroom.services.errors import NotFound, ValidationFailed
+
+TENANT_FIELDS = ("name", "contact", "credit_code", "status")
+
+
+def list_tenants(session: so.Session, user, *, status: str | None = None) -> list[Tenant]:
+    require(user, "tenants.read")
+    q = sa.select(Tenant).order_by(Tenant.name)
+    if status:
+        q = q.where(Tenant.status == status)
+    return list(session.scalars(q))
+
+
+def get_tenant(session: so.Session, user, tenant_id: int) -> Tenant:
+    require(user, "tenants.read")
+    tenant = session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise NotFound(_l("No such tenant."))
+    return tenant
+
+
+def _check_name(session: so.Session, name: str, tenant_id: int | None) -> None:
+    if session.scalar(sa.select(Tenant.id).where(Tenant.name == name, Tenant.id != (tenant_id or 0))):
+        raise ValidationFailed(_l("Please correct the marked fields."),
+                               [{"field": "name", "message": _l("Another tenant has this name.")}])
+
+
+def create_tenant(session: so.Session, user, data: dict) -> Tenant:
+    """Create a tenant; names are unique. Commits."""
+    require(user, "tenants.write")
+    _check_name(session, data["name"], None)
+    tenant = Tenant(**{k: v for k, v in data.items() if k in TENANT_FIELDS})
+    session.add(tenant)
+    session.flush()
+    audit.record(session, user, "tenant", tenant.id, "created", audit.snapshot(tenant, TENANT_FIELDS))
+    session.commit()
+    return tenant
+
+
+def update_tenant(session: so.Session, user, tenant_id: int, data: dict) -> Tenant:
+    """Change a tenant. A suspended or blacklisted tenant can no longer book;
+    its future bookings stay and are flagged on the board. Commits."""
+    require(user, "tenants.write")
+    tenant = get_tenant(session, user, tenant_id)
+    if "name" in data:
+        _check_name(session, data["name"], tenant.id)
+    before = audit.snapshot(tenant, TENANT_FIELDS)
+    for key, value in data.items():
+        if key in TENANT_FIELDS:
+            setattr(tenant, key, value)
+    changes = audit.diff(before, audit.snapshot(tenant, TENANT_FIELDS))
+    if changes:
+        audit.record(session, user, "tenant", tenant.id, "updated", changes)
+    session.commit()
+    return tenant

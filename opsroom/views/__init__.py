@@ -1,0 +1,50 @@
+"""HTML faces: thin views over the services."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import flash
+
+from opsroom.i18n import park_tz
+from opsroom.services.errors import ServiceError
+
+
+def register(app) -> None:
+    from opsroom.views import board, bookings, rooms, tenants
+
+    for module in (rooms, tenants, board, bookings):
+        app.register_blueprint(module.bp)
+
+
+def apply_errors(form, exc: ServiceError) -> None:
+    """Show a service's errors on the form's fields; the rest as a message."""
+    shown = False
+    for detail in exc.details:
+        name = str(detail.get("field", "")).split(".")[-1]
+        field = getattr(form, name, None) if name else None
+        message = str(detail.get("message", exc.message))
+        if field is not None and hasattr(field, "errors"):
+            if isinstance(field.errors, tuple):
+                field.errors = list(field.errors)
+            field.errors.append(message)
+            shown = True
+        elif "message" in detail:
+            flash(message, "error")
+            shown = True
+    if not shown:
+        flash(str(exc.message), "error")
+
+
+def local_instant(value: str) -> datetime | None:
+    """An <input type=datetime-local> value, read in the park timezone."""
+    try:
+        naive = datetime.fromisoformat(value.strip())
+    except (ValueError, AttributeError):
+        return None
+    if naive.tzinfo is not None:
+        return naive
+    return naive.replace(tzinfo=park_tz())
+
+
+def combine_local(day, at) -> datetime:
+    return datetime.combine(day, at, tzinfo=park_tz())

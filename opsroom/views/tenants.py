@@ -1,0 +1,72 @@
+"""Tenants: coordinators, managers and admins."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from opsroom.db import get_session
+from opsroom.forms import options, TenantForm
+from opsroom.labels import TENANT_STATUS_LABELS
+from opsroom.security import permission_required
+from opsroom.services import tenants as service
+from opsroom.services.errors import NotFound, ServiceError
+from opsroom.views import apply_errors
+
+bp = Blueprint("tenants", __name__, url_prefix="/tenants")
+
+
+def _form() -> TenantForm:
+    form = TenantForm()
+    form.status.choices = options([(k, str(v)) for k, v in TENANT_STATUS_LABELS.items()])
+    return form
+
+
+def _data(form: TenantForm) -> dict:
+    return {"name": form.name.data.strip(), "contact": (form.contact.data or "").strip(),
+            "credit_code": (form.credit_code.data or "").strip(), "status": form.status.data}
+
+
+@bp.get("/")
+@permission_required("tenants.read")
+def index():
+    return render_template("tenants/index.html", tenants=service.list_tenants(get_session(), current_user))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@permission_required("tenants.write")
+def create():
+    form = _form()
+    if form.validate_on_submit():
+        try:
+            tenant = service.create_tenant(get_session(), current_user, _data(form))
+        except ServiceError as exc:
+            get_session().rollback()
+            apply_errors(form, exc)
+        else:
+            flash(_("Tenant %(name)s created.", name=tenant.name))
+            return redirect(url_for("tenants.index"))
+    return render_template("tenants/form.html", form=form, tenant=None), 422 if form.errors else 200
+
+
+@bp.route("/<int:tenant_id>/edit", methods=["GET", "POST"])
+@permission_required("tenants.write")
+def edit(tenant_id: int):
+    session = get_session()
+    try:
+        tenant = service.get_tenant(session, current_user, tenant_id)
+    except NotFound:
+        abort(404)
+    form = _form()
+    if request.method == "GET":
+        form.process(obj=tenant)
+    if form.validate_on_submit():
+        try:
+            service.update_tenant(session, current_user, tenant_id, _data(form))
+        except ServiceError as exc:
+            session.rollback()
+            apply_errors(form, exc)
+        else:
+            flash(_("Tenant %(name)s saved.", name=form.name.data))
+            return redirect(url_for("tenants.index"))
+    return render_template("tenants/form.html", form=form, tenant=tenant), 422 if form.errors else 200

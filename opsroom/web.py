@@ -1,0 +1,83 @@
+"""Cross-cutting web concerns: CSRF, security headers, error pages, home."""
+from __future__ import annotations
+
+from flask import Blueprint, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_login import current_user, login_required
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from opsroom.forms import LanguageForm, PostForm
+
+csrf = CSRFProtect()
+bp = Blueprint("web", __name__)
+
+# No inline script or style anywhere, so the policy can be strict.
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+
+
+def init_app(app) -> None:
+    from opsroom.views import register as register_views
+
+    from opsroom.api import bp as api_bp
+
+    csrf.init_app(app)
+    csrf.exempt(api_bp)  # the API authenticates by bearer token, never by cookie
+    app.register_blueprint(bp)
+    register_views(app)
+
+    @app.after_request
+    def _security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if request.is_secure:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response
+
+    from opsroom import labels
+    from opsroom.security import can
+
+    # Globals, not a context processor: imported macros see them too.
+    app.jinja_env.globals.update(
+        get_locale=get_locale,
+        can=lambda perm: can(current_user, perm),
+        booking_status_label=lambda s: labels.BOOKING_STATUS_LABELS.get(s, s),
+        tenant_status_label=lambda s: labels.TENANT_STATUS_LABELS.get(s, s),
+        role_label=lambda s: labels.ROLE_LABELS.get(s, s),
+        action_label=lambda s: labels.ACTION_LABELS.get(s, s),
+        cancel_reason_label=lambda s: labels.CANCEL_REASON_LABELS.get(s, s),
+    )
+
+    @app.context_processor
+    def _forms():
+        return {"language_form": LanguageForm(formdata=None), "post_form": PostForm(formdata=None)}
+
+    def _error_page(code):
+        def handler(exc):
+            if request.path.startswith("/api/"):
+                from opsroom.api.errors import error_response
+
+                return error_response(code)
+            return render_template("errors/error.html", code=code), code
+
+        return handler
+
+    for code in (400, 403, 404, 405, 413, 429, 500):
+        app.register_error_handler(code, _error_page(code))
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(exc):
+        return render_template("errors/error.html", code=400, csrf=True), 400
+
+
+@bp.route("/")
+@login_required
+def home():
+    if current_user.role == "anchor":
+        return redirect(url_for("rooms.index"))
+    return redirect(url_for("board.day"))

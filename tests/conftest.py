@@ -1,0 +1,216 @@
+"""Fixtures: the schema is migrated once per database engine, each test runs in
+a transaction that is rolled back, and the clock is frozen.
+
+Every test that uses `app` runs on SQLite and, when OPSROOM_TEST_POSTGRES_URL
+points at a server (CI sets it), on PostgreSQL too. With
+OPSROOM_REQUIRE_POSTGRES=1 a missing server is an error, not a skip.
+"""
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from config import TestConfig
+from opsroom import clock, create_app
+from opsroom.db import make_engine
+from opsroom.migrate import upgrade
+from tests import factories
+
+TZ = ZoneInfo("Asia/Shanghai")
+# "Now" for every test unless it moves the clock: a Friday morning in the park.
+NOW = datetime(2026, 11, 20, 10, 0, tzinfo=TZ)
+
+PG_URL = os.environ.get("OPSROOM_TEST_POSTGRES_URL", "")
+REQUIRE_PG = os.environ.get("OPSROOM_REQUIRE_POSTGRES") == "1"
+
+
+def _pg_available() -> bool:
+    if not PG_URL:
+        return False
+    try:
+        engine = make_engine(PG_URL)
+        with engine.connect():
+            pass
+        engine.dispose()
+        return True
+    except Exception:
+        if REQUIRE_PG:
+            raise
+        return False
+
+
+BACKENDS = ["sqlite"] + (["postgres"] if (REQUIRE_PG or _pg_available()) else [])
+
+
+def pytest_report_header(config):
+    return f"opsroom database backends: {', '.join(BACKENDS)}"
+
+
+def _create_pg_database() -> tuple[str, str]:
+    name = f"opsroom_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    admin.dispose()
+    base = PG_URL.rsplit("/", 1)[0]
+    return name, f"{base}/{name}"
+
+
+def _drop_pg_database(name: str) -> None:
+    admin = make_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def database_url(request, tmp_path_factory):
+    """A migrated, empty database of each backend, once per test session."""
+    if request.param == "sqlite":
+        path = tmp_path_factory.mktemp("db") / "opsroom.sqlite3"
+        url = f"sqlite:///{path}"
+        engine = make_engine(url)
+        upgrade(engine)
+        engine.dispose()
+        yield url
+        return
+    name, url = _create_pg_database()
+    engine = make_engine(url)
+    upgrade(engine)
+    engine.dispose()
+    yield url
+    _drop_pg_database(name)
+
+
+@pytest.fixture(scope="session")
+def engine(database_url):
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock():
+    clock.set_now(NOW)
+    yield NOW
+    clock.set_now(None)
+
+
+@pytest.fixture
+def app(engine, database_url):
+    """The app on a connection whose outer transaction is rolled back after the
+    test; services' commits only release savepoints inside it."""
+    app = create_app(TestConfig, DATABASE_URL=database_url)
+    app.extensions["opsroom.engine"].dispose()
+    connection = engine.connect()
+    outer = connection.begin()
+    app.extensions["opsroom.engine"] = engine
+    app.extensions["opsroom.sessionmaker"] = so.sessionmaker(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    with app.app_context():
+        yield app
+    outer.rollback()
+    connection.close()
+
+
+@pytest.fixture
+def db_session(app):
+    session = app.extensions["opsroom.sessionmaker"]()
+    yield session
+    session.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make(db_session):
+    """Factories bound to the test's session: make.room(), make.booking(...)."""
+    return factories.Factory(db_session)
+
+
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF_RE.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+class Auth:
+    """Log a browser-like client in and out through the real forms."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def login(self, email: str, password: str = factories.PASSWORD):
+        page = self.client.get("/login")
+        return self.client.post(
+            "/login", data={"email": email, "password": password, "csrf_token": csrf_from(page.get_data(as_text=True))}
+        )
+
+    def csrf(self, path: str = "/rooms/") -> str:
+        return csrf_from(self.client.get(path).get_data(as_text=True))
+
+
+@pytest.fixture
+def auth(client):
+    return Auth(client)
+
+
+class Api:
+    """A JSON client that sends a bearer token."""
+
+    def __init__(self, client, token: str | None):
+        self.client, self.token = client, token
+
+    def _headers(self, extra=None):
+        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        headers.update(extra or {})
+        return headers
+
+    def get(self, path, **kw):
+        return self.client.get("/api/v1" + path, headers=self._headers(kw.pop("headers", None)), **kw)
+
+    def delete(self, path, **kw):
+        return self.client.delete("/api/v1" + path, headers=self._headers(kw.pop("headers", None)), **kw)
+
+    def post(self, path, json=None, **kw):
+        return self.client.post("/api/v1" + path, json=json, headers=self._headers(kw.pop("headers", None)), **kw)
+
+    def patch(self, path, json=None, **kw):
+        return self.client.patch("/api/v1" + path, json=json, headers=self._headers(kw.pop("headers", None)), **kw)
+
+    def put(self, path, json=None, **kw):
+        return self.client.put("/api/v1" + path, json=json, headers=self._headers(kw.pop("headers", None)), **kw)
+
+
+@pytest.fixture
+def api(client, make, db_session):
+    """api("coordinator") → a JSON client with a fresh token of that role."""
+    from opsroom.services import users
+
+    def for_role(role: str = "admin"):
+        user = make.user(role)
+        token = users.create_token(db_session, user, "test")
+        db_session.commit()
+        return Api(client, token)
+
+    return for_role
+
+
+def at(day_offset: int, hh: int, mm: int = 0) -> datetime:
+    """A park-local instant relative to NOW's date: at(1, 20) = tomorrow 20:00."""
+    base = NOW.replace(hour=0, minute=0) + timedelta(days=day_offset)
+    return base.replace(hour=hh, minute=mm)

@@ -1,0 +1,61 @@
+"""Factories with sensible defaults and **overrides (CTFd's gen_* style)."""
+from __future__ import annotations
+
+import itertools
+from datetime import datetime, time, timedelta
+
+import sqlalchemy.orm as so
+
+from opsroom.domain.booking_rules import occupied
+from opsroom.models import Blackout, Booking, Room, Tenant, User
+
+PASSWORD = "correct horse battery"
+_seq = itertools.count(1)
+
+
+class Factory:
+    def __init__(self, session: so.Session):
+        self.session = session
+
+    def _save(self, obj):
+        self.session.add(obj)
+        self.session.commit()
+        return obj
+
+    def user(self, role: str = "coordinator", **kw) -> User:
+        from opsroom.services.users import create_user
+
+        n = next(_seq)
+        user = create_user(self.session, email=kw.pop("email", f"{role}{n}@test.example"), role=role,
+                           password=kw.pop("password", PASSWORD), name=kw.pop("name", f"{role} {n}"))
+        for k, v in kw.items():
+            setattr(user, k, v)
+        self.session.commit()
+        return user
+
+    def room(self, **kw) -> Room:
+        n = next(_seq)
+        defaults = dict(code=f"R{n:03d}", name=f"Room {n}", zone="服装区", kind="服装", area_m2=60.0,
+                        equipment=["补光灯"], open_time=time(8, 0), close_time=time(2, 0), changeover_minutes=30,
+                        min_minutes=30, max_minutes=720, order_capacity_per_hour=600, active=True)
+        defaults.update(kw)
+        return self._save(Room(**defaults))
+
+    def tenant(self, **kw) -> Tenant:
+        n = next(_seq)
+        defaults = dict(name=f"商家{n}", contact="王经理 13800000000", credit_code="", status="active")
+        defaults.update(kw)
+        return self._save(Tenant(**defaults))
+
+    def booking(self, room: Room | None = None, tenant: Tenant | None = None, *, starts_at: datetime,
+                ends_at: datetime | None = None, status: str = "confirmed", **kw) -> Booking:
+        room = room or self.room()
+        tenant = tenant or self.tenant()
+        ends_at = ends_at or starts_at + timedelta(hours=2)
+        booking = Booking(room_id=room.id, tenant_id=tenant.id, starts_at=starts_at, ends_at=ends_at,
+                          occupied_until=occupied(starts_at, ends_at, room.changeover_minutes).end,
+                          status=status, **kw)
+        return self._save(booking)
+
+    def blackout(self, room: Room, *, starts_at: datetime, ends_at: datetime, reason: str = "设备检修") -> Blackout:
+        return self._save(Blackout(room_id=room.id, starts_at=starts_at, ends_at=ends_at, reason=reason))
