@@ -214,3 +214,26 @@ def at(day_offset: int, hh: int, mm: int = 0) -> datetime:
     """A park-local instant relative to NOW's date: at(1, 20) = tomorrow 20:00."""
     base = NOW.replace(hour=0, minute=0) + timedelta(days=day_offset)
     return base.replace(hour=hh, minute=mm)
+
+
+def wipe(engine) -> None:
+    """Delete every row (children first): for tests that commit for real."""
+    from opsroom.db import Base
+
+    with engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+@pytest.fixture
+def committed_app(database_url):
+    """An app whose writes really commit (for concurrency tests); wiped after."""
+    app = create_app(TestConfig, DATABASE_URL=database_url)
+    engine = app.extensions["opsroom.engine"]
+    engine.dispose()
+    engine = make_engine(database_url, pool_size=60, max_overflow=0, pool_timeout=60)
+    app.extensions["opsroom.engine"] = engine
+    app.extensions["opsroom.sessionmaker"] = so.sessionmaker(bind=engine, expire_on_commit=False)
+    yield app
+    wipe(engine)
+    engine.dispose()

@@ -1,0 +1,192 @@
+"""Races are the database's job: many clients book the same room at the same
+moment; exactly one wins, every other gets a clean 409, and the database holds
+one booking. Real commits, real separate connections, both engines."""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time as pytime
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+
+from opsroom import clock
+from opsroom.db import intent
+from opsroom.models import ACTIVE_STATUSES, Booking, Room, Tenant, User
+from opsroom.services import bookings as service
+from opsroom.services import users
+from opsroom.services.errors import Conflict
+from tests.conftest import at
+
+pytestmark = pytest.mark.live
+CLIENTS = 40
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def arrange(app):
+    """A coordinator, a room and a tenant, committed."""
+    with app.app_context(), intent(write=True):
+        session = app.extensions["opsroom.sessionmaker"]()
+        user = users.create_user(session, email="race@test.example", role="coordinator", password="password123")
+        room = Room(code="RACE1", name="race", zone="z", kind="k", open_time=time(0, 0), close_time=time(0, 0),
+                    changeover_minutes=15, min_minutes=15, max_minutes=720)
+        tenant = Tenant(name="race tenant")
+        session.add_all([room, tenant])
+        session.commit()
+        ids = user.id, room.id, tenant.id
+        session.close()
+    return ids
+
+
+def race(app, windows):
+    """Every client books one window at once (a barrier releases them together)."""
+    user_id, room_id, tenant_id = arrange(app)
+    barrier = threading.Barrier(len(windows))
+    frozen = clock.now()
+
+    def attempt(window):
+        clock.set_now(frozen)
+        with app.app_context(), intent(write=True):
+            session = app.extensions["opsroom.sessionmaker"]()
+            try:
+                user = session.get(User, user_id)
+                session.rollback()  # start the write transaction at the barrier, not before
+                barrier.wait(timeout=30)
+                service.create_booking(session, user, {
+                    "room_id": room_id, "tenant_id": tenant_id, "starts_at": window[0], "ends_at": window[1]})
+                return 201
+            except Conflict:
+                return 409
+            finally:
+                session.close()
+
+    with ThreadPoolExecutor(max_workers=len(windows)) as pool:
+        results = list(pool.map(attempt, windows))
+    with app.app_context():
+        session = app.extensions["opsroom.sessionmaker"]()
+        rows = session.scalars(sa.select(Booking).where(Booking.status.in_(ACTIVE_STATUSES))).all()
+        session.close()
+    return results, rows
+
+
+def test_many_clients_same_window_exactly_one_wins(committed_app):
+    results, rows = race(committed_app, [(at(1, 14), at(1, 16))] * CLIENTS)
+    assert results.count(201) == 1
+    assert results.count(409) == CLIENTS - 1
+    assert len(rows) == 1
+
+
+def test_many_clients_overlapping_different_windows(committed_app):
+    """Windows that all overlap one another (a common instant at 15:00–15:15): one wins."""
+    windows = [(at(1, 13) + timedelta(minutes=15 * (i % 8)), at(1, 15, 15) + timedelta(minutes=15 * (i % 8)))
+               for i in range(CLIENTS)]
+    results, rows = race(committed_app, windows)
+    assert results.count(201) == 1
+    assert results.count(409) == CLIENTS - 1
+    assert len(rows) == 1
+
+
+def test_disjoint_windows_all_succeed(committed_app):
+    """The guard serializes, it does not refuse: 10 separate windows are all booked."""
+    windows = [(at(1, 8) + timedelta(hours=i), at(1, 8, 45) + timedelta(hours=i)) for i in range(10)]
+    results, rows = race(committed_app, windows)
+    assert results == [201] * 10
+    assert len(rows) == 10
+
+
+# ---------------------------------------------------------------------------
+# Over HTTP against a real multi-worker server (gunicorn, separate processes).
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def gunicorn_server(committed_app, database_url, tmp_path):
+    clock.set_now(None)  # the server runs on the real clock
+    with committed_app.app_context(), intent(write=True):
+        session = committed_app.extensions["opsroom.sessionmaker"]()
+        user = users.create_user(session, email="http@test.example", role="coordinator", password="password123")
+        token = users.create_token(session, user)
+        room = Room(code="HTTP1", name="http", zone="z", kind="k", open_time=time(0, 0), close_time=time(0, 0),
+                    changeover_minutes=15, min_minutes=15, max_minutes=720)
+        tenant = Tenant(name="http tenant")
+        session.add_all([room, tenant])
+        session.commit()
+        ids = room.id, tenant.id
+        session.close()
+    port = _free_port()
+    env = dict(os.environ, OPSROOM_DATABASE_URL=database_url, OPSROOM_SECRET_KEY="race-test", PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--workers", "4", "--threads", "4", "--bind", f"127.0.0.1:{port}",
+         "--log-level", "warning", "wsgi:app"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = pytime.monotonic() + 30
+    while pytime.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(base + "/api/v1/openapi.json", timeout=1)
+            break
+        except OSError:
+            if proc.poll() is not None:
+                pytest.fail("gunicorn exited: " + proc.stdout.read().decode(errors="replace"))
+            pytime.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("gunicorn did not start")
+    yield base, token, ids
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+
+
+def _post(url, token, body):
+    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
+                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(req, timeout=60) as resp:
+            return resp.status, json.loads(resp.read())
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"{}")
+
+
+def test_http_clients_against_multi_worker_server(gunicorn_server):
+    """40 HTTP clients, 4 worker processes: one 201, thirty-nine 409 with the clash listed."""
+    base, token, (room_id, tenant_id) = gunicorn_server
+    tz = ZoneInfo("Asia/Shanghai")
+    day = (datetime.now(tz) + timedelta(days=2)).date()
+    start = datetime.combine(day, time(14, 0), tzinfo=tz)
+    body = {"room_id": room_id, "tenant_id": tenant_id, "starts_at": start.isoformat(),
+            "ends_at": (start + timedelta(hours=2)).isoformat()}
+    barrier = threading.Barrier(CLIENTS)
+
+    def attempt(_):
+        barrier.wait(timeout=30)
+        return _post(base + "/api/v1/bookings", token, body)
+
+    with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
+        results = list(pool.map(attempt, range(CLIENTS)))
+    statuses = [s for s, _ in results]
+    assert statuses.count(201) == 1, statuses
+    assert statuses.count(409) == CLIENTS - 1, statuses
+    winner = next(b for s, b in results if s == 201)
+    for status, payload in results:
+        if status == 409:
+            assert payload["error"]["code"] == "conflict"
+            assert payload["error"]["details"][0]["booking_id"] == winner["id"]
