@@ -1,0 +1,555 @@
+"""The demo park: 鞍山西柳·岫玉直播电商产业园.
+
+`flask --app wsgi seed-demo [--force]` calls `load_demo(get_session(), wipe=force)`
+inside an app context. The park is modelled on the Anshan (辽宁鞍山) live-commerce
+scene: the 海城西柳 apparel base, the 岫岩 jade (岫玉) base, 千山 南果梨 pears,
+绿色食品 rice from 台安, a local MCN, and a hall big screen over ~30 rooms.
+
+Everything is drawn from `random.Random(SEED)` in a fixed order, so two loads at
+the same "now" give the same park. Only "today" (from `opsroom.clock.now()`, in
+the park timezone) moves the week of bookings and decides which sessions are
+past, live or still to come.
+
+Layout, so that later additions (anchors, products, orders) can be appended:
+data tables (tuples of constants) first, then one small builder per kind of
+object, each taking the shared `Demo` context; `load_demo` calls them in order.
+"""
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from typing import NamedTuple
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import current_app
+
+from opsroom import clock
+from opsroom.db import Base
+from opsroom.domain import recurrence
+from opsroom.domain.intervals import Interval
+from opsroom.models import Blackout, Booking, Room, Series, Tenant, User
+from opsroom.services.users import create_user
+
+UTC = timezone.utc
+SEED = 2026
+PARK_NAME = "辽宁·鞍山西柳岫玉直播电商产业园"
+
+# The week of bookings: from 3 days before today to 4 days after (inclusive).
+FIRST_DAY, LAST_DAY = -3, 4
+
+# ---------------------------------------------------------------------------
+# Users
+
+DEMO_PASSWORD = "opsroom-demo"
+DEMO_USERS: list[tuple[str, str, str]] = [
+    ("admin@park.demo", "admin", "赵建国"),  # 园区管理员
+    ("manager@park.demo", "manager", "王丽娟"),  # 园区运营经理
+    ("coordinator@park.demo", "coordinator", "陈晓峰"),  # 直播间排期
+    ("anchor@park.demo", "anchor", "林小雨"),  # 主播（园区自有MCN）
+]
+
+# ---------------------------------------------------------------------------
+# Rooms: five zones on five floors, 30 rooms.
+
+
+class RoomRow(NamedTuple):
+    code: str
+    name: str
+    zone: str
+    kind: str
+    area_m2: float
+    equipment: tuple[str, ...]
+    open_time: str  # "HH:MM", park-local; close < open crosses midnight; equal = 24 h
+    close_time: str
+    changeover_minutes: int
+    max_minutes: int
+    order_capacity_per_hour: int
+    active: bool = True
+
+
+MIN_MINUTES = 60
+
+_APPAREL_BIG = ("4K摄像机", "补光灯", "柔光箱", "声卡", "提词器", "挂衣架", "试衣间", "落地镜", "货架")
+_APPAREL = ("补光灯", "声卡", "提词器", "挂衣架", "试衣间", "落地镜")
+_BEAUTY = ("环形补光灯", "化妆台", "微距镜头", "声卡", "提词器", "产品展示台")
+_FOOD = ("补光灯", "声卡", "试吃台", "冷藏展示柜", "货架")
+_KITCHEN = ("厨房操作台", "电磁炉", "抽油烟机", "补光灯", "声卡", "冷藏展示柜")
+_GREEN = ("绿幕", "抠像导播台", "4K摄像机", "补光灯", "声卡", "提词器")
+_JADE = ("珠宝展示台", "无影灯", "微距镜头", "强光手电", "保险柜", "声卡")
+
+ROOMS: tuple[RoomRow, ...] = (
+    # 服装区 (1F): the 海城西柳 apparel makers; big rooms take thousands of orders an hour.
+    RoomRow("A101", "A101 服装大场", "服装区", "服装", 180, _APPAREL_BIG, "08:00", "02:00", 30, 720, 3000),
+    RoomRow("A102", "A102 服装大场", "服装区", "服装", 160, _APPAREL_BIG, "08:00", "02:00", 30, 720, 2600),
+    RoomRow("A103", "A103 女装专场", "服装区", "服装", 90, _APPAREL + ("4K摄像机",), "08:00", "02:00", 30, 480, 1500),
+    RoomRow("A104", "A104 女装专场", "服装区", "服装", 80, _APPAREL, "08:00", "02:00", 15, 480, 1200),
+    RoomRow("A105", "A105 童装间", "服装区", "服装", 60, _APPAREL, "09:00", "23:00", 15, 480, 800),
+    RoomRow("A106", "A106 男装间", "服装区", "服装", 60, _APPAREL, "08:00", "02:00", 15, 480, 900),
+    RoomRow("A107", "A107 羽绒服专场", "服装区", "服装", 120, _APPAREL_BIG, "08:00", "02:00", 30, 720, 2000),
+    RoomRow("A108", "A108 24小时轮播间", "服装区", "服装", 70, _APPAREL + ("4K摄像机",), "00:00", "00:00", 15, 720, 1000),
+    # 美妆区 (2F)
+    RoomRow("B201", "B201 美妆大场", "美妆区", "美妆", 90, _BEAUTY + ("4K摄像机",), "09:00", "23:00", 15, 480, 1200),
+    RoomRow("B202", "B202 护肤间", "美妆区", "美妆", 45, _BEAUTY, "09:00", "23:00", 15, 480, 700),
+    RoomRow("B203", "B203 彩妆间", "美妆区", "美妆", 40, _BEAUTY, "08:00", "02:00", 15, 480, 600),
+    RoomRow("B204", "B204 彩妆间", "美妆区", "美妆", 40, _BEAUTY, "08:00", "02:00", 15, 480, 600),
+    RoomRow("B205", "B205 个护间", "美妆区", "美妆", 35, _BEAUTY, "09:00", "23:00", 15, 480, 500),
+    RoomRow("B206", "B206 美妆小场（装修中）", "美妆区", "美妆", 30, ("环形补光灯",), "09:00", "23:00", 15, 480, 300,
+            active=False),
+    # 食品区 (3F): 南果梨, 绿色食品 rice, snacks.
+    RoomRow("C301", "C301 食品大场", "食品区", "食品", 120, _FOOD + ("4K摄像机", "提词器"), "08:00", "02:00", 30, 720, 1800),
+    RoomRow("C302", "C302 厨房直播间", "食品区", "食品", 80, _KITCHEN, "08:00", "02:00", 30, 480, 900),
+    RoomRow("C303", "C303 南果梨产地直播间", "食品区", "食品", 60, _FOOD, "08:00", "02:00", 15, 480, 1000),
+    RoomRow("C304", "C304 米面粮油间", "食品区", "食品", 60, _FOOD, "08:00", "02:00", 15, 480, 800),
+    RoomRow("C305", "C305 零食坚果间", "食品区", "食品", 40, _FOOD, "09:00", "23:00", 15, 480, 700),
+    RoomRow("C306", "C306 生鲜冷链间", "食品区", "食品", 50, _FOOD + ("冷链打包台",), "08:00", "02:00", 30, 480, 600),
+    # 绿幕区 (4F): virtual sets for tourism (千山), flowers, MCN training.
+    RoomRow("D401", "D401 绿幕大棚", "绿幕区", "绿幕", 150, _GREEN + ("大屏回看",), "00:00", "00:00", 30, 720, 1500),
+    RoomRow("D402", "D402 绿幕间", "绿幕区", "绿幕", 60, _GREEN, "08:00", "02:00", 15, 480, 800),
+    RoomRow("D403", "D403 绿幕间", "绿幕区", "绿幕", 50, _GREEN, "08:00", "02:00", 15, 480, 600),
+    RoomRow("D404", "D404 虚拟演播间", "绿幕区", "绿幕", 70, _GREEN + ("虚拟场景服务器",), "09:00", "23:00", 15, 480, 700),
+    RoomRow("D405", "D405 绿幕小间", "绿幕区", "绿幕", 20, ("绿幕", "补光灯", "声卡"), "09:00", "23:00", 15, 480, 300),
+    # 珠宝玉石区 (5F): the 岫岩 岫玉 jade workshops.
+    RoomRow("E501", "E501 岫玉大场", "珠宝玉石区", "珠宝", 100, _JADE + ("4K摄像机",), "09:00", "23:00", 30, 480, 600),
+    RoomRow("E502", "E502 岫玉手镯间", "珠宝玉石区", "珠宝", 40, _JADE, "09:00", "23:00", 15, 480, 400),
+    RoomRow("E503", "E503 玉雕摆件间", "珠宝玉石区", "珠宝", 50, _JADE, "09:00", "23:00", 15, 480, 300),
+    RoomRow("E504", "E504 翡翠琥珀间", "珠宝玉石区", "珠宝", 35, _JADE, "08:00", "02:00", 15, 480, 350),
+    RoomRow("E505", "E505 鉴定直播间", "珠宝玉石区", "珠宝", 30, _JADE + ("检测仪器",), "09:00", "23:00", 15, 480, 300),
+)
+
+# Session lengths (minutes) a coordinator typically books, by room kind.
+DURATIONS: dict[str, tuple[int, ...]] = {
+    "服装": (120, 180, 240, 240, 300, 360),
+    "美妆": (90, 120, 120, 150, 180),
+    "食品": (90, 120, 150, 180, 240),
+    "绿幕": (60, 90, 120, 180, 240),
+    "珠宝": (120, 150, 180, 240),
+}
+SESSIONS_PER_DAY = (2, 3, 3, 4)
+
+# ---------------------------------------------------------------------------
+# Tenants (入驻企业). Credit codes are valid 统一社会信用代码 (check digits computed).
+
+
+class TenantRow(NamedTuple):
+    name: str
+    contact: str  # "姓名 电话"
+    credit_prefix: str  # 登记管理部门 + 机构类别: 91 企业, 92 个体工商户, 93 农民专业合作社
+    region: str  # 行政区划代码
+    status: str
+    joined_days_ago: int
+    kinds: dict[str, float]  # room kind → how often this tenant books it
+    titles: tuple[str, ...]
+    orders_per_day: int = 0  # typical daily orders, for a later orders seed
+    peak_orders_per_day: int = 0
+
+
+TENANTS: tuple[TenantRow, ...] = (
+    TenantRow(
+        "海城市西柳服装有限公司", "刘海燕 13841216608", "91", "210381", "active", 420,
+        {"服装": 6, "绿幕": 0.5},
+        ("秋冬羽绒服专场", "西柳棉服工厂直发", "加厚羽绒马甲清仓", "冲锋衣三合一新品首发",
+         "工厂店福利秒杀", "周周上新·女装羽绒服", "男士棉服爆款返场"),
+        orders_per_day=6000, peak_orders_per_day=16000,
+    ),
+    TenantRow(
+        "鞍山市梓涵服饰有限公司", "孙雅楠 15904126631", "91", "210302", "active", 210,
+        {"服装": 3},
+        ("秋冬女装上新", "针织开衫专场", "亲子装童装专场", "大码女装福利场", "羊绒大衣品质场"),
+        orders_per_day=1800, peak_orders_per_day=4200,
+    ),
+    TenantRow(
+        "岫岩满族自治县玉德坊玉器有限公司", "关玉成 13904220517", "91", "210323", "active", 380,
+        {"珠宝": 6, "绿幕": 0.3},
+        ("岫玉手镯直播", "岫玉摆件鉴赏专场", "岫玉原石开料直播", "玉雕大师现场雕刻",
+         "岫玉吊坠平价专场", "河磨玉把件精品场"),
+        orders_per_day=300, peak_orders_per_day=900,
+    ),
+    TenantRow(
+        "鞍山市千山区南果梨种植专业合作社", "杨德福 13591137720", "93", "210311", "active", 300,
+        {"食品": 3, "绿幕": 0.5},
+        ("南果梨产地直发", "千山南果梨冻梨专场", "南果梨礼盒助农专场", "果园直连·现摘现发", "南果梨中秋预售"),
+        orders_per_day=1200, peak_orders_per_day=5000,
+    ),
+    TenantRow(
+        "台安县绿禾米业有限公司", "韩立新 18642208193", "91", "210321", "active", 260,
+        {"食品": 2.5},
+        ("绿色食品认证大米专场", "新米上市直播", "东北杂粮礼包专场", "有机小米尝鲜场", "粮油囤货节"),
+        orders_per_day=800, peak_orders_per_day=2600,
+    ),
+    TenantRow(
+        "鞍山雪肌化妆品有限公司", "周婷 13889701425", "91", "210304", "active", 190,
+        {"美妆": 5},
+        ("补水面膜专场", "秋冬护肤直播", "精华水乳套装福利", "新品口红试色", "敏感肌修护专场"),
+        orders_per_day=1500, peak_orders_per_day=3800,
+    ),
+    TenantRow(
+        "鞍山橙光文化传媒有限公司", "马骁 13130628874", "91", "210303", "active", 150,
+        {"绿幕": 3, "美妆": 1.5, "食品": 1, "服装": 0.5},
+        ("好物推荐综合场", "新人主播带货实训", "千山旅游线路推介", "鞍山特产直播专场", "零食坚果囤货节"),
+        orders_per_day=900, peak_orders_per_day=3000,
+    ),
+    TenantRow(
+        "鞍山君兰园艺有限公司", "吴春兰 13700420963", "91", "210311", "active", 90,
+        {"绿幕": 1.5, "珠宝": 0.3},
+        ("君子兰名品鉴赏", "君子兰盆栽年宵预售", "观赏鱼与水族好物", "多肉绿植福利场"),
+        orders_per_day=200, peak_orders_per_day=700,
+    ),
+    # Suspended: behind on the site fee (欠缴场地费); history stays, future sessions cancelled.
+    TenantRow(
+        "海城市南台箱包有限公司", "郑国庆 13504123368", "91", "210381", "suspended", 240,
+        {"服装": 0.6},
+        ("箱包清仓专场", "旅行箱新品直播", "双肩包开学季"),
+        orders_per_day=400, peak_orders_per_day=1100,
+    ),
+    # Blacklisted (黑名单) after counterfeit complaints (售假被投诉).
+    TenantRow(
+        "鞍山市优品汇商贸有限公司", "钱博 15242211907", "91", "210302", "blacklisted", 170,
+        {"美妆": 0.5},
+        ("进口美妆折扣场", "大牌小样福利场"),
+        orders_per_day=600, peak_orders_per_day=1500,
+    ),
+)
+
+CANCEL_REASONS = ("商家临时调整", "主播身体不适", "货品未到仓", "平台活动改期", "直播间设备调试", "商家改约其他时段")
+INACTIVE_CANCEL_REASON = {
+    "suspended": "商家暂停入驻，场次取消",
+    "blacklisted": "商家列入黑名单，场次取消",
+}
+
+# ---------------------------------------------------------------------------
+# Blackouts (停用时段): (room, first day offset, "HH:MM", last day offset, "HH:MM", reason).
+
+BLACKOUTS: tuple[tuple[str, int, str, int, str, str], ...] = (
+    ("A103", 1, "14:00", 1, "18:00", "设备检修：更换LED补光灯与声卡"),
+    ("C302", 2, "09:00", 2, "12:00", "消防检查：厨房操作区燃气与电路检查"),
+    ("D402", 3, "08:00", 3, "20:00", "设备检修：绿幕更换与抠像系统调试"),
+    ("B206", -20, "00:00", 25, "00:00", "内部装修（预计月底完工）"),
+)
+
+# ---------------------------------------------------------------------------
+# Series (周期排期): (room, tenant, title, local start "HH:MM", minutes, weekdays 0=Mon, count).
+
+SERIES: tuple[tuple[str, str, str, str, int, tuple[int, ...], int], ...] = (
+    ("E501", "岫岩满族自治县玉德坊玉器有限公司", "岫玉手镯夜场（每周二·四·六）", "19:00", 180, (1, 3, 5), 9),
+)
+
+# Status mix of generated sessions.
+NO_SHOW_SHARE = 0.05  # of past sessions
+CANCELLED_SHARE = 0.04
+HOLD_SHARE = 0.025  # of future sessions
+HOLD_EXPIRES_IN = timedelta(minutes=45)
+GRANULARITY = 15
+
+
+# ---------------------------------------------------------------------------
+# Helpers
+
+
+@dataclass
+class Demo:
+    """What the builders share: the session, the dice, the park's clock and what was built."""
+
+    session: so.Session
+    rng: random.Random
+    tz: ZoneInfo
+    now: datetime
+    today: date
+    users: dict[str, User] = field(default_factory=dict)  # by role
+    rooms: dict[str, Room] = field(default_factory=dict)  # by code
+    tenants: dict[str, Tenant] = field(default_factory=dict)  # by name
+    blackouts: list[Blackout] = field(default_factory=list)
+    series: list[Series] = field(default_factory=list)
+    bookings: list[Booking] = field(default_factory=list)
+    # Occupied ranges [starts_at, occupied_until) already given out, per room code.
+    taken: dict[str, list[Interval]] = field(default_factory=dict)
+
+    @property
+    def coordinator_id(self) -> int | None:
+        user = self.users.get("coordinator")
+        return user.id if user else None
+
+    def day(self, offset: int) -> date:
+        return self.today + timedelta(days=offset)
+
+    def at(self, day: date, hhmm: str | time) -> datetime:
+        """A park-local wall-clock time on `day`, as an aware UTC instant."""
+        wall = hhmm if isinstance(hhmm, time) else time.fromisoformat(hhmm)
+        return datetime.combine(day, wall, tzinfo=self.tz).astimezone(UTC)
+
+    def opening(self, room: Room, day: date) -> Interval:
+        """The room's opening that starts on local `day` (may run past midnight)."""
+        close_day = day if room.close_time > room.open_time else day + timedelta(days=1)
+        return Interval(self.at(day, room.open_time), self.at(close_day, room.close_time))
+
+
+_CREDIT_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_CREDIT_WEIGHTS = [pow(3, i, 31) for i in range(17)]
+_ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def credit_code(rng: random.Random, prefix: str, region: str) -> str:
+    """A well-formed 18-character 统一社会信用代码 (GB 32100-2015), check digits included."""
+    body = "".join(rng.choice("0123456789") for _ in range(8))
+    org_sum = sum(int(c) * w for c, w in zip(body, _ORG_WEIGHTS))
+    org_check = (11 - org_sum % 11) % 11
+    org = body + ("X" if org_check == 10 else str(org_check))
+    first17 = prefix + region + org
+    total = sum(_CREDIT_CHARS.index(c) * w for c, w in zip(first17, _CREDIT_WEIGHTS))
+    return first17 + _CREDIT_CHARS[(31 - total % 31) % 31]
+
+
+def _overlaps_any(candidate: Interval, intervals: list[Interval]) -> bool:
+    return any(candidate.overlaps(other) for other in intervals)
+
+
+def _minutes(n: int) -> timedelta:
+    return timedelta(minutes=n)
+
+
+# ---------------------------------------------------------------------------
+# Builders, called in this order by load_demo.
+
+
+def wipe_all(session: so.Session) -> None:
+    """Delete every row of every table, children first."""
+    for table in reversed(Base.metadata.sorted_tables):
+        session.execute(table.delete())
+    session.flush()
+
+
+def build_users(demo: Demo) -> None:
+    for email, role, name in DEMO_USERS:
+        demo.users[role] = create_user(demo.session, email=email, role=role, password=DEMO_PASSWORD, name=name)
+
+
+def build_tenants(demo: Demo) -> None:
+    for row in TENANTS:
+        tenant = Tenant(
+            name=row.name,
+            contact=row.contact,
+            credit_code=credit_code(demo.rng, row.credit_prefix, row.region),
+            status=row.status,
+            created_at=demo.now - timedelta(days=row.joined_days_ago),
+        )
+        demo.session.add(tenant)
+        demo.tenants[row.name] = tenant
+    demo.session.flush()
+
+
+def build_rooms(demo: Demo) -> None:
+    for row in ROOMS:
+        room = Room(
+            code=row.code,
+            name=row.name,
+            zone=row.zone,
+            kind=row.kind,
+            area_m2=float(row.area_m2),
+            equipment=list(row.equipment),
+            open_time=time.fromisoformat(row.open_time),
+            close_time=time.fromisoformat(row.close_time),
+            changeover_minutes=row.changeover_minutes,
+            min_minutes=MIN_MINUTES,
+            max_minutes=row.max_minutes,
+            order_capacity_per_hour=row.order_capacity_per_hour,
+            active=row.active,
+        )
+        demo.session.add(room)
+        demo.rooms[row.code] = room
+        demo.taken[row.code] = []
+    demo.session.flush()
+
+
+def build_blackouts(demo: Demo) -> None:
+    for code, first, start, last, end, reason in BLACKOUTS:
+        starts_at = demo.at(demo.day(first), start)
+        blackout = Blackout(
+            room_id=demo.rooms[code].id,
+            starts_at=starts_at,
+            ends_at=demo.at(demo.day(last), end),
+            reason=reason,
+            created_at=min(demo.now, starts_at) - timedelta(days=3),
+        )
+        demo.session.add(blackout)
+        demo.blackouts.append(blackout)
+    demo.session.flush()
+
+
+def _blocked(demo: Demo, room: Room) -> list[Interval]:
+    return [Interval(b.starts_at, b.ends_at) for b in demo.blackouts if b.room_id == room.id]
+
+
+def _dice(rng: random.Random) -> tuple[float, int, int, int, float]:
+    """The draws one booking's status needs, always all of them, so that the
+    stream stays the same whichever status the clock picks."""
+    return rng.random(), rng.randint(3, 15), rng.randint(6, 240), rng.randrange(len(CANCEL_REASONS)), rng.random()
+
+
+def _new_booking(demo: Demo, room: Room, tenant: Tenant, title: str, starts_at: datetime, ends_at: datetime, *,
+                 series: Series | None = None, allow_hold: bool = True) -> Booking:
+    """One booking with a status that fits the clock (past, running or to come)."""
+    roll, early, created_hours, reason_i, frac = _dice(demo.rng)
+    now = demo.now
+    booking = Booking(
+        room=room, tenant=tenant, title=title, starts_at=starts_at, ends_at=ends_at,
+        occupied_until=ends_at + _minutes(room.changeover_minutes), status="confirmed",
+        series=series, created_by_id=demo.coordinator_id,
+    )
+    latest = min(now, starts_at)
+    booking.created_at = (series.created_at if series is not None else latest - timedelta(hours=created_hours))
+
+    def cancel(reason: str) -> None:
+        booking.status = "cancelled"
+        booking.cancel_reason = reason
+        booking.cancelled_at = booking.created_at + (latest - booking.created_at) * (0.3 + 0.6 * frac)
+
+    inactive = tenant.status != "active"
+    if ends_at <= now:  # past
+        if not inactive and roll < NO_SHOW_SHARE:
+            grace = current_app.config.get("NO_SHOW_GRACE_MINUTES", 15)
+            booking.status = "no_show"
+            booking.ends_at = booking.occupied_until = min(ends_at, starts_at + _minutes(grace))
+        elif roll < NO_SHOW_SHARE + CANCELLED_SHARE:
+            cancel(CANCEL_REASONS[reason_i])
+        else:
+            booking.status = "ended"
+            booking.checked_in_at = starts_at - _minutes(early)
+    elif inactive:  # running or future, but the tenant may no longer stream here
+        cancel(INACTIVE_CANCEL_REASON[tenant.status])
+    elif starts_at <= now:  # running now
+        booking.status = "live"
+        booking.checked_in_at = starts_at - _minutes(early)
+    elif roll < CANCELLED_SHARE:
+        cancel(CANCEL_REASONS[reason_i])
+    elif allow_hold and roll < CANCELLED_SHARE + HOLD_SHARE and starts_at >= now + timedelta(hours=1):
+        booking.status = "hold"
+        booking.hold_expires_at = now + HOLD_EXPIRES_IN
+        booking.created_at = now - _minutes(15)
+    demo.session.add(booking)
+    demo.bookings.append(booking)
+    demo.taken[room.code].append(Interval(starts_at, booking.occupied_until))
+    return booking
+
+
+def build_series(demo: Demo) -> None:
+    """Weekly sessions booked together; they are placed before the ad-hoc ones."""
+    for code, tenant_name, title, start, minutes, weekdays, count in SERIES:
+        room, tenant = demo.rooms[code], demo.tenants[tenant_name]
+        first_day = demo.day(FIRST_DAY)
+        while first_day.weekday() not in weekdays:
+            first_day += timedelta(days=1)
+        first_start = demo.at(first_day, start)
+        occurrences = recurrence.expand(
+            first_start, first_start + _minutes(minutes), freq="weekly", tz=demo.tz,
+            weekdays=list(weekdays), count=count,
+        )
+        series = Series(
+            rule={"freq": "weekly", "interval": 1, "weekdays": list(weekdays), "count": count},
+            created_at=min(demo.now, first_start) - timedelta(days=2),
+            created_by_id=demo.coordinator_id,
+        )
+        demo.session.add(series)
+        demo.series.append(series)
+        blocked = _blocked(demo, room)
+        for occ in occurrences:
+            span = Interval(occ.start, occ.end + _minutes(room.changeover_minutes))
+            if _overlaps_any(span, blocked) or _overlaps_any(span, demo.taken[code]):
+                _dice(demo.rng)
+                continue
+            _new_booking(demo, room, tenant, title, occ.start, occ.end, series=series, allow_hold=False)
+    demo.session.flush()
+
+
+def _day_plan(demo: Demo, room: Room, window: Interval) -> list[tuple[int, int]]:
+    """2–4 sessions laid out in `window`: (offset, duration) in minutes from its start.
+
+    Durations come from the room kind's usual lengths; the free time left over
+    is spread over the gaps before, between and after them, on the 15-minute grid.
+    Draws the same number of dice whatever fits.
+    """
+    rng = demo.rng
+    wanted = rng.choice(SESSIONS_PER_DAY)
+    durations = [
+        min(max(rng.choice(DURATIONS[room.kind]), room.min_minutes), room.max_minutes) for _ in range(4)
+    ]
+    weights = [rng.random() + 0.25 for _ in range(5)]
+    total = int(window.minutes) // GRANULARITY * GRANULARITY
+    n = wanted
+    while n and sum(durations[:n]) + (n - 1) * room.changeover_minutes > total:
+        n -= 1
+    if not n:
+        return []
+    slack_units = (total - sum(durations[:n]) - (n - 1) * room.changeover_minutes) // GRANULARITY
+    weights = weights[: n + 1]
+    gaps = [int(slack_units * w / sum(weights)) for w in weights]
+    plan, cursor = [], 0
+    for i in range(n):
+        cursor += gaps[i] * GRANULARITY
+        plan.append((cursor, durations[i]))
+        cursor += durations[i] + room.changeover_minutes
+    return plan
+
+
+def _pick_tenant(demo: Demo, kind: str) -> TenantRow:
+    candidates = [row for row in TENANTS if kind in row.kinds]
+    return demo.rng.choices(candidates, weights=[row.kinds[kind] for row in candidates])[0]
+
+
+def build_bookings(demo: Demo) -> None:
+    """A week of sessions per active room: 2–4 a day inside its open hours,
+    clear of blackouts, of the series and of each other's changeover."""
+    for code, room in demo.rooms.items():
+        if not room.active:
+            continue
+        blocked = _blocked(demo, room)
+        for offset in range(FIRST_DAY, LAST_DAY + 1):
+            opening = demo.opening(room, demo.day(offset))
+            # A 24 h room's last session may still occupy the start of the next day.
+            carried = [t.end for t in demo.taken[code] if t.start < opening.start]
+            start = max([opening.start, *carried])
+            late = (start - opening.start).total_seconds() / 60
+            start = opening.start + _minutes(-(-int(late) // GRANULARITY) * GRANULARITY)
+            if start >= opening.end:
+                continue
+            for begin, minutes in _day_plan(demo, room, Interval(start, opening.end)):
+                row = _pick_tenant(demo, room.kind)
+                title = demo.rng.choice(row.titles)
+                starts_at = start + _minutes(begin)
+                ends_at = starts_at + _minutes(minutes)
+                span = Interval(starts_at, ends_at + _minutes(room.changeover_minutes))
+                if _overlaps_any(span, blocked) or _overlaps_any(span, demo.taken[code]):
+                    _dice(demo.rng)  # keep the stream in step
+                    continue
+                _new_booking(demo, room, demo.tenants[row.name], title, starts_at, ends_at)
+        demo.session.flush()
+
+
+BUILDERS = (build_users, build_tenants, build_rooms, build_blackouts, build_series, build_bookings)
+
+
+def _count(session: so.Session, model) -> int:
+    return session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def load_demo(session: so.Session, *, wipe: bool = False) -> str:
+    """Build the demo park in `session` and commit; returns a one-line summary.
+
+    With `wipe`, every row of every table is deleted first. Needs an app context
+    (the park timezone comes from the config); "now" comes from `opsroom.clock`.
+    """
+    if wipe:
+        wipe_all(session)
+    tz = ZoneInfo(current_app.config["TIMEZONE"])
+    now = clock.now()
+    demo = Demo(session=session, rng=random.Random(SEED), tz=tz, now=now, today=now.astimezone(tz).date())
+    for builder in BUILDERS:
+        builder(demo)
+    session.commit()
+    return (
+        f"demo park {PARK_NAME}: {_count(session, Room)} rooms, {_count(session, Tenant)} tenants, "
+        f"{_count(session, Booking)} bookings, {_count(session, User)} users "
+        f"({_count(session, Blackout)} blackouts, {_count(session, Series)} series; "
+        f"password for *@park.demo: {DEMO_PASSWORD})"
+    )

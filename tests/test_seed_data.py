@@ -1,0 +1,248 @@
+"""The demo park (`opsroom.seed`) keeps every rule the app itself enforces."""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+from werkzeug.security import check_password_hash
+
+from opsroom import clock, seed
+from opsroom.domain.booking_rules import check_shape
+from opsroom.domain.intervals import Interval
+from opsroom.models import ACTIVE_STATUSES, ROLES, Blackout, Booking, Room, Series, Tenant, User
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+# Moments of the park's day the invariants are checked at (besides the fixtures' NOW).
+INSTANTS = [
+    datetime(2026, 11, 20, 20, 10, tzinfo=SHANGHAI),  # Friday prime time: many rooms live
+    datetime(2026, 11, 23, 1, 40, tzinfo=SHANGHAI),  # Monday night: sessions crossing midnight
+    datetime(2026, 3, 1, 9, 5, tzinfo=SHANGHAI),  # a Sunday morning in another season
+]
+
+
+def _tz(app) -> ZoneInfo:
+    return ZoneInfo(app.config["TIMEZONE"])
+
+
+def _count(session, model) -> int:
+    return session.scalar(sa.select(sa.func.count()).select_from(model))
+
+
+def _bookings(session) -> list[Booking]:
+    return list(session.scalars(sa.select(Booking).order_by(Booking.room_id, Booking.starts_at, Booking.id)))
+
+
+@pytest.fixture
+def demo(app, db_session):
+    return seed.load_demo(db_session, wipe=True)
+
+
+# ---------------------------------------------------------------------------
+# Invariants, shared by the tests at the fixtures' NOW and at other instants
+
+
+def assert_no_overlap(session) -> None:
+    by_room: dict[int, list[Booking]] = defaultdict(list)
+    for b in _bookings(session):
+        if b.status in ACTIVE_STATUSES:
+            by_room[b.room_id].append(b)
+    for room_id, rows in by_room.items():
+        for i, a in enumerate(rows):
+            assert a.occupied_until >= a.ends_at > a.starts_at
+            for b in rows[i + 1:]:
+                clash = a.starts_at < b.occupied_until and b.starts_at < a.occupied_until
+                assert not clash, f"room {room_id}: bookings {a.id} and {b.id} overlap"
+
+
+def assert_shapes(app, session) -> None:
+    tz, granularity = _tz(app), app.config["BOOKING_GRANULARITY_MINUTES"]
+    blackouts: dict[int, list[Interval]] = defaultdict(list)
+    for x in session.scalars(sa.select(Blackout)):
+        blackouts[x.room_id].append(Interval(x.starts_at, x.ends_at))
+    for b in _bookings(session):
+        room = b.room
+        # A no-show's ends_at is its release time, shorter than a booking may be.
+        shortest = None if b.status == "no_show" else room.min_minutes
+        breaches = check_shape(
+            b.starts_at, b.ends_at, open_time=room.open_time, close_time=room.close_time, tz=tz,
+            granularity_minutes=granularity, min_minutes=shortest, max_minutes=room.max_minutes,
+        )
+        assert breaches == [], f"booking {b.id} in {room.code}: {breaches}"
+        if b.status == "no_show":
+            assert b.occupied_until == b.ends_at
+        else:
+            assert b.occupied_until == b.ends_at + timedelta(minutes=room.changeover_minutes)
+        if b.status in ACTIVE_STATUSES:
+            assert room.active
+            span = Interval(b.starts_at, b.occupied_until)
+            assert not any(span.overlaps(x) for x in blackouts[room.id]), f"booking {b.id} meets a blackout"
+
+
+def assert_tenants_allowed(session) -> None:
+    for b in _bookings(session):
+        if b.status not in ("cancelled", "ended"):
+            assert b.tenant.status == "active", f"booking {b.id} ({b.status}) of a {b.tenant.status} tenant"
+
+
+def assert_statuses_fit_clock(session) -> None:
+    now = clock.now()
+    coordinator = session.scalar(sa.select(User).where(User.role == "coordinator"))
+    for b in _bookings(session):
+        assert b.created_by_id == coordinator.id
+        assert b.created_at <= now
+        if b.status == "ended":
+            assert b.ends_at <= now and b.checked_in_at is not None and b.checked_in_at < b.starts_at
+        elif b.status == "no_show":
+            assert b.ends_at <= now and b.checked_in_at is None
+            assert b.ends_at - b.starts_at == timedelta(minutes=15)
+        elif b.status == "live":
+            assert b.starts_at <= now < b.ends_at and b.checked_in_at is not None
+        elif b.status == "confirmed":
+            assert b.starts_at > now and b.checked_in_at is None
+        elif b.status == "hold":
+            assert b.starts_at > now and b.hold_expires_at is not None
+            assert now < b.hold_expires_at <= b.starts_at
+        else:
+            assert b.status == "cancelled"
+            assert b.cancel_reason and b.cancelled_at is not None
+            assert b.created_at <= b.cancelled_at <= now
+        if b.status != "hold":
+            assert b.hold_expires_at is None
+
+
+def assert_all_invariants(app, session) -> None:
+    assert_no_overlap(session)
+    assert_shapes(app, session)
+    assert_tenants_allowed(session)
+    assert_statuses_fit_clock(session)
+
+
+# ---------------------------------------------------------------------------
+# Tests
+
+
+def test_summary_names_what_was_loaded(demo, db_session):
+    counts = {
+        "rooms": _count(db_session, Room),
+        "tenants": _count(db_session, Tenant),
+        "bookings": _count(db_session, Booking),
+        "users": _count(db_session, User),
+    }
+    assert "\n" not in demo
+    for label, n in counts.items():
+        assert f"{n} {label}" in demo
+
+
+def test_every_role_has_a_demo_user_with_the_demo_password(demo, db_session):
+    users = {u.email: u for u in db_session.scalars(sa.select(User))}
+    assert {role for _, role, _ in seed.DEMO_USERS} == set(ROLES)
+    for email, role, name in seed.DEMO_USERS:
+        user = users[email]
+        assert (user.role, user.name) == (role, name)
+        assert user.password_hash.startswith("scrypt:")
+        assert check_password_hash(user.password_hash, seed.DEMO_PASSWORD)
+
+
+def test_rooms_span_the_zones_of_the_park(demo, db_session):
+    rooms = list(db_session.scalars(sa.select(Room)))
+    assert len(rooms) >= 25
+    assert len({r.zone for r in rooms}) >= 5
+    assert len({r.code for r in rooms}) == len(rooms)
+    assert sum(not r.active for r in rooms) == 1
+    assert sum(r.open_time == r.close_time for r in rooms) >= 2  # 24 h rooms
+    assert any(r.close_time < r.open_time for r in rooms)  # open past midnight
+    for r in rooms:
+        assert 20 <= r.area_m2 <= 180
+        assert r.equipment and all(isinstance(e, str) for e in r.equipment)
+        assert r.changeover_minutes in (15, 30)
+        assert 300 <= r.order_capacity_per_hour <= 3000
+
+
+def test_tenants_include_a_suspended_and_a_blacklisted_one(demo, db_session):
+    tenants = list(db_session.scalars(sa.select(Tenant)))
+    statuses = Counter(t.status for t in tenants)
+    assert statuses["suspended"] >= 1 and statuses["blacklisted"] >= 1
+    assert statuses["active"] >= 6
+    for t in tenants:
+        assert len(t.credit_code) == 18 and t.credit_code.startswith("9")
+        assert t.contact
+
+
+def test_active_bookings_of_a_room_never_overlap(demo, db_session):
+    assert_no_overlap(db_session)
+
+
+def test_bookings_lie_inside_open_hours_and_outside_blackouts(demo, app, db_session):
+    assert _count(db_session, Blackout) >= 2
+    assert_shapes(app, db_session)
+
+
+def test_only_ended_or_cancelled_bookings_belong_to_inactive_tenants(demo, db_session):
+    assert_tenants_allowed(db_session)
+
+
+def test_statuses_fit_the_clock(demo, db_session):
+    assert_statuses_fit_clock(db_session)
+    statuses = Counter(b.status for b in _bookings(db_session))
+    assert {"ended", "no_show", "cancelled", "confirmed", "hold"} <= set(statuses)
+    past = statuses["ended"] + statuses["no_show"]
+    assert 0 < statuses["no_show"] <= 0.15 * past
+
+
+def test_a_week_of_bookings_around_today(demo, app, db_session):
+    tz = _tz(app)
+    today = clock.now().astimezone(tz).date()
+    series_days = set()
+    per_room_day = Counter()
+    for b in _bookings(db_session):
+        day = b.starts_at.astimezone(tz).date()
+        if b.series_id is not None:
+            series_days.add(day)
+            continue
+        # A session may start just after midnight in a room open past it.
+        assert today - timedelta(days=3) <= day <= today + timedelta(days=5)
+        per_room_day[b.room_id, day] += 1
+    assert sum(per_room_day.values()) >= 25 * 8 * 2
+
+
+def test_one_weekly_series_shares_room_tenant_and_time(demo, app, db_session):
+    tz = _tz(app)
+    series = list(db_session.scalars(sa.select(Series)))
+    assert len(series) == 1
+    rule = series[0].rule
+    assert rule["freq"] == "weekly"
+    rows = [b for b in _bookings(db_session) if b.series_id == series[0].id]
+    assert 3 <= len(rows) <= rule["count"]
+    assert len({(b.room_id, b.tenant_id, b.title) for b in rows}) == 1
+    assert len({b.starts_at.astimezone(tz).time() for b in rows}) == 1
+    assert {b.starts_at.astimezone(tz).weekday() for b in rows} <= set(rule["weekdays"])
+
+
+def test_loading_twice_with_wipe_gives_the_same_park(app, db_session):
+    def snapshot():
+        return {
+            "counts": {m.__name__: _count(db_session, m) for m in (User, Tenant, Room, Blackout, Series, Booking)},
+            "bookings": [
+                (b.room.code, b.tenant.name, b.title, b.starts_at, b.ends_at, b.status)
+                for b in _bookings(db_session)
+            ],
+        }
+
+    first_summary = seed.load_demo(db_session, wipe=True)
+    first = snapshot()
+    second_summary = seed.load_demo(db_session, wipe=True)
+    second = snapshot()
+    assert first_summary == second_summary
+    assert first == second
+
+
+@pytest.mark.parametrize("instant", INSTANTS, ids=lambda d: d.strftime("%Y%m%d-%H%M"))
+def test_invariants_hold_at_any_time_of_day(app, db_session, instant):
+    clock.set_now(instant)  # the autouse clock fixture unfreezes afterwards
+    seed.load_demo(db_session, wipe=True)
+    assert_all_invariants(app, db_session)
+    if instant.hour == 20:
+        assert any(b.status == "live" for b in _bookings(db_session))
