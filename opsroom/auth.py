@@ -24,6 +24,9 @@ def init_app(app) -> None:
     from flask_babel import lazy_gettext as _l
 
     login_manager.login_message = _l("Please log in to see this page.")
+    from opsroom.web import install_converters
+
+    install_converters(app)  # the first blueprint registered: its <int:> too
     app.register_blueprint(bp)
 
 

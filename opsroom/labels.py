@@ -14,6 +14,12 @@ TENANT_STATUS_LABELS = {
     "blacklisted": _l("blacklisted"),
 }
 
+ANCHOR_ROLE_LABELS = {
+    "host": _l("host"),
+    "assistant": _l("assistant"),
+    "controller": _l("controller"),
+}
+
 BOOKING_STATUS_LABELS = {
     "hold": _l("hold"),
     "confirmed": _l("confirmed"),
@@ -32,6 +38,11 @@ ACTION_LABELS = {
     "checked_in": _l("checked in"),
     "expired": _l("hold expired"),
     "no_show": _l("marked no-show"),
+    "anchors_changed": _l("anchors changed"),
+    "lineup_changed": _l("lineup changed"),
+    "setup_copied": _l("anchors and lineup copied"),
+    "feed_reset": _l("calendar link reset"),
+    "catalogue_imported": _l("catalogue imported"),
     "blackout_added": _l("blackout added"),
     "blackout_removed": _l("blackout removed"),
 }
@@ -53,6 +64,11 @@ RULE_MESSAGES = {
     "status": _l("A booking in this status cannot be changed."),
     "hold_expired": _l("The hold has expired; book again."),
     "checkin_window": _l("Check-in opens %(minutes)s minutes before the start and closes at the end."),
+    "anchor_unverified": _l("A host must be real-name verified."),
+    "anchor_daily_limit": _l("This would exceed the anchor's %(minutes)s minutes on %(date)s."),
+    "anchor_rest": _l("The anchor needs %(minutes)s minutes of rest between sessions."),
+    "product_tenant": _l("Only the booking tenant's products can be in the lineup."),
+    "planned_times": _l("Planned times must lie inside the session."),
     "freq": _l("Choose daily or weekly."),
     "interval": _l("The interval must be between 1 and 52."),
     "weekdays": _l("Choose at least one weekday (0 = Monday … 6 = Sunday)."),

@@ -18,8 +18,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "rooms.write": MANAGEMENT,
     "tenants.read": STAFF,
     "tenants.write": STAFF,
-    "bookings.read": STAFF,
+    "bookings.read": STAFF | {"anchor"},  # anchors: only their own sessions (services filter)
     "bookings.write": STAFF,
+    "anchors.read": STAFF | {"anchor"},  # anchors: only themselves
+    "anchors.write": STAFF,
+    "products.read": STAFF,
+    "products.write": STAFF,
     "reports.read": MANAGEMENT,
     "users.admin": frozenset({"admin"}),
 }

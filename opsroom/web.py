@@ -5,6 +5,8 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from sqlalchemy.exc import DataError
+from werkzeug.routing import IntegerConverter
 
 from opsroom.forms import LanguageForm, PostForm
 
@@ -19,8 +21,29 @@ CSP = (
 )
 
 
+# Ids are 32-bit INTEGER columns on PostgreSQL (and SQLite refuses anything past
+# 64 bits): a larger number in a URL is no object, so it must route to a 404, not
+# reach the database and fail there with a 500.
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """`<int:...>` bounded to the ids a database column can hold."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(map, *args, **kwargs)
+
+
+def install_converters(app) -> None:
+    """Before any blueprint is registered: rules bind their converters when added."""
+    app.url_map.converters["int"] = IdConverter
+
+
 def init_app(app) -> None:
     from opsroom.views import register as register_views
+
+    install_converters(app)
 
     from opsroom.api import bp as api_bp
 
@@ -69,6 +92,15 @@ def init_app(app) -> None:
 
     for code in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(code, _error_page(code))
+
+    @app.errorhandler(DataError)
+    def _data_error(exc):
+        # A value the database cannot hold that no validator caught (e.g. a NUL
+        # character in a form field on PostgreSQL): the request is bad, not us.
+        from opsroom.db import get_session
+
+        get_session().rollback()
+        return _error_page(400)(exc)
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc):

@@ -82,7 +82,7 @@ def _operational_error(exc):
 
 
 def _register():
-    from opsroom.api import bookings, me, openapi, rooms, tenants  # noqa: F401
+    from opsroom.api import anchors, bookings, me, openapi, products, rooms, tenants  # noqa: F401
 
 
 _register()

@@ -10,6 +10,7 @@ from opsroom.db import get_session
 from opsroom.domain import hours
 from opsroom.i18n import park_tz
 from opsroom.models import BOOKING_STATUSES
+from opsroom.services import assignments
 from opsroom.services import bookings as service
 
 RECURRENCE_SCHEMA = {
@@ -18,6 +19,18 @@ RECURRENCE_SCHEMA = {
     "weekdays": p.F(p.int_list(0, 6, max_items=7), nullable=True),
     "until": p.F(p.day, nullable=True),
     "count": p.F(p.integer(1, 10000), nullable=True),
+}
+
+ANCHOR_ENTRY = {
+    "anchor_id": p.F(p.integer(1), required=True),
+    "role": p.F(p.string(20, choices=("host", "assistant", "controller")), default="host"),
+}
+
+LINEUP_ENTRY = {
+    "product_id": p.F(p.integer(1), required=True),
+    "planned_start": p.F(p.instant, nullable=True),
+    "planned_end": p.F(p.instant, nullable=True),
+    "planned_quantity": p.F(p.integer(0, 10**9), nullable=True),
 }
 
 BOOKING_SCHEMA = {
@@ -29,6 +42,14 @@ BOOKING_SCHEMA = {
     "status": p.F(p.string(10, choices=("hold", "confirmed")), default="confirmed"),
     "recurrence": p.F(p.obj(RECURRENCE_SCHEMA), nullable=True),
     "on_conflict": p.F(p.string(10, choices=("reject", "skip")), default="reject"),
+    "anchors": p.F(p.obj_list(ANCHOR_ENTRY, 10), default=list),
+    "lineup": p.F(p.obj_list(LINEUP_ENTRY, 200), default=list),
+}
+
+COPY_SCHEMA = {
+    "target_ids": p.F(p.int_list(1, 2**31, max_items=100), required=True),
+    "anchors": p.F(p.boolean, default=True),
+    "lineup": p.F(p.boolean, default=True),
 }
 
 PATCH_SCHEMA = {
@@ -44,11 +65,11 @@ CANCEL_SCHEMA = {
 }
 
 
-def _bound(name: str, *, end: bool):
+def bound(name: str, *, end: bool, required: bool = False):
     """A query bound: an RFC 3339 instant, or a park-local date (inclusive)."""
     raw = request.args.get(name)
     if not raw:
-        return None
+        return p.query_value(request.args, name, p.day, required=required)
     if len(raw) == 10:
         day = p.query_value(request.args, name, p.day)
         window = hours.local_day(day, park_tz())
@@ -73,7 +94,7 @@ def bookings_index():
     args = request.args
     rows = service.list_bookings(
         get_session(), current(),
-        start=_bound("from", end=False), end=_bound("to", end=True),
+        start=bound("from", end=False), end=bound("to", end=True),
         room_id=p.query_value(args, "room_id", p.id_param),
         tenant_id=p.query_value(args, "tenant_id", p.id_param),
         status=p.query_value(args, "status", p.string(20, choices=BOOKING_STATUSES)),
@@ -124,3 +145,32 @@ def bookings_audit(booking_id: int):
         {"at": instant(e.at), "user": e.user.email if e.user else None, "action": e.action, "changes": e.changes}
         for e in audit.history(get_session(), "booking", booking_id)
     ])
+
+
+def _list_body(schema, max_items):
+    data = body()
+    return p.parse({"items": p.F(p.obj_list(schema, max_items), required=True)}, {"items": data})["items"]
+
+
+@bp.put("/bookings/<int:booking_id>/anchors")
+@needs("bookings.write")
+def bookings_set_anchors(booking_id: int):
+    entries = _list_body(ANCHOR_ENTRY, 10)
+    return jsonify(booking_json(assignments.set_anchors(get_session(), current(), booking_id, entries)))
+
+
+@bp.put("/bookings/<int:booking_id>/lineup")
+@needs("bookings.write")
+def bookings_set_lineup(booking_id: int):
+    items = _list_body(LINEUP_ENTRY, 200)
+    booking = assignments.set_lineup(get_session(), current(), booking_id, items)
+    return jsonify({**booking_json(booking), "warnings": assignments.stock_warnings(booking)})
+
+
+@bp.post("/bookings/<int:booking_id>/copy")
+@needs("bookings.write")
+def bookings_copy(booking_id: int):
+    data = p.parse(COPY_SCHEMA, body())
+    results = assignments.copy_setup(get_session(), current(), booking_id, data["target_ids"],
+                                     anchors=data["anchors"], lineup=data["lineup"])
+    return jsonify({"results": results})

@@ -21,6 +21,13 @@ _RFC3339 = re.compile(
     r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$", re.IGNORECASE
 )
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+# The largest value an INTEGER column holds on PostgreSQL: a bigger number is
+# a 422 on its field, never a database error (500).
+MAX_INT = 2**31 - 1
+# Years an instant or a date may have: far enough either way for any real use,
+# near enough that converting to UTC and adding days, changeovers or a series of
+# weeks can never overflow Python's datetime (a 500).
+MIN_YEAR, MAX_YEAR = 1900, 9000
 
 
 class FieldError(ValueError):
@@ -73,6 +80,8 @@ def string(max_len: int = 200, *, min_len: int = 0, choices: tuple[str, ...] | N
         if not isinstance(v, str):
             raise FieldError(_l("Expected a string."))
         v = v.strip() if strip else v
+        if "\x00" in v:  # PostgreSQL text cannot hold NUL: refuse it here, not with a 500
+            raise FieldError(_l("Must not contain a NUL character."))
         if len(v) < min_len:
             raise FieldError(_l("This field may not be empty.") if min_len == 1 else _l("Too short."))
         if len(v) > max_len:
@@ -85,6 +94,8 @@ def string(max_len: int = 200, *, min_len: int = 0, choices: tuple[str, ...] | N
 
 
 def integer(minimum: int | None = None, maximum: int | None = None):
+    maximum = MAX_INT if maximum is None else min(maximum, MAX_INT)
+
     def convert(v):
         if isinstance(v, bool) or not isinstance(v, int):
             if isinstance(v, float) and v.is_integer():
@@ -138,6 +149,8 @@ def instant(v) -> datetime:
         raise FieldError(_l("Not a valid date-time.")) from None
     if parsed.tzinfo is None:
         raise FieldError(_l("The date-time needs an offset."))
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        raise FieldError(_l("The year must be between %(lo)s and %(hi)s.", lo=MIN_YEAR, hi=MAX_YEAR))
     return parsed
 
 
@@ -145,9 +158,12 @@ def day(v) -> date:
     if not isinstance(v, str) or not re.match(r"^\d{4}-\d{2}-\d{2}$", v):
         raise FieldError(_l("Expected a date as YYYY-MM-DD."))
     try:
-        return date.fromisoformat(v)
+        parsed = date.fromisoformat(v)
     except ValueError:
         raise FieldError(_l("Not a valid date.")) from None
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        raise FieldError(_l("The year must be between %(lo)s and %(hi)s.", lo=MIN_YEAR, hi=MAX_YEAR))
+    return parsed
 
 
 def string_list(max_items: int = 50, max_len: int = 100):
@@ -210,7 +226,7 @@ def obj_list(schema: dict[str, F], max_items: int = 200):
 
 def id_param(v) -> int:
     """A positive id from a query string."""
-    if not isinstance(v, str) or not v.isdigit() or int(v) < 1 or len(v) > 18:
+    if not isinstance(v, str) or not v.isascii() or not v.isdigit() or len(v) > 18 or not 1 <= int(v) <= MAX_INT:
         raise FieldError(_l("Expected a positive whole number."))
     return int(v)
 

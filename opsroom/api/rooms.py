@@ -35,7 +35,9 @@ BLACKOUT_SCHEMA = {
 
 @bp.get("/rooms")
 def rooms_index():
-    rows = service.list_rooms(get_session(), current(), zone=request.args.get("zone"), kind=request.args.get("kind"))
+    zone = p.query_value(request.args, "zone", p.string(50))
+    kind = p.query_value(request.args, "kind", p.string(50))
+    rows = service.list_rooms(get_session(), current(), zone=zone, kind=kind)
     return jsonify([room_json(r) for r in rows])
 
 

@@ -14,8 +14,50 @@ def hhmm(value) -> str:
     return value.strftime("%H:%M")
 
 
-def user_json(user) -> dict:
-    return {"id": user.id, "email": user.email, "name": user.name, "role": user.role, "anchor": None}
+def user_json(user, anchor=None) -> dict:
+    return {"id": user.id, "email": user.email, "name": user.name, "role": user.role,
+            "anchor": anchor_json(anchor, with_feed=True) if anchor else None}
+
+
+def money(fen: int | None) -> str | None:
+    from opsroom.domain.money import format_money
+
+    return format_money(fen) if fen is not None else None
+
+
+def anchor_json(anchor, *, with_feed: bool = False) -> dict:
+    from flask import url_for
+
+    from opsroom.services.anchors import feed_token
+
+    out = {
+        "id": anchor.id,
+        "name": anchor.name,
+        "tenant_id": anchor.tenant_id,
+        "user_email": anchor.user.email if anchor.user else None,
+        "verified": anchor.verified,
+        "max_minutes_per_day": anchor.max_minutes_per_day,
+        "min_rest_minutes": anchor.min_rest_minutes,
+        "platform_accounts": dict(anchor.platform_accounts or {}),
+        "active": anchor.active,
+    }
+    if with_feed:
+        out["feed_url"] = url_for("calendar.anchor_feed", feed_token=feed_token(anchor), _external=True)
+    return out
+
+
+def product_json(product) -> dict:
+    return {
+        "id": product.id,
+        "tenant_id": product.tenant_id,
+        "sku": product.sku,
+        "name": product.name,
+        "category": product.category,
+        "price": money(product.price_fen),
+        "stock": product.stock,
+        "certifications": list(product.certifications or []),
+        "active": product.active,
+    }
 
 
 def room_json(room) -> dict:
@@ -72,8 +114,10 @@ def booking_json(booking) -> dict:
         "status": booking.status,
         "hold_expires_at": instant(booking.hold_expires_at),
         "series_id": booking.series_id,
-        "anchors": [],
-        "lineup": [],
+        "anchors": [{"anchor_id": a.anchor_id, "name": a.anchor.name, "role": a.role} for a in booking.assignments],
+        "lineup": [{"product_id": i.product_id, "sku": i.product.sku, "name": i.product.name, "position": i.position,
+                    "planned_start": instant(i.planned_start), "planned_end": instant(i.planned_end),
+                    "planned_quantity": i.planned_quantity} for i in booking.lineup],
         "checked_in_at": instant(booking.checked_in_at),
         "created_at": instant(booking.created_at),
     }

@@ -21,10 +21,10 @@ from opsroom.domain import availability, booking_rules, hours, recurrence
 from opsroom.domain.intervals import Interval, subtract, union
 from opsroom.i18n import park_tz
 from opsroom.labels import rule_message
-from opsroom.models import ACTIVE_STATUSES, Blackout, Booking, Room, Series, Tenant
+from opsroom.models import ACTIVE_STATUSES, Anchor, Assignment, Blackout, Booking, Room, Series, Tenant
 from opsroom.security import require
 from opsroom.services import audit
-from opsroom.services.errors import Conflict, NotFound, RuleViolation, ValidationFailed
+from opsroom.services.errors import Conflict, Forbidden, NotFound, RuleViolation, ValidationFailed
 
 AUDIT_FIELDS = ("room_id", "tenant_id", "title", "starts_at", "ends_at", "status")
 # Markers by which the database names an overlap it refused.
@@ -43,11 +43,21 @@ class CreateResult:
 
 
 def get_booking(session: so.Session, user, booking_id: int) -> Booking:
+    """A booking; an anchor may see only sessions they are assigned to."""
     require(user, "bookings.read")
     booking = session.get(Booking, booking_id)
     if booking is None:
         raise NotFound(_l("No such booking."))
+    if user.role == "anchor" and not _is_assigned(session, user, booking.id):
+        raise Forbidden(_l("You may only see your own sessions."))
     return booking
+
+
+def _is_assigned(session: so.Session, user, booking_id: int) -> bool:
+    return session.scalar(
+        sa.select(Assignment.id).join(Anchor, Anchor.id == Assignment.anchor_id)
+        .where(Assignment.booking_id == booking_id, Anchor.user_id == user.id)
+    ) is not None
 
 
 def list_bookings(session: so.Session, user, *, start: datetime | None = None, end: datetime | None = None,
@@ -55,7 +65,14 @@ def list_bookings(session: so.Session, user, *, start: datetime | None = None, e
                   limit: int = 1000) -> list[Booking]:
     """Bookings overlapping [start, end), oldest first."""
     require(user, "bookings.read")
-    q = sa.select(Booking).options(so.joinedload(Booking.room), so.joinedload(Booking.tenant))
+    q = sa.select(Booking).options(
+        so.joinedload(Booking.room), so.joinedload(Booking.tenant),
+        so.selectinload(Booking.assignments), so.selectinload(Booking.lineup),
+    )
+    if user.role == "anchor":  # only their own sessions
+        q = q.where(Booking.id.in_(
+            sa.select(Assignment.booking_id).join(Anchor, Anchor.id == Assignment.anchor_id)
+            .where(Anchor.user_id == user.id)))
     if start is not None:
         q = q.where(Booking.ends_at > start)
     if end is not None:
@@ -115,7 +132,7 @@ def _settings() -> dict[str, int]:
     }
 
 
-def _breach(code: str, field_name: str, **params) -> dict[str, Any]:
+def rule_breach(code: str, field_name: str, **params) -> dict[str, Any]:
     return {"rule": code, "field": field_name, "message": rule_message(code, **params)}
 
 
@@ -127,16 +144,16 @@ def rule_breaches(room: Room, tenant: Tenant, starts_at: datetime, ends_at: date
     settings = _settings()
     breaches = []
     if not room.active:
-        breaches.append(_breach("room_inactive", "room_id"))
+        breaches.append(rule_breach("room_inactive", "room_id"))
     if tenant.status != "active":
-        breaches.append(_breach("tenant_status", "tenant_id"))
+        breaches.append(rule_breach("tenant_status", "tenant_id"))
     if check_past and starts_at < clock.now() and user.role != "admin":
-        breaches.append(_breach("past", "starts_at"))
+        breaches.append(rule_breach("past", "starts_at"))
     for b in booking_rules.check_shape(
         starts_at, ends_at, open_time=room.open_time, close_time=room.close_time, tz=park_tz(),
         granularity_minutes=settings["granularity"], min_minutes=room.min_minutes, max_minutes=room.max_minutes,
     ):
-        breaches.append(_breach(b.code, b.field, **b.params))
+        breaches.append(rule_breach(b.code, b.field, **b.params))
     return breaches
 
 
@@ -286,7 +303,7 @@ def _occurrences(starts_at: datetime, ends_at: datetime, rule: dict | None) -> l
     if not rule:
         return [Interval(starts_at, ends_at)]
     try:
-        return recurrence.expand(
+        found = recurrence.expand(
             starts_at, ends_at, freq=rule.get("freq"), tz=park_tz(), interval=rule.get("interval") or 1,
             weekdays=rule.get("weekdays"), until=rule.get("until"), count=rule.get("count"),
             max_occurrences=_settings()["max_occurrences"],
@@ -294,8 +311,11 @@ def _occurrences(starts_at: datetime, ends_at: datetime, rule: dict | None) -> l
     except recurrence.RecurrenceError as exc:
         raise RuleViolation(
             _l("The recurrence rule is not valid."),
-            [_breach(exc.code, f"recurrence.{exc.field}", max=_settings()["max_occurrences"])],
+            [rule_breach(exc.code, f"recurrence.{exc.field}", max=_settings()["max_occurrences"])],
         ) from None
+    if not found:  # e.g. until ends before the first chosen weekday
+        raise RuleViolation(_l("The recurrence rule is not valid."), [rule_breach("until", "recurrence.until")])
+    return found
 
 
 def _raise_conflict(session: so.Session, room: Room, clashes: list[dict], want: Interval | None,
@@ -306,8 +326,9 @@ def _raise_conflict(session: so.Session, room: Room, clashes: list[dict], want: 
     raise Conflict(_l("The room is taken at this time."), clashes, **extra)
 
 
-def _flush_or_conflict(session: so.Session, on_overlap) -> None:
-    """Flush; an overlap the database refused becomes a 409 like a checked clash."""
+def flush_or_conflict(session: so.Session, on_overlap, message=None) -> None:
+    """Flush; an overlap the database refused (a lost race) becomes the same
+    409 a checked clash gets: `on_overlap` re-checks and raises it."""
     try:
         session.flush()
     except IntegrityError as exc:
@@ -315,7 +336,7 @@ def _flush_or_conflict(session: so.Session, on_overlap) -> None:
         if not _is_overlap_error(exc):
             raise
         on_overlap()
-        raise Conflict(_l("The room was taken a moment ago."), []) from None
+        raise Conflict(message or _l("The room was taken a moment ago."), []) from None
 
 
 def create_booking(session: so.Session, user, data: dict[str, Any]) -> CreateResult:
@@ -384,16 +405,37 @@ def create_booking(session: so.Session, user, data: dict[str, Any]) -> CreateRes
         clashes = [c for occ in keep for c in find_clashes(session, fresh_room, occ.start, occ.end)]
         _raise_conflict(session, fresh_room, clashes, keep[0] if not rule else None)
 
-    _flush_or_conflict(session, on_overlap)
+    flush_or_conflict(session, on_overlap)
+    _attach_people_and_goods(session, created, data)
     for booking in created:
         audit.record(session, user, "booking", booking.id, "created", audit.snapshot(booking, AUDIT_FIELDS))
-    after_create(session, user, created, data)
     session.commit()
     return CreateResult(created, skipped, series)
 
 
-def after_create(session: so.Session, user, bookings: list[Booking], data: dict) -> None:
-    """Hook for what comes with a new booking (anchors, lineup); see assignments."""
+def _attach_people_and_goods(session: so.Session, created: list[Booking], data: dict) -> None:
+    """Anchors and lineup given with a new booking follow the same rules as
+    PUT /anchors and /lineup; in a series each occurrence is checked, and
+    planned product times keep their offset from the start."""
+    from opsroom.services import assignments
+
+    if not data.get("anchors") and not data.get("lineup"):
+        return
+    first = data["starts_at"]
+    for booking in created:
+        if data.get("anchors"):
+            assignments.apply_anchors(session, booking, data["anchors"])
+        if data.get("lineup"):
+            shift = booking.starts_at - first
+            assignments.apply_lineup(session, booking, [
+                {**item, "planned_start": item.get("planned_start") and item["planned_start"] + shift,
+                 "planned_end": item.get("planned_end") and item["planned_end"] + shift}
+                for item in data["lineup"]])
+
+    def on_overlap():
+        raise Conflict(_l("An anchor was assigned elsewhere a moment ago."), [])
+
+    flush_or_conflict(session, on_overlap)
 
 
 def update_booking(session: so.Session, user, booking_id: int, data: dict[str, Any]) -> Booking:
@@ -402,11 +444,11 @@ def update_booking(session: so.Session, user, booking_id: int, data: dict[str, A
     require(user, "bookings.write")
     booking = get_booking(session, user, booking_id)
     if booking.status not in ACTIVE_STATUSES:
-        raise RuleViolation(_l("The booking breaks a rule of the park."), [_breach("status", "status")])
+        raise RuleViolation(_l("The booking breaks a rule of the park."), [rule_breach("status", "status")])
     expire_holds(session, room_ids=[booking.room_id])
     session.refresh(booking)
     if booking.status not in ACTIVE_STATUSES:
-        raise RuleViolation(_l("The booking breaks a rule of the park."), [_breach("hold_expired", "status")])
+        raise RuleViolation(_l("The booking breaks a rule of the park."), [rule_breach("hold_expired", "status")])
 
     room_id = data.get("room_id", booking.room_id)
     room, tenant = _load_refs(session, room_id, booking.tenant_id)
@@ -422,28 +464,29 @@ def update_booking(session: so.Session, user, booking_id: int, data: dict[str, A
         clashes = find_clashes(session, room, starts_at, ends_at, exclude={booking.id})
         if clashes:
             _raise_conflict(session, room, clashes, Interval(starts_at, ends_at), {booking.id})
+        from opsroom.services import assignments
+
+        pairs = [(a.anchor, a.role) for a in booking.assignments]
+        if pairs:
+            assignments.check_anchors(session, booking, pairs, starts_at, ends_at)
+        assignments.shift_lineup(booking, starts_at - booking.starts_at)
     booking.room_id = room.id
     booking.starts_at, booking.ends_at = starts_at, ends_at
     booking.occupied_until = booking_rules.occupied(starts_at, ends_at, room.changeover_minutes).end
     if "title" in data:
         booking.title = data["title"]
-    after_move(session, user, booking)
 
     def on_overlap():
         fresh_room = session.get(Room, room_id)
         clashes = find_clashes(session, fresh_room, starts_at, ends_at, exclude={booking_id})
         _raise_conflict(session, fresh_room, clashes, Interval(starts_at, ends_at), {booking_id})
 
-    _flush_or_conflict(session, on_overlap)
+    flush_or_conflict(session, on_overlap)
     changes = audit.diff(before, audit.snapshot(booking, AUDIT_FIELDS))
     if changes:
         audit.record(session, user, "booking", booking.id, "moved" if moved else "updated", changes)
     session.commit()
     return booking
-
-
-def after_move(session: so.Session, user, booking: Booking) -> None:
-    """Hook for what follows a booking's times (anchor assignments)."""
 
 
 def confirm_booking(session: so.Session, user, booking_id: int) -> Booking:
@@ -455,11 +498,11 @@ def confirm_booking(session: so.Session, user, booking_id: int) -> Booking:
     if booking.status == "hold" and booking.hold_expires_at and booking.hold_expires_at <= clock.now():
         expire_holds(session, room_ids=[booking.room_id])
         session.commit()
-        raise RuleViolation(_l("The booking breaks a rule of the park."), [_breach("hold_expired", "status")])
+        raise RuleViolation(_l("The booking breaks a rule of the park."), [rule_breach("hold_expired", "status")])
     if booking.status != "hold":
-        raise RuleViolation(_l("The booking breaks a rule of the park."), [_breach("status", "status")])
+        raise RuleViolation(_l("The booking breaks a rule of the park."), [rule_breach("status", "status")])
     if booking.tenant.status != "active":
-        raise RuleViolation(_l("The booking breaks a rule of the park."), [_breach("tenant_status", "tenant_id")])
+        raise RuleViolation(_l("The booking breaks a rule of the park."), [rule_breach("tenant_status", "tenant_id")])
     booking.status, booking.hold_expires_at = "confirmed", None
     audit.record(session, user, "booking", booking.id, "confirmed", {"status": ["hold", "confirmed"]})
     session.commit()
@@ -473,7 +516,7 @@ def cancel_booking(session: so.Session, user, booking_id: int, *, reason: str = 
     require(user, "bookings.write")
     booking = get_booking(session, user, booking_id)
     if booking.status not in ACTIVE_STATUSES:
-        raise RuleViolation(_l("The booking breaks a rule of the park."), [_breach("status", "status")])
+        raise RuleViolation(_l("The booking breaks a rule of the park."), [rule_breach("status", "status")])
     targets = [booking]
     if scope == "following" and booking.series_id is not None:
         targets = list(session.scalars(
@@ -503,10 +546,10 @@ def check_in(session: so.Session, user, booking_id: int) -> Booking:
     now = clock.now()
     opens = booking.starts_at - timedelta(minutes=_settings()["checkin_before"])
     if booking.status not in ("confirmed", "live"):
-        raise RuleViolation(_l("The booking breaks a rule of the park."), [_breach("status", "status")])
+        raise RuleViolation(_l("The booking breaks a rule of the park."), [rule_breach("status", "status")])
     if not (opens <= now < booking.ends_at):
         raise RuleViolation(_l("The booking breaks a rule of the park."),
-                            [_breach("checkin_window", "checked_in_at", minutes=_settings()["checkin_before"])])
+                            [rule_breach("checkin_window", "checked_in_at", minutes=_settings()["checkin_before"])])
     if booking.checked_in_at is None:
         booking.checked_in_at = now
         if now >= booking.starts_at:
@@ -517,5 +560,9 @@ def check_in(session: so.Session, user, booking_id: int) -> Booking:
 
 
 def may_check_in(session: so.Session, user, booking: Booking) -> None:
-    """Staff may check any booking in (the anchors' own rule comes with assignments)."""
+    """Staff may check any booking in; an anchor only a session they are in."""
+    if user.role == "anchor":
+        if not _is_assigned(session, user, booking.id):
+            raise Forbidden(_l("You may only check in to your own sessions."))
+        return
     require(user, "bookings.write")

@@ -10,9 +10,9 @@ from opsroom.services.errors import ServiceError
 
 
 def register(app) -> None:
-    from opsroom.views import board, bookings, rooms, tenants
+    from opsroom.views import board, bookings, calendar, rooms, tenants
 
-    for module in (rooms, tenants, board, bookings):
+    for module in (rooms, tenants, board, bookings, calendar):
         app.register_blueprint(module.bp)
 
 
