@@ -117,13 +117,17 @@ def init_app(app: Flask) -> None:
         # Set, never reset: each request sets it afresh before any query.
         _write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
 
-    @app.teardown_appcontext
-    def _close_session(exc):
+    def _close_session(exc=None):
         session = g.pop("db_session", None)
         if session is not None:
             if exc is not None:
                 session.rollback()
             session.close()
+
+    # A session lives exactly one request (or one CLI/job app context), even
+    # when an app context outlives several requests, as in tests.
+    app.teardown_request(_close_session)
+    app.teardown_appcontext(_close_session)
 
 
 def get_engine(app: Flask | None = None) -> sa.Engine:

@@ -104,3 +104,92 @@ class BookingForm(FlaskForm):
 class CancelForm(FlaskForm):
     reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=200)])
     scope = SelectField(_l("Which bookings"), default="one")
+
+
+# ---------------------------------------------------------------------------
+# People and goods (人、货): anchors, products, catalogue import, a booking's
+# anchors and lineup. Imported here, not at the top, because this section is
+# appended by its own owner.
+from flask_wtf.file import FileAllowed, FileField, FileRequired  # noqa: E402
+from wtforms import FieldList, Form, FormField  # noqa: E402
+from wtforms.validators import InputRequired  # noqa: E402
+
+
+def optional_id(value) -> int | None:
+    """A select's value as an id; the empty option means none."""
+    if value in (None, "", "None"):
+        return None
+    return int(value)
+
+
+class AnchorForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    tenant_id = SelectField(_l("Belongs to"), coerce=optional_id)
+    user_email = StringField(_l("Linked user (email)"), validators=[Optional(), Length(max=254)],
+                             render_kw={"type": "email", "autocomplete": "off"})
+    verified = BooleanField(_l("Real-name verified"))
+    max_minutes_per_day = IntegerField(_l("Daily limit (minutes)"), default=480,
+                                       validators=[InputRequired(), NumberRange(min=1, max=1440)])
+    min_rest_minutes = IntegerField(_l("Rest between sessions (minutes)"), default=30,
+                                    validators=[Optional(), NumberRange(min=0, max=1440)])
+    douyin = StringField(_l("Douyin ID"), validators=[Optional(), Length(max=100)])
+    kuaishou = StringField(_l("Kuaishou ID"), validators=[Optional(), Length(max=100)])
+    active = BooleanField(_l("Active"), default=True)
+
+
+class ProductForm(FlaskForm):
+    tenant_id = SelectField(_l("Tenant"), coerce=int, validators=[DataRequired()])
+    sku = StringField(_l("SKU"), validators=[DataRequired(), Length(max=64)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    category = StringField(_l("Category"), validators=[Optional(), Length(max=50)])
+    price = StringField(_l("Price (yuan)"), validators=[DataRequired(), Length(max=30)],
+                        render_kw={"inputmode": "decimal", "autocomplete": "off"})
+    stock = IntegerField(_l("Stock"), default=0, validators=[Optional(), NumberRange(min=0, max=10**9)])
+    certifications = SelectMultipleField(
+        _l("Certifications"), widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
+        validators=[Optional()],
+    )
+    other_certifications = StringField(_l("Other certifications (separated by 、 or ;)"),
+                                       validators=[Optional(), Length(max=300)])
+    active = BooleanField(_l("On sale"), default=True)
+
+
+class CatalogueImportForm(FlaskForm):
+    tenant_id = SelectField(_l("Tenant"), coerce=int, validators=[DataRequired()])
+    file = FileField(_l("CSV file"), validators=[
+        FileRequired(_l("Choose a CSV file.")), FileAllowed(["csv"], _l("Only .csv files can be imported."))])
+
+
+class AnchorSlotForm(Form):
+    """One row of a booking's anchors: who, in which role (no CSRF: a subform)."""
+
+    anchor_id = SelectField(_l("Anchor"), coerce=optional_id, validators=[Optional()])
+    role = SelectField(_l("Role"), default="host")
+
+
+class BookingAnchorsForm(FlaskForm):
+    slots = FieldList(FormField(AnchorSlotForm), min_entries=3, max_entries=10)
+
+
+class AddAnchorForm(FlaskForm):
+    anchor_id = IntegerField(_l("Anchor"), validators=[DataRequired(), NumberRange(min=1, max=2**31 - 1)])
+    role = SelectField(_l("Role"), default="assistant")
+
+
+class LineupAddForm(FlaskForm):
+    product_id = SelectField(_l("Product"), coerce=optional_id, validators=[DataRequired()])
+    planned_start = TimeField(_l("Planned from"), validators=[Optional()])
+    planned_end = TimeField(_l("Planned until"), validators=[Optional()])
+    planned_quantity = IntegerField(_l("Planned quantity"), validators=[Optional(), NumberRange(min=0, max=10**9)])
+
+
+class LineupOrderForm(FlaskForm):
+    order = HiddenField(_l("Order"), validators=[DataRequired(), Length(max=4000)])
+
+
+class CopySetupForm(FlaskForm):
+    targets = SelectMultipleField(
+        _l("Copy to"), coerce=int, widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
+        validators=[Optional()],
+    )
+    whole_week = BooleanField(_l("The whole week"))

@@ -18,12 +18,14 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "rooms.write": MANAGEMENT,
     "tenants.read": STAFF,
     "tenants.write": STAFF,
+    "board.read": STAFF,  # the booking board and the staff booking pages
     "bookings.read": STAFF | {"anchor"},  # anchors: only their own sessions (services filter)
     "bookings.write": STAFF,
     "anchors.read": STAFF | {"anchor"},  # anchors: only themselves
     "anchors.write": STAFF,
     "products.read": STAFF,
     "products.write": STAFF,
+    "schedule.own": frozenset({"anchor"}),
     "reports.read": MANAGEMENT,
     "users.admin": frozenset({"admin"}),
 }

@@ -22,17 +22,20 @@ CSP = (
 
 
 # Ids are 32-bit INTEGER columns on PostgreSQL (and SQLite refuses anything past
-# 64 bits): a larger number in a URL is no object, so it must route to a 404, not
-# reach the database and fail there with a 500.
+# 64 bits): a larger number in a URL names no object, so it must end in the
+# view's usual 404, not reach the database and fail there with a 500.
 MAX_ID = 2**31 - 1
 
 
 class IdConverter(IntegerConverter):
-    """`<int:...>` bounded to the ids a database column can hold."""
+    """`<int:...>`: an id past what a column can hold reads as 0, which no row has.
 
-    def __init__(self, map, *args, **kwargs):
-        kwargs.setdefault("max", MAX_ID)
-        super().__init__(map, *args, **kwargs)
+    (Refusing it in the converter instead would make Werkzeug answer 405 for
+    some methods, and would skip the 401/403 checks that come before a 404.)"""
+
+    def to_python(self, value):
+        number = super().to_python(value)
+        return number if number <= MAX_ID else 0
 
 
 def install_converters(app) -> None:
@@ -73,6 +76,7 @@ def init_app(app) -> None:
         tenant_status_label=lambda s: labels.TENANT_STATUS_LABELS.get(s, s),
         role_label=lambda s: labels.ROLE_LABELS.get(s, s),
         action_label=lambda s: labels.ACTION_LABELS.get(s, s),
+        anchor_role_label=lambda s: labels.ANCHOR_ROLE_LABELS.get(s, s),
         cancel_reason_label=lambda s: labels.CANCEL_REASON_LABELS.get(s, s),
     )
 
@@ -111,5 +115,5 @@ def init_app(app) -> None:
 @login_required
 def home():
     if current_user.role == "anchor":
-        return redirect(url_for("rooms.index"))
+        return redirect(url_for("me.schedule"))
     return redirect(url_for("board.day"))

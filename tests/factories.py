@@ -59,3 +59,35 @@ class Factory:
 
     def blackout(self, room: Room, *, starts_at: datetime, ends_at: datetime, reason: str = "设备检修") -> Blackout:
         return self._save(Blackout(room_id=room.id, starts_at=starts_at, ends_at=ends_at, reason=reason))
+
+
+def _anchor(self, **kw):
+    from opsroom.models import Anchor
+
+    n = next(_seq)
+    defaults = dict(name=f"主播{n}", verified=True, max_minutes_per_day=480, min_rest_minutes=30,
+                    platform_accounts={"douyin": f"dy_{n}"}, active=True)
+    defaults.update(kw)
+    return self._save(Anchor(**defaults))
+
+
+def _product(self, tenant, **kw):
+    from opsroom.models import Product
+
+    n = next(_seq)
+    defaults = dict(tenant_id=tenant.id, sku=f"SKU{n:05d}", name=f"商品{n}", category="食品", price_fen=3990,
+                    stock=100, certifications=["绿色食品"])
+    defaults.update(kw)
+    return self._save(Product(**defaults))
+
+
+def _assign(self, booking, anchor, role="host"):
+    from opsroom.models import Assignment
+
+    return self._save(Assignment(booking_id=booking.id, anchor_id=anchor.id, role=role, starts_at=booking.starts_at,
+                                 ends_at=booking.ends_at, active=booking.status in ("hold", "confirmed", "live")))
+
+
+Factory.anchor = _anchor
+Factory.product = _product
+Factory.assign = _assign

@@ -52,7 +52,7 @@ def _load(session: so.Session, room_ids: list[int], window: Interval, statuses: 
 def day(session: so.Session, user, on: date, *, zone: str | None = None, kind: str | None = None,
         show_cancelled: bool = False) -> list[Lane]:
     """Every active room (filtered by zone/kind) with its bookings of one local day."""
-    require(user, "bookings.read")
+    require(user, "board.read")
     tz = park_tz()
     window = hours.local_day(on, tz)
     q = sa.select(Room).where(Room.active.is_(True)).order_by(Room.zone, Room.code)
@@ -75,7 +75,7 @@ def day(session: so.Session, user, on: date, *, zone: str | None = None, kind: s
 
 def week(session: so.Session, user, room: Room, first: date, *, show_cancelled: bool = False) -> list[Lane]:
     """Seven lanes, one per local day from `first`, for one room."""
-    require(user, "bookings.read")
+    require(user, "board.read")
     tz = park_tz()
     lanes = []
     for i in range(7):

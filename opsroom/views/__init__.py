@@ -10,9 +10,9 @@ from opsroom.services.errors import ServiceError
 
 
 def register(app) -> None:
-    from opsroom.views import board, bookings, calendar, rooms, tenants
+    from opsroom.views import anchors, board, bookings, calendar, me, products, rooms, tenants
 
-    for module in (rooms, tenants, board, bookings, calendar):
+    for module in (rooms, tenants, board, bookings, calendar, me, anchors, products):
         app.register_blueprint(module.bp)
 
 

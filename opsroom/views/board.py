@@ -70,7 +70,7 @@ def _date_arg(name: str) -> date:
 
 
 @bp.get("/")
-@permission_required("bookings.read")
+@permission_required("board.read")
 def day():
     on = _date_arg("date")
     zone, kind = request.args.get("zone") or None, request.args.get("kind") or None
@@ -86,7 +86,7 @@ def day():
 
 
 @bp.get("/rooms/<int:room_id>")
-@permission_required("bookings.read")
+@permission_required("board.read")
 def week(room_id: int):
     session = get_session()
     try:
