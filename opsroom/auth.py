@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 
@@ -28,13 +28,6 @@ def init_app(app) -> None:
 
     install_converters(app)  # the first blueprint registered: its <int:> too
     app.register_blueprint(bp)
-
-
-@bp.before_app_request
-def _forget_cached_user():
-    # Flask-Login caches the user on `g`, which belongs to the app context;
-    # load it afresh for every request even if that context is reused.
-    g.pop("_login_user", None)
 
 
 @login_manager.user_loader

@@ -38,6 +38,20 @@ class IdConverter(IntegerConverter):
         return number if number <= MAX_ID else 0
 
 
+def locale_code() -> str:
+    """The active language as LANGUAGES spells it ("zh_CN", "en"), for templates:
+    Babel's own name for zh_CN is "zh_Hans_CN", so `get_locale()|string` never
+    equalled "zh_CN" and Chinese pages said lang="en"."""
+    from babel import Locale
+    from flask import current_app
+
+    active = get_locale()
+    for code in current_app.config["LANGUAGES"]:
+        if Locale.parse(code) == active:
+            return code
+    return str(active)
+
+
 def install_converters(app) -> None:
     """Before any blueprint is registered: rules bind their converters when added."""
     app.url_map.converters["int"] = IdConverter
@@ -70,7 +84,7 @@ def init_app(app) -> None:
 
     # Globals, not a context processor: imported macros see them too.
     app.jinja_env.globals.update(
-        get_locale=get_locale,
+        get_locale=locale_code,
         can=lambda perm: can(current_user, perm),
         booking_status_label=lambda s: labels.BOOKING_STATUS_LABELS.get(s, s),
         tenant_status_label=lambda s: labels.TENANT_STATUS_LABELS.get(s, s),

@@ -7,6 +7,7 @@ OPSROOM_REQUIRE_POSTGRES=1 a missing server is an error, not a skip.
 """
 from __future__ import annotations
 
+import contextvars
 import os
 import re
 import uuid
@@ -16,6 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask.testing import FlaskClient
 
 from config import TestConfig
 from opsroom import clock, create_app
@@ -103,11 +105,20 @@ def frozen_clock():
     clock.set_now(None)
 
 
+class IsolatedClient(FlaskClient):
+    """Runs each request in an empty context, so it gets its own app context
+    and `g`, as in production, although the test holds an app context open."""
+
+    def open(self, *args, **kwargs):
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+
 @pytest.fixture
 def app(engine, database_url):
     """The app on a connection whose outer transaction is rolled back after the
     test; services' commits only release savepoints inside it."""
     app = create_app(TestConfig, DATABASE_URL=database_url)
+    app.test_client_class = IsolatedClient
     app.extensions["opsroom.engine"].dispose()
     connection = engine.connect()
     outer = connection.begin()

@@ -190,3 +190,56 @@ def test_http_clients_against_multi_worker_server(gunicorn_server):
         if status == 409:
             assert payload["error"]["code"] == "conflict"
             assert payload["error"]["details"][0]["booking_id"] == winner["id"]
+
+
+def test_one_anchor_two_rooms_at_once_exactly_one_assignment_wins(committed_app):
+    """40 clients put one anchor into two overlapping bookings in different rooms: one wins."""
+    from opsroom.models import Anchor
+    from opsroom.services import assignments
+
+    user_id, room_id, tenant_id = arrange(committed_app)
+    with committed_app.app_context(), intent(write=True):
+        session = committed_app.extensions["opsroom.sessionmaker"]()
+        room2 = Room(code="RACE2", name="race 2", zone="z", kind="k", open_time=time(0, 0), close_time=time(0, 0),
+                     changeover_minutes=0, min_minutes=15, max_minutes=720)
+        anchor = Anchor(name="抢手主播", verified=True, max_minutes_per_day=1440, min_rest_minutes=0, platform_accounts={})
+        session.add_all([room2, anchor])
+        session.flush()
+        bookings = [Booking(room_id=rid, tenant_id=tenant_id, starts_at=s, ends_at=e, occupied_until=e, status="confirmed")
+                    for rid, s, e in ((room_id, at(1, 14), at(1, 16)), (room2.id, at(1, 15), at(1, 17)))]
+        session.add_all(bookings)
+        session.commit()
+        booking_ids, anchor_id = [b.id for b in bookings], anchor.id
+        session.close()
+
+    barrier = threading.Barrier(CLIENTS)
+    frozen = clock.now()
+
+    def attempt(i):
+        clock.set_now(frozen)
+        with committed_app.app_context(), intent(write=True):
+            session = committed_app.extensions["opsroom.sessionmaker"]()
+            try:
+                user = session.get(User, user_id)
+                session.rollback()
+                barrier.wait(timeout=30)
+                assignments.set_anchors(session, user, booking_ids[i % 2], [{"anchor_id": anchor_id, "role": "host"}])
+                return 200
+            except Conflict:
+                return 409
+            finally:
+                session.close()
+
+    with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
+        results = list(pool.map(attempt, range(CLIENTS)))
+    with committed_app.app_context():
+        session = committed_app.extensions["opsroom.sessionmaker"]()
+        from opsroom.models import Assignment
+
+        rows = session.scalars(sa.select(Assignment).where(Assignment.anchor_id == anchor_id)).all()
+        session.close()
+    # Re-putting the same anchor into the booking that already has them is no clash,
+    # so several clients of the winning booking may succeed; never both bookings.
+    assert len({r.booking_id for r in rows}) == 1 and len(rows) == 1
+    assert results.count(409) >= CLIENTS // 2
+    assert 200 in results

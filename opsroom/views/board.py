@@ -22,6 +22,7 @@ from opsroom.services.errors import NotFound
 bp = Blueprint("board", __name__, url_prefix="/board")
 
 SLOT_MINUTES = 15
+MIN_YEAR, MAX_YEAR = 2000, 2100  # beyond, day arithmetic overflows and nothing is booked
 SLOTS = 24 * 60 // SLOT_MINUTES
 
 
@@ -56,7 +57,7 @@ def lane_view(lane: service.Lane) -> dict:
         is_open = any(w.overlaps(cell) for w in lane.open)
         cells.append({"hour": hour, "col": hour * 4 + 1, "start": start.astimezone(tz),
                       "bookable": is_open and cell.end > now})
-    return {"lane": lane, "items": items, "blackouts": blackouts, "cells": cells}
+    return {"lane": lane, "placed": items, "blackouts": blackouts, "cells": cells}
 
 
 def _date_arg(name: str) -> date:
@@ -64,9 +65,12 @@ def _date_arg(name: str) -> date:
     if not raw:
         return local_date_today()
     try:
-        return date.fromisoformat(raw)
+        value = date.fromisoformat(raw)
     except ValueError:
         abort(400)
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        abort(400)
+    return value
 
 
 @bp.get("/")

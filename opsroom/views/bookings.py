@@ -226,7 +226,10 @@ from opsroom.views import anchors as people  # noqa: E402
 def _reshow(booking_id: int, status: int, **forms):
     """The booking page again, with the given people-and-goods forms and their errors."""
     g.people_goods_forms = forms
-    return show(booking_id), status
+    try:
+        return show(booking_id), status
+    finally:
+        g.pop("people_goods_forms", None)
 
 
 def _booking_link(booking_id: int) -> Markup:

@@ -45,6 +45,12 @@ def _split(text: str) -> list[str]:
     return [c.strip() for c in text.split(";") if c.strip()]
 
 
+def _tenant_arg() -> int | None:
+    """?tenant_id= as an id; anything a column cannot hold names no tenant."""
+    value = request.args.get("tenant_id", type=int)
+    return value if value is not None and 0 < value < 2**31 else None
+
+
 def _tenant_choices():
     return [(t.id, t.name) for t in tenant_service.list_tenants(get_session(), current_user)]
 
@@ -80,7 +86,7 @@ def _form_data(form: ProductForm) -> dict | None:
 @bp.get("/")
 @permission_required("products.read")
 def index():
-    tenant_id = request.args.get("tenant_id", type=int)
+    tenant_id = _tenant_arg()
     products = service.list_products(get_session(), current_user, tenant_id=tenant_id)
     return render_template("products/index.html", products=products, tenant_id=tenant_id, tenants=_tenant_choices())
 
@@ -90,7 +96,7 @@ def index():
 def create():
     form = _form()
     if not form.is_submitted():
-        form.tenant_id.data = request.args.get("tenant_id", type=int)
+        form.tenant_id.data = _tenant_arg()
     if form.validate_on_submit() and (data := _form_data(form)) is not None:
         try:
             product = service.create_product(get_session(), current_user, data)
@@ -136,7 +142,7 @@ def import_catalogue():
     form = CatalogueImportForm()
     form.tenant_id.choices = options(_tenant_choices())
     if not form.is_submitted():
-        form.tenant_id.data = request.args.get("tenant_id", type=int)
+        form.tenant_id.data = _tenant_arg()
     result = None
     if form.validate_on_submit():
         session = get_session()
