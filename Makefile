@@ -16,12 +16,12 @@ $(STAMP): requirements.txt requirements-dev.txt
 	touch $(STAMP)
 
 translations: $(STAMP)
-	$(VENV)/bin/pybabel compile -q -f -d $(CATALOGS)
+	$(VENV)/bin/pybabel -q compile -f -d $(CATALOGS)
 
 # Re-extract messages and merge them into the catalogs (developers only).
 extract: $(STAMP)
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o $(CATALOGS)/messages.pot .
-	$(VENV)/bin/pybabel update -q -N -i $(CATALOGS)/messages.pot -d $(CATALOGS)
+	$(VENV)/bin/pybabel -q update -N -i $(CATALOGS)/messages.pot -d $(CATALOGS)
 
 run: $(STAMP) translations
 	$(FLASK) init-db

@@ -39,6 +39,9 @@ class Config:
     PERMANENT_SESSION_LIFETIME = 12 * 3600
     WTF_CSRF_TIME_LIMIT = None  # token lives as long as the session
 
+    # werkzeug's scrypt (N=2**15, r=8, p=1 by default).
+    PASSWORD_HASH_METHOD = "scrypt"
+
     # Login throttling: at most N failures per window, per account and per IP.
     LOGIN_MAX_FAILURES_PER_ACCOUNT = _env_int("OPSROOM_LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)
     LOGIN_MAX_FAILURES_PER_IP = _env_int("OPSROOM_LOGIN_MAX_FAILURES_PER_IP", 20)
@@ -69,6 +72,8 @@ class Config:
 
 class TestConfig(Config):
     TESTING = True
+    # Still scrypt, at a cost that keeps a thousand test logins fast.
+    PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
     SECRET_KEY = "test-secret-key"
     WTF_CSRF_ENABLED = True
     SESSION_COOKIE_SECURE = False

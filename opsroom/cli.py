@@ -4,17 +4,21 @@ from __future__ import annotations
 import click
 import sqlalchemy as sa
 from flask import current_app
+from flask.cli import with_appcontext
 
 from opsroom.db import get_engine, get_session
-from opsroom.models import ROLES, Room
+from opsroom.models import ROLES
 
 
 def init_app(app) -> None:
+    # Plain click commands: `flask` (FlaskGroup) pushes an app context for them,
+    # app.cli and app.test_cli_runner() do not, hence @with_appcontext on each.
     for command in (init_db, seed_demo, create_user, create_token, scheduler):
         app.cli.add_command(command)
 
 
 @click.command("init-db")
+@with_appcontext
 def init_db():
     """Create or migrate the schema to the latest revision (safe to run twice)."""
     from opsroom.migrate import current_revision, upgrade
@@ -25,6 +29,7 @@ def init_db():
 
 
 @click.command("seed-demo")
+@with_appcontext
 @click.option("--force", is_flag=True, help="Load even if the database is not empty (wipes it first).")
 @click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when the database holds data.")
 def seed_demo(force: bool, if_empty: bool):
@@ -32,7 +37,7 @@ def seed_demo(force: bool, if_empty: bool):
     from opsroom import seed
 
     session = get_session()
-    if session.scalar(sa.select(sa.func.count()).select_from(Room)) and not force:
+    if _holds_data(session) and not force:
         if if_empty:
             click.echo("database holds data; demo park not loaded")
             return
@@ -41,7 +46,16 @@ def seed_demo(force: bool, if_empty: bool):
     click.echo(summary)
 
 
+def _holds_data(session) -> bool:
+    """Whether any table has a row (a first admin alone makes the database non-empty)."""
+    from opsroom.db import Base
+
+    return any(session.execute(sa.select(sa.literal(1)).select_from(table).limit(1)).first()
+               for table in Base.metadata.sorted_tables)
+
+
 @click.command("create-user")
+@with_appcontext
 @click.argument("email")
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--password", required=True)
@@ -61,6 +75,7 @@ def create_user(email: str, role: str, password: str, name: str):
 
 
 @click.command("create-token")
+@with_appcontext
 @click.argument("email")
 @click.option("--label", default="cli")
 def create_token(email: str, label: str):
@@ -77,6 +92,7 @@ def create_token(email: str, label: str):
 
 
 @click.command("scheduler")
+@with_appcontext
 def scheduler():
     """Run the background scheduler in the foreground until stopped."""
     from opsroom import jobs

@@ -14,11 +14,20 @@ from opsroom import clock
 from opsroom.models import ROLES, ApiToken, LoginFailure, User
 from opsroom.services.errors import NotFound, TooManyAttempts, ValidationFailed
 
-PASSWORD_METHOD = "scrypt"
 MIN_PASSWORD_LENGTH = 8
-# A hash that no password matches, checked on unknown emails so that timing
-# does not tell which accounts exist.
-_DUMMY_HASH = generate_password_hash("not-a-real-password", method=PASSWORD_METHOD)
+
+
+def _method() -> str:
+    """werkzeug's scrypt, at the cost set in config (tests use a cheaper one)."""
+    from flask import current_app, has_app_context
+
+    return current_app.config["PASSWORD_HASH_METHOD"] if has_app_context() else "scrypt"
+
+
+def _dummy_hash() -> str:
+    """A hash no password matches, checked for unknown emails so that the
+    response time does not tell which accounts exist."""
+    return generate_password_hash("not-a-real-password", method=_method())
 
 
 def normalize_email(email: str) -> str:
@@ -43,7 +52,7 @@ def create_user(session: so.Session, *, email: str, role: str, password: str, na
         email=email,
         role=role,
         name=name or email.split("@")[0],
-        password_hash=generate_password_hash(password, method=PASSWORD_METHOD),
+        password_hash=generate_password_hash(password, method=_method()),
     )
     session.add(user)
     session.flush()
@@ -73,7 +82,7 @@ def authenticate(session: so.Session, email: str, password: str, *, ip: str, con
     ):
         raise TooManyAttempts(_l("Too many failed logins. Please wait a few minutes and try again."))
     user = session.scalar(sa.select(User).where(User.email == email))
-    ok = check_password_hash(user.password_hash if user else _DUMMY_HASH, password or "")
+    ok = check_password_hash(user.password_hash if user else _dummy_hash(), password or "")
     if ok and user is not None and user.active:
         session.execute(sa.delete(LoginFailure).where(LoginFailure.key == account_key))
         session.commit()

@@ -41,11 +41,6 @@ def platform_label(key: str) -> str:
     return str(PLATFORMS.get(key, key))
 
 
-@bp.app_template_global()
-def anchor_role_label(role: str) -> str:
-    return str(ANCHOR_ROLE_LABELS.get(role, role))
-
-
 def role_choices():
     return options([(k, str(v)) for k, v in ANCHOR_ROLE_LABELS.items()])
 

@@ -1,0 +1,43 @@
+"""Browser journeys (see conftest.py), and the steps they share.
+
+The steps use what a person sees: roles, accessible names and labels. Before
+the UI language is known (the page opens in the browser's zh-CN), the language
+select is found by its role and its "English" option, whose text never changes.
+"""
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+from playwright.sync_api import Locator, Page, expect
+
+from tests.factories import PASSWORD
+
+HTML_LANG = {"en": "en", "zh_CN": "zh-CN"}
+
+
+def language_select(page: Page) -> Locator:
+    return page.get_by_role("combobox").filter(has=page.get_by_role("option", name="English", exact=True))
+
+
+def switch_language(page: Page, locale: str) -> None:
+    """Choose `locale` ("en" or "zh_CN") with the header's language switch.
+
+    With JavaScript the select submits itself on change; choosing the language
+    already shown changes nothing, so there is nothing to submit.
+    """
+    select = language_select(page)
+    if select.input_value() != locale:
+        with page.expect_navigation():
+            select.select_option(locale)
+    expect(page.locator("html")).to_have_attribute("lang", HTML_LANG[locale])
+
+
+def log_in(page: Page, email: str, password: str = PASSWORD, *, next: str | None = None) -> None:
+    """Log in through the form, read in English; then go to `next` (a path) if given."""
+    page.goto("/login" + (f"?next={quote(next, safe='')}" if next else ""))
+    switch_language(page, "en")
+    page.get_by_label("Email", exact=True).fill(email)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Log in", exact=True).click()
+    expect(page).not_to_have_url(re.compile(r"/login"))

@@ -1,0 +1,132 @@
+"""A coordinator books a free cell on the board, then tries an overlapping
+booking and sees the clash and the alternatives."""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from types import SimpleNamespace
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser import log_in
+
+TZ = ZoneInfo("Asia/Shanghai")
+TOMORROW = "2026-11-21"  # the park clock is frozen on 2026-11-20 10:00
+TENANT = "杭州小鹿服饰"
+
+@pytest.fixture
+def park(make):
+    """Two rooms of one kind, an active tenant, a coordinator who reads English."""
+    return SimpleNamespace(
+        a101=make.room(code="A101", name="服装一号间", kind="服装"),
+        a102=make.room(code="A102", name="服装二号间", kind="服装"),
+        tenant=make.tenant(name=TENANT),
+        coordinator=make.user("coordinator", name="排期小王", locale="en"),
+    )
+
+
+@pytest.fixture
+def screenshot(page, artifacts, request):
+    """screenshot("board") saves test-artifacts/<test>-board.png for a person to look at."""
+    def take(name: str) -> None:
+        page.screenshot(path=str(artifacts / f"{request.node.name}-{name}.png"), full_page=True)
+
+    return take
+
+
+def expect_booking_form(page: Page, room, *, day: str, start: str, end: str) -> None:
+    expect(page.get_by_role("heading", name="New booking")).to_be_visible()
+    expect(page.get_by_label("Room", exact=True)).to_have_value(str(room.id))
+    expect(page.get_by_label("Date", exact=True)).to_have_value(day)
+    expect(page.get_by_label("Starts", exact=True)).to_have_value(start)
+    expect(page.get_by_label("Ends", exact=True)).to_have_value(end)
+
+
+def book(page: Page, title: str) -> None:
+    page.get_by_label("Tenant", exact=True).select_option(label=TENANT)
+    page.get_by_label("Title", exact=True).fill(title)
+    page.get_by_role("button", name="Book", exact=True).click()
+
+
+def expect_booked(page: Page, room, *, title: str, end: str) -> int:
+    """On the new booking's page, confirmed; returns its id."""
+    expect(page).to_have_url(re.compile(r"/bookings/\d+$"))
+    booking_id = int(page.url.rsplit("/", 1)[1])
+    expect(page.get_by_role("status")).to_have_text("Booked.")
+    expect(page.get_by_role("heading", name=f"Booking #{booking_id} confirmed")).to_be_visible()
+    expect(page.get_by_role("link", name=f"{room.code} · {room.name}", exact=True)).to_be_visible()
+    facts = page.get_by_role("main")
+    expect(facts).to_contain_text(TENANT)
+    expect(facts).to_contain_text(title)
+    expect(facts).to_contain_text(re.compile(rf"Saturday, November 21, 2026\b.* – {end}\b"))
+    return booking_id
+
+
+def see_the_clash_and_book_an_alternative(page: Page, park, *, clash_id: int, screenshot) -> int:
+    """From the booking form for A101 15:00–17:00 (A101 is taken 14:00–16:00 plus
+    30 minutes' changeover): the clash, the alternatives, and booking A102 instead."""
+    book(page, "加场")
+    alert = page.get_by_role("alert")
+    expect(alert.get_by_role("heading", name="This slot is taken")).to_be_visible()
+    expect(alert).to_contain_text(f"Booking #{clash_id}")
+    expect(alert.get_by_role("link", name="see it")).to_have_attribute("href", f"/bookings/{clash_id}")
+
+    expect(alert).to_contain_text("Same time in another room of this kind:")
+    other_room = alert.get_by_role("link", name=re.compile(r"^A102 · 服装二号间, "))
+    expect(other_room).to_have_count(1)
+
+    # Nearest starts first: 16:30 is the first whose changeover-padded range is free.
+    expect(alert).to_contain_text("Nearest free times in this room that day:")
+    slots = alert.get_by_role("list").filter(has=page.get_by_role("link", name=re.compile(r"^\d"))).get_by_role("link")
+    expect(slots).to_have_count(3)
+    expect(slots).to_have_text([re.compile(rf"{a}.*–.*{b}") for a, b in
+                                (("4:30", "6:30"), ("4:45", "6:45"), ("5:00", "7:00"))])
+    screenshot("conflict")
+
+    other_room.click()
+    expect_booking_form(page, park.a102, day=TOMORROW, start="15:00", end="17:00")
+    book(page, "加场")
+    return expect_booked(page, park.a102, title="加场", end="17:00")
+
+
+def test_book_a_free_cell_then_an_overlap_shows_the_clash_and_the_alternatives(page, park, screenshot):
+    log_in(page, park.coordinator.email)
+    page.goto(f"/board/?date={TOMORROW}")
+    expect(page.get_by_role("heading", name=re.compile(r"^Booking board · "))).to_be_visible()
+    board = page.get_by_role("grid", name="Rooms by hour")
+    board.get_by_role("link", name=f"Book A101 at 14:00 on {TOMORROW}", exact=True).click()
+
+    expect_booking_form(page, park.a101, day=TOMORROW, start="14:00", end="16:00")
+    book(page, "秋冬女装专场")
+    first = expect_booked(page, park.a101, title="秋冬女装专场", end="16:00")
+
+    page.get_by_role("link", name="Back to the board").click()
+    expect(page).to_have_url(re.compile(rf"/board/\?date={TOMORROW}$"))
+    block = board.get_by_role("link", name=re.compile(rf"^{TENANT} 秋冬女装专场 14:00–16:00 "))
+    expect(block).to_be_visible()
+    screenshot("board")
+
+    # The 15:00 cell lies under the booking's block, out of a pointer's reach;
+    # a keyboard still reaches it, as it reaches every cell.
+    board.get_by_role("link", name=f"Book A101 at 15:00 on {TOMORROW}", exact=True).focus()
+    page.keyboard.press("Enter")
+    expect_booking_form(page, park.a101, day=TOMORROW, start="15:00", end="17:00")
+    see_the_clash_and_book_an_alternative(page, park, clash_id=first, screenshot=screenshot)
+
+    page.get_by_role("link", name="Back to the board").click()
+    expect(board.get_by_role("link", name=re.compile(rf"^{TENANT} "))).to_have_count(2)
+    expect(board.get_by_role("link", name=re.compile(rf"^{TENANT} 加场 15:00–17:00 "))).to_be_visible()
+
+
+def test_an_overlapping_booking_shows_the_clash_and_books_an_alternative(page, park, make, screenshot):
+    # The second half of the journey above, entered by the link a 15:00 board cell holds.
+    first = make.booking(park.a101, park.tenant, title="秋冬女装专场",
+                         starts_at=datetime(2026, 11, 21, 14, 0, tzinfo=TZ))
+    form = "/bookings/new?" + urlencode({"room_id": park.a101.id, "start": f"{TOMORROW}T15:00:00+08:00"})
+    log_in(page, park.coordinator.email, next=form)
+
+    expect_booking_form(page, park.a101, day=TOMORROW, start="15:00", end="17:00")
+    see_the_clash_and_book_an_alternative(page, park, clash_id=first.id, screenshot=screenshot)

@@ -1,0 +1,175 @@
+"""A real opsroom server for tests that need one: browser journeys, race tests.
+
+The server runs in this process, in a background thread, on a freshly
+migrated database of its own. Being in-process, `opsroom.clock.set_now`
+freezes the server's clock too; data is arranged through `session()` with real
+commits, which the server sees like any other client's.
+
+    with LiveServer("sqlite") as live:            # or LiveServer(postgres_url)
+        with live.session() as s:
+            Factory(s).room(code="A101")
+        requests.get(live.url + "/login")
+
+A PostgreSQL URL names a server (as OPSROOM_TEST_POSTGRES_URL does): a fresh
+database is created on it for this server and dropped by `stop()`.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+import threading
+import uuid
+from contextlib import contextmanager
+from typing import Callable, Iterator
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from werkzeug.serving import make_server
+
+from config import TestConfig
+from opsroom import create_app
+from opsroom.db import Base, make_engine
+from opsroom.migrate import upgrade
+
+POSTGRES_ENV = "OPSROOM_TEST_POSTGRES_URL"
+
+
+def backend_url(backend: str) -> str:
+    """The URL to hand LiveServer for a backend name: "sqlite" or "postgres"."""
+    if backend == "sqlite":
+        return "sqlite"
+    if backend == "postgres":
+        url = os.environ.get(POSTGRES_ENV, "")
+        if not url:
+            raise RuntimeError(f"{POSTGRES_ENV} is not set")
+        return url
+    raise ValueError(f"unknown backend {backend!r}")
+
+
+def provision_database(url: str) -> tuple[str, Callable[[], None]]:
+    """A migrated, empty database for `url`, and the function that removes it.
+
+    "sqlite", "sqlite://" or "sqlite:///:memory:" → a file in a new temporary
+    directory (an in-memory database cannot be shared by the server's threads);
+    another sqlite URL → that file, migrated and left in place; a PostgreSQL URL
+    → a new database on that server, dropped on cleanup.
+    """
+    if url in ("sqlite", "sqlite://", "sqlite:///:memory:"):
+        tmpdir = tempfile.mkdtemp(prefix="opsroom-live-")
+        db_url = f"sqlite:///{os.path.join(tmpdir, 'opsroom.sqlite3')}"
+        _migrate(db_url)
+        return db_url, lambda: shutil.rmtree(tmpdir, ignore_errors=True)
+    if url.startswith("sqlite"):
+        _migrate(url)
+        return url, lambda: None
+    if url.startswith("postgresql"):
+        name = f"opsroom_live_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        _postgres_admin(url, f'CREATE DATABASE "{name}"')
+        db_url = f"{url.rsplit('/', 1)[0]}/{name}"
+        try:
+            _migrate(db_url)
+        except BaseException:
+            _postgres_admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            raise
+        return db_url, lambda: _postgres_admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    raise ValueError(f"unsupported database URL: {url!r}")
+
+
+def _migrate(url: str) -> None:
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+
+
+def _postgres_admin(server_url: str, statement: str) -> None:
+    # CREATE/DROP DATABASE cannot run inside a transaction.
+    admin = make_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(statement)
+    finally:
+        admin.dispose()
+
+
+def wipe(engine: sa.Engine) -> None:
+    """Delete every row of every table, children first; the schema stays."""
+    import opsroom.models  # noqa: F401  (fills Base.metadata)
+
+    with engine.begin() as conn:
+        for table in reversed(Base.metadata.sorted_tables):
+            conn.execute(table.delete())
+
+
+class LiveServer:
+    """opsroom served over HTTP on 127.0.0.1 at a free port, in a thread."""
+
+    def __init__(self, database_url: str = "sqlite", *, config=TestConfig, **overrides):
+        self._source_url = database_url
+        self._config = config
+        self._overrides = overrides
+        self._cleanup_db: Callable[[], None] | None = None
+        self._server = None
+        self._thread: threading.Thread | None = None
+        self.database_url: str | None = None
+        self.app = None
+        self.url = ""
+
+    def start(self) -> "LiveServer":
+        self.database_url, self._cleanup_db = provision_database(self._source_url)
+        try:
+            self.app = create_app(self._config, DATABASE_URL=self.database_url, **self._overrides)
+            self._server = make_server("127.0.0.1", 0, self.app, threaded=True)
+        except BaseException:
+            self._drop_database()
+            raise
+        self.url = f"http://127.0.0.1:{self._server.server_port}"
+        self._thread = threading.Thread(target=self._server.serve_forever, name="opsroom-live", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+        if self.app is not None:
+            self.app.extensions["opsroom.engine"].dispose()
+        self._drop_database()
+
+    def _drop_database(self) -> None:
+        if self._cleanup_db is not None:
+            cleanup, self._cleanup_db = self._cleanup_db, None
+            if self.app is not None:
+                self.app.extensions["opsroom.engine"].dispose()
+            cleanup()
+
+    def __enter__(self) -> "LiveServer":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    @property
+    def engine(self) -> sa.Engine:
+        return self.app.extensions["opsroom.engine"]
+
+    @contextmanager
+    def session(self) -> Iterator[so.Session]:
+        """A session on the server's database, inside an app context (services
+        read the app's config); commits are real and visible to the server."""
+        with self.app.app_context():
+            session = self.app.extensions["opsroom.sessionmaker"]()
+            try:
+                yield session
+            finally:
+                session.close()
+
+    def wipe(self) -> None:
+        """Empty every table, e.g. between tests sharing one server."""
+        wipe(self.engine)
