@@ -67,6 +67,7 @@ class Config:
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "opsroom" / "translations")
 
     API_MAX_LIST = 1000
+    MAX_CONTENT_LENGTH = 16 * 1024 * 1024  # uploads (catalogue CSVs) and bodies
     TESTING = False
 
 

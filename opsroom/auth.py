@@ -64,7 +64,11 @@ def login():
             form.password.errors.append(_("Wrong email or password."))
             status = 401
         else:
-            session.clear()
+            locale = session.get("locale")
+            session.clear()  # a fresh session on login (no fixation)
+            if locale and not user.locale:
+                user.locale = locale  # keep the language chosen before logging in
+                get_session().commit()
             login_user(user, remember=form.remember.data)
             session.permanent = True
             target = form.next.data

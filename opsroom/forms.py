@@ -21,6 +21,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from opsroom.domain.booking_rules import MAX_BOOKING_MINUTES, MAX_CHANGEOVER_MINUTES
 from opsroom.models import TENANT_STATUSES
 
 
@@ -58,9 +59,11 @@ class RoomForm(FlaskForm):
     equipment = StringField(_l("Equipment (comma-separated)"), validators=[Optional(), Length(max=500)])
     open_time = TimeField(_l("Opens at"), validators=[DataRequired()])
     close_time = TimeField(_l("Closes at"), validators=[DataRequired()])
-    changeover_minutes = IntegerField(_l("Changeover (minutes)"), default=15, validators=[NumberRange(min=0, max=240)])
-    min_minutes = IntegerField(_l("Shortest booking (minutes)"), default=30, validators=[NumberRange(min=1, max=1440)])
-    max_minutes = IntegerField(_l("Longest booking (minutes)"), default=720, validators=[NumberRange(min=1, max=1440)])
+    changeover_minutes = IntegerField(_l("Changeover (minutes)"), default=15, validators=[NumberRange(min=0, max=MAX_CHANGEOVER_MINUTES)])
+    min_minutes = IntegerField(_l("Shortest booking (minutes)"), default=30,
+                               validators=[NumberRange(min=1, max=MAX_BOOKING_MINUTES)])
+    max_minutes = IntegerField(_l("Longest booking (minutes)"), default=720,
+                               validators=[NumberRange(min=1, max=MAX_BOOKING_MINUTES)])
     order_capacity_per_hour = IntegerField(
         _l("Order capacity per hour"), default=0, validators=[NumberRange(min=0, max=1000000)]
     )

@@ -30,7 +30,8 @@ from opsroom import clock
 from opsroom.db import Base
 from opsroom.domain import recurrence
 from opsroom.domain.intervals import Interval
-from opsroom.models import Blackout, Booking, Room, Series, Tenant, User
+from opsroom.models import (ACTIVE_STATUSES, Anchor, Assignment, Blackout, Booking, LineupItem, Product, Room,
+                            Series, Tenant, User)
 from opsroom.services.users import create_user
 
 UTC = timezone.utc
@@ -263,6 +264,8 @@ class Demo:
     blackouts: list[Blackout] = field(default_factory=list)
     series: list[Series] = field(default_factory=list)
     bookings: list[Booking] = field(default_factory=list)
+    anchors: list[Anchor] = field(default_factory=list)
+    products: dict[str, list[Product]] = field(default_factory=dict)  # by tenant name
     # Occupied ranges [starts_at, occupied_until) already given out, per room code.
     taken: dict[str, list[Interval]] = field(default_factory=dict)
 
@@ -526,7 +529,121 @@ def build_bookings(demo: Demo) -> None:
         demo.session.flush()
 
 
-BUILDERS = (build_users, build_tenants, build_rooms, build_blackouts, build_series, build_bookings)
+# ---------------------------------------------------------------------------
+# People and goods (人、货): anchors, catalogues, who hosts which session, what is sold.
+
+XILIU = "海城市西柳服装有限公司"
+ZIHAN = "鞍山市梓涵服饰有限公司"
+JADE = "岫岩满族自治县玉德坊玉器有限公司"
+PEAR = "鞍山市千山区南果梨种植专业合作社"
+RICE = "台安县绿禾米业有限公司"
+BEAUTY = "鞍山雪肌化妆品有限公司"
+MEDIA = "鞍山橙光文化传媒有限公司"
+ORCHID = "鞍山君兰园艺有限公司"
+
+# (name, tenant or None for the park's own MCN, douyin ID, verified, minutes a day, rest, demo user role)
+ANCHORS = (
+    ("林小雨", None, "park_xiaoyu", True, 480, 30, "anchor"),
+    ("海燕姐", XILIU, "xiliu_haiyan", True, 600, 30, None),
+    ("阿杰", XILIU, "xiliu_ajie", True, 480, 30, None),
+    ("小七", XILIU, "xiliu_xiaoqi", False, 360, 30, None),
+    ("雅楠", ZIHAN, "zihan_yanan", True, 480, 45, None),
+    ("玉成师傅", JADE, "yude_yucheng", True, 360, 60, None),
+    ("玉姐", JADE, "yude_yujie", True, 480, 30, None),
+    ("杨哥说梨", PEAR, "nanguoli_yang", True, 360, 30, None),
+    ("米小禾", RICE, "luhe_mixiaohe", True, 360, 30, None),
+    ("婷婷", BEAUTY, "xueji_tingting", True, 480, 30, None),
+    ("小橙子", MEDIA, "chengguang_orange", True, 480, 30, None),
+    ("大壮", None, "park_dazhuang", True, 480, 30, None),
+    ("春兰", ORCHID, "junlan_chunlan", True, 300, 30, None),
+    ("新人小鹿", None, "park_xiaolu", False, 300, 45, None),
+)
+
+# (tenant, sku, name, category, price in fen, stock, certifications)
+PRODUCTS = (
+    (XILIU, "XL-YR-001", "加厚白鸭绒羽绒服", "羽绒服", 39900, 5200, ()),
+    (XILIU, "XL-MF-002", "工装棉服外套", "棉服", 15900, 8000, ()),
+    (XILIU, "XL-MJ-003", "轻薄羽绒马甲", "羽绒服", 9900, 120, ()),
+    (XILIU, "XL-CF-004", "三合一冲锋衣", "户外", 29900, 2600, ()),
+    (ZIHAN, "ZH-KS-001", "羊毛针织开衫", "女装", 25900, 900, ()),
+    (ZIHAN, "ZH-DY-002", "双面羊绒大衣", "女装", 89900, 60, ()),
+    (JADE, "YD-SZ-001", "岫玉手镯（圆条）", "手镯", 58800, 300, ("地理标志",)),
+    (JADE, "YD-BJ-002", "河磨玉把件", "把件", 128800, 35, ("地理标志",)),
+    (JADE, "YD-DZ-003", "岫玉平安扣吊坠", "吊坠", 19900, 1200, ("地理标志",)),
+    (PEAR, "NG-5J-001", "千山南果梨 5斤装", "生鲜水果", 5990, 8000, ("地理标志", "绿色食品")),
+    (PEAR, "NG-DL-002", "冻南果梨 10个装", "生鲜水果", 3990, 3000, ("地理标志",)),
+    (PEAR, "NG-GJ-003", "南果梨果酱", "加工食品", 2990, 40, ("绿色食品",)),
+    (RICE, "LH-DM-001", "台安绿色大米 10kg", "米面粮油", 8990, 6000, ("绿色食品",)),
+    (RICE, "LH-XM-002", "有机小米 2.5kg", "米面粮油", 4590, 2000, ("有机",)),
+    (BEAUTY, "XJ-MM-001", "玻尿酸补水面膜 20片", "护肤", 9900, 15000, ()),
+    (BEAUTY, "XJ-JH-002", "修护精华液 30ml", "护肤", 16900, 3000, ()),
+    (BEAUTY, "XJ-KH-003", "丝绒雾面口红", "彩妆", 12900, 0, ()),
+    (MEDIA, "CG-TC-001", "鞍山特产大礼包", "特产", 12800, 1500, ("地理标志",)),
+    (ORCHID, "JL-JZL-001", "君子兰名品苗", "花卉", 26800, 200, ()),
+)
+
+
+def build_anchors(demo: Demo) -> None:
+    """Anchors of the tenants and of the park's own MCN; the demo anchor user is one of them."""
+    demo.anchors = []
+    for name, tenant, account, verified, minutes, rest, role in ANCHORS:
+        user = demo.users.get(role) if role else None
+        anchor = Anchor(name=name, tenant_id=demo.tenants[tenant].id if tenant else None,
+                        user_id=user.id if user else None, verified=verified, max_minutes_per_day=minutes,
+                        min_rest_minutes=rest, platform_accounts={"douyin": account})
+        demo.session.add(anchor)
+        demo.anchors.append(anchor)
+    demo.session.flush()
+
+
+def build_products(demo: Demo) -> None:
+    demo.products = {}
+    for tenant, sku, name, category, price, stock, certs in PRODUCTS:
+        product = Product(tenant_id=demo.tenants[tenant].id, sku=sku, name=name, category=category,
+                          price_fen=price, stock=stock, certifications=list(certs))
+        demo.session.add(product)
+        demo.products.setdefault(tenant, []).append(product)
+    demo.session.flush()
+
+
+def build_people_and_goods(demo: Demo) -> None:
+    """A host (and sometimes an assistant) for every session that can have one,
+    keeping each anchor's rules: never two places at once, the daily limit per
+    park-local day and the rest between sessions; and a lineup of the tenant's
+    products. The demo anchor (林小雨) is offered first, so the phone page has sessions."""
+    from opsroom.domain import anchor_rules
+
+    by_id = {t.id: name for name, t in demo.tenants.items()}
+    worked: dict[int, list[Interval]] = {a.id: [] for a in demo.anchors}
+    for booking in sorted(demo.bookings, key=lambda b: b.starts_at):
+        if booking.status == "cancelled":
+            continue
+        candidates = [a for a in demo.anchors if a.tenant_id in (booking.tenant_id, None)]
+        candidates.sort(key=lambda a: (a.user_id is None, a.tenant_id is None, demo.rng.random()))
+        session_iv = Interval(booking.starts_at, booking.ends_at)
+        chosen = []
+        for anchor in candidates:
+            role = "host" if not chosen else "assistant"
+            profile = anchor_rules.AnchorProfile(anchor.verified, anchor.max_minutes_per_day, anchor.min_rest_minutes)
+            if anchor_rules.clashes(session_iv, worked[anchor.id]) or anchor_rules.breaches(
+                    session_iv, worked[anchor.id], profile=profile, role=role, tz=demo.tz):
+                continue
+            chosen.append((anchor, role))
+            worked[anchor.id].append(session_iv)
+            if len(chosen) == (2 if demo.rng.random() < 0.35 else 1):
+                break
+        for anchor, role in chosen:
+            demo.session.add(Assignment(booking_id=booking.id, anchor_id=anchor.id, role=role,
+                                        starts_at=booking.starts_at, ends_at=booking.ends_at,
+                                        active=booking.status in ACTIVE_STATUSES))
+        products = demo.products.get(by_id[booking.tenant_id], [])
+        for position, product in enumerate(demo.rng.sample(products, k=min(len(products), 3)), start=1):
+            demo.session.add(LineupItem(booking_id=booking.id, product_id=product.id, position=position))
+    demo.session.flush()
+
+
+BUILDERS = (build_users, build_tenants, build_rooms, build_blackouts, build_series, build_bookings,
+            build_anchors, build_products, build_people_and_goods)
 
 
 def _count(session: so.Session, model) -> int:
@@ -549,7 +666,8 @@ def load_demo(session: so.Session, *, wipe: bool = False) -> str:
     session.commit()
     return (
         f"demo park {PARK_NAME}: {_count(session, Room)} rooms, {_count(session, Tenant)} tenants, "
-        f"{_count(session, Booking)} bookings, {_count(session, User)} users "
+        f"{_count(session, Booking)} bookings, {_count(session, Anchor)} anchors, "
+        f"{_count(session, Product)} products, {_count(session, User)} users "
         f"({_count(session, Blackout)} blackouts, {_count(session, Series)} series; "
         f"password for *@park.demo: {DEMO_PASSWORD})"
     )

@@ -7,6 +7,7 @@ from opsroom.api import body, bp, current, needs
 from opsroom.api import parse as p
 from opsroom.api.serialize import blackout_json, interval_json, room_json
 from opsroom.db import get_session
+from opsroom.domain.booking_rules import MAX_BOOKING_MINUTES, MAX_CHANGEOVER_MINUTES
 from opsroom.services import bookings as booking_service
 from opsroom.services import rooms as service
 
@@ -19,9 +20,9 @@ ROOM_SCHEMA = {
     "equipment": p.F(p.string_list(), default=list),
     "open_time": p.F(p.time_of_day, required=True),
     "close_time": p.F(p.time_of_day, required=True),
-    "changeover_minutes": p.F(p.integer(0, 240), default=0),
-    "min_minutes": p.F(p.integer(1, 1440), default=30),
-    "max_minutes": p.F(p.integer(1, 1440), default=720),
+    "changeover_minutes": p.F(p.integer(0, MAX_CHANGEOVER_MINUTES), default=0),
+    "min_minutes": p.F(p.integer(1, MAX_BOOKING_MINUTES), default=30),
+    "max_minutes": p.F(p.integer(1, MAX_BOOKING_MINUTES), default=720),
     "order_capacity_per_hour": p.F(p.integer(0, 1_000_000), default=0),
     "active": p.F(p.boolean, default=True),
 }

@@ -14,6 +14,14 @@ from .hours import open_windows
 from .intervals import Interval, to_utc
 
 
+# Limits of a room's settings. Together they bound how far back a booking that
+# still occupies an instant can have started, which lets queries use the
+# starts_at index with a lower bound.
+MAX_BOOKING_MINUTES = 24 * 60
+MAX_CHANGEOVER_MINUTES = 240
+LONGEST_OCCUPANCY = timedelta(minutes=MAX_BOOKING_MINUTES + MAX_CHANGEOVER_MINUTES)
+
+
 @dataclasses.dataclass(frozen=True)
 class Breach:
     """One broken rule: ``code`` names it, ``field`` the form field it belongs to."""

@@ -119,6 +119,9 @@ def _editable(session: so.Session, user, booking_id: int) -> Booking:
     from opsroom.services.bookings import get_booking, rule_breach
 
     require(user, "bookings.write")
+    # Edits of one booking's people and goods run one after another: lock its
+    # row (PostgreSQL; SQLite writers are serialized by BEGIN IMMEDIATE).
+    session.execute(sa.select(Booking.id).where(Booking.id == booking_id).with_for_update())
     booking = get_booking(session, user, booking_id)
     if booking.status not in ACTIVE_STATUSES:
         raise RuleViolation(_l("The booking breaks a rule of the park."), [rule_breach("status", "status")])

@@ -8,15 +8,12 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from opsroom.domain import hours
+from opsroom.domain.booking_rules import LONGEST_OCCUPANCY
 from opsroom.domain.intervals import Interval
 from opsroom.i18n import park_tz
 from opsroom.models import Blackout, Booking, Room, Tenant
 from opsroom.security import require
 
-# Bookings never last longer than a day (max_minutes ≤ 1440), so a window's
-# bookings start at most one day before it: this bound lets the starts_at
-# index do the work.
-_LONGEST = timedelta(days=1)
 
 
 @dataclass
@@ -35,7 +32,7 @@ def _load(session: so.Session, room_ids: list[int], window: Interval, statuses: 
     q = (
         sa.select(Booking)
         .where(Booking.room_id.in_(room_ids), Booking.starts_at < window.end,
-               Booking.starts_at >= window.start - _LONGEST, Booking.ends_at > window.start)
+               Booking.starts_at >= window.start - LONGEST_OCCUPANCY, Booking.ends_at > window.start)
         .options(so.joinedload(Booking.tenant).load_only(Tenant.id, Tenant.name, Tenant.status))
         .order_by(Booking.starts_at)
     )

@@ -28,7 +28,9 @@ from opsroom.services.errors import Conflict, Forbidden, NotFound, RuleViolation
 
 AUDIT_FIELDS = ("room_id", "tenant_id", "title", "starts_at", "ends_at", "status")
 # Markers by which the database names an overlap it refused.
-OVERLAP_MARKERS = ("room_overlap", "ex_bookings_room_overlap", "anchor_overlap", "ex_assignments_anchor_overlap")
+OVERLAP_MARKERS = ("room_overlap", "ex_bookings_room_overlap", "anchor_overlap", "ex_assignments_anchor_overlap",
+                   # the same anchor put into the same booking by two clients at once
+                   "uq_assignments_booking_anchor", "UNIQUE constraint failed: assignments.booking_id")
 
 
 @dataclass
@@ -164,6 +166,7 @@ def _busy(session: so.Session, room_ids: list[int], window: Interval, exclude: s
             Booking.room_id.in_(room_ids),
             Booking.status.in_(ACTIVE_STATUSES),
             Booking.starts_at < window.end,
+            Booking.starts_at >= window.start - booking_rules.LONGEST_OCCUPANCY,
             Booking.occupied_until > window.start,
         )
     ).all()

@@ -24,10 +24,17 @@ def _method() -> str:
     return current_app.config["PASSWORD_HASH_METHOD"] if has_app_context() else "scrypt"
 
 
+_dummy_hashes: dict[str, str] = {}
+
+
 def _dummy_hash() -> str:
     """A hash no password matches, checked for unknown emails so that the
-    response time does not tell which accounts exist."""
-    return generate_password_hash("not-a-real-password", method=_method())
+    response time does not tell which accounts exist (made once per method,
+    so an unknown email costs one scrypt, like a real one)."""
+    method = _method()
+    if method not in _dummy_hashes:
+        _dummy_hashes[method] = generate_password_hash("not-a-real-password", method=method)
+    return _dummy_hashes[method]
 
 
 def normalize_email(email: str) -> str:

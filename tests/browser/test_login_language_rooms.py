@@ -95,10 +95,6 @@ def test_the_language_switch_works_without_javascript(browser, live_server):
         context.close()
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "opsroom/auth.py login() calls session.clear() before login_user(): the language "
-    "chosen on the login page (session['locale']) is dropped and the user's stored "
-    "locale is still empty, so after logging in the UI falls back to Accept-Language"))
 def test_the_language_chosen_before_logging_in_is_kept(page, make):
     user = make.user("coordinator")
     log_in(page, user.email)  # chooses English on the login page
@@ -119,29 +115,8 @@ def test_an_anchor_logs_in_on_a_phone_and_sees_the_rooms(phone_page, make):
     assert width <= page.viewport_size["width"], f"the page is {width}px wide on a 390px phone"
 
 
-@pytest.fixture(scope="module")
-def server_with_a_chinese_catalog(tmp_path_factory, park_clock):
-    """A second live server whose translations are one known Chinese catalog:
-    whether Chinese pages use it does not wait for the real catalog's progress."""
-    from babel.messages.catalog import Catalog
-    from babel.messages.mofile import write_mo
-
-    root = tmp_path_factory.mktemp("translations")
-    catalog = Catalog(locale="zh_CN")
-    catalog.add("Log in", "登录")
-    (root / "zh_CN" / "LC_MESSAGES").mkdir(parents=True)
-    with open(root / "zh_CN" / "LC_MESSAGES" / "messages.mo", "wb") as mo:
-        write_mo(mo, catalog)
-    server = LiveServer("sqlite", BABEL_TRANSLATION_DIRECTORIES=str(root)).start()
-    yield server
-    server.stop()
-
-
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "Babel parses 'zh_CN' as Locale zh_Hans_CN; Flask-Babel loads translations by str(locale), "
-    "so gettext looks for <dir>/zh_Hans_CN and <dir>/zh, never <dir>/zh_CN: compiled Chinese "
-    "catalogs under opsroom/translations/zh_CN are never used and Chinese pages show English"))
-def test_chinese_pages_use_the_chinese_catalog(page, server_with_a_chinese_catalog):
-    page.goto(server_with_a_chinese_catalog.url + "/login")
+def test_chinese_pages_use_the_chinese_catalog(page, live_server):
+    """The default Chinese UI really loads the zh_CN catalog (Babel names it zh_Hans_CN)."""
+    page.goto(live_server.url + "/login")
     expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
     expect(page.get_by_role("heading", name="登录")).to_be_visible(timeout=2_000)
