@@ -83,8 +83,8 @@ def test_conflict_lists_clash_and_alternatives(setup, make):
     r = book(setup, at(1, 15), at(1, 17))
     assert r.status_code == 409
     err = r.json["error"]
-    assert err["details"] == [{"kind": "room", "booking_id": first["id"],
-                               "starts_at": first["starts_at"], "ends_at": first["ends_at"]}]
+    assert err["details"] == [{"kind": "room", "booking_id": first["id"], "starts_at": first["starts_at"],
+                               "ends_at": first["ends_at"], "occupied_until": "2026-11-21T16:30:00+08:00"}]
     assert [room["room_id"] for room in err["alternatives"]["rooms"]] == [other.id]
     slots = err["alternatives"]["slots"]
     assert slots, "nearest free windows expected"

@@ -99,6 +99,8 @@ def clash_detail(kind: str, obj) -> dict[str, Any]:
         detail["booking_id"] = obj.id
     detail["starts_at"] = obj.starts_at.astimezone(tz).isoformat()
     detail["ends_at"] = obj.ends_at.astimezone(tz).isoformat()
+    if kind == "room":  # the room is free again only after the changeover
+        detail["occupied_until"] = obj.occupied_until.astimezone(tz).isoformat()
     return detail
 
 

@@ -70,6 +70,10 @@ def _prefill(form: BookingForm) -> None:
     args = request.args
     if args.get("room_id", "").isdigit():
         form.room_id.data = int(args["room_id"])
+    if args.get("tenant_id", "").isdigit():
+        form.tenant_id.data = int(args["tenant_id"])
+    if args.get("title"):
+        form.title.data = args["title"][:200]
     try:
         if args.get("start"):
             start = datetime.fromisoformat(args["start"])

@@ -61,7 +61,7 @@ def expect_booked(page: Page, room, *, title: str, end: str) -> int:
     facts = page.get_by_role("main")
     expect(facts).to_contain_text(TENANT)
     expect(facts).to_contain_text(title)
-    expect(facts).to_contain_text(re.compile(rf"Saturday, November 21, 2026\b.* – {end}\b"))
+    expect(facts).to_contain_text(re.compile(rf"Saturday, November 21, 2026\b.*–{end}\b"))
     return booking_id
 
 
