@@ -19,7 +19,8 @@ from opsroom.security import STAFF, require
 from opsroom.services import audit
 from opsroom.services.errors import Forbidden, NotFound, ValidationFailed
 
-ANCHOR_FIELDS = ("name", "tenant_id", "verified", "max_minutes_per_day", "min_rest_minutes", "platform_accounts", "active")
+ANCHOR_FIELDS = ("name", "tenant_id", "user_id", "verified", "max_minutes_per_day", "min_rest_minutes", "platform_accounts",
+                 "active")
 # Statuses whose minutes count towards an anchor's day (a cancelled or
 # no-show session was not worked).
 WORKED_STATUSES = ("hold", "confirmed", "live", "ended")
@@ -103,12 +104,7 @@ def create_anchor(session: so.Session, user, data: dict) -> Anchor:
 def update_anchor(session: so.Session, user, anchor_id: int, data: dict) -> Anchor:
     require(user, "anchors.write")
     anchor = get_anchor(session, user, anchor_id)
-    before = audit.snapshot(anchor, ANCHOR_FIELDS)
-    for key, value in _resolve(session, anchor, data).items():
-        setattr(anchor, key, value)
-    changes = audit.diff(before, audit.snapshot(anchor, ANCHOR_FIELDS))
-    if changes:
-        audit.record(session, user, "anchor", anchor.id, "updated", changes)
+    audit.apply_update(session, user, "anchor", anchor, ANCHOR_FIELDS, _resolve(session, anchor, data))
     session.commit()
     return anchor
 

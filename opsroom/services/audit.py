@@ -41,6 +41,18 @@ def record(session: so.Session, user, entity: str, entity_id: int, action: str, 
     )
 
 
+def apply_update(session: so.Session, user, entity: str, obj, fields: tuple[str, ...], data: dict[str, Any]) -> dict:
+    """Set the allowed `fields` of `obj` from `data` and log what changed, old → new."""
+    before = snapshot(obj, fields)
+    for key, value in data.items():
+        if key in fields:
+            setattr(obj, key, value)
+    changes = diff(before, snapshot(obj, fields))
+    if changes:
+        record(session, user, entity, obj.id, "updated", changes)
+    return changes
+
+
 def history(session: so.Session, entity: str, entity_id: int) -> list[AuditEntry]:
     return session.scalars(
         sa.select(AuditEntry)

@@ -72,13 +72,7 @@ def update_product(session: so.Session, user, product_id: int, data: dict) -> Pr
     require(user, "products.write")
     product = get_product(session, user, product_id)
     _check(session, product, data)
-    before = audit.snapshot(product, PRODUCT_FIELDS)
-    for key, value in data.items():
-        if key in PRODUCT_FIELDS:
-            setattr(product, key, value)
-    changes = audit.diff(before, audit.snapshot(product, PRODUCT_FIELDS))
-    if changes:
-        audit.record(session, user, "product", product.id, "updated", changes)
+    audit.apply_update(session, user, "product", product, PRODUCT_FIELDS, data)
     session.commit()
     return product
 

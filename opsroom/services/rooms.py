@@ -70,13 +70,7 @@ def update_room(session: so.Session, user, room_id: int, data: dict) -> Room:
     require(user, "rooms.write")
     room = get_room(session, user, room_id)
     _check(session, room, data)
-    before = audit.snapshot(room, ROOM_FIELDS)
-    for key, value in data.items():
-        if key in ROOM_FIELDS:
-            setattr(room, key, value)
-    changes = audit.diff(before, audit.snapshot(room, ROOM_FIELDS))
-    if changes:
-        audit.record(session, user, "room", room.id, "updated", changes)
+    audit.apply_update(session, user, "room", room, ROOM_FIELDS, data)
     session.commit()
     return room
 

@@ -54,12 +54,6 @@ def update_tenant(session: so.Session, user, tenant_id: int, data: dict) -> Tena
     tenant = get_tenant(session, user, tenant_id)
     if "name" in data:
         _check_name(session, data["name"], tenant.id)
-    before = audit.snapshot(tenant, TENANT_FIELDS)
-    for key, value in data.items():
-        if key in TENANT_FIELDS:
-            setattr(tenant, key, value)
-    changes = audit.diff(before, audit.snapshot(tenant, TENANT_FIELDS))
-    if changes:
-        audit.record(session, user, "tenant", tenant.id, "updated", changes)
+    audit.apply_update(session, user, "tenant", tenant, TENANT_FIELDS, data)
     session.commit()
     return tenant
