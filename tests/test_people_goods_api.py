@@ -350,3 +350,25 @@ def test_sweeper_takes_checked_in_sessions_live_and_ends_them(park, make, db_ses
     lifecycle.sweep(db_session, grace_minutes=15)
     db_session.expire_all()
     assert db_session.get(Booking, came.id).status == "ended"
+
+
+def test_listing_bookings_does_not_query_per_booking(park, make, engine):
+    """GET /bookings loads anchors and lineups in a fixed number of queries, however many bookings."""
+    import sqlalchemy as sa
+
+    def count_queries(n_bookings):
+        for i in range(n_bookings):  # each with its own anchor and product
+            book(park, i % 2, at(3 + i, 10), at(3 + i, 12), anchors=[{"anchor_id": make.anchor().id}],
+                 lineup=[{"product_id": make.product(park["tenant"]).id}])
+        statements = []
+        listener = lambda *args: statements.append(args[2])  # noqa: E731
+        sa.event.listen(engine, "before_cursor_execute", listener)
+        try:
+            assert len(park["api"].get("/bookings?from=2026-11-20&to=2026-12-31").json) >= n_bookings
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", listener)
+        return len(statements)
+
+    few = count_queries(2)
+    many = count_queries(6)
+    assert many == few

@@ -47,6 +47,28 @@ PATHS = {
     "/bookings/{id}/cancel": {"parameters": _ID, "post": _op("Cancel one or this-and-following", body="Cancel")},
     "/bookings/{id}/checkin": {"parameters": _ID, "post": _op("Check in")},
     "/bookings/{id}/audit": {"parameters": _ID, "get": _op("Who changed what")},
+    "/bookings/{id}/anchors": {"parameters": _ID, "put": _op(
+        "Set the anchors and their roles", body="AnchorEntries", errors=(401, 403, 404, 409, 422))},
+    "/bookings/{id}/lineup": {"parameters": _ID, "put": _op(
+        "Set the ordered lineup; answers stock warnings", body="LineupEntries")},
+    "/bookings/{id}/copy": {"parameters": _ID, "post": _op(
+        "Copy anchors and lineup to other bookings", body="Copy")},
+    "/anchors": {"get": _op("List anchors (an anchor sees only themself)", params=[_q("tenant_id")]),
+                 "post": _op("Create an anchor", body="Anchor", ok=201)},
+    "/anchors/free": {"get": _op("Anchors free for a window and within their limits", params=[
+        _q("starts_at", "date-time", True), _q("ends_at", "date-time", True), _q("role"), _q("tenant_id")])},
+    "/anchors/{id}": {"parameters": _ID, "get": _op("Show an anchor"), "patch": _op("Change an anchor", body="Anchor")},
+    "/anchors/{id}/schedule": {"parameters": _ID, "get": _op(
+        "The anchor's sessions", params=[_q("from", "date", True), _q("to", "date", True)])},
+    "/anchors/{id}/feed/reset": {"parameters": _ID, "post": _op("Reset the calendar feed URL")},
+    "/products": {"get": _op("List products", params=[_q("tenant_id")]),
+                  "post": _op("Create a product", body="Product", ok=201)},
+    "/products/{id}": {"parameters": _ID, "get": _op("Show a product"), "patch": _op("Change a product", body="Product")},
+    "/products/import": {"post": {**_op("Import a catalogue CSV (UTF-8 or GBK)"), "requestBody": {
+        "required": True, "content": {"multipart/form-data": {"schema": {
+            "type": "object", "required": ["file", "tenant_id"],
+            "properties": {"file": {"type": "string", "format": "binary"}, "tenant_id": {"type": "integer"}}}}}}}},
+    "/openapi.json": {"get": {"summary": "This document", "security": [], "responses": {"200": {"description": "OK"}}}},
 }
 
 SCHEMAS = {
@@ -71,9 +93,28 @@ SCHEMAS = {
         "recurrence": {"type": "object", "properties": {"freq": {"type": "string", "enum": ["daily", "weekly"]},
                        "interval": {"type": "integer"}, "weekdays": {"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 6}},
                        "until": {"type": "string", "format": "date"}, "count": {"type": "integer"}}},
-        "on_conflict": {"type": "string", "enum": ["reject", "skip"]}}},
+        "on_conflict": {"type": "string", "enum": ["reject", "skip"]},
+        "anchors": {"$ref": "#/components/schemas/AnchorEntries"}, "lineup": {"$ref": "#/components/schemas/LineupEntries"}}},
     "BookingPatch": {"type": "object", "properties": {"room_id": {"type": "integer"}, "title": {"type": "string"},
                      "starts_at": {"type": "string", "format": "date-time"}, "ends_at": {"type": "string", "format": "date-time"}}},
+    "AnchorEntries": {"type": "array", "items": {"type": "object", "required": ["anchor_id"], "properties": {
+        "anchor_id": {"type": "integer"}, "role": {"type": "string", "enum": ["host", "assistant", "controller"]}}}},
+    "LineupEntries": {"type": "array", "items": {"type": "object", "required": ["product_id"], "properties": {
+        "product_id": {"type": "integer"}, "planned_start": {"type": "string", "format": "date-time"},
+        "planned_end": {"type": "string", "format": "date-time"}, "planned_quantity": {"type": "integer"}}}},
+    "Copy": {"type": "object", "required": ["target_ids"], "properties": {
+        "target_ids": {"type": "array", "items": {"type": "integer"}}, "anchors": {"type": "boolean"},
+        "lineup": {"type": "boolean"}}},
+    "Anchor": {"type": "object", "properties": {
+        "name": {"type": "string"}, "tenant_id": {"type": "integer", "nullable": True},
+        "user_email": {"type": "string", "nullable": True}, "verified": {"type": "boolean"},
+        "max_minutes_per_day": {"type": "integer"}, "min_rest_minutes": {"type": "integer"},
+        "platform_accounts": {"type": "object", "additionalProperties": {"type": "string"}},
+        "active": {"type": "boolean"}}},
+    "Product": {"type": "object", "properties": {
+        "tenant_id": {"type": "integer"}, "sku": {"type": "string"}, "name": {"type": "string"},
+        "category": {"type": "string"}, "price": {"type": "string", "example": "129.90"}, "stock": {"type": "integer"},
+        "certifications": {"type": "array", "items": {"type": "string"}}, "active": {"type": "boolean"}}},
     "Cancel": {"type": "object", "properties": {"reason": {"type": "string"}, "scope": {"type": "string", "enum": ["one", "following"]}}},
 }
 

@@ -21,7 +21,7 @@ from opsroom.domain import availability, booking_rules, hours, recurrence
 from opsroom.domain.intervals import Interval, subtract, union
 from opsroom.i18n import park_tz
 from opsroom.labels import rule_message
-from opsroom.models import ACTIVE_STATUSES, Anchor, Assignment, Blackout, Booking, Room, Series, Tenant
+from opsroom.models import ACTIVE_STATUSES, Anchor, Assignment, Blackout, Booking, LineupItem, Room, Series, Tenant
 from opsroom.security import require
 from opsroom.services import audit
 from opsroom.services.errors import Conflict, Forbidden, NotFound, RuleViolation, ValidationFailed
@@ -69,7 +69,8 @@ def list_bookings(session: so.Session, user, *, start: datetime | None = None, e
     require(user, "bookings.read")
     q = sa.select(Booking).options(
         so.joinedload(Booking.room), so.joinedload(Booking.tenant),
-        so.selectinload(Booking.assignments), so.selectinload(Booking.lineup),
+        so.selectinload(Booking.assignments).joinedload(Assignment.anchor),
+        so.selectinload(Booking.lineup).joinedload(LineupItem.product),
     )
     if user.role == "anchor":  # only their own sessions
         q = q.where(Booking.id.in_(
