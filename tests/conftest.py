@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask.testing import FlaskClient
 

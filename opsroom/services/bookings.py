@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 
 from opsroom import clock
 from opsroom.domain import availability, booking_rules, hours, recurrence
-from opsroom.domain.intervals import Interval, subtract, union
+from opsroom.domain.intervals import Interval, subtract
 from opsroom.i18n import park_tz
 from opsroom.labels import rule_message
 from opsroom.models import ACTIVE_STATUSES, Anchor, Assignment, Blackout, Booking, LineupItem, Room, Series, Tenant

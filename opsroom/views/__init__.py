@@ -35,6 +35,19 @@ def apply_errors(form, exc: ServiceError) -> None:
         flash(str(exc.message), "error")
 
 
+def attempt(form, call):
+    """Run a service call for a submitted form: (True, result), or, when the
+    service refuses, roll back, show its errors on the form and (False, None)."""
+    from opsroom.db import get_session
+
+    try:
+        return True, call()
+    except ServiceError as exc:
+        get_session().rollback()
+        apply_errors(form, exc)
+        return False, None
+
+
 def local_instant(value: str) -> datetime | None:
     """An <input type=datetime-local> value, read in the park timezone."""
     try:

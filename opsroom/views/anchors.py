@@ -27,8 +27,8 @@ from opsroom.services import assignments
 from opsroom.services import bookings as booking_service
 from opsroom.services import products as product_service
 from opsroom.services import tenants as tenant_service
-from opsroom.services.errors import NotFound, ServiceError
-from opsroom.views import apply_errors
+from opsroom.services.errors import NotFound
+from opsroom.views import attempt
 
 bp = Blueprint("anchors", __name__, url_prefix="/anchors")
 
@@ -85,12 +85,8 @@ def index():
 def create():
     form = _form()
     if form.validate_on_submit():
-        try:
-            anchor = service.create_anchor(get_session(), current_user, _form_data(form))
-        except ServiceError as exc:
-            get_session().rollback()
-            apply_errors(form, exc)
-        else:
+        ok, anchor = attempt(form, lambda: service.create_anchor(get_session(), current_user, _form_data(form)))
+        if ok:
             flash(_("Anchor %(name)s created.", name=anchor.name))
             return redirect(url_for("anchors.index"))
     return render_template("anchors/form.html", form=form, anchor=None), 422 if form.errors else 200
@@ -111,12 +107,8 @@ def edit(anchor_id: int):
         for key in PLATFORMS:
             getattr(form, key).data = (anchor.platform_accounts or {}).get(key, "")
     if form.validate_on_submit():
-        try:
-            service.update_anchor(session, current_user, anchor_id, _form_data(form, anchor))
-        except ServiceError as exc:
-            session.rollback()
-            apply_errors(form, exc)
-        else:
+        ok, _saved = attempt(form, lambda: service.update_anchor(session, current_user, anchor_id, _form_data(form, anchor)))
+        if ok:
             flash(_("Anchor %(name)s saved.", name=form.name.data.strip()))
             return redirect(url_for("anchors.index"))
     return render_template("anchors/form.html", form=form, anchor=anchor), 422 if form.errors else 200

@@ -12,8 +12,8 @@ from opsroom.forms import CatalogueImportForm, ProductForm, options
 from opsroom.security import permission_required
 from opsroom.services import products as service
 from opsroom.services import tenants as tenant_service
-from opsroom.services.errors import NotFound, ServiceError
-from opsroom.views import apply_errors
+from opsroom.services.errors import NotFound
+from opsroom.views import attempt
 
 bp = Blueprint("products", __name__, url_prefix="/products")
 
@@ -98,12 +98,8 @@ def create():
     if not form.is_submitted():
         form.tenant_id.data = _tenant_arg()
     if form.validate_on_submit() and (data := _form_data(form)) is not None:
-        try:
-            product = service.create_product(get_session(), current_user, data)
-        except ServiceError as exc:
-            get_session().rollback()
-            apply_errors(form, exc)
-        else:
+        ok, product = attempt(form, lambda: service.create_product(get_session(), current_user, data))
+        if ok:
             flash(_("Product %(sku)s created.", sku=product.sku))
             return redirect(url_for("products.index", tenant_id=product.tenant_id))
     return render_template("products/form.html", form=form, product=None), 422 if form.errors else 200
@@ -125,12 +121,8 @@ def edit(product_id: int):
         form.certifications.data = known
         form.other_certifications.data = "、".join(c for c in product.certifications or [] if c not in CERTIFICATIONS)
     if form.validate_on_submit() and (data := _form_data(form)) is not None:
-        try:
-            service.update_product(session, current_user, product_id, data)
-        except ServiceError as exc:
-            session.rollback()
-            apply_errors(form, exc)
-        else:
+        ok, _saved = attempt(form, lambda: service.update_product(session, current_user, product_id, data))
+        if ok:
             flash(_("Product %(sku)s saved.", sku=data["sku"]))
             return redirect(url_for("products.index", tenant_id=data["tenant_id"]))
     return render_template("products/form.html", form=form, product=product), 422 if form.errors else 200
@@ -146,12 +138,8 @@ def import_catalogue():
     result = None
     if form.validate_on_submit():
         session = get_session()
-        try:
-            result = service.import_catalogue(session, current_user, form.tenant_id.data, form.file.data.read())
-        except ServiceError as exc:
-            session.rollback()
-            apply_errors(form, exc)
-        else:
+        ok, result = attempt(form, lambda: service.import_catalogue(session, current_user, form.tenant_id.data, form.file.data.read()))
+        if ok:
             if result["errors"]:
                 flash(_("%(n)s rows could not be imported; see the list below.", n=len(result["errors"])), "warning")
             else:

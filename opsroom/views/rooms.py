@@ -11,7 +11,7 @@ from opsroom.forms import BlackoutForm, RoomForm
 from opsroom.security import permission_required
 from opsroom.services import rooms as service
 from opsroom.services.errors import NotFound, ServiceError
-from opsroom.views import apply_errors, local_instant
+from opsroom.views import apply_errors, attempt, local_instant
 
 bp = Blueprint("rooms", __name__, url_prefix="/rooms")
 
@@ -59,12 +59,8 @@ def index():
 def create():
     form = RoomForm()
     if form.validate_on_submit():
-        try:
-            room = service.create_room(get_session(), current_user, _form_data(form))
-        except ServiceError as exc:
-            get_session().rollback()
-            apply_errors(form, exc)
-        else:
+        ok, room = attempt(form, lambda: service.create_room(get_session(), current_user, _form_data(form)))
+        if ok:
             flash(_("Room %(code)s created.", code=room.code))
             return redirect(url_for("rooms.show", room_id=room.id))
     return render_template("rooms/form.html", form=form, room=None), 422 if form.errors else 200
@@ -78,12 +74,8 @@ def edit(room_id: int):
     if request.method == "GET":
         form.equipment.data = ", ".join(room.equipment or [])
     if form.validate_on_submit():
-        try:
-            service.update_room(get_session(), current_user, room_id, _form_data(form))
-        except ServiceError as exc:
-            get_session().rollback()
-            apply_errors(form, exc)
-        else:
+        ok, _saved = attempt(form, lambda: service.update_room(get_session(), current_user, room_id, _form_data(form)))
+        if ok:
             flash(_("Room %(code)s saved.", code=form.code.data))
             return redirect(url_for("rooms.show", room_id=room_id))
     return render_template("rooms/form.html", form=form, room=room), 422 if form.errors else 200

@@ -10,8 +10,8 @@ from opsroom.forms import options, TenantForm
 from opsroom.labels import TENANT_STATUS_LABELS
 from opsroom.security import permission_required
 from opsroom.services import tenants as service
-from opsroom.services.errors import NotFound, ServiceError
-from opsroom.views import apply_errors
+from opsroom.services.errors import NotFound
+from opsroom.views import attempt
 
 bp = Blueprint("tenants", __name__, url_prefix="/tenants")
 
@@ -38,12 +38,8 @@ def index():
 def create():
     form = _form()
     if form.validate_on_submit():
-        try:
-            tenant = service.create_tenant(get_session(), current_user, _data(form))
-        except ServiceError as exc:
-            get_session().rollback()
-            apply_errors(form, exc)
-        else:
+        ok, tenant = attempt(form, lambda: service.create_tenant(get_session(), current_user, _data(form)))
+        if ok:
             flash(_("Tenant %(name)s created.", name=tenant.name))
             return redirect(url_for("tenants.index"))
     return render_template("tenants/form.html", form=form, tenant=None), 422 if form.errors else 200
@@ -61,12 +57,8 @@ def edit(tenant_id: int):
     if request.method == "GET":
         form.process(obj=tenant)
     if form.validate_on_submit():
-        try:
-            service.update_tenant(session, current_user, tenant_id, _data(form))
-        except ServiceError as exc:
-            session.rollback()
-            apply_errors(form, exc)
-        else:
+        ok, _saved = attempt(form, lambda: service.update_tenant(session, current_user, tenant_id, _data(form)))
+        if ok:
             flash(_("Tenant %(name)s saved.", name=form.name.data))
             return redirect(url_for("tenants.index"))
     return render_template("tenants/form.html", form=form, tenant=tenant), 422 if form.errors else 200

@@ -3,12 +3,10 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from playwright.sync_api import expect
 
 from tests.browser import language_select, log_in, switch_language
 from tests.factories import PASSWORD
-from tests.live import LiveServer
 
 
 def test_log_in_switch_language_and_see_the_rooms(page, make):
