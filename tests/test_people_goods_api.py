@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from opsroom import clock
 from opsroom.models import Assignment, Booking, Product
-from tests.conftest import NOW, at
+from tests.conftest import at
 
 
 @pytest.fixture
