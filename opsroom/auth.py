@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 
 from opsroom.db import get_session
+from opsroom.domain.numbers import whole_number
 from opsroom.forms import LanguageForm, LoginForm, PostForm, TokenForm
 from opsroom.models import ApiToken, User
 from opsroom.security import is_safe_next
@@ -32,9 +33,10 @@ def init_app(app) -> None:
 
 @login_manager.user_loader
 def _load_user(user_id: str):
-    if not user_id.isdigit():
+    number = whole_number(user_id)
+    if number is None:
         return None
-    user = get_session().get(User, int(user_id))
+    user = get_session().get(User, number)
     return user if user is not None and user.active else None
 
 

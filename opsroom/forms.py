@@ -22,6 +22,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from opsroom.domain.booking_rules import MAX_BOOKING_MINUTES, MAX_CHANGEOVER_MINUTES
+from opsroom.domain.numbers import MAX_STOCK
 from opsroom.models import TENANT_STATUSES
 
 
@@ -147,7 +148,7 @@ class ProductForm(FlaskForm):
     category = StringField(_l("Category"), validators=[Optional(), Length(max=50)])
     price = StringField(_l("Price (yuan)"), validators=[DataRequired(), Length(max=30)],
                         render_kw={"inputmode": "decimal", "autocomplete": "off"})
-    stock = IntegerField(_l("Stock"), default=0, validators=[Optional(), NumberRange(min=0, max=10**9)])
+    stock = IntegerField(_l("Stock"), default=0, validators=[Optional(), NumberRange(min=0, max=MAX_STOCK)])
     certifications = SelectMultipleField(
         _l("Certifications"), widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
         validators=[Optional()],
@@ -183,7 +184,7 @@ class LineupAddForm(FlaskForm):
     product_id = SelectField(_l("Product"), coerce=optional_id, validators=[DataRequired()])
     planned_start = TimeField(_l("Planned from"), validators=[Optional()])
     planned_end = TimeField(_l("Planned until"), validators=[Optional()])
-    planned_quantity = IntegerField(_l("Planned quantity"), validators=[Optional(), NumberRange(min=0, max=10**9)])
+    planned_quantity = IntegerField(_l("Planned quantity"), validators=[Optional(), NumberRange(min=0, max=MAX_STOCK)])
 
 
 class LineupOrderForm(FlaskForm):

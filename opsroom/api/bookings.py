@@ -7,6 +7,7 @@ from opsroom.api import body, bp, current, needs
 from opsroom.api import parse as p
 from opsroom.api.serialize import booking_json
 from opsroom.db import get_session
+from opsroom.domain.numbers import MAX_STOCK
 from opsroom.domain import hours
 from opsroom.i18n import park_tz
 from opsroom.models import BOOKING_STATUSES
@@ -30,7 +31,7 @@ LINEUP_ENTRY = {
     "product_id": p.F(p.integer(1), required=True),
     "planned_start": p.F(p.instant, nullable=True),
     "planned_end": p.F(p.instant, nullable=True),
-    "planned_quantity": p.F(p.integer(0, 10**9), nullable=True),
+    "planned_quantity": p.F(p.integer(0, MAX_STOCK), nullable=True),
 }
 
 BOOKING_SCHEMA = {

@@ -14,6 +14,7 @@ from typing import Any, Callable
 from flask_babel import lazy_gettext as _l
 
 from opsroom.domain.money import parse_money
+from opsroom.domain.numbers import MAX_INT, whole_number
 from opsroom.services.errors import ValidationFailed
 
 _MISSING = object()
@@ -23,7 +24,6 @@ _RFC3339 = re.compile(
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 # The largest value an INTEGER column holds on PostgreSQL: a bigger number is
 # a 422 on its field, never a database error (500).
-MAX_INT = 2**31 - 1
 # Years an instant or a date may have: far enough either way for any real use,
 # near enough that converting to UTC and adding days, changeovers or a series of
 # weeks can never overflow Python's datetime (a 500).
@@ -226,9 +226,10 @@ def obj_list(schema: dict[str, F], max_items: int = 200):
 
 def id_param(v) -> int:
     """A positive id from a query string."""
-    if not isinstance(v, str) or not v.isascii() or not v.isdigit() or len(v) > 18 or not 1 <= int(v) <= MAX_INT:
+    value = whole_number(v, maximum=MAX_INT)
+    if not value:
         raise FieldError(_l("Expected a positive whole number."))
-    return int(v)
+    return value
 
 
 def query_value(args, name: str, convert, *, required: bool = False):

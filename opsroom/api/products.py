@@ -8,6 +8,7 @@ from opsroom.api import body, bp, current, needs
 from opsroom.api import parse as p
 from opsroom.api.serialize import product_json
 from opsroom.db import get_session
+from opsroom.domain.numbers import MAX_STOCK
 from opsroom.services import products as service
 from opsroom.services.errors import BadRequest
 
@@ -17,7 +18,7 @@ PRODUCT_SCHEMA = {
     "name": p.F(p.string(200, min_len=1), required=True),
     "category": p.F(p.string(50), default=""),
     "price": p.F(p.money, default=0),
-    "stock": p.F(p.integer(0, 10**9), default=0),
+    "stock": p.F(p.integer(0, MAX_STOCK), default=0),
     "certifications": p.F(p.string_list(20, 50), default=list),
     "active": p.F(p.boolean, default=True),
 }

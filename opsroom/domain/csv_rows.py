@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .money import parse_money
+from .numbers import MAX_STOCK, whole_number
 
 
 class RowError(ValueError):
@@ -88,10 +89,10 @@ def product_row(cells: dict[str, str]) -> dict[str, Any]:
         out["price_fen"] = parse_money(cells.get("price") or "0")
     except ValueError:
         raise RowError("price", "price") from None
-    stock = (cells.get("stock") or "0").replace(",", "")
-    if not stock.isdigit():
+    stock = whole_number((cells.get("stock") or "0").replace(",", ""), maximum=MAX_STOCK)
+    if stock is None:
         raise RowError("stock", "stock")
-    out["stock"] = int(stock)
+    out["stock"] = stock
     certs = cells.get("certifications", "")
     out["certifications"] = [c.strip() for c in certs.replace("；", ";").replace("、", ";").replace(",", ";").split(";") if c.strip()]
     return out

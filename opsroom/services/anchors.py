@@ -12,6 +12,7 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from opsroom.domain import anchor_rules
+from opsroom.domain.numbers import whole_number
 from opsroom.domain.intervals import Interval
 from opsroom.i18n import park_tz
 from opsroom.models import ACTIVE_STATUSES, Anchor, Assignment, Booking, LineupItem, Tenant, User
@@ -126,9 +127,10 @@ def feed_token(anchor: Anchor) -> str:
 def anchor_for_feed(session: so.Session, token: str) -> Anchor | None:
     """The anchor a feed token belongs to, or None for an unknown or reset token."""
     anchor_id, _, mac = (token or "").partition(".")
-    if not anchor_id.isdigit() or len(anchor_id) > 12 or not mac:
+    number = whole_number(anchor_id)
+    if number is None or not mac:
         return None
-    anchor = session.get(Anchor, int(anchor_id))
+    anchor = session.get(Anchor, number)
     if anchor is None or not anchor.active or not hmac.compare_digest(mac, _mac(anchor)):
         return None
     return anchor
