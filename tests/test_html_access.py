@@ -200,11 +200,14 @@ def test_unknown_object_is_404_page(client, login_as, path):
     assert r.status_code == 404 and r.mimetype == "text/html"
 
 
-@pytest.mark.parametrize("query", ["date=2026-02-30", "date=yesterday", "date=0001-01-01", "zone=%00", "kind=x" * 50])
-def test_board_query_noise_never_fails(client, login_as, query):
-    """Odd board query strings are answered below 500."""
+@pytest.mark.parametrize("query,status", [
+    ("date=2026-02-30", 400), ("date=yesterday", 400), ("date=0001-01-01", 400),
+    ("zone=%00", 400), ("kind=x" * 50, 200),
+])
+def test_board_query_noise_never_fails(client, login_as, query, status):
+    """A date that is not one, or a NUL in a filter, is a 400; a filter that matches nothing shows an empty board."""
     login_as("coordinator")
-    assert client.get(f"/board/?{query}").status_code < 500
+    assert client.get(f"/board/?{query}").status_code == status
 
 
 # ---------------------------------------------------------------------------

@@ -81,9 +81,12 @@ def _lineup_items(session: so.Session, booking: Booking, items: list[dict]) -> l
                              "message": str(_l("%(name)s belongs to another tenant.", name=product.name))})
         start, end = item.get("planned_start"), item.get("planned_end")
         if (start and not booking.starts_at <= start <= booking.ends_at) or \
-                (end and not booking.starts_at <= end <= booking.ends_at) or (start and end and end <= start):
+                (end and not booking.starts_at <= end <= booking.ends_at):
             breaches.append({"rule": "planned_times", "field": f"lineup[{n}].planned_start",
-                             "message": str(_l("Planned times must lie inside the session, the end after the start."))})
+                             "message": str(_l("Planned times must lie inside the session."))})
+        elif start and end and end <= start:
+            breaches.append({"rule": "planned_times", "field": f"lineup[{n}].planned_end",
+                             "message": str(_l("The end must be after the start."))})
         out.append(LineupItem(product_id=product.id, position=n + 1, planned_start=start, planned_end=end,
                               planned_quantity=item.get("planned_quantity")))
     if errors:

@@ -48,6 +48,17 @@ def attempt(form, call):
         return False, None
 
 
+def room_filters() -> tuple[str | None, str | None]:
+    """The ?zone= and ?kind= filters of the room lists; a NUL (which no
+    database stores) is a 400 on every engine."""
+    from flask import abort, request
+
+    values = tuple(request.args.get(name) or None for name in ("zone", "kind"))
+    if any(v and "\x00" in v for v in values):
+        abort(400)
+    return values
+
+
 def local_instant(value: str) -> datetime | None:
     """An <input type=datetime-local> value, read in the park timezone."""
     try:

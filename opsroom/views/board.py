@@ -20,6 +20,7 @@ from opsroom.security import can, permission_required
 from opsroom.services import board as service
 from opsroom.services import rooms as room_service
 from opsroom.services.errors import NotFound
+from opsroom.views import room_filters
 
 bp = Blueprint("board", __name__, url_prefix="/board")
 
@@ -98,7 +99,7 @@ def _date_arg(name: str) -> date:
 @permission_required("board.read")
 def day():
     on = _date_arg("date")
-    zone, kind = request.args.get("zone") or None, request.args.get("kind") or None
+    zone, kind = room_filters()
     session = get_session()
     lanes = service.day(session, current_user, on, zone=zone, kind=kind)
     zones, kinds = service.zones_and_kinds(session)

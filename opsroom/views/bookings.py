@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from opsroom.db import get_session
+from opsroom.domain.numbers import whole_number
 from opsroom.forms import options, BookingForm, CancelForm
 from opsroom.i18n import park_tz
 from opsroom.labels import BOOKING_STATUS_LABELS
@@ -68,10 +69,9 @@ def _recurrence(form: BookingForm) -> dict | None:
 
 def _prefill(form: BookingForm) -> None:
     args = request.args
-    if args.get("room_id", "").isdigit():
-        form.room_id.data = int(args["room_id"])
-    if args.get("tenant_id", "").isdigit():
-        form.tenant_id.data = int(args["tenant_id"])
+    for field_name in ("room_id", "tenant_id"):
+        if (value := whole_number(args.get(field_name))) is not None:
+            getattr(form, field_name).data = value
     if args.get("title"):
         form.title.data = args["title"][:200]
     try:
@@ -382,8 +382,6 @@ def lineup_add(booking_id: int):
         planned_start, planned_end = _in_session(booking, form.planned_start.data), _in_session(booking, form.planned_end.data)
         if any(i["product_id"] == form.product_id.data for i in items):
             form.product_id.errors.append(_("This product is in the lineup already."))
-        elif planned_start and planned_end and planned_end <= planned_start:
-            form.planned_end.errors.append(_("The end must be after the start."))
         else:
             items.append({"product_id": form.product_id.data, "planned_start": planned_start,
                           "planned_end": planned_end, "planned_quantity": form.planned_quantity.data})
@@ -391,11 +389,15 @@ def lineup_add(booking_id: int):
                 assignments.set_lineup(session, current_user, booking_id, items)
             except ServiceError as exc:
                 session.rollback()
-                if any(d.get("rule") == "planned_times" for d in exc.details):
-                    form.planned_start.errors.append(_("Planned times must lie inside the session (%(start)s–%(end)s).",
-                                                       start=format_time(booking.starts_at, "HH:mm"),
-                                                       end=format_time(booking.ends_at, "HH:mm")))
-                else:
+                times = [d for d in exc.details if d.get("rule") == "planned_times"]  # the service's rule
+                for detail in times:
+                    if detail["field"].endswith("planned_end"):
+                        form.planned_end.errors.append(str(detail["message"]))
+                    else:
+                        form.planned_start.errors.append(_("Planned times must lie inside the session (%(start)s–%(end)s).",
+                                                           start=format_time(booking.starts_at, "HH:mm"),
+                                                           end=format_time(booking.ends_at, "HH:mm")))
+                if not times:
                     _flash_error(exc)
                     return redirect(url_for("bookings.show", booking_id=booking_id) + "#goods")
             else:
@@ -430,7 +432,7 @@ def lineup_order(booking_id: int):
     by_product: dict[int, deque] = defaultdict(deque)
     for entry in _lineup_entries(booking):
         by_product[entry["product_id"]].append(entry)
-    order = [int(x) for x in (form.order.data or "").split(",") if x.strip().isdigit() and len(x.strip()) < 12]
+    order = [n for x in (form.order.data or "").split(",") if (n := whole_number(x)) is not None]
     if not form.validate_on_submit() or sorted(order) != sorted(i.product_id for i in booking.lineup):
         flash(_("The lineup has changed meanwhile; please try again."), "error")
         return redirect(url_for("bookings.show", booking_id=booking_id) + "#goods")

@@ -14,6 +14,7 @@ from icalendar import Calendar, Event
 
 from opsroom import clock
 from opsroom.db import get_session
+from opsroom.i18n import park_tz
 from opsroom.labels import ANCHOR_ROLE_LABELS
 from opsroom.services import anchors as anchor_service
 
@@ -31,9 +32,7 @@ def build_feed(anchor, rows, *, host: str) -> bytes:
     cal.add("x-wr-calname", f"{anchor.name} · opsroom")
     cal.add("x-wr-timezone", current_app.config["TIMEZONE"])
     now = clock.now()
-    from zoneinfo import ZoneInfo
-
-    tz = ZoneInfo(current_app.config["TIMEZONE"])
+    tz = park_tz()
     for booking, assignment in rows:
         event = Event()
         event.add("uid", f"booking-{booking.id}@{host}")

@@ -11,7 +11,7 @@ from opsroom.forms import BlackoutForm, RoomForm
 from opsroom.security import permission_required
 from opsroom.services import rooms as service
 from opsroom.services.errors import NotFound, ServiceError
-from opsroom.views import apply_errors, attempt, local_instant
+from opsroom.views import apply_errors, attempt, local_instant, room_filters
 
 bp = Blueprint("rooms", __name__, url_prefix="/rooms")
 
@@ -44,7 +44,7 @@ def _form_data(form: RoomForm) -> dict:
 @bp.get("/")
 @permission_required("rooms.read")
 def index():
-    zone, kind = request.args.get("zone") or None, request.args.get("kind") or None
+    zone, kind = room_filters()
     session = get_session()
     rooms = service.list_rooms(session, current_user, zone=zone, kind=kind)
     every = service.list_rooms(session, current_user) if (zone or kind) else rooms
