@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 CATALOGS := opsroom/translations
 PORT ?= 5000
 
-.PHONY: run test test-sqlite test-browser translations extract bench clean
+.PHONY: run test test-sqlite test-browser translations extract bench vendor clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,16 @@ test: $(STAMP) translations
 
 bench: $(STAMP)
 	$(PY) bench/bench_bookings.py
+
+# Front-end libraries come from the npm registry, never a CDN: `make vendor`
+# refreshes them (needs npm; the result is committed under static/vendor/).
+ECHARTS_VERSION ?= 6.1.0
+vendor:
+	rm -rf .vendor-tmp && mkdir -p .vendor-tmp static/vendor/echarts
+	cd .vendor-tmp && npm pack --silent echarts@$(ECHARTS_VERSION) >/dev/null && tar xzf echarts-$(ECHARTS_VERSION).tgz
+	cp .vendor-tmp/package/dist/echarts.min.js .vendor-tmp/package/LICENSE .vendor-tmp/package/NOTICE static/vendor/echarts/
+	echo "echarts $(ECHARTS_VERSION) (npm registry), dist/echarts.min.js with its LICENSE and NOTICE; refresh with 'make vendor'." > static/vendor/echarts/VERSION
+	rm -rf .vendor-tmp
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -62,6 +62,12 @@ class Config:
     # SQLite: how long a writer waits for the lock before giving up.
     SQLITE_BUSY_TIMEOUT_SECONDS = _env_int("OPSROOM_SQLITE_BUSY_TIMEOUT_SECONDS", 30)
 
+    # --- Orders, stats, big screen (issue 7) ---
+
+    # --- Reports (issue 8) ---
+
+    # --- Operations: notifications, email, scheduler health, backups (issue 9) ---
+
     LANGUAGES = ("zh_CN", "en")
     BABEL_DEFAULT_LOCALE = "zh_CN"
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "opsroom" / "translations")

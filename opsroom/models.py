@@ -319,3 +319,146 @@ class LineupItem(Base):
     product: so.Mapped[Product] = so.relationship()
 
     __table_args__ = (sa.UniqueConstraint("booking_id", "position", name="uq_lineup_booking_position"),)
+
+
+# --- Orders, import batches, screen tokens, reviews (issue 7) ---------------
+
+ORDER_STATUSES = ("paid", "refunded", "cancelled")
+# Statuses that count in GMV and in `orders` (DESIGN.md §4): a refunded order was paid.
+SOLD_STATUSES = ("paid", "refunded")
+ATTRIBUTION_METHODS = ("booking", "room", "anchor", "manual")
+IMPORT_SOURCES = ("json", "csv")
+IMPORT_STATES = ("running", "done", "failed")
+
+# A year of a big park is ~150M order rows: 64-bit keys on PostgreSQL (SQLite's
+# INTEGER PRIMARY KEY is already 64-bit and must stay INTEGER to alias rowid).
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+class ImportBatch(Base):
+    """One ingestion (a JSON batch or a shop-export file): who, when, what came of it."""
+
+    __tablename__ = "import_batches"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("users.id"), index=True)
+    source: so.Mapped[str] = so.mapped_column(sa.String(10))
+    platform: so.Mapped[str] = so.mapped_column(sa.String(20), default="")
+    filename: so.Mapped[str] = so.mapped_column(sa.String(255), default="")
+    state: so.Mapped[str] = so.mapped_column(sa.String(10), default="running")
+    # Progress of a large file: bytes read of bytes_total, rows seen so far.
+    bytes_total: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
+    bytes_done: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
+    rows_seen: so.Mapped[int] = so.mapped_column(default=0)
+    created: so.Mapped[int] = so.mapped_column(default=0)
+    updated: so.Mapped[int] = so.mapped_column(default=0)
+    unchanged: so.Mapped[int] = so.mapped_column(default=0)
+    unattributed: so.Mapped[int] = so.mapped_column(default=0)
+    rejected: so.Mapped[int] = so.mapped_column(default=0)
+    message: so.Mapped[str] = so.mapped_column(sa.String(500), default="")
+    started_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=clock.now)
+    finished_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
+
+    user: so.Mapped[Optional[User]] = so.relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint(_in("source", IMPORT_SOURCES), name="source"),
+        sa.CheckConstraint(_in("state", IMPORT_STATES), name="state"),
+    )
+
+
+class ImportReject(Base):
+    """A row an import could not take, with its line (CSV, 1-based incl. header) or
+    index (JSON, 0-based) and why. Kept so the report can be downloaded later."""
+
+    __tablename__ = "import_rejects"
+
+    id: so.Mapped[int] = so.mapped_column(BigId, primary_key=True)
+    batch_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("import_batches.id", ondelete="CASCADE"))
+    position: so.Mapped[int] = so.mapped_column()
+    external_id: so.Mapped[str] = so.mapped_column(sa.String(64), default="")
+    reason: so.Mapped[str] = so.mapped_column(sa.String(500))
+
+    __table_args__ = (sa.Index("ix_import_rejects_batch_position", "batch_id", "position"),)
+
+
+class Order(Base):
+    """One platform sub-order (子订单), attributed to a booking or not (yet).
+
+    Unique on (platform, external_id): re-importing updates status and amounts
+    in place. Money in integer fen; `refund_fen` is what was refunded of it.
+    """
+
+    __tablename__ = "orders"
+
+    id: so.Mapped[int] = so.mapped_column(BigId, primary_key=True)
+    platform: so.Mapped[str] = so.mapped_column(sa.String(20))
+    external_id: so.Mapped[str] = so.mapped_column(sa.String(64))
+    parent_id: so.Mapped[str] = so.mapped_column(sa.String(64), default="")
+    booking_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("bookings.id", ondelete="SET NULL"))
+    attributed_by: so.Mapped[Optional[str]] = so.mapped_column(sa.String(10))
+    room_code: so.Mapped[str] = so.mapped_column(sa.String(32), default="")
+    anchor_account: so.Mapped[str] = so.mapped_column(sa.String(100), default="")
+    sku: so.Mapped[str] = so.mapped_column(sa.String(64), default="")
+    product_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("products.id", ondelete="SET NULL"))
+    product_name: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
+    buyer: so.Mapped[str] = so.mapped_column(sa.String(64), default="")
+    quantity: so.Mapped[int] = so.mapped_column(default=1)
+    amount_fen: so.Mapped[int] = so.mapped_column(sa.BigInteger)
+    refund_fen: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
+    status: so.Mapped[str] = so.mapped_column(sa.String(10))
+    ordered_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    batch_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("import_batches.id", ondelete="SET NULL"))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=clock.now)
+    updated_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
+
+    booking: so.Mapped[Optional[Booking]] = so.relationship()
+    product: so.Mapped[Optional[Product]] = so.relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("platform", "external_id", name="uq_orders_platform_external_id"),
+        sa.CheckConstraint(_in("status", ORDER_STATUSES), name="status"),
+        sa.CheckConstraint(_in("attributed_by", ATTRIBUTION_METHODS), name="attributed_by"),
+        sa.CheckConstraint("quantity >= 0", name="quantity_nonneg"),
+        sa.CheckConstraint("amount_fen >= 0 AND refund_fen >= 0 AND refund_fen <= amount_fen", name="money"),
+        # A session's orders in time order (stats, 5-minute buckets, the screen).
+        sa.Index("ix_orders_booking_time", "booking_id", "ordered_at"),
+        # The park's day (screen totals, reports) and the unattributed list.
+        sa.Index("ix_orders_time", "ordered_at"),
+    )
+
+
+class ScreenToken(Base):
+    """A read-only token for a hall PC: opens /screen and its data, nothing else.
+    Only its SHA-256 is stored; admins revoke it."""
+
+    __tablename__ = "screen_tokens"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    token_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    label: so.Mapped[str] = so.mapped_column(sa.String(100), default="")
+    created_by_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("users.id"))
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=clock.now)
+    last_used_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
+    revoked_at: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
+
+
+class ReviewNote(Base):
+    """A note of the post-live review (复盘) of one session."""
+
+    __tablename__ = "review_notes"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    booking_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
+    user_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("users.id"))
+    body: so.Mapped[str] = so.mapped_column(sa.Text)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=clock.now)
+
+    user: so.Mapped[Optional[User]] = so.relationship()
+
+
+
+# --- Reports: turned-away demand, rollups (issue 8) -------------------------
+
+
+# --- Operations: notifications, outbox, scheduler health (issue 9) ----------

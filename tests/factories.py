@@ -91,3 +91,26 @@ def _assign(self, booking, anchor, role="host"):
 Factory.anchor = _anchor
 Factory.product = _product
 Factory.assign = _assign
+
+
+def _order(self, booking=None, **kw):
+    """An order row as ingestion would store it (attributed to `booking` if given):
+    paid, 1 × 99.00 yuan, ten minutes into the booking unless told otherwise."""
+    from datetime import timedelta
+
+    from opsroom.models import Order
+
+    n = next(_seq)
+    ordered_at = kw.pop("ordered_at", None) or (booking.starts_at + timedelta(minutes=10) if booking else None)
+    if ordered_at is None:
+        raise ValueError("an unattributed order needs ordered_at")
+    status = kw.get("status", "paid")
+    defaults = dict(platform="douyin", external_id=f"T{n:012d}", booking_id=booking.id if booking else None,
+                    attributed_by="booking" if booking else None, quantity=1, amount_fen=9900,
+                    refund_fen=kw.get("amount_fen", 9900) if status == "refunded" else 0,
+                    status=status, ordered_at=ordered_at)
+    defaults.update(kw)
+    return self._save(Order(**defaults))
+
+
+Factory.order = _order

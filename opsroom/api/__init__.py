@@ -82,7 +82,9 @@ def _operational_error(exc):
 
 
 def _register():
-    from opsroom.api import anchors, bookings, me, openapi, products, rooms, tenants  # noqa: F401
+    from opsroom.api import (  # noqa: F401
+        anchors, bookings, health, me, notifications, openapi, orders, products, reports, rooms, screen, tenants,
+    )
 
 
 _register()

@@ -10,9 +10,12 @@ from opsroom.services.errors import ServiceError
 
 
 def register(app) -> None:
-    from opsroom.views import anchors, board, bookings, calendar, me, products, rooms, tenants
+    from opsroom.views import (
+        admin, anchors, board, bookings, calendar, me, notifications, orders, products, reports, rooms, screen, tenants,
+    )
 
-    for module in (rooms, tenants, board, bookings, calendar, me, anchors, products):
+    for module in (rooms, tenants, board, bookings, calendar, me, anchors, products, orders, screen, reports,
+                   notifications, admin):
         app.register_blueprint(module.bp)
 
 

@@ -1,0 +1,6 @@
+"""orders pages (filled in by its issue)."""
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("orders", __name__)
