@@ -13,6 +13,7 @@ from opsroom.models import ACTIVE_STATUSES, ANCHOR_ROLES, Anchor, Assignment, Bo
 from opsroom.security import require
 from opsroom.services import anchors as anchor_service
 from opsroom.services import audit
+from opsroom.services.booking_core import flush_or_conflict, get_booking, rule_breach
 from opsroom.services.errors import Conflict, RuleViolation, ValidationFailed
 
 MAX_LINEUP = 200
@@ -119,8 +120,6 @@ def stock_warnings(booking: Booking) -> list[dict[str, Any]]:
 
 
 def _editable(session: so.Session, user, booking_id: int) -> Booking:
-    from opsroom.services.bookings import get_booking, rule_breach
-
     require(user, "bookings.write")
     # Edits of one booking's people and goods run one after another: lock its
     # row (PostgreSQL; SQLite writers are serialized by BEGIN IMMEDIATE).
@@ -134,8 +133,6 @@ def _editable(session: so.Session, user, booking_id: int) -> Booking:
 def set_anchors(session: so.Session, user, booking_id: int, entries: list[dict]) -> Booking:
     """PUT a booking's anchors: every anchor free (409 naming the other
     booking), within daily limit and rest, hosts verified (422). Commits."""
-    from opsroom.services.bookings import flush_or_conflict
-
     booking = _editable(session, user, booking_id)
     before = sorted((a.anchor_id, a.role) for a in booking.assignments)
     apply_anchors(session, booking, entries)
@@ -171,7 +168,6 @@ def copy_setup(session: so.Session, user, source_id: int, target_ids: list[int],
     """Copy a booking's anchors and/or lineup to other bookings (e.g. the rest
     of a series' week). Each target is checked and saved on its own, so one
     clash does not block the others; returns one result per target. Commits."""
-    from opsroom.services.bookings import get_booking
     from opsroom.services.errors import ServiceError
 
     source = get_booking(session, user, source_id)

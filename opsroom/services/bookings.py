@@ -14,23 +14,20 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.exc import IntegrityError
 
 from opsroom import clock
 from opsroom.domain import availability, booking_rules, hours, recurrence
 from opsroom.domain.intervals import Interval, subtract
 from opsroom.i18n import park_tz
-from opsroom.labels import rule_message
 from opsroom.models import ACTIVE_STATUSES, Anchor, Assignment, Blackout, Booking, LineupItem, Room, Series, Tenant
 from opsroom.security import require
-from opsroom.services import audit
+from opsroom.services import assignments, audit
+from opsroom.services.booking_core import (  # noqa: F401  (re-exported: callers import them from here)
+    OVERLAP_MARKERS, flush_or_conflict, get_booking, is_assigned, is_overlap_error, rule_breach,
+)
 from opsroom.services.errors import Conflict, Forbidden, NotFound, RuleViolation, ValidationFailed
 
 AUDIT_FIELDS = ("room_id", "tenant_id", "title", "starts_at", "ends_at", "status")
-# Markers by which the database names an overlap it refused.
-OVERLAP_MARKERS = ("room_overlap", "ex_bookings_room_overlap", "anchor_overlap", "ex_assignments_anchor_overlap",
-                   # the same anchor put into the same booking by two clients at once
-                   "uq_assignments_booking_anchor", "UNIQUE constraint failed: assignments.booking_id")
 
 
 @dataclass
@@ -42,24 +39,6 @@ class CreateResult:
 
 # ---------------------------------------------------------------------------
 # Reading
-
-
-def get_booking(session: so.Session, user, booking_id: int) -> Booking:
-    """A booking; an anchor may see only sessions they are assigned to."""
-    require(user, "bookings.read")
-    booking = session.get(Booking, booking_id)
-    if booking is None:
-        raise NotFound(_l("No such booking."))
-    if user.role == "anchor" and not _is_assigned(session, user, booking.id):
-        raise Forbidden(_l("You may only see your own sessions."))
-    return booking
-
-
-def _is_assigned(session: so.Session, user, booking_id: int) -> bool:
-    return session.scalar(
-        sa.select(Assignment.id).join(Anchor, Anchor.id == Assignment.anchor_id)
-        .where(Assignment.booking_id == booking_id, Anchor.user_id == user.id)
-    ) is not None
 
 
 def list_bookings(session: so.Session, user, *, start: datetime | None = None, end: datetime | None = None,
@@ -137,10 +116,6 @@ def _settings() -> dict[str, int]:
     }
 
 
-def rule_breach(code: str, field_name: str, **params) -> dict[str, Any]:
-    return {"rule": code, "field": field_name, "message": rule_message(code, **params)}
-
-
 def rule_breaches(room: Room, tenant: Tenant, starts_at: datetime, ends_at: datetime, *, user,
                   check_past: bool = True) -> list[dict[str, Any]]:
     """Every rule a booking of `room` for `tenant` over [starts_at, ends_at) breaks:
@@ -208,12 +183,6 @@ def find_clashes(session: so.Session, room: Room, starts_at: datetime, ends_at: 
     busy = _busy(session, [room.id], span, exclude or set())[room.id]
     blackouts = _blackouts(session, [room.id], occ)[room.id]
     return _clashes_of(occ, room.changeover_minutes, busy, blackouts)
-
-
-def _is_overlap_error(exc: IntegrityError) -> bool:
-    text = str(getattr(exc, "orig", exc))
-    sqlstate = getattr(getattr(exc, "orig", None), "sqlstate", None)
-    return sqlstate == "23P01" or any(marker in text for marker in OVERLAP_MARKERS)
 
 
 # ---------------------------------------------------------------------------
@@ -332,19 +301,6 @@ def _raise_conflict(session: so.Session, room: Room, clashes: list[dict], want: 
     raise Conflict(_l("The room is taken at this time."), clashes, **extra)
 
 
-def flush_or_conflict(session: so.Session, on_overlap, message=None) -> None:
-    """Flush; an overlap the database refused (a lost race) becomes the same
-    409 a checked clash gets: `on_overlap` re-checks and raises it."""
-    try:
-        session.flush()
-    except IntegrityError as exc:
-        session.rollback()
-        if not _is_overlap_error(exc):
-            raise
-        on_overlap()
-        raise Conflict(message or _l("The room was taken a moment ago."), []) from None
-
-
 def create_booking(session: so.Session, user, data: dict[str, Any]) -> CreateResult:
     """Book a room for a tenant, once or by a recurrence rule.
 
@@ -423,8 +379,6 @@ def _attach_people_and_goods(session: so.Session, created: list[Booking], data: 
     """Anchors and lineup given with a new booking follow the same rules as
     PUT /anchors and /lineup; in a series each occurrence is checked, and
     planned product times keep their offset from the start."""
-    from opsroom.services import assignments
-
     if not data.get("anchors") and not data.get("lineup"):
         return
     first = data["starts_at"]
@@ -470,8 +424,6 @@ def update_booking(session: so.Session, user, booking_id: int, data: dict[str, A
         clashes = find_clashes(session, room, starts_at, ends_at, exclude={booking.id})
         if clashes:
             _raise_conflict(session, room, clashes, Interval(starts_at, ends_at), {booking.id})
-        from opsroom.services import assignments
-
         pairs = [(a.anchor, a.role) for a in booking.assignments]
         if pairs:
             assignments.check_anchors(session, booking, pairs, starts_at, ends_at)
@@ -568,7 +520,7 @@ def check_in(session: so.Session, user, booking_id: int) -> Booking:
 def may_check_in(session: so.Session, user, booking: Booking) -> None:
     """Staff may check any booking in; an anchor only a session they are in."""
     if user.role == "anchor":
-        if not _is_assigned(session, user, booking.id):
+        if not is_assigned(session, user, booking.id):
             raise Forbidden(_l("You may only check in to your own sessions."))
         return
     require(user, "bookings.write")
