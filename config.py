@@ -63,10 +63,61 @@ class Config:
     SQLITE_BUSY_TIMEOUT_SECONDS = _env_int("OPSROOM_SQLITE_BUSY_TIMEOUT_SECONDS", 30)
 
     # --- Orders, stats, big screen (issue 7) ---
+    # Orders: an order belongs to a room's session if it falls in [start, end + grace).
+    ORDER_ATTRIBUTION_GRACE_MINUTES = _env_int("OPSROOM_ORDER_ATTRIBUTION_GRACE_MINUTES", 30)
+    ORDER_BATCH_MAX_ROWS = _env_int("OPSROOM_ORDER_BATCH_MAX_ROWS", 5000)  # POST /orders
+    # A shop export is taken in chunks of this many rows, each committed on its own.
+    ORDER_IMPORT_CHUNK_ROWS = _env_int("OPSROOM_ORDER_IMPORT_CHUNK_ROWS", 5000)
+    # The largest export upload (the global MAX_CONTENT_LENGTH stays for every other route).
+    ORDER_IMPORT_MAX_BYTES = _env_int("OPSROOM_ORDER_IMPORT_MAX_BYTES", 1024 * 1024 * 1024)
+    # Rejected rows listed in an import's answer (all of them stay downloadable as CSV).
+    ORDER_IMPORT_ERRORS_SHOWN = _env_int("OPSROOM_ORDER_IMPORT_ERRORS_SHOWN", 1000)
+    # Stats and the big screen: a live session whose live load (orders of its last
+    # LIVE_LOAD_WINDOW_MINUTES ÷ the room's capacity for that time) is over
+    # CAPACITY_ALERT_PERCENT raises a capacity alert on the board, the booking page
+    # and the screen. The screen polls every SCREEN_POLL_SECONDS and ranks the top N.
+    CAPACITY_ALERT_PERCENT = _env_int("OPSROOM_CAPACITY_ALERT_PERCENT", 90)
+    LIVE_LOAD_WINDOW_MINUTES = _env_int("OPSROOM_LIVE_LOAD_WINDOW_MINUTES", 60)
+    SCREEN_POLL_SECONDS = _env_int("OPSROOM_SCREEN_POLL_SECONDS", 5)
+    SCREEN_RANKING_SIZE = _env_int("OPSROOM_SCREEN_RANKING_SIZE", 10)
 
     # --- Reports (issue 8) ---
+    # Prime time (park-local, may cross midnight; 24:00 is written 00:00).
+    REPORT_PRIME_START = os.environ.get("OPSROOM_REPORT_PRIME_START", "19:00")
+    REPORT_PRIME_END = os.environ.get("OPSROOM_REPORT_PRIME_END", "00:00")
+    # A cancellation with less notice than this before the start is "late".
+    REPORT_LATE_CANCEL_HOURS = _env_int("OPSROOM_REPORT_LATE_CANCEL_HOURS", 24)
+    # The longest range one report may cover (a longer one is a 422).
+    REPORT_MAX_DAYS = _env_int("OPSROOM_REPORT_MAX_DAYS", 400)
+    # The scheduler keeps the rollups computed from this many days back to this many ahead.
+    REPORT_KEEP_DAYS_BACK = _env_int("OPSROOM_REPORT_KEEP_DAYS_BACK", 400)
+    REPORT_KEEP_DAYS_AHEAD = _env_int("OPSROOM_REPORT_KEEP_DAYS_AHEAD", 90)
 
     # --- Operations: notifications, email, scheduler health, backups (issue 9) ---
+    # Notices: an anchor's reminder N minutes before a session, a hold's creator
+    # warned N minutes before it expires, the managers' summary at HH:MM park time.
+    REMINDER_MINUTES_BEFORE = _env_int("OPSROOM_REMINDER_MINUTES_BEFORE", 60)
+    HOLD_WARNING_MINUTES_BEFORE = _env_int("OPSROOM_HOLD_WARNING_MINUTES_BEFORE", 15)
+    DAILY_SUMMARY_AT = os.environ.get("OPSROOM_DAILY_SUMMARY_AT", "08:00")
+    # A room counts as overloaded in the summary when a session's orders reached
+    # this share of its capacity (load = orders / capacity).
+    SUMMARY_OVERLOAD_LOAD = float(os.environ.get("OPSROOM_SUMMARY_OVERLOAD_LOAD") or 1.0)
+    INBOX_PAGE_SIZE = _env_int("OPSROOM_INBOX_PAGE_SIZE", 100)
+    # Email: none unless OPSROOM_SMTP_HOST is set (then the inbox and email).
+    SMTP_HOST = os.environ.get("OPSROOM_SMTP_HOST", "")
+    SMTP_PORT = _env_int("OPSROOM_SMTP_PORT", 587)
+    SMTP_USER = os.environ.get("OPSROOM_SMTP_USER", "")
+    SMTP_PASSWORD = os.environ.get("OPSROOM_SMTP_PASSWORD", "")
+    SMTP_FROM = os.environ.get("OPSROOM_SMTP_FROM", "opsroom@localhost")
+    SMTP_SECURITY = os.environ.get("OPSROOM_SMTP_SECURITY", "starttls")  # starttls | ssl | none
+    SMTP_TIMEOUT_SECONDS = _env_int("OPSROOM_SMTP_TIMEOUT_SECONDS", 10)
+    # A failed email is retried after base, 2×base, 4×base … seconds, then marked failed.
+    EMAIL_MAX_ATTEMPTS = _env_int("OPSROOM_EMAIL_MAX_ATTEMPTS", 5)
+    EMAIL_RETRY_BASE_SECONDS = _env_int("OPSROOM_EMAIL_RETRY_BASE_SECONDS", 60)
+    EMAIL_BATCH = _env_int("OPSROOM_EMAIL_BATCH", 100)
+    # The heartbeat is stale (health "degraded") after this many seconds; default
+    # two sweep intervals, the longest a takeover may take.
+    SCHEDULER_STALE_SECONDS = _env_int("OPSROOM_SCHEDULER_STALE_SECONDS", 0)
 
     LANGUAGES = ("zh_CN", "en")
     BABEL_DEFAULT_LOCALE = "zh_CN"

@@ -13,7 +13,7 @@ from opsroom.models import ROLES
 def init_app(app) -> None:
     # Plain click commands: `flask` (FlaskGroup) pushes an app context for them,
     # app.cli and app.test_cli_runner() do not, hence @with_appcontext on each.
-    for command in (init_db, seed_demo, create_user, create_token, scheduler):
+    for command in (init_db, seed_demo, create_user, create_token, scheduler, create_screen_token, demo_live):
         app.cli.add_command(command)
 
 
@@ -102,3 +102,52 @@ def scheduler():
         jobs.run_forever(current_app._get_current_object())
     except (KeyboardInterrupt, SystemExit):
         pass
+
+
+# --- Big screen and demo orders (issue 7) ------------------------------------
+
+
+@click.command("create-screen-token")
+@with_appcontext
+@click.option("--label", default="", help="Where the screen hangs, e.g. '一楼大厅'.")
+def create_screen_token(label: str):
+    """Print a new read-only big-screen token (the last line of output)."""
+    from opsroom.services import screen
+    from opsroom.services.errors import ValidationFailed
+
+    session = get_session()
+    try:
+        token = screen.create_token(session, None, label)
+    except ValidationFailed as exc:
+        raise click.ClickException("; ".join(f"{d['field']}: {d['message']}" for d in exc.details)) from None
+    session.commit()
+    click.echo(f"screen token{' for ' + label if label else ''}; open /screen?token=<token> on the hall PC:")
+    click.echo(token)
+
+
+@click.command("demo-live")
+@with_appcontext
+@click.option("--interval", type=click.FloatRange(min=0), default=3.0, show_default=True,
+              help="Seconds between two rounds of orders.")
+@click.option("--count", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Stop after this many rounds (0: run until stopped).")
+def demo_live(interval: float, count: int):
+    """Keep feeding demo orders into the sessions live now, through the same
+    ingestion as the API, so that the big screen moves."""
+    import time as _time
+
+    from opsroom import seed
+
+    session = get_session()
+    rounds = 0
+    try:
+        while count == 0 or rounds < count:
+            summary = seed.feed_live_orders(session)
+            session.close()
+            rounds += 1
+            click.echo(f"round {rounds}: {summary}")
+            if count == 0 or rounds < count:
+                _time.sleep(interval)
+    except KeyboardInterrupt:
+        pass
+

@@ -10,12 +10,15 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from opsroom.api.errors import error_response
 from opsroom.db import get_session
 from opsroom.security import require
+from opsroom.services import screen as screen_service
 from opsroom.services import users
 from opsroom.services.errors import BadRequest, ServiceError
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 PUBLIC_ENDPOINTS = {"api.openapi"}
+# The only endpoints a screen token opens.
+SCREEN_ENDPOINTS = {"api.screen"}
 
 
 @bp.before_request
@@ -24,7 +27,17 @@ def _authenticate():
         return None
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
-    user = users.user_for_token(get_session(), token.strip()) if scheme.lower() == "bearer" else None
+    token = token.strip() if scheme.lower() == "bearer" else ""
+    if token.startswith(screen_service.TOKEN_PREFIX):
+        # A screen token (issue 7) is read-only: it opens the screen's data and nothing else.
+        viewer = screen_service.viewer_for_token(get_session(), token)
+        if viewer is None:
+            return error_response(401)
+        if request.endpoint not in SCREEN_ENDPOINTS:
+            return error_response(403, _l("A screen token opens only the big screen."))
+        g.api_user = viewer
+        return None
+    user = users.user_for_token(get_session(), token)
     if user is None:
         return error_response(401)
     g.api_user = user
@@ -83,7 +96,8 @@ def _operational_error(exc):
 
 def _register():
     from opsroom.api import (  # noqa: F401
-        anchors, bookings, health, me, notifications, openapi, orders, products, reports, rooms, screen, tenants,
+        anchors, bookings, health, me, notifications, openapi, orders, products, reports, rooms, screen, stats,
+        tenants,
     )
 
 

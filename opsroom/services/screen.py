@@ -1,0 +1,199 @@
+"""The hall's big screen (大屏): rooms live now, today's rankings, park totals,
+and the read-only screen tokens a hall PC opens it with.
+
+A snapshot is a handful of queries whatever the number of rooms: the live
+bookings, their anchors, their orders (one grouped query), today's orders per
+booking (one grouped query) and the rooms and anchors of those bookings.
+"""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+
+from opsroom import clock
+from opsroom.db import intent
+from opsroom.domain import hours, metrics
+from opsroom.domain.money import format_money
+from opsroom.i18n import park_tz
+from opsroom.models import SOLD_STATUSES, Booking, Order, Room, ScreenToken, Tenant
+from opsroom.security import require
+from opsroom.services import stats
+from opsroom.services.errors import NotFound, ValidationFailed
+
+TOKEN_PREFIX = "scr_"
+# Roles whose orders count for an anchor in the ranking: on camera, not the controller.
+RANKED_ROLES = ("host", "assistant")
+# How often a token's "last used" is written (a screen polls every few seconds).
+LAST_USED_EVERY = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class ScreenViewer:
+    """The principal behind a screen token: it may read the screen and nothing else."""
+
+    token_id: int
+    label: str
+    role: str = "screen"
+    is_authenticated: bool = True
+    is_active: bool = True
+    is_anonymous: bool = False
+    locale: str | None = None
+    id: None = None
+
+    @property
+    def name(self) -> str:
+        return self.label
+
+
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(session: so.Session, user, label: str = "") -> str:
+    """A new screen token (only its SHA-256 is stored); returns the token.
+    `user` is the admin creating it, or None from the command line."""
+    if user is not None:
+        require(user, "screen.admin")
+    label = (label or "").strip()
+    if len(label) > 100 or "\x00" in label:
+        raise ValidationFailed(_l("Please correct the marked fields."),
+                               [{"field": "label", "message": _l("At most %(n)s characters.", n=100)}])
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    session.add(ScreenToken(token_hash=_hash(token), label=label, created_by_id=user.id if user else None))
+    session.flush()
+    return token
+
+
+def list_tokens(session: so.Session, user) -> list[ScreenToken]:
+    require(user, "screen.admin")
+    return list(session.scalars(sa.select(ScreenToken).order_by(ScreenToken.revoked_at.is_not(None),
+                                                                ScreenToken.created_at.desc(), ScreenToken.id.desc())))
+
+
+def revoke_token(session: so.Session, user, token_id: int) -> ScreenToken:
+    """Revoke a screen token at once: the next poll of that screen is refused."""
+    require(user, "screen.admin")
+    row = session.get(ScreenToken, token_id)
+    if row is None:
+        raise NotFound(_l("No such token."))
+    if row.revoked_at is None:
+        row.revoked_at = clock.now()
+    session.commit()
+    return row
+
+
+def viewer_for_token(session: so.Session, token: str | None) -> ScreenViewer | None:
+    """The screen behind an unrevoked token, or None. Notes when it was last used
+    (at most once a minute, in its own short write, never failing the read)."""
+    if not token or not token.startswith(TOKEN_PREFIX) or len(token) > 200:
+        return None
+    row = session.scalar(sa.select(ScreenToken).where(ScreenToken.token_hash == _hash(token),
+                                                      ScreenToken.revoked_at.is_(None)))
+    if row is None:
+        return None
+    viewer = ScreenViewer(row.id, row.label)
+    now = clock.now()
+    if row.last_used_at is None or now - row.last_used_at >= LAST_USED_EVERY:
+        session.commit()  # end the read transaction; the write gets its own
+        try:
+            with intent(True):
+                session.execute(sa.update(ScreenToken).where(ScreenToken.id == row.id).values(last_used_at=now))
+                session.commit()
+        except sa.exc.OperationalError:  # a busy database: the note can wait for the next poll
+            session.rollback()
+    return viewer
+
+
+# ---------------------------------------------------------------------------
+# The snapshot
+
+
+def _today() -> tuple[datetime, datetime]:
+    tz = park_tz()
+    window = hours.local_day(clock.now().astimezone(tz).date(), tz)
+    return window.start, window.end
+
+
+def _money(fen: int) -> str:
+    return format_money(int(fen or 0))
+
+
+def _ranked(rows: list[dict[str, Any]], size: int, key: str) -> list[dict[str, Any]]:
+    rows.sort(key=lambda r: (-r["_gmv"], -r["orders"], str(r[key])))
+    return [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows[:size]]
+
+
+def snapshot(session: so.Session, viewer) -> dict[str, Any]:
+    """What the big screen shows now (API.md `GET /screen`). Staff or a screen token."""
+    require(viewer, "screen.read")
+    now = clock.now()
+    size = current_app.config["SCREEN_RANKING_SIZE"]
+    live = session.scalars(
+        sa.select(Booking).where(stats.live_now_clause(now))
+        .options(so.joinedload(Booking.room).load_only(Room.id, Room.code, Room.order_capacity_per_hour),
+                 so.joinedload(Booking.tenant).load_only(Tenant.id, Tenant.name))
+        .order_by(Booking.starts_at, Booking.id)
+    ).unique().all()
+    figures = stats.live_figures(session, live, now)
+    live_anchors = stats.anchors_of(session, [b.id for b in live])
+    loads = {b.id: metrics.ratio(figures[b.id].orders, metrics.capacity(
+        b.room.order_capacity_per_hour, metrics.minutes_between(b.starts_at, b.ends_at))) for b in live}
+    live_rows = []
+    for b in sorted(live, key=lambda b: b.room.code):
+        f = figures[b.id]
+        live_rows.append({
+            "booking_id": b.id, "room_code": b.room.code, "tenant": b.tenant.name, "title": b.title,
+            "anchors": [name for _, name in live_anchors.get(b.id, [])],
+            "starts_at": b.starts_at.astimezone(park_tz()).isoformat(),
+            "ends_at": b.ends_at.astimezone(park_tz()).isoformat(),
+            "elapsed_minutes": int((now - b.starts_at).total_seconds() // 60),
+            "orders": f.orders, "gmv": _money(f.gmv_fen),
+            "capacity_per_hour": b.room.order_capacity_per_hour,
+            "load": metrics.as_float(loads[b.id]), "live_load": metrics.as_float(f.live_load), "alert": f.alert,
+        })
+
+    start, end = _today()
+    per_booking = session.execute(
+        sa.select(Order.booking_id, sa.func.count(), sa.func.sum(Order.amount_fen))
+        .where(Order.ordered_at >= start, Order.ordered_at < end, Order.status.in_(SOLD_STATUSES))
+        .group_by(Order.booking_id)
+    ).all()
+    total_orders = sum(n for _, n, _ in per_booking)
+    total_gmv = sum(int(g or 0) for _, _, g in per_booking)
+    sold = {bid: (n, int(g or 0)) for bid, n, g in per_booking if bid is not None}
+    rooms: dict[str, dict[str, Any]] = {}
+    anchors: dict[int, dict[str, Any]] = {}
+    if sold:
+        codes = dict(session.execute(
+            sa.select(Booking.id, Room.code).join(Room, Room.id == Booking.room_id).where(Booking.id.in_(list(sold)))
+        ).all())
+        for bid, (n, gmv) in sold.items():
+            row = rooms.setdefault(codes[bid], {"room_code": codes[bid], "orders": 0, "gmv": "", "_gmv": 0})
+            row["orders"] += n
+            row["_gmv"] += gmv
+        for bid, people in stats.anchors_of(session, list(sold), RANKED_ROLES).items():
+            n, gmv = sold[bid]
+            for aid, name in dict(people).items():
+                row = anchors.setdefault(aid, {"anchor_id": aid, "name": name, "orders": 0, "gmv": "", "_gmv": 0})
+                row["orders"] += n
+                row["_gmv"] += gmv
+    for row in [*rooms.values(), *anchors.values()]:
+        row["gmv"] = _money(row["_gmv"])
+    return {
+        "at": now.astimezone(park_tz()).isoformat(),
+        "day": start.astimezone(park_tz()).date().isoformat(),
+        "live": live_rows,
+        "rankings": {"rooms": _ranked(list(rooms.values()), size, "room_code"),
+                     "anchors": _ranked(list(anchors.values()), size, "name")},
+        "totals": {"orders": total_orders, "gmv": _money(total_gmv), "live_rooms": len(live_rows),
+                   "alerts": sum(1 for r in live_rows if r["alert"])},
+        "alert_threshold": current_app.config["CAPACITY_ALERT_PERCENT"] / 100,
+    }

@@ -1,0 +1,169 @@
+// The hall's big screen: draws the snapshot, polls for a new one every few
+// seconds, and keeps retrying (with a growing pause) while the server is away,
+// so a restart needs nobody at the hall PC. No inline script: data comes from
+// data-* attributes and from the JSON endpoint.
+(function () {
+  "use strict";
+  document.documentElement.classList.add("js");
+  const root = document.getElementById("screen");
+  if (!root) return;
+  const d = root.dataset;
+  const endpoint = d.endpoint;
+  const token = d.token;
+  const poll = Math.max(1, Number(d.poll) || 5) * 1000;
+  const ROWS_PER_PAGE = 12;
+  const PAGE_EVERY = 10000;
+  const field = (name) => root.querySelector('[data-field="' + name + '"]');
+  let snapshot = null;
+  let page = 0;
+  let chart = null;
+  let failures = 0;
+
+  // "1234567.80" → "¥1,234,567.80" without going through a float.
+  function yuan(text) {
+    const [whole, cents] = String(text || "0.00").split(".");
+    return "¥" + whole.replace(/\B(?=(\d{3})+(?!\d))/g, ",") + "." + (cents || "00");
+  }
+
+  function el(tag, cls, text) {
+    const node = document.createElement(tag);
+    if (cls) node.className = cls;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function loadCell(row) {
+    const td = el("td");
+    if (row.live_load === null || row.live_load === undefined) {
+      td.textContent = d.tUnlimited;
+      return td;
+    }
+    const percent = Math.round(row.live_load * 100);
+    const bar = el("span", "load-bar");
+    bar.appendChild(el("span", "w" + Math.min(100, Math.round(percent / 5) * 5)));
+    td.appendChild(bar);
+    td.appendChild(document.createTextNode(percent + "%"));
+    if (row.alert) td.appendChild(document.createTextNode(" ⚠ " + d.tAlert));
+    return td;
+  }
+
+  function drawLive(rows) {
+    const body = field("live");
+    body.replaceChildren();
+    // Alerts first, then by room code.
+    const sorted = rows.slice().sort((a, b) => (b.alert - a.alert) || a.room_code.localeCompare(b.room_code));
+    const pages = Math.max(1, Math.ceil(sorted.length / ROWS_PER_PAGE));
+    if (page >= pages) page = 0;
+    field("page").textContent = pages > 1 ? d.tPage.replace("{n}", page + 1).replace("{total}", pages) : "";
+    if (!sorted.length) {
+      const tr = el("tr");
+      const td = el("td", "scr-empty", d.tNone);
+      td.colSpan = 7;
+      tr.appendChild(td);
+      body.appendChild(tr);
+      return;
+    }
+    for (const row of sorted.slice(page * ROWS_PER_PAGE, (page + 1) * ROWS_PER_PAGE)) {
+      const tr = el("tr", row.alert ? "alert" : "");
+      tr.dataset.booking = row.booking_id;
+      const th = el("th", "", row.room_code);
+      th.scope = "row";
+      tr.append(th, el("td", "", row.tenant), el("td", "", row.anchors.join("、")),
+        el("td", "num", row.elapsed_minutes + " " + d.tMin), el("td", "num", row.orders),
+        el("td", "num", yuan(row.gmv)), loadCell(row));
+      body.appendChild(tr);
+    }
+  }
+
+  function drawList(name, rows, label) {
+    const list = field(name);
+    list.replaceChildren();
+    for (const row of rows) {
+      const li = el("li");
+      li.append(el("span", "who", row[label]), el("span", "amount", yuan(row.gmv)), el("span", "count", row.orders));
+      list.appendChild(li);
+    }
+  }
+
+  function drawChart(rooms) {
+    const box = field("room-chart");
+    if (!window.echarts || !box) return;
+    if (!chart) chart = window.echarts.init(box, "dark", { renderer: "canvas" });
+    const top = rooms.slice().reverse();
+    chart.setOption({
+      backgroundColor: "transparent",
+      grid: { left: 90, right: 150, top: 10, bottom: 10 },
+      tooltip: { renderMode: "richText", trigger: "axis" },
+      xAxis: { type: "value", show: false },
+      yAxis: { type: "category", data: top.map((r) => r.room_code), axisLabel: { fontSize: 22, color: "#eef2ff" } },
+      series: [{
+        type: "bar", name: d.tGmv, data: top.map((r) => Number(r.gmv)), barMaxWidth: 26,
+        itemStyle: { color: "#ffd166", borderRadius: [0, 6, 6, 0] },
+        label: { show: true, position: "right", fontSize: 20, color: "#eef2ff",
+                 formatter: (p) => yuan(top[p.dataIndex].gmv) },
+      }],
+      animationDuration: 400,
+    }, true);
+  }
+
+  function draw(data) {
+    snapshot = data;
+    const totals = data.totals;
+    root.querySelector('[data-total="gmv"]').textContent = yuan(totals.gmv);
+    root.querySelector('[data-total="orders"]').textContent = totals.orders;
+    root.querySelector('[data-total="live_rooms"]').textContent = totals.live_rooms;
+    root.querySelector('[data-total="alerts"]').textContent = totals.alerts;
+    field("day").textContent = data.day;
+    field("clock").textContent = String(data.at).slice(11, 16);
+    drawLive(data.live);
+    drawList("rooms", data.rankings.rooms, "room_code");
+    drawList("anchors", data.rankings.anchors, "name");
+    drawChart(data.rankings.rooms);
+  }
+
+  function schedule(ms) {
+    window.setTimeout(refresh, ms);
+  }
+
+  function refresh() {
+    const headers = { Accept: "application/json" };
+    if (token) headers.Authorization = "Bearer " + token;
+    fetch(endpoint, { headers: headers, cache: "no-store", credentials: "same-origin" })
+      .then((response) => {
+        if (response.status === 401 || response.status === 403) {
+          field("status").textContent = d.tRevoked;
+          schedule(60000);
+          return null;
+        }
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.json();
+      })
+      .then((data) => {
+        if (!data) return;
+        failures = 0;
+        field("status").textContent = "";
+        draw(data);
+        schedule(poll);
+      })
+      .catch(() => {
+        // Server restarting or network gone: say so, keep the last figures, retry.
+        failures += 1;
+        field("status").textContent = d.tOffline;
+        schedule(Math.min(poll * failures, 30000));
+      });
+  }
+
+  try {
+    draw(JSON.parse(d.initial));
+  } catch (e) {
+    // No usable first snapshot: the first poll draws the screen.
+  }
+  window.setInterval(() => {
+    if (snapshot && snapshot.live.length > ROWS_PER_PAGE) {
+      page += 1;
+      drawLive(snapshot.live);
+    }
+  }, PAGE_EVERY);
+  window.addEventListener("resize", () => chart && chart.resize());
+  schedule(poll);
+})();
