@@ -21,7 +21,7 @@ from opsroom.domain.intervals import Interval, subtract
 from opsroom.i18n import park_tz
 from opsroom.models import ACTIVE_STATUSES, Anchor, Assignment, Blackout, Booking, LineupItem, Room, Series, Tenant
 from opsroom.security import require
-from opsroom.services import assignments, audit
+from opsroom.services import assignments, audit, notifications
 from opsroom.services.booking_core import (  # noqa: F401  (re-exported: callers import them from here)
     OVERLAP_MARKERS, flush_or_conflict, get_booking, is_assigned, is_overlap_error, rule_breach,
 )
@@ -294,10 +294,15 @@ def _occurrences(starts_at: datetime, ends_at: datetime, rule: dict | None) -> l
 
 
 def _raise_conflict(session: so.Session, room: Room, clashes: list[dict], want: Interval | None,
-                    exclude: set[int] | None = None) -> None:
+                    exclude: set[int] | None = None, *, user=None, tenant_id: int | None = None,
+                    refused: list[Interval] | None = None) -> None:
     extra = {}
     if want is not None:
         extra["alternatives"] = alternatives(session, room, want.start, want.end, exclude)
+    from opsroom.services import reports  # turned-away demand, in a transaction of its own
+
+    reports.record_turned_away(session, user, room, refused if refused is not None else [want] if want else [],
+                               tenant_id)
     raise Conflict(_l("The room is taken at this time."), clashes, **extra)
 
 
@@ -339,7 +344,8 @@ def create_booking(session: so.Session, user, data: dict[str, Any]) -> CreateRes
         else:
             keep.append(occ)
     if all_clashes and (data.get("on_conflict") or "reject") == "reject":
-        _raise_conflict(session, room, all_clashes, occurrences[0] if not rule else None)
+        _raise_conflict(session, room, all_clashes, occurrences[0] if not rule else None, user=user,
+                        tenant_id=tenant.id, refused=[o for o in occurrences if o not in keep])
     if not keep:
         return CreateResult([], skipped)
 
@@ -365,7 +371,8 @@ def create_booking(session: so.Session, user, data: dict[str, Any]) -> CreateRes
     def on_overlap():
         fresh_room = session.get(Room, data["room_id"])
         clashes = [c for occ in keep for c in find_clashes(session, fresh_room, occ.start, occ.end)]
-        _raise_conflict(session, fresh_room, clashes, keep[0] if not rule else None)
+        _raise_conflict(session, fresh_room, clashes, keep[0] if not rule else None, user=user,
+                        tenant_id=data["tenant_id"], refused=keep)
 
     flush_or_conflict(session, on_overlap)
     _attach_people_and_goods(session, created, data)
@@ -416,6 +423,7 @@ def update_booking(session: so.Session, user, booking_id: int, data: dict[str, A
     ends_at = data.get("ends_at", booking.ends_at)
     before = audit.snapshot(booking, AUDIT_FIELDS)
     moved = (room.id, starts_at, ends_at) != (booking.room_id, booking.starts_at, booking.ends_at)
+    was = {"old_room": booking.room.code, "old_starts_at": booking.starts_at, "old_ends_at": booking.ends_at}
     if moved:
         breaches = rule_breaches(room, tenant, starts_at, ends_at, user=user,
                                  check_past=starts_at != booking.starts_at)
@@ -423,7 +431,8 @@ def update_booking(session: so.Session, user, booking_id: int, data: dict[str, A
             raise RuleViolation(_l("The booking breaks a rule of the park."), breaches)
         clashes = find_clashes(session, room, starts_at, ends_at, exclude={booking.id})
         if clashes:
-            _raise_conflict(session, room, clashes, Interval(starts_at, ends_at), {booking.id})
+            _raise_conflict(session, room, clashes, Interval(starts_at, ends_at), {booking.id}, user=user,
+                            tenant_id=booking.tenant_id)
         pairs = [(a.anchor, a.role) for a in booking.assignments]
         if pairs:
             assignments.check_anchors(session, booking, pairs, starts_at, ends_at)
@@ -440,6 +449,8 @@ def update_booking(session: so.Session, user, booking_id: int, data: dict[str, A
         _raise_conflict(session, fresh_room, clashes, Interval(starts_at, ends_at), {booking_id})
 
     flush_or_conflict(session, on_overlap)
+    if moved:  # its anchors are told, in this same transaction
+        notifications.booking_moved(session, booking, **was)
     changes = audit.diff(before, audit.snapshot(booking, AUDIT_FIELDS))
     if changes:
         audit.record(session, user, "booking", booking.id, "moved" if moved else "updated", changes)
@@ -490,6 +501,7 @@ def cancel_booking(session: so.Session, user, booking_id: int, *, reason: str = 
         b.status, b.cancelled_at, b.cancel_reason = "cancelled", now, reason[:200]
         audit.record(session, user, "booking", b.id, "cancelled",
                      {"status": [old, "cancelled"], "reason": reason[:200], "scope": scope})
+        notifications.booking_cancelled(session, b)
     session.commit()
     return targets
 

@@ -1,0 +1,132 @@
+"""The email outbox: notices marked ``email_status = "pending"`` are sent over SMTP.
+
+Nothing is lost when the SMTP server is down or refuses: the inbox has the
+notice anyway, and the email is retried after base, 2×base, 4×base … seconds
+until EMAIL_MAX_ATTEMPTS, then marked "failed" (admins see it and may retry).
+
+Each email is claimed before it is sent (a conditional update to "sending"
+whose lease ends at email_next_at), so two outbox runs never both send it. A
+process that dies between the server's acceptance and the "sent" commit leaves
+a claim that lapses: that one email may then go out twice (at-least-once).
+"""
+from __future__ import annotations
+
+import smtplib
+import ssl
+from datetime import timedelta
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from opsroom import clock
+from opsroom.models import Notification
+
+DUE = ("pending", "sending")
+
+
+def smtp_connect(config) -> smtplib.SMTP:
+    """A connection to the configured server (STARTTLS, SSL or plain), logged in if a user is set."""
+    host, port, timeout = config["SMTP_HOST"], config["SMTP_PORT"], config["SMTP_TIMEOUT_SECONDS"]
+    security = (config.get("SMTP_SECURITY") or "starttls").lower()
+    if security == "ssl":
+        conn: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
+    else:
+        conn = smtplib.SMTP(host, port, timeout=timeout)
+        if security == "starttls":
+            conn.starttls(context=ssl.create_default_context())
+    if config.get("SMTP_USER"):
+        conn.login(config["SMTP_USER"], config.get("SMTP_PASSWORD") or "")
+    return conn
+
+
+def build_message(notice: Notification, config) -> EmailMessage:
+    msg = EmailMessage()
+    msg["Subject"] = notice.title
+    msg["From"] = config["SMTP_FROM"]
+    msg["To"] = notice.user.email
+    msg["Message-ID"] = make_msgid(domain="opsroom")
+    msg["X-Opsroom-Notice"] = notice.key
+    msg.set_content(notice.body)
+    return msg
+
+
+def _claim(session: so.Session, batch: int, lease: timedelta) -> list[int]:
+    now = clock.now()
+    due = session.scalars(
+        sa.select(Notification.id).where(Notification.email_status.in_(DUE), Notification.email_next_at <= now)
+        .order_by(Notification.email_next_at, Notification.id).limit(batch)).all()
+    claimed = []
+    for notice_id in due:
+        won = session.execute(
+            sa.update(Notification)
+            .where(Notification.id == notice_id, Notification.email_status.in_(DUE),
+                   Notification.email_next_at <= now)
+            .values(email_status="sending", email_next_at=now + lease),
+            execution_options={"synchronize_session": False}).rowcount
+        if won:
+            claimed.append(notice_id)
+    session.commit()
+    return claimed
+
+
+def _failed(notice: Notification, error: Exception, config) -> str:
+    notice.email_attempts += 1
+    notice.email_error = f"{type(error).__name__}: {error}"[:500]
+    if notice.email_attempts >= config["EMAIL_MAX_ATTEMPTS"]:
+        notice.email_status, notice.email_next_at = "failed", None
+        return "failed"
+    delay = config["EMAIL_RETRY_BASE_SECONDS"] * 2 ** (notice.email_attempts - 1)
+    notice.email_status, notice.email_next_at = "pending", clock.now() + timedelta(seconds=delay)
+    return "retried"
+
+
+def send_due_emails(session: so.Session, config) -> dict[str, int]:
+    """Send what is due; returns counts of sent, retried (failed, will retry) and failed. Commits."""
+    counts = {"sent": 0, "retried": 0, "failed": 0}
+    if not config.get("SMTP_HOST"):
+        return counts
+    batch = config["EMAIL_BATCH"]
+    lease = timedelta(seconds=config["SMTP_TIMEOUT_SECONDS"] * (batch + 2) + 60)
+    claimed = _claim(session, batch, lease)
+    if not claimed:
+        return counts
+    notices = session.scalars(
+        sa.select(Notification).options(so.joinedload(Notification.user))
+        .where(Notification.id.in_(claimed)).order_by(Notification.id)).all()
+    conn = None
+    try:
+        for i, notice in enumerate(notices):
+            if conn is None:
+                try:
+                    conn = smtp_connect(config)
+                except (smtplib.SMTPException, OSError) as exc:
+                    # Unreachable or refusing: the whole batch waits for its next attempt.
+                    for rest in notices[i:]:
+                        counts[_failed(rest, exc, config)] += 1
+                    session.commit()
+                    break
+            try:
+                conn.send_message(build_message(notice, config))
+            except (smtplib.SMTPException, OSError) as exc:
+                counts[_failed(notice, exc, config)] += 1
+                if not isinstance(exc, smtplib.SMTPRecipientsRefused):
+                    _close(conn)  # a broken session: start afresh for the next one
+                    conn = None
+            else:
+                notice.email_status, notice.email_sent_at, notice.email_next_at = "sent", clock.now(), None
+                notice.email_error = ""
+                counts["sent"] += 1
+            session.commit()  # each outcome is kept at once
+    finally:
+        if conn is not None:
+            _close(conn)
+    return counts
+
+
+def _close(conn: smtplib.SMTP) -> None:
+    try:
+        conn.quit()
+    except (smtplib.SMTPException, OSError):
+        conn.close()
