@@ -1,0 +1,394 @@
+"""Orders (订单): reading one order's cells, its status, and which session it
+belongs to (DESIGN.md §4). Pure: no Flask, no SQLAlchemy.
+
+Every rejected value raises `RowError(code, field)`; the service turns the
+code into a translated reason. Money is integer fen, parsed with `Decimal`
+(domain.money), never through a float.
+"""
+from __future__ import annotations
+
+import bisect
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone, tzinfo
+from typing import Any, Iterable
+
+from .booking_rules import MAX_BOOKING_MINUTES
+from .csv_rows import RowError
+from .money import MAX_FEN, parse_money
+from .numbers import MAX_INT, whole_number
+
+UTC = timezone.utc
+ORDER_STATUSES = ("paid", "refunded", "cancelled")
+MIN_YEAR, MAX_YEAR = 2000, 2100
+MAX_QUANTITY = 10**6
+PLATFORM_RE = re.compile(r"^[a-z][a-z0-9_]{0,19}$")
+# Lengths of the order columns (models.Order).
+LIMITS = {"external_id": 64, "parent_id": 64, "room_code": 32, "anchor_account": 100, "sku": 64,
+          "product_name": 200, "buyer": 64}
+
+# --- cells -----------------------------------------------------------------
+
+_EXCEL_TEXT = re.compile(r'^="(.*)"$', re.DOTALL)
+# An ID Excel turned into a number: 4.87E+18 has lost its digits for good.
+_SCIENTIFIC = re.compile(r"^[0-9](\.[0-9]+)?[eE]\+?[0-9]+$")
+
+
+def clean_cell(cell: Any) -> str:
+    """A cell as text: shop exports keep long IDs as text in a spreadsheet by a
+    leading tab, a leading apostrophe or Excel's `="…"` form; strip those and
+    surrounding spaces."""
+    text = "" if cell is None else str(cell)
+    text = text.strip().lstrip("\t'").strip()
+    match = _EXCEL_TEXT.match(text)
+    if match:
+        text = match.group(1).strip().lstrip("\t").strip()
+    return text
+
+
+def clean_id(cell: Any, field: str = "external_id", *, required: bool = True) -> str:
+    text = clean_cell(cell)
+    if not text:
+        if required:
+            raise RowError("required", field)
+        return ""
+    if "\x00" in text:
+        raise RowError("nul", field)
+    if _SCIENTIFIC.match(text):
+        raise RowError("scientific", field)
+    if len(text) > LIMITS[field]:
+        raise RowError("too_long", field)
+    return text
+
+
+def clean_text(cell: Any, field: str, *, truncate: bool = False) -> str:
+    text = clean_cell(cell)
+    if "\x00" in text:
+        raise RowError("nul", field)
+    limit = LIMITS[field]
+    if len(text) > limit:
+        if not truncate:
+            raise RowError("too_long", field)
+        text = text[:limit]
+    return text
+
+
+def parse_amount(cell: Any, field: str = "amount") -> int:
+    """Yuan → integer fen: "129.90", "¥1,299.00", "\\t129.9", '="129.90"', or a JSON number."""
+    if isinstance(cell, bool):
+        raise RowError("amount", field)
+    value = cell if isinstance(cell, (int, float)) else clean_cell(cell)
+    if value == "":
+        raise RowError("required", field)
+    try:
+        return parse_money(value)
+    except ValueError:
+        raise RowError("amount", field) from None
+
+
+def parse_quantity(cell: Any, field: str = "quantity") -> int:
+    if isinstance(cell, bool):
+        raise RowError("quantity", field)
+    if isinstance(cell, int):
+        value = cell if 0 <= cell <= MAX_QUANTITY else None
+    elif isinstance(cell, float) and cell.is_integer():
+        value = int(cell) if 0 <= cell <= MAX_QUANTITY else None
+    else:
+        text = clean_cell(cell)
+        if text == "":
+            return 1
+        value = whole_number(text.replace(",", ""), maximum=MAX_QUANTITY)
+    if value is None:
+        raise RowError("quantity", field)
+    return value
+
+
+def parse_booking_id(cell: Any, field: str = "booking_id") -> int | None:
+    if cell is None:
+        return None
+    if isinstance(cell, bool):
+        raise RowError("booking_id", field)
+    if isinstance(cell, int):
+        value = cell if 0 < cell <= MAX_INT else None
+    else:
+        text = clean_cell(cell)
+        if not text:
+            return None
+        value = whole_number(text, maximum=MAX_INT) or None
+    if value is None:
+        raise RowError("booking_id", field)
+    return value
+
+
+_TIME = re.compile(
+    r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2})(?:\.(\d{1,6}))?)?)?"
+    r"\s*(Z|[+-]\d{2}:?\d{2})?$", re.IGNORECASE)
+
+
+def parse_time(cell: Any, tz: tzinfo, field: str = "ordered_at") -> datetime:
+    """An export's time as an aware UTC instant. Without an offset it is
+    park-local (`tz`): "2026-11-20 20:05:33", "2026/11/20 20:05", ISO 8601."""
+    if isinstance(cell, datetime):
+        if cell.tzinfo is None or cell.utcoffset() is None:
+            raise RowError("naive", field)
+        value = cell
+    else:
+        text = clean_cell(cell)
+        if not text:
+            raise RowError("required", field)
+        match = _TIME.match(text)
+        if not match:
+            raise RowError("time", field)
+        y, mo, d, h, mi, s, frac, offset = match.groups()
+        try:
+            zone: tzinfo = tz
+            if offset:
+                if offset.upper() == "Z":
+                    zone = UTC
+                else:
+                    sign = -1 if offset[0] == "-" else 1
+                    digits = offset[1:].replace(":", "")
+                    zone = timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+            value = datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0),
+                             int((frac or "0").ljust(6, "0")), tzinfo=zone)
+        except ValueError:
+            raise RowError("time", field) from None
+    if not MIN_YEAR <= value.year <= MAX_YEAR:
+        raise RowError("year", field)
+    return value.astimezone(UTC)
+
+
+# --- statuses --------------------------------------------------------------
+
+def _norm(text: str) -> str:
+    return clean_cell(text).lower().replace(" ", "").replace("_", "").replace("-", "")
+
+
+# 订单状态 / order status → our status. A shipped or finished order is paid;
+# an order never paid (closed, cancelled, awaiting payment) is "cancelled"
+# and counts in neither GMV nor orders until a later export says it was paid.
+ORDER_STATUS_VALUES: dict[str, str] = {_norm(k): v for k, v in {
+    "已支付": "paid", "已付款": "paid", "支付成功": "paid", "付款成功": "paid", "待发货": "paid",
+    "备货中": "paid", "部分发货": "paid", "已发货": "paid", "待收货": "paid", "待确认收货": "paid",
+    "已收货": "paid", "已签收": "paid", "已完成": "paid", "交易成功": "paid", "交易完成": "paid",
+    "订单完成": "paid", "待评价": "paid",
+    "paid": "paid", "completed": "paid", "complete": "paid", "shipped": "paid", "delivered": "paid",
+    "awaiting_shipment": "paid", "pending_shipment": "paid", "fulfilled": "paid",
+    "已关闭": "cancelled", "交易关闭": "cancelled", "订单关闭": "cancelled", "已取消": "cancelled",
+    "取消": "cancelled", "订单取消": "cancelled", "交易取消": "cancelled", "待支付": "cancelled",
+    "待付款": "cancelled", "未支付": "cancelled", "未付款": "cancelled",
+    "cancelled": "cancelled", "canceled": "cancelled", "closed": "cancelled", "unpaid": "cancelled",
+    "pending_payment": "cancelled",
+    "退款成功": "refunded", "已退款": "refunded", "退款完成": "refunded", "refunded": "refunded",
+}.items()}
+
+# 售后状态 / 退款状态 → refunded, or None when it does not change the status
+# (no after-sale, a refund asked for, refused or withdrawn).
+AFTER_SALE_VALUES: dict[str, str | None] = {_norm(k): v for k, v in {
+    "退款成功": "refunded", "已退款": "refunded", "退款完成": "refunded", "退货退款成功": "refunded",
+    "退货退款完成": "refunded", "仅退款成功": "refunded", "售后退款成功": "refunded",
+    "refunded": "refunded", "refundsuccess": "refunded", "refund_success": "refunded",
+    "": None, "-": None, "--": None, "无": None, "无售后": None, "暂无": None, "没有售后": None,
+    "售后中": None, "退款中": None, "待退款": None, "申请退款": None, "退款申请中": None, "待商家处理": None,
+    "待买家退货": None, "待商家收货": None, "商家拒绝": None, "拒绝退款": None, "退款关闭": None,
+    "售后关闭": None, "退款失败": None, "退款已撤销": None, "已撤销": None, "换货成功": None,
+    "none": None, "refunding": None, "refundclosed": None, "refundrejected": None, "closed": None,
+}.items()}
+
+
+def order_status(status_cell: Any, after_sale_cell: Any = None, field: str = "status") -> str:
+    """The order's status from its 订单状态 and 售后状态 cells: a successful
+    refund makes it "refunded" whatever the order status (a refunded order is
+    often shown as closed); else the order status decides; an empty status
+    cell reads as paid (an export of sales)."""
+    after = _norm(after_sale_cell or "")
+    if after not in AFTER_SALE_VALUES:
+        raise RowError("after_sale", "after_sale")
+    if AFTER_SALE_VALUES[after] == "refunded":
+        return "refunded"
+    status = _norm(status_cell or "")
+    if not status:
+        return "paid"
+    if status not in ORDER_STATUS_VALUES:
+        raise RowError("status", field)
+    return ORDER_STATUS_VALUES[status]
+
+
+# --- one parsed row (what services.orders.ingest_rows takes) ---------------
+
+ROW_KEYS = ("platform", "external_id", "booking_id", "room_code", "anchor_account", "sku", "quantity",
+            "amount_fen", "refund_fen", "ordered_at", "status", "product_name", "buyer", "parent_id")
+
+
+def check_row(row: dict, default_platform: str | None = None) -> dict:
+    """A parsed order row, checked and completed with defaults: text within
+    column lengths and free of NUL, money in [0, MAX_FEN] fen, refund ≤ amount,
+    an aware `ordered_at`. A refunded order without a refund amount was
+    refunded in full; a cancelled one refunds nothing."""
+    if not isinstance(row, dict):
+        raise RowError("invalid", "")
+    platform = row.get("platform") or default_platform
+    if not isinstance(platform, str) or not PLATFORM_RE.match(platform):
+        raise RowError("platform", "platform")
+    out = {"platform": platform}
+    for key in ("external_id", "parent_id", "room_code", "anchor_account", "sku"):
+        value = row.get(key) or ""
+        if not isinstance(value, str):
+            raise RowError("invalid", key)
+        out[key] = clean_id(value, key, required=key == "external_id")
+    for key in ("product_name", "buyer"):
+        value = row.get(key) or ""
+        if not isinstance(value, str):
+            raise RowError("invalid", key)
+        out[key] = clean_text(value, key, truncate=True)
+    booking_id = row.get("booking_id")
+    if booking_id is not None and (isinstance(booking_id, bool) or not isinstance(booking_id, int)
+                                   or not 0 < booking_id <= MAX_INT):
+        raise RowError("booking_id", "booking_id")
+    out["booking_id"] = booking_id
+    quantity = row.get("quantity", 1)
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or not 0 <= quantity <= MAX_QUANTITY:
+        raise RowError("quantity", "quantity")
+    out["quantity"] = quantity
+    amount = row.get("amount_fen")
+    if isinstance(amount, bool) or not isinstance(amount, int) or not 0 <= amount <= MAX_FEN:
+        raise RowError("amount", "amount")
+    status = row.get("status")
+    if status not in ORDER_STATUSES:
+        raise RowError("status", "status")
+    refund = row.get("refund_fen")
+    if refund is None:
+        refund = amount if status == "refunded" else 0
+    if isinstance(refund, bool) or not isinstance(refund, int) or refund < 0:
+        raise RowError("refund", "refund")
+    if refund > amount:
+        raise RowError("refund_above_amount", "refund")
+    if status == "cancelled":
+        refund = 0
+    out.update(amount_fen=amount, refund_fen=refund, status=status)
+    ordered_at = row.get("ordered_at")
+    if not isinstance(ordered_at, datetime):
+        raise RowError("time", "ordered_at")
+    if ordered_at.tzinfo is None or ordered_at.utcoffset() is None:
+        raise RowError("naive", "ordered_at")
+    if not MIN_YEAR <= ordered_at.year <= MAX_YEAR:
+        raise RowError("year", "ordered_at")
+    out["ordered_at"] = ordered_at.astimezone(UTC)
+    return out
+
+
+def same_order(a: dict, b: dict) -> bool:
+    """Whether two rows of one order carry the same figures (a re-import of it changes nothing)."""
+    return (a["status"], a["amount_fen"], a["refund_fen"], a["quantity"]) == \
+        (b["status"], b["amount_fen"], b["refund_fen"], b["quantity"])
+
+
+# --- attribution -----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Window:
+    """A session an order may belong to: [starts_at, ends_at + grace)."""
+
+    booking_id: int
+    starts_at: datetime
+    ends_at: datetime
+    tenant_id: int | None = None
+
+
+class Windows:
+    """The candidate sessions of one room (or one anchor), for lookups by time."""
+
+    def __init__(self, windows: Iterable[Window], grace: timedelta):
+        self.items = sorted(windows, key=lambda w: (w.starts_at, w.booking_id))
+        self.starts = [w.starts_at for w in self.items]
+        self.grace = grace
+
+    def find(self, at: datetime) -> Window | None:
+        """The session at `at`: one whose [starts_at, ends_at) holds it (the
+        latest to start, should several); else one whose grace after the end
+        holds it (the latest to end). Intervals are half-open."""
+        i = bisect.bisect_right(self.starts, at)
+        inside = grace = None
+        for w in reversed(self.items[:i]):
+            if at < w.ends_at:
+                inside = inside or w
+            elif at < w.ends_at + self.grace:
+                if grace is None or w.ends_at > grace.ends_at:
+                    grace = w
+            if w.starts_at + _LONGEST + self.grace <= at:
+                break  # a session starting this early or earlier cannot reach `at`
+        return inside or grace
+
+
+# No session lasts longer: the backwards scan in Windows.find stops once a
+# start is this far behind.
+_LONGEST = timedelta(minutes=MAX_BOOKING_MINUTES)
+
+
+# --- a JSON order (POST /orders) -------------------------------------------
+
+_RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$", re.IGNORECASE)
+
+
+def _json_text(item: dict, key: str, *, required: bool = False) -> str:
+    value = item.get(key)
+    if value is None:
+        if required:
+            raise RowError("required", key)
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise RowError("invalid", key)
+    return str(value)
+
+
+def order_from_json(item: Any) -> dict:
+    """One element of POST /orders → the parsed row `ingest_rows` takes.
+
+    IDs may be strings or whole numbers; `amount`/`refund` are yuan as a
+    decimal string or a number; `ordered_at` is RFC 3339 with an offset."""
+    if not isinstance(item, dict):
+        raise RowError("invalid", "")
+    for key in ("platform", "external_id", "amount", "ordered_at", "status"):
+        if item.get(key) is None:
+            raise RowError("required", key)
+    row: dict[str, Any] = {}
+    platform = item["platform"]
+    if not isinstance(platform, str) or not PLATFORM_RE.match(platform):
+        raise RowError("platform", "platform")
+    row["platform"] = platform
+    for key in ("external_id", "parent_id", "room_code", "anchor_account", "sku", "product_name", "buyer"):
+        text = _json_text(item, key, required=key == "external_id")
+        if "\x00" in text:
+            raise RowError("nul", key)
+        row[key] = text.strip()
+    booking_id, quantity = item.get("booking_id"), item.get("quantity", 1)
+    if isinstance(booking_id, str):
+        raise RowError("booking_id", "booking_id")
+    row["booking_id"] = parse_booking_id(booking_id)
+    if quantity is None or isinstance(quantity, str):
+        raise RowError("quantity", "quantity")
+    row["quantity"] = parse_quantity(quantity)
+    row["amount_fen"] = _json_amount(item["amount"], "amount")
+    if item.get("refund") is not None:
+        row["refund_fen"] = _json_amount(item["refund"], "refund")
+    status = item["status"]
+    if status not in ORDER_STATUSES:
+        raise RowError("status", "status")
+    row["status"] = status
+    at = item["ordered_at"]
+    if not isinstance(at, str):
+        raise RowError("time", "ordered_at")
+    if not _RFC3339.match(at.strip()):
+        if _TIME.match(at.strip()):
+            raise RowError("naive", "ordered_at")
+        raise RowError("time", "ordered_at")
+    row["ordered_at"] = parse_time(at, UTC)
+    return row
+
+
+def _json_amount(value: Any, field: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise RowError("amount", field)
+    if isinstance(value, str) and "\x00" in value:
+        raise RowError("nul", field)
+    return parse_amount(value, field)
