@@ -231,3 +231,55 @@ def test_booking_deleted_keeps_the_notice(db_session, session_with_anchor):
     db_session.commit()
     (n,) = notices(db_session)
     assert n.booking_id is None
+
+
+# ---------------------------------------------------------------------------
+# The managers' morning summary
+
+
+@pytest.fixture
+def yesterday_and_today(make):
+    """Thursday: a 2-hour session with 3 paid orders (297.00), a no-show released after
+    15 minutes, and a 1-hour session in a room that takes 1 order an hour but got 2
+    (load 200 %). Friday (today): one session, one cancelled."""
+    tenant = make.tenant()
+    room = make.room(code="A101")
+    tiny = make.room(code="Z901", order_capacity_per_hour=1)
+    a = make.booking(room, tenant, starts_at=at(-1, 14), ends_at=at(-1, 16), status="ended",
+                     checked_in_at=at(-1, 13, 50))
+    for _ in range(3):
+        make.order(a)
+    make.booking(room, tenant, starts_at=at(-1, 19), ends_at=at(-1, 19, 15), status="no_show")
+    c = make.booking(tiny, tenant, starts_at=at(-1, 10), ends_at=at(-1, 11), status="ended",
+                     checked_in_at=at(-1, 9, 55))
+    make.order(c)
+    make.order(c, amount_fen=2000)
+    make.booking(room, tenant, starts_at=at(0, 14), ends_at=at(0, 16))
+    make.booking(room, tenant, starts_at=at(0, 18), ends_at=at(0, 20), status="cancelled")
+    return {"room": room, "tiny": tiny}
+
+
+def test_summary_figures(db_session, yesterday_and_today):
+    f = reminders.summary_figures(db_session, NOW.date())
+    assert f["yesterday"] == (NOW - timedelta(days=1)).date()
+    assert (f["bookings"], f["no_shows"], f["orders"], f["gmv_fen"]) == (3, 1, 5, 3 * 9900 + 9900 + 2000)
+    # Each room is open 08:00–02:00: 18 bookable hours of Thursday; booked 2 h + 15 min + 1 h.
+    assert f["utilization"] == pytest.approx((120 + 15 + 60) / (2 * 18 * 60))
+    assert f["today_sessions"] == 1
+    assert f["overloaded"] == [{"room": "Z901", "load": pytest.approx(2.0)}]
+
+
+def test_summary_sent_once_to_each_manager_from_eight(app, db_session, make, yesterday_and_today):
+    manager, admin = make.user("manager"), make.user("admin")
+    make.user("coordinator")
+    clock.set_now(at(0, 7, 59))
+    assert reminders.send_daily_summary(db_session) == 0
+    clock.set_now(at(0, 8, 0))
+    assert reminders.send_daily_summary(db_session) == 2
+    assert reminders.send_daily_summary(db_session) == 0
+    rows = notices(db_session, kind="daily_summary")
+    assert {n.user_id for n in rows} == {manager.id, admin.id}
+    body = rows[0].body
+    assert "¥416.00" in body and "Z901 (200%)" in body and "9.0%" in body
+    clock.set_now(at(1, 8, 0))  # the next morning: a new summary
+    assert reminders.send_daily_summary(db_session) == 2

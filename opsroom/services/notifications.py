@@ -80,12 +80,12 @@ def _daily_summary(p: dict) -> tuple[str, str]:
 
     utilization = p["utilization"]
     lines = [
-        gettext("Yesterday (%(day)s): utilization %(utilization)s, %(bookings)s sessions, %(no_shows)s no-shows, "
-                "%(orders)s orders, GMV ¥%(gmv)s.",
+        gettext("Yesterday (%(day)s): utilization %(utilization)s · sessions %(bookings)s · no-shows %(no_shows)s · "
+                "orders %(orders)s · GMV ¥%(gmv)s",
                 day=format_date(p["yesterday"], "medium"),
-                utilization="—" if utilization is None else f"{utilization * 100:.1f}%",
+                utilization="—" if utilization is None else f"{float(utilization) * 100:.1f}%",
                 bookings=p["bookings"], no_shows=p["no_shows"], orders=p["orders"], gmv=format_money(p["gmv_fen"])),
-        gettext("Today: %(sessions)s sessions.", sessions=p["today_sessions"]),
+        gettext("Sessions today: %(sessions)s", sessions=p["today_sessions"]),
     ]
     if p["overloaded"]:
         lines.append(gettext("Overloaded rooms yesterday: %(rooms)s.", rooms=", ".join(
