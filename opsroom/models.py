@@ -352,6 +352,9 @@ class ImportBatch(Base):
     bytes_total: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
     bytes_done: so.Mapped[int] = so.mapped_column(sa.BigInteger, default=0)
     rows_seen: so.Mapped[int] = so.mapped_column(default=0)
+    # A random key the upload page sends with the file, so that it can follow
+    # the batch's progress before the upload's answer arrives.
+    upload_key: so.Mapped[str] = so.mapped_column(sa.String(64), default="")
     created: so.Mapped[int] = so.mapped_column(default=0)
     updated: so.Mapped[int] = so.mapped_column(default=0)
     unchanged: so.Mapped[int] = so.mapped_column(default=0)
@@ -366,6 +369,7 @@ class ImportBatch(Base):
     __table_args__ = (
         sa.CheckConstraint(_in("source", IMPORT_SOURCES), name="source"),
         sa.CheckConstraint(_in("state", IMPORT_STATES), name="state"),
+        sa.Index("ix_import_batches_user_upload_key", "user_id", "upload_key"),
     )
 
 

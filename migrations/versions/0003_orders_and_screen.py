@@ -26,6 +26,7 @@ def upgrade():
     sa.Column('bytes_total', sa.BigInteger(), nullable=False),
     sa.Column('bytes_done', sa.BigInteger(), nullable=False),
     sa.Column('rows_seen', sa.Integer(), nullable=False),
+    sa.Column('upload_key', sa.String(length=64), nullable=False),
     sa.Column('created', sa.Integer(), nullable=False),
     sa.Column('updated', sa.Integer(), nullable=False),
     sa.Column('unchanged', sa.Integer(), nullable=False),
@@ -41,6 +42,7 @@ def upgrade():
     )
     with op.batch_alter_table('import_batches', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_import_batches_user_id'), ['user_id'], unique=False)
+        batch_op.create_index('ix_import_batches_user_upload_key', ['user_id', 'upload_key'], unique=False)
 
     op.create_table('screen_tokens',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -131,6 +133,7 @@ def downgrade():
     op.drop_table('import_rejects')
     op.drop_table('screen_tokens')
     with op.batch_alter_table('import_batches', schema=None) as batch_op:
+        batch_op.drop_index('ix_import_batches_user_upload_key')
         batch_op.drop_index(batch_op.f('ix_import_batches_user_id'))
 
     op.drop_table('import_batches')

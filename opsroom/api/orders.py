@@ -1,4 +1,195 @@
-"""orders API (filled in by its issue)."""
+"""Orders: JSON batches, shop-export imports, listing, assignment by hand."""
 from __future__ import annotations
 
-from opsroom.api import bp  # noqa: F401
+from flask import current_app, jsonify, request, send_file
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from opsroom.api import body, bp, current, needs
+from opsroom.api import parse as p
+from opsroom.api.bookings import bound
+from opsroom.api.errors import error_response
+from opsroom.api.openapi import _ID, PATHS, SCHEMAS, _op, _q
+from opsroom.api.serialize import instant, money
+from opsroom.db import get_session
+from opsroom.domain.order_formats import PLATFORMS
+from opsroom.models import ORDER_STATUSES
+from opsroom.services import orders as service
+from opsroom.services.errors import BadRequest, ValidationFailed
+
+
+def order_json(order) -> dict:
+    return {
+        "id": order.id, "platform": order.platform, "external_id": order.external_id,
+        "parent_id": order.parent_id, "booking_id": order.booking_id, "attributed_by": order.attributed_by,
+        "room_code": order.room_code, "anchor_account": order.anchor_account, "sku": order.sku,
+        "product_id": order.product_id, "product_name": order.product_name, "quantity": order.quantity,
+        "amount": money(order.amount_fen), "refund": money(order.refund_fen), "status": order.status,
+        "ordered_at": instant(order.ordered_at),
+    }
+
+
+def batch_json(batch) -> dict:
+    return {
+        "id": batch.id, "source": batch.source, "platform": batch.platform, "filename": batch.filename,
+        "state": batch.state, "bytes_total": batch.bytes_total, "bytes_done": batch.bytes_done,
+        "rows_seen": batch.rows_seen, "created": batch.created, "updated": batch.updated,
+        "unchanged": batch.unchanged, "unattributed": batch.unattributed, "rejected": batch.rejected,
+        "message": batch.message, "user_id": batch.user_id, "started_at": instant(batch.started_at),
+        "finished_at": instant(batch.finished_at),
+    }
+
+
+def raise_upload_limit() -> None:
+    """Shop exports may be far larger than the global MAX_CONTENT_LENGTH (which
+    guards every other route): raise it for this request only, before the body
+    is read."""
+    request.max_content_length = current_app.config["ORDER_IMPORT_MAX_BYTES"]
+
+
+def upload_size(upload) -> int:
+    stream = upload.stream
+    try:
+        position = stream.tell()
+        stream.seek(0, 2)
+        size = stream.tell()
+        stream.seek(position)
+        return size
+    except (AttributeError, OSError):
+        return 0
+
+
+@bp.post("/orders")
+@needs("orders.write")
+def orders_ingest():
+    data = body()
+    if not isinstance(data, dict) or "orders" not in data:
+        raise ValidationFailed(_l("Please correct the marked fields."),
+                               [{"field": "orders", "message": _l("This field is required.")}])
+    return jsonify(service.import_json(get_session(), current(), data["orders"]))
+
+
+@bp.post("/orders/import")
+@needs("orders.write")
+def orders_import():
+    raise_upload_limit()
+    try:
+        upload = request.files.get("file")
+        platform = request.form.get("platform") or None
+    except RequestEntityTooLarge:
+        return error_response(413, _l("The file is larger than %(mb)s MB.",
+                                      mb=current_app.config["ORDER_IMPORT_MAX_BYTES"] // (1024 * 1024)))
+    if upload is None:
+        raise BadRequest(_l('Send the CSV as the multipart field "file".'))
+    if platform is not None and "\x00" in platform:
+        raise ValidationFailed(_l("Please correct the marked fields."),
+                               [{"field": "platform", "message": _l("Must not contain a NUL character.")}])
+    result = service.import_export(get_session(), current(), upload.stream, platform=platform or "douyin",
+                                   filename=upload.filename or "", size=upload_size(upload),
+                                   upload_key=(request.form.get("upload_key") or "").replace("\x00", ""))
+    return jsonify(result)
+
+
+@bp.get("/orders")
+@needs("orders.read")
+def orders_index():
+    args = request.args
+    unattributed = p.query_value(args, "unattributed", p.string(5, choices=("true", "false")))
+    limit = _limit()
+    rows = service.list_orders(
+        get_session(), current(), booking_id=p.query_value(args, "booking_id", p.id_param),
+        unattributed=unattributed == "true", start=bound("from", end=False), end=bound("to", end=True),
+        limit=limit or current_app.config["API_MAX_LIST"])
+    return jsonify([order_json(o) for o in rows])
+
+
+def _limit() -> int | None:
+    maximum = current_app.config["API_MAX_LIST"]
+    value = p.query_value(request.args, "limit", p.id_param)
+    if value is not None and value > maximum:
+        raise ValidationFailed(_l("Please correct the marked fields."),
+                               [{"field": "limit", "message": _l("Must be at most %(n)s.", n=maximum)}])
+    return value
+
+
+ATTRIBUTE_SCHEMA = {
+    "order_ids": p.F(p.int_list(1, p.MAX_INT, max_items=5000), required=True),
+    "booking_id": p.F(p.integer(1), required=True),
+}
+
+
+@bp.post("/orders/attribute")
+@needs("orders.write")
+def orders_attribute():
+    data = p.parse(ATTRIBUTE_SCHEMA, body())
+    if not data["order_ids"]:
+        raise ValidationFailed(_l("Please correct the marked fields."),
+                               [{"field": "order_ids", "message": _l("Choose at least one order.")}])
+    return jsonify({"updated": service.attribute(get_session(), current(), data["order_ids"], data["booking_id"])})
+
+
+@bp.get("/orders/imports/<int:batch_id>")
+@needs("orders.write")
+def orders_batch(batch_id: int):
+    return jsonify(batch_json(service.get_batch(get_session(), current(), batch_id)))
+
+
+@bp.get("/orders/imports/<int:batch_id>/rejects.csv")
+@needs("orders.write")
+def orders_batch_rejects(batch_id: int):
+    data = service.rejects_csv(get_session(), current(), batch_id)
+    return send_file(data, mimetype="text/csv", as_attachment=True, download_name=f"import-{batch_id}-rejects.csv")
+
+
+# --- OpenAPI ---------------------------------------------------------------
+
+_MONEY = {"oneOf": [{"type": "string", "pattern": "^\\d+(\\.\\d{1,2})?$", "example": "129.90"},
+                    {"type": "number", "minimum": 0}]}
+SCHEMAS.update({
+    "OrderIn": {"type": "object", "required": ["platform", "external_id", "amount", "ordered_at", "status"], "properties": {
+        "platform": {"type": "string", "pattern": "^[a-z][a-z0-9_]{0,19}$", "example": "douyin"},
+        "external_id": {"type": "string", "maxLength": 64, "description": "the platform's sub-order number"},
+        "parent_id": {"type": "string", "maxLength": 64},
+        "booking_id": {"type": "integer", "minimum": 1},
+        "room_code": {"type": "string", "maxLength": 32},
+        "anchor_account": {"type": "string", "maxLength": 64},
+        "sku": {"type": "string", "maxLength": 64},
+        "product_name": {"type": "string", "maxLength": 200},
+        "buyer": {"type": "string", "maxLength": 64},
+        "quantity": {"type": "integer", "minimum": 0, "maximum": 1000000, "default": 1},
+        "amount": _MONEY, "refund": _MONEY,
+        "ordered_at": {"type": "string", "format": "date-time"},
+        "status": {"type": "string", "enum": list(ORDER_STATUSES)}}},
+    "OrderBatch": {"type": "object", "required": ["orders"], "properties": {
+        "orders": {"type": "array", "maxItems": 5000, "items": {"$ref": "#/components/schemas/OrderIn"}}}},
+    "OrderAttribute": {"type": "object", "required": ["order_ids", "booking_id"], "properties": {
+        "order_ids": {"type": "array", "minItems": 1, "maxItems": 5000, "items": {"type": "integer", "minimum": 1}},
+        "booking_id": {"type": "integer", "minimum": 1}}},
+})
+
+PATHS.update({
+    "/orders": {
+        "post": _op("Ingest up to 5,000 orders; rows with errors are reported by index and skipped, "
+                    "the rest applied atomically", body="OrderBatch", errors=(400, 401, 403, 409, 422)),
+        "get": _op("Orders of a booking, or unattributed ones, oldest first", params=[
+            _q("booking_id"), {"name": "unattributed", "in": "query", "required": False,
+                               "schema": {"type": "string", "enum": ["true", "false"]}},
+            _q("from", "date-time"), _q("to", "date-time"),
+            {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}],
+            errors=(401, 403, 404, 422)),
+    },
+    "/orders/import": {"post": {**_op("Import a shop's order export (CSV, streamed)", errors=(400, 401, 403, 409, 413, 422)),
+                                "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                                    "type": "object", "required": ["file"], "properties": {
+                                        "file": {"type": "string", "format": "binary"},
+                                        "platform": {"type": "string", "enum": list(PLATFORMS), "default": "douyin"},
+                                        "upload_key": {"type": "string", "maxLength": 64}}}}}}}},
+    "/orders/attribute": {"post": _op("Assign orders to a booking by hand", body="OrderAttribute",
+                                      errors=(400, 401, 403, 422))},
+    "/orders/imports/{id}": {"parameters": _ID, "get": _op("An import batch: state, progress, counts", errors=(401, 403, 404))},
+    "/orders/imports/{id}/rejects.csv": {"parameters": _ID, "get": {
+        **_op("The rows an import could not take, as CSV", errors=(401, 403, 404)),
+        "responses": {"200": {"description": "CSV (UTF-8 with BOM)", "content": {"text/csv": {"schema": {"type": "string"}}}},
+                      "401": {"$ref": "#/components/responses/Error"}, "403": {"$ref": "#/components/responses/Error"},
+                      "404": {"$ref": "#/components/responses/Error"}}}},
+})
