@@ -26,6 +26,8 @@ class Lane:
     bookings: list[Booking] = field(default_factory=list)
     blackouts: list[Blackout] = field(default_factory=list)
     open: list[Interval] = field(default_factory=list)
+    # Live-now bookings whose live load is over the alert threshold (issue 7), by id.
+    alerts: dict = field(default_factory=dict)
 
 
 def _load(session: so.Session, room_ids: list[int], window: Interval, statuses: tuple[str, ...] | None):
@@ -67,7 +69,17 @@ def day(session: so.Session, user, on: date, *, zone: str | None = None, kind: s
         lanes[b.room_id].bookings.append(b)
     for b in blackouts:
         lanes[b.room_id].blackouts.append(b)
+    _flag_alerts(session, list(lanes.values()))
     return list(lanes.values())
+
+
+def _flag_alerts(session: so.Session, lanes: list[Lane]) -> None:
+    """Capacity alerts of the sessions live now (one grouped query for all lanes)."""
+    from opsroom.services import stats
+
+    figures = stats.live_figures(session, [b for lane in lanes for b in lane.bookings])
+    for lane in lanes:
+        lane.alerts = {b.id: figures[b.id] for b in lane.bookings if b.id in figures and figures[b.id].alert}
 
 
 def week(session: so.Session, user, room: Room, first: date, *, show_cancelled: bool = False) -> list[Lane]:
@@ -85,6 +97,7 @@ def week(session: so.Session, user, room: Room, first: date, *, show_cancelled: 
     for lane in lanes:
         lane.bookings = [b for b in bookings if Interval(b.starts_at, b.ends_at).overlaps(lane.window)]
         lane.blackouts = [b for b in blackouts if Interval(b.starts_at, b.ends_at).overlaps(lane.window)]
+    _flag_alerts(session, lanes)
     return lanes
 
 

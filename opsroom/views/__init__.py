@@ -11,11 +11,12 @@ from opsroom.services.errors import ServiceError
 
 def register(app) -> None:
     from opsroom.views import (
-        admin, anchors, board, bookings, calendar, me, notifications, orders, products, reports, rooms, screen, tenants,
+        admin, anchors, board, bookings, calendar, me, notifications, orders, products, reports, review, rooms, screen,
+        tenants,
     )
 
     for module in (rooms, tenants, board, bookings, calendar, me, anchors, products, orders, screen, reports,
-                   notifications, admin):
+                   notifications, admin, review):
         app.register_blueprint(module.bp)
 
 

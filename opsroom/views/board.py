@@ -54,7 +54,8 @@ def lane_view(lane: service.Lane, book_url: str | None) -> dict:
         if cols:
             start, end = b.starts_at.astimezone(tz), b.ends_at.astimezone(tz)
             items.append({"booking": b, "cols": cols, "times": f"{start:%H:%M}–{end:%H:%M}",
-                          "flagged": b.tenant.status != "active" and b.is_active})
+                          "flagged": b.tenant.status != "active" and b.is_active,
+                          "alert": lane.alerts.get(b.id)})
     blackouts = [{"blackout": b, "cols": c} for b in lane.blackouts
                  if (c := columns(Interval(b.starts_at, b.ends_at), window))]
     taken = [Interval(b.starts_at, b.occupied_until) for b in lane.bookings if b.is_active]
