@@ -1,6 +1,205 @@
-"""orders pages (filled in by its issue)."""
+"""Orders pages: upload a shop export (with progress), see an import's result
+and its rejected rows, and assign unattributed orders to sessions."""
 from __future__ import annotations
 
-from flask import Blueprint
+from datetime import date, timedelta
 
-bp = Blueprint("orders", __name__)
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from werkzeug.exceptions import RequestEntityTooLarge
+from wtforms import HiddenField, SelectField
+
+from opsroom.api.orders import batch_json, raise_upload_limit, upload_size
+from opsroom.db import get_session
+from opsroom.domain import hours
+from opsroom.domain.numbers import MAX_INT, whole_number
+from opsroom.domain.order_formats import FORMATS, PLATFORMS
+from opsroom.forms import PostForm, options
+from opsroom.i18n import park_tz
+from opsroom.security import permission_required
+from opsroom.services import orders as service
+from opsroom.services.errors import NotFound, ServiceError
+from opsroom.views import apply_errors
+from opsroom.web import csrf
+
+bp = Blueprint("orders", __name__, url_prefix="/orders")
+
+UNATTRIBUTED_PAGE = 500
+REJECTS_SHOWN = 200
+FIELD_NAMES = {
+    "external_id": _l("Order number (the unique key)"), "parent_id": _l("Parent order number"),
+    "platform": _l("Platform"), "booking_id": _l("Booking id (assigns the order to that session)"),
+    "room_code": _l("Room code (attributes by room and time)"),
+    "anchor_account": _l("Anchor's platform account (attributes by anchor and time)"),
+    "sku": _l("SKU (links the tenant's product)"), "product_id": _l("Platform product id (not stored)"),
+    "product_name": _l("Product"), "quantity": _l("Quantity"), "amount": _l("Amount in yuan"),
+    "refund": _l("Refund in yuan"), "ordered_at": _l("Order time (park time unless it has an offset)"),
+    "status": _l("Order status"), "after_sale": _l("After-sale / refund status"), "buyer": _l("Buyer"),
+}
+
+
+class OrderImportForm(FlaskForm):
+    file = FileField(_l("Order export (CSV)"), validators=[FileRequired(_l("Choose a CSV file."))])
+    platform = SelectField(_l("Platform"), choices=options(list(PLATFORMS.items())), default="douyin")
+    upload_key = HiddenField()
+
+
+def _wants_json() -> bool:
+    return request.headers.get("X-Requested-With") == "fetch"
+
+
+def _json_error(status: int, message, details=None):
+    response = jsonify({"error": {"code": "validation_error" if status == 422 else "error",
+                                  "message": str(message), "details": [
+                                      {k: str(v) for k, v in d.items()} for d in (details or [])]}})
+    response.status_code = status
+    return response
+
+
+@bp.get("/")
+@permission_required("orders.write")
+def index():
+    session = get_session()
+    return render_template("orders/index.html", batches=service.recent_batches(session, current_user),
+                           unattributed=service.unattributed_count(session, current_user))
+
+
+# CSRFProtect reads the form before any view runs, which would refuse a large
+# upload at the global MAX_CONTENT_LENGTH; this view is exempt from that early
+# check, raises the limit for itself, then checks the CSRF token (FlaskForm).
+@bp.route("/import", methods=["GET", "POST"])
+@csrf.exempt
+@permission_required("orders.write")
+def upload():
+    if request.method == "POST":
+        raise_upload_limit()
+        try:
+            csrf.protect()  # the same check (and 400) as every other form, now that the body may be read
+            form = OrderImportForm()
+            valid = form.validate_on_submit()
+        except RequestEntityTooLarge:
+            abort(413)
+    else:
+        form = OrderImportForm()
+        valid = False
+    if valid:
+        upload_file = form.file.data
+        try:
+            result = service.import_export(
+                get_session(), current_user, upload_file.stream, platform=form.platform.data,
+                filename=upload_file.filename or "", size=upload_size(upload_file),
+                upload_key=(form.upload_key.data or "").replace("\x00", ""))
+        except ServiceError as exc:
+            get_session().rollback()
+            if _wants_json():
+                return _json_error(exc.status, exc.message, exc.details)
+            apply_errors(form, exc)
+        else:
+            url = url_for("orders.batch", batch_id=result["batch_id"])
+            if _wants_json():
+                return jsonify({"batch_id": result["batch_id"], "url": url})
+            return redirect(url)
+    elif request.method == "POST" and _wants_json():
+        details = [{"field": name, "message": msg} for name, errors in form.errors.items() for msg in errors]
+        return _json_error(422 if "csrf_token" not in form.errors else 400, _("Please correct the marked fields."), details)
+    status = 422 if form.errors else 200
+    return render_template("orders/import.html", form=form, formats=FORMATS, field_names=FIELD_NAMES), status
+
+
+@bp.get("/imports/progress")
+@permission_required("orders.write")
+def progress():
+    """The progress of the user's upload with this key (polled by the upload page)."""
+    key = (request.args.get("key") or "")[:64]
+    if not key or "\x00" in key:
+        abort(404)
+    try:
+        batch = service.batch_by_key(get_session(), current_user, key)
+    except NotFound:
+        return jsonify({"state": "waiting"}), 404
+    return jsonify({**batch_json(batch), "url": url_for("orders.batch", batch_id=batch.id)})
+
+
+@bp.get("/imports/<int:batch_id>")
+@permission_required("orders.write")
+def batch(batch_id: int):
+    session = get_session()
+    try:
+        found = service.get_batch(session, current_user, batch_id)
+    except NotFound:
+        abort(404)
+    rejects = service.batch_rejects(session, current_user, batch_id, limit=REJECTS_SHOWN)
+    return render_template("orders/batch.html", batch=found, rejects=rejects, shown=REJECTS_SHOWN)
+
+
+@bp.get("/imports/<int:batch_id>/rejects.csv")
+@permission_required("orders.write")
+def rejects(batch_id: int):
+    try:
+        data = service.rejects_csv(get_session(), current_user, batch_id)
+    except NotFound:
+        abort(404)
+    return send_file(data, mimetype="text/csv", as_attachment=True, download_name=f"import-{batch_id}-rejects.csv")
+
+
+def _day_arg() -> date | None:
+    raw = request.args.get("date") or ""
+    if not raw:
+        return None
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        abort(400)
+    if not 2000 <= day.year <= 2100:
+        abort(400)
+    return day
+
+
+@bp.route("/unattributed", methods=["GET", "POST"])
+@permission_required("orders.write")
+def unattributed():
+    """Orders no session claimed, one park-local day at a time (or all), and a
+    form to assign the ticked ones (or one, by its own button) to a session."""
+    session = get_session()
+    day = _day_arg()
+    form = PostForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        only = request.form.get("only")
+        raw_ids = [only] if only else request.form.getlist("order_ids")
+        ids = [whole_number(v, maximum=MAX_INT) for v in raw_ids]
+        booking_id = whole_number(request.form.get("booking_id") or "", maximum=MAX_INT)
+        if not ids or any(not i for i in ids):
+            flash(_("Tick at least one order."), "error")
+        elif not booking_id:
+            flash(_("Choose the session to assign the orders to."), "error")
+        else:
+            try:
+                n = service.attribute(session, current_user, ids, booking_id)
+            except ServiceError as exc:
+                session.rollback()
+                for detail in exc.details or [{"message": exc.message}]:
+                    flash(str(detail.get("message", exc.message)), "error")
+            else:
+                flash(_("%(n)s orders assigned.", n=n))
+                return redirect(url_for("orders.unattributed", date=day.isoformat() if day else None))
+    if day is not None:
+        window = hours.local_day(day, park_tz())
+        start, end = window.start, window.end
+    else:
+        start = end = None
+    orders = service.list_orders(session, current_user, unattributed=True, start=start, end=end,
+                                 limit=UNATTRIBUTED_PAGE)
+    bookings = []
+    if orders:
+        lo = start or orders[0].ordered_at - timedelta(hours=12)
+        hi = end or orders[-1].ordered_at + timedelta(hours=12)
+        bookings = service.bookings_for_assignment(session, current_user, lo, hi)
+    status = 422 if request.method == "POST" else 200
+    return render_template("orders/unattributed.html", orders=orders, bookings=bookings, day=day, form=form,
+                           total=service.unattributed_count(session, current_user), page=UNATTRIBUTED_PAGE), status
