@@ -142,7 +142,7 @@ def demo_live(interval: float, count: int):
     rounds = 0
     try:
         while count == 0 or rounds < count:
-            summary = seed.feed_live_orders(session)
+            summary = seed.feed_live_orders(session, interval=interval)
             session.close()
             rounds += 1
             click.echo(f"round {rounds}: {summary}")

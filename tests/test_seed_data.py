@@ -12,7 +12,7 @@ from werkzeug.security import check_password_hash
 from opsroom import clock, seed
 from opsroom.domain.booking_rules import check_shape
 from opsroom.domain.intervals import Interval
-from opsroom.models import ACTIVE_STATUSES, ROLES, Blackout, Booking, Room, Series, Tenant, User
+from opsroom.models import ACTIVE_STATUSES, ROLES, Blackout, Booking, LineupItem, Order, Product, Room, Series, Tenant, User
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Moments of the park's day the invariants are checked at (besides the fixtures' NOW).
@@ -35,9 +35,14 @@ def _bookings(session) -> list[Booking]:
     return list(session.scalars(sa.select(Booking).order_by(Booking.room_id, Booking.starts_at, Booking.id)))
 
 
+# The park's rules do not depend on how many orders there are: most tests load a
+# twentieth of the demo's orders, which keeps them fast; the orders' own test loads all.
+SMALL = 0.05
+
+
 @pytest.fixture
 def demo(app, db_session):
-    return seed.load_demo(db_session, wipe=True)
+    return seed.load_demo(db_session, wipe=True, order_scale=SMALL)
 
 
 # ---------------------------------------------------------------------------
@@ -224,16 +229,18 @@ def test_one_weekly_series_shares_room_tenant_and_time(demo, app, db_session):
 def test_loading_twice_with_wipe_gives_the_same_park(app, db_session):
     def snapshot():
         return {
-            "counts": {m.__name__: _count(db_session, m) for m in (User, Tenant, Room, Blackout, Series, Booking)},
+            "counts": {m.__name__: _count(db_session, m) for m in (User, Tenant, Room, Blackout, Series, Booking, Order)},
+            "orders": db_session.execute(sa.select(Order.external_id, Order.amount_fen, Order.status, Order.ordered_at)
+                                         .order_by(Order.external_id)).all(),
             "bookings": [
                 (b.room.code, b.tenant.name, b.title, b.starts_at, b.ends_at, b.status)
                 for b in _bookings(db_session)
             ],
         }
 
-    first_summary = seed.load_demo(db_session, wipe=True)
+    first_summary = seed.load_demo(db_session, wipe=True, order_scale=SMALL)
     first = snapshot()
-    second_summary = seed.load_demo(db_session, wipe=True)
+    second_summary = seed.load_demo(db_session, wipe=True, order_scale=SMALL)
     second = snapshot()
     assert first_summary == second_summary
     assert first == second
@@ -242,7 +249,65 @@ def test_loading_twice_with_wipe_gives_the_same_park(app, db_session):
 @pytest.mark.parametrize("instant", INSTANTS, ids=lambda d: d.strftime("%Y%m%d-%H%M"))
 def test_invariants_hold_at_any_time_of_day(app, db_session, instant):
     clock.set_now(instant)  # the autouse clock fixture unfreezes afterwards
-    seed.load_demo(db_session, wipe=True)
+    seed.load_demo(db_session, wipe=True, order_scale=SMALL)
     assert_all_invariants(app, db_session)
     if instant.hour == 20:
         assert any(b.status == "live" for b in _bookings(db_session))
+
+
+# ---------------------------------------------------------------------------
+# Orders (issue 7)
+
+
+def test_a_week_of_realistic_orders(app, db_session):
+    """Thousands of orders of the sessions that took place or are live: refunds, cancellations and
+    unattributed ones; amounts from the products' prices; the evening sells most; so does the apparel
+    maker; a flash sale in one live room raises a capacity alert on the screen. Friday 20:10."""
+    from opsroom.services import screen
+
+    clock.set_now(INSTANTS[0])
+    summary = seed.load_demo(db_session, wipe=True)
+    orders = db_session.scalars(sa.select(Order).options(sa.orm.joinedload(Order.booking))).all()
+    assert len(orders) >= 5000 and f"{len(orders)} orders" in summary
+    by_status = Counter(o.status for o in orders)
+    assert by_status["refunded"] > 100 and by_status["cancelled"] > 50 and by_status["paid"] > 0.8 * len(orders)
+    assert all(o.refund_fen == (o.amount_fen if o.status == "refunded" else 0) for o in orders)
+    unattributed = [o for o in orders if o.booking_id is None]
+    assert 0.01 * len(orders) < len(unattributed) < 0.1 * len(orders)
+    assert len({(o.platform, o.external_id) for o in orders}) == len(orders)
+    prices = {p.id: p.price_fen for p in db_session.scalars(sa.select(Product))}
+    assert all(o.amount_fen == prices[o.product_id] * o.quantity for o in orders if o.product_id)
+    attributed = [o for o in orders if o.booking]
+    assert all(o.booking.status in ("ended", "live") for o in attributed)
+    assert all(o.booking.starts_at <= o.ordered_at < o.booking.ends_at and o.ordered_at <= INSTANTS[0]
+               for o in attributed)
+    by_hour = Counter(o.ordered_at.astimezone(SHANGHAI).hour for o in orders)
+    assert max(by_hour, key=by_hour.get) in (19, 20, 21, 22)
+    gmv = Counter()
+    for o in attributed:
+        if o.status != "cancelled":
+            gmv[o.booking.tenant.name] += o.amount_fen
+    orders_by_tenant = Counter(o.booking.tenant.name for o in attributed)
+    assert orders_by_tenant.most_common(1)[0][0] == gmv.most_common(1)[0][0] == seed.XILIU
+    admin = db_session.scalar(sa.select(User).where(User.role == "admin"))
+    with app.test_request_context():
+        snap = screen.snapshot(db_session, admin)
+    assert snap["totals"]["live_rooms"] >= 5 and snap["totals"]["alerts"] == 1
+    assert all(r["orders"] > 0 for r in snap["live"] if r["elapsed_minutes"] >= 30)
+    assert snap["rankings"]["rooms"] and snap["rankings"]["anchors"]
+
+
+def test_demo_live_feeds_the_live_sessions_through_ingestion(app, db_session):
+    """`demo-live --count 2` adds orders to the sessions live now (and only to them), and stops."""
+    clock.set_now(INSTANTS[0])
+    seed.load_demo(db_session, wipe=True, order_scale=SMALL)
+    before = _count(db_session, Order)
+    last_id = db_session.scalar(sa.select(sa.func.max(Order.id)))
+    result = app.test_cli_runner().invoke(args=["demo-live", "--interval", "0", "--count", "2"])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("round ") == 2
+    new = db_session.scalars(sa.select(Order).where(Order.id > last_id)).all()
+    assert len(new) == _count(db_session, Order) - before > 0
+    assert all(o.booking.status == "live" and o.booking.starts_at <= o.ordered_at <= INSTANTS[0] for o in new)
+    assert all(o.batch_id is not None for o in new)  # through ingestion, which records its batch
+
