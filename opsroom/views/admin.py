@@ -1,6 +1,37 @@
-"""admin pages (filled in by its issue)."""
+"""Admin pages: operations (scheduler heartbeat, job runs, failed emails)."""
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
 
-bp = Blueprint("admin", __name__)
+from opsroom.db import get_session
+from opsroom.forms import PostForm
+from opsroom.security import permission_required
+from opsroom.services import health
+from opsroom.services import notifications as notification_service
+from opsroom.services.errors import NotFound
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.get("/operations")
+@permission_required("operations.admin")
+def operations():
+    session = get_session()
+    state = health.report(session, current_app.config)
+    failed = notification_service.failed_emails(session, current_user)
+    return render_template("admin/operations.html", state=state, failed=failed, post_form=PostForm(),
+                           email_enabled=notification_service.email_enabled())
+
+
+@bp.post("/operations/emails/<int:notification_id>/retry")
+@permission_required("operations.admin")
+def retry_email(notification_id: int):
+    if PostForm().validate_on_submit():
+        try:
+            notification_service.retry_email(get_session(), current_user, notification_id)
+        except NotFound:
+            abort(404)
+        flash(_("The email will be sent again."))
+    return redirect(url_for("admin.operations"))
