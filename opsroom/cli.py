@@ -13,7 +13,8 @@ from opsroom.models import ROLES
 def init_app(app) -> None:
     # Plain click commands: `flask` (FlaskGroup) pushes an app context for them,
     # app.cli and app.test_cli_runner() do not, hence @with_appcontext on each.
-    for command in (init_db, seed_demo, create_user, create_token, scheduler, create_screen_token, demo_live):
+    for command in (init_db, seed_demo, create_user, create_token, scheduler, create_screen_token, demo_live,
+                    backup, restore):
         app.cli.add_command(command)
 
 
@@ -151,3 +152,38 @@ def demo_live(interval: float, count: int):
     except KeyboardInterrupt:
         pass
 
+
+# --- Backups (issue 9) -------------------------------------------------------
+
+
+@click.command("backup")
+@with_appcontext
+@click.argument("path", type=click.Path(dir_okay=False))
+def backup(path: str):
+    """Copy the database to PATH, consistent while the app writes (SQLite; PostgreSQL: pg_dump)."""
+    from opsroom import backup as backups
+
+    try:
+        done = backups.backup(get_engine(), path)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"backup written to {done['path']} ({done['bytes']} bytes, revision {done['revision']})")
+
+
+@click.command("restore")
+@with_appcontext
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask before replacing the database.")
+def restore(path: str, yes: bool):
+    """Replace the database with the backup at PATH (SQLite; PostgreSQL: pg_restore)."""
+    from opsroom import backup as backups
+
+    try:
+        backups.sqlite_file(get_engine())
+        backups.check_backup(path)
+        if not yes:
+            click.confirm("Replace the whole database with this backup?", abort=True)
+        revision = backups.restore(get_engine(), path)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"database restored from {path} (revision {revision})")
