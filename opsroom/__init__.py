@@ -25,10 +25,11 @@ def create_app(config_object=None, **overrides) -> Flask:
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(app)
 
-    from opsroom import auth, cli, db, i18n, web
+    from opsroom import auth, catalogs, cli, db, i18n, web
     from opsroom.api import bp as api_bp
 
     db.init_app(app)
+    catalogs.compile_catalogs(app.config["BABEL_TRANSLATION_DIRECTORIES"])  # a fresh checkout has no .mo
     i18n.init_app(app)
     auth.init_app(app)
     web.init_app(app)

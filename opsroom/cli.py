@@ -24,9 +24,13 @@ def init_db():
     """Create or migrate the schema to the latest revision (safe to run twice)."""
     from opsroom.migrate import current_revision, upgrade
 
+    from opsroom.catalogs import compile_catalogs
+
     engine = get_engine()
     upgrade(engine)
     click.echo(f"database at revision {current_revision(engine)}")
+    for mo in compile_catalogs(current_app.config["BABEL_TRANSLATION_DIRECTORIES"]):
+        click.echo(f"compiled {mo.parent.parent.name} translations")
 
 
 @click.command("seed-demo")
