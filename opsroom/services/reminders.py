@@ -42,7 +42,8 @@ def remind_anchors(session: so.Session, minutes_before: int | None = None) -> in
     ).all()
     due = {f"reminder:{a.anchor_id}:{b.id}:{b.starts_at.isoformat()}": (a, b, u) for a, b, u in rows}
     sent = 0
-    for key in due.keys() - notifications.existing_keys(session, due):
+    sent_before = notifications.existing_keys(session, due)
+    for key in (k for k in due if k not in sent_before):  # in time order
         assignment, booking, user = due[key]
         params = {"title": booking.title, "tenant": booking.tenant.name, "room": booking.room.code,
                   "zone": booking.room.zone, "starts_at": booking.starts_at, "ends_at": booking.ends_at,
@@ -87,7 +88,8 @@ def warn_expiring_holds(session: so.Session, minutes_before: int | None = None) 
         for user in recipients:
             due[f"hold_expiring:{user.id}:{booking.id}:{booking.hold_expires_at.isoformat()}"] = (booking, user)
     sent = 0
-    for key in due.keys() - notifications.existing_keys(session, due):
+    sent_before = notifications.existing_keys(session, due)
+    for key in (k for k in due if k not in sent_before):  # in time order
         booking, user = due[key]
         params = {"room": booking.room.code, "tenant": booking.tenant.name, "starts_at": booking.starts_at,
                   "ends_at": booking.ends_at, "expires_at": booking.hold_expires_at}
