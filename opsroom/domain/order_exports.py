@@ -181,7 +181,7 @@ class ExportReader:
             "external_id": rules.clean_id(get("external_id"), "external_id"),
             "parent_id": rules.clean_id(get("parent_id"), "parent_id", required=False),
             "booking_id": rules.parse_booking_id(get("booking_id")),
-            "room_code": rules.clean_text(get("room_code"), "room_code"),
+            "room_code": rules.clean_id(get("room_code"), "room_code", required=False),
             "anchor_account": rules.clean_id(get("anchor_account"), "anchor_account", required=False),
             "sku": rules.clean_id(get("sku"), "sku", required=False),
             "product_name": rules.clean_text(get("product_name"), "product_name", truncate=True),
@@ -196,4 +196,5 @@ class ExportReader:
         refund = rules.clean_cell(get("refund", ""))
         if row["status"] == "refunded" and refund and refund not in ("-", "--"):
             row["refund_fen"] = rules.parse_amount(refund, "refund")
-        return row
+        # Every cell was checked above: only the refund rule is left.
+        return rules.complete_refund(row)

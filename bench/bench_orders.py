@@ -1,0 +1,411 @@
+"""Benchmark: order ingestion (JSON batches, shop-export CSV) against a raw
+executemany of the same rows into the same table, and the peak memory of a
+1,000,000-row CSV import, on SQLite and PostgreSQL.
+
+    .venv/bin/python bench/bench_orders.py [--db sqlite|postgres|both] [--rows 100000]
+        [--million] [--quick] [--pg-url URL]
+
+Each backend gets a fresh migrated database with a park (bench/park.py: 200
+rooms, two weeks of sessions), 50 anchors with Douyin accounts each assigned to
+every session of one room, and a coordinator. The orders are generated for past
+sessions, in time order as a shop exports them: 70% carry the room code, 10%
+only the anchor's account, 5% an explicit booking id, 15% a room no session
+matches (unattributed); 5% are refunded, 2% closed.
+
+Measured, each on an empty orders table, through the real service functions
+inside an app context (`create_app(TestConfig, DATABASE_URL=url)`):
+
+- JSON batches: `services.orders.import_json` with 5,000 decoded JSON rows a
+  call (parsing, checks, attribution, upsert, batch record; the HTTP layer
+  and json.loads are not included; "JSON over HTTP" adds them through the
+  Flask test client);
+- re-import: the same batches again (every row unchanged);
+- CSV: `services.orders.import_export` on a 抖店 export (GBK) of the same rows,
+  streamed and committed per 5,000-row chunk;
+- floor: the rows the service stored, read back, the table emptied, then one
+  DBAPI `cursor.executemany(INSERT …)` of them in one transaction;
+- 1M-row CSV (`--million`): a subprocess imports a 1,000,000-row export from a
+  file and reports its peak RSS (`resource.getrusage(RUSAGE_SELF).ru_maxrss`)
+  before and after.
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import platform
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import sqlalchemy as sa  # noqa: E402
+
+from bench import park as park_builder  # noqa: E402
+from bench.bench_bookings import DEFAULT_PG_URL, code_version, provision, server_version  # noqa: E402
+from config import TestConfig  # noqa: E402
+from opsroom import clock, create_app  # noqa: E402
+from opsroom.db import intent, make_engine  # noqa: E402
+from opsroom.migrate import upgrade  # noqa: E402
+from opsroom.models import Anchor, Assignment, Booking, ImportBatch, ImportReject, Order, Room, User  # noqa: E402
+from opsroom.services import orders as service  # noqa: E402
+from opsroom.services import users as user_service  # noqa: E402
+
+UTC = timezone.utc
+TZ = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 11, 22, 9, 30, tzinfo=TZ)
+BATCH = 5000
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+COLUMNS = ("platform", "external_id", "parent_id", "booking_id", "attributed_by", "room_code", "anchor_account",
+           "sku", "product_id", "product_name", "buyer", "quantity", "amount_fen", "refund_fen", "status",
+           "ordered_at", "batch_id", "created_at", "updated_at")
+PRODUCTS = ("岫玉手镯 冰种", "南果梨 5斤礼盒", "羊绒大衣 驼色", "玻尿酸面膜 10片", "海城馅饼 8只装")
+
+
+def log(msg: str = "") -> None:
+    print(msg, flush=True)
+
+
+# ---------------------------------------------------------------------------
+# The park and its orders
+
+
+def build(url: str, rows: int, seed: int) -> dict:
+    engine = make_engine(url)
+    upgrade(engine)
+    park = park_builder.build(engine, rooms=200, days=14, now=NOW, seed=seed, log=lambda *_: None)
+    rnd = random.Random(seed)
+    with engine.begin() as conn:
+        rooms = conn.execute(sa.select(Room.id, Room.code).order_by(Room.id)).all()
+        anchor_rows = [{"name": f"主播{i}", "verified": True, "max_minutes_per_day": 1440, "min_rest_minutes": 0,
+                        "platform_accounts": {"douyin": f"dy_{i:04d}"}, "active": True, "feed_version": 1,
+                        "created_at": NOW} for i in range(50)]
+        conn.execute(sa.insert(Anchor), anchor_rows)
+        anchors = conn.execute(sa.select(Anchor.id).order_by(Anchor.id)).scalars().all()
+        sessions = conn.execute(sa.select(Booking.id, Booking.room_id, Booking.starts_at, Booking.ends_at)
+                                .where(Booking.status.in_(("ended", "confirmed", "live")), Booking.ends_at <= NOW)
+                                .order_by(Booking.starts_at)).all()
+        anchor_of_room = {room_id: (anchors[i], f"dy_{i:04d}") for i, (room_id, _code) in enumerate(rooms[:50])}
+        conn.execute(sa.insert(Assignment), [
+            {"booking_id": b.id, "anchor_id": anchor_of_room[b.room_id][0], "role": "host",
+             "starts_at": b.starts_at, "ends_at": b.ends_at, "active": True}
+            for b in sessions if b.room_id in anchor_of_room])
+    code_of = dict((rid, code) for rid, code in rooms)
+    park_builder.analyze(engine)
+    engine.dispose()
+
+    orders = []
+    for n in range(rows):
+        b = sessions[rnd.randrange(len(sessions))]
+        at = b.starts_at + timedelta(seconds=rnd.randrange(int((b.ends_at - b.starts_at).total_seconds())))
+        kind = rnd.random()
+        row = {"platform": "douyin", "external_id": f"69310{n:014d}", "parent_id": f"69310{n // 2:014d}",
+               "sku": f"SKU{rnd.randrange(300):04d}", "product_name": PRODUCTS[n % len(PRODUCTS)],
+               "quantity": rnd.choice((1, 1, 1, 2, 3)), "amount_fen": rnd.randrange(990, 129900),
+               "ordered_at": at, "status": "paid"}
+        if kind < 0.70:
+            row["room_code"] = code_of[b.room_id]
+        elif kind < 0.80 and b.room_id in anchor_of_room:
+            row["anchor_account"] = anchor_of_room[b.room_id][1]
+        elif kind < 0.85:
+            row["booking_id"] = b.id
+        else:
+            row["room_code"] = "ZZ-NONE"
+        r = rnd.random()
+        if r < 0.05:
+            row["status"] = "refunded"
+        elif r < 0.07:
+            row["status"] = "cancelled"
+        orders.append(row)
+    orders.sort(key=lambda r: r["ordered_at"])
+    return {"coordinator": park.coordinator_email, "orders": orders, "sessions": len(sessions)}
+
+
+def as_json(row: dict) -> dict:
+    out = {k: v for k, v in row.items() if k not in ("amount_fen", "ordered_at")}
+    out["amount"] = f"{row['amount_fen'] // 100}.{row['amount_fen'] % 100:02d}"
+    out["ordered_at"] = row["ordered_at"].astimezone(TZ).isoformat()
+    return out
+
+
+HEADER = "子订单编号,主订单编号,商家编码,选购商品,商品数量,订单应付金额,订单提交时间,订单状态,售后状态,达人ID,直播间,场次ID\n"
+STATUS_CELLS = {"paid": ("已完成", "无售后"), "refunded": ("已关闭", "退款成功"), "cancelled": ("已关闭", "")}
+
+
+def csv_line(r: dict) -> str:
+    status, after = STATUS_CELLS[r["status"]]
+    local = r["ordered_at"].astimezone(TZ).strftime("%Y-%m-%d %H:%M:%S")
+    return (f"\t{r['external_id']},\t{r['parent_id']},{r['sku']},{r['product_name']},{r['quantity']},"
+            f"{r['amount_fen'] // 100}.{r['amount_fen'] % 100:02d},{local},{status},{after},"
+            f"{r.get('anchor_account', '')},{r.get('room_code', '')},{r.get('booking_id', '')}\n")
+
+
+def export_bytes(rows: list[dict]) -> bytes:
+    return (HEADER + "".join(csv_line(r) for r in rows)).encode("gbk")
+
+
+# ---------------------------------------------------------------------------
+# Measurements
+
+
+def empty(engine: sa.Engine, *, batches: bool = True) -> None:
+    tables = ("import_rejects", "orders", "import_batches") if batches else ("orders",)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"TRUNCATE {', '.join(tables)}")
+        else:
+            for table in tables:
+                conn.exec_driver_sql(f"DELETE FROM {table}")
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE orders")
+
+
+def count(engine: sa.Engine) -> tuple[int, int]:
+    with engine.connect() as conn:
+        return tuple(conn.execute(sa.select(sa.func.count(), sa.func.count(Order.booking_id))).one())
+
+
+PROFILE: list[str] = []
+
+
+def timed(fn, name: str = "") -> tuple[float, float]:
+    """Wall and CPU seconds of fn(); with --profile, also the top of its profile."""
+    profiler = None
+    if name and name in PROFILE:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+    t0, c0 = time.perf_counter(), time.process_time()
+    fn()
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    if profiler is not None:
+        import pstats
+
+        profiler.disable()
+        log(f"   --- profile: {name} (cumulative, top 25) ---")
+        stream = io.StringIO()
+        pstats.Stats(profiler, stream=stream).sort_stats("tottime").print_stats(25)
+        log("\n".join(line for line in stream.getvalue().splitlines()[6:] if line.strip()))
+    return wall, cpu
+
+
+def run_backend(backend: str, args) -> dict:
+    url, drop = provision(backend, args.pg_url)
+    try:
+        return _run(backend, url, args)
+    finally:
+        if not args.keep:
+            drop()
+
+
+def _run(backend: str, url: str, args) -> dict:
+    log(f"\n== {backend}: building the park and {args.rows:,} orders …")
+    t0 = time.perf_counter()
+    world = build(url, args.rows, args.seed)
+    log(f"   built in {time.perf_counter() - t0:.1f} s ({world['sessions']:,} past sessions)")
+    clock.set_now(NOW)
+    app = create_app(TestConfig, DATABASE_URL=url)
+    engine = app.extensions["opsroom.engine"]
+    rows = world["orders"]
+    json_rows = [as_json(r) for r in rows]
+    results: dict = {"backend": backend, "rows": len(rows), "server": server_version(engine)}
+
+    with app.app_context(), intent(write=True):
+        session = app.extensions["opsroom.sessionmaker"]()
+        user = session.scalar(sa.select(User).where(User.email == world["coordinator"]))
+        session.rollback()  # hold no transaction (SQLite: no lock) between measurements
+
+        def json_batches():
+            for i in range(0, len(json_rows), BATCH):
+                out = service.import_json(session, user, json_rows[i:i + BATCH])
+                assert not out["errors"], out["errors"][:3]
+
+        empty(engine)
+        wall, cpu = timed(json_batches, "json")
+        stored = count(engine)
+        assert stored[0] == len(rows), stored
+        results["json"] = {"seconds": wall, "cpu": cpu, "rows_s": len(rows) / wall, "attributed": stored[1]}
+        log(f"   JSON batches: {len(rows) / wall:,.0f} rows/s ({wall:.2f} s, cpu {cpu:.2f} s); "
+            f"{stored[1]:,} of {stored[0]:,} attributed")
+
+        wall, cpu = timed(json_batches)
+        results["reimport"] = {"seconds": wall, "cpu": cpu, "rows_s": len(rows) / wall}
+        assert count(engine) == stored
+        log(f"   JSON re-import (all unchanged): {len(rows) / wall:,.0f} rows/s")
+
+        # The floor: the very rows the service stored, inserted raw.
+        with engine.connect() as conn:
+            stored_rows = [tuple(r) for r in conn.execute(sa.select(*[Order.__table__.c[c] for c in COLUMNS]))]
+        empty(engine, batches=False)
+        placeholders = ", ".join(["%s" if backend == "postgres" else "?"] * len(COLUMNS))
+        sql = f"INSERT INTO orders ({', '.join(COLUMNS)}) VALUES ({placeholders})"
+        if backend == "sqlite":  # stored as UTC text, as UTCDateTime writes it
+            stored_rows = [tuple(v.astimezone(UTC).replace(tzinfo=None).isoformat(" ") if isinstance(v, datetime) else v
+                                 for v in r) for r in stored_rows]
+
+        def raw():
+            raw_conn = engine.raw_connection()
+            try:
+                cur = raw_conn.cursor()
+                if backend == "sqlite":
+                    cur.execute("BEGIN IMMEDIATE")
+                cur.executemany(sql, stored_rows)
+                raw_conn.commit()
+            finally:
+                raw_conn.close()
+
+        wall, cpu = timed(raw)
+        assert count(engine)[0] == len(rows)
+        results["floor"] = {"seconds": wall, "cpu": cpu, "rows_s": len(rows) / wall}
+        log(f"   floor (raw executemany): {len(rows) / wall:,.0f} rows/s")
+
+        data = export_bytes(rows)
+        empty(engine)
+        out = {}
+        wall, cpu = timed(lambda: out.update(service.import_export(session, user, io.BytesIO(data), size=len(data))),
+                          "csv")
+        assert out["created"] == len(rows) and not out["errors"], (out["created"], out["errors"][:3])
+        results["csv"] = {"seconds": wall, "cpu": cpu, "rows_s": len(rows) / wall, "bytes": len(data)}
+        log(f"   CSV import: {len(rows) / wall:,.0f} rows/s ({len(data) / 1e6:.1f} MB)")
+        session.close()
+
+    if args.http:
+        from opsroom.services.users import create_token
+
+        with app.app_context(), intent(write=True):
+            session = app.extensions["opsroom.sessionmaker"]()
+            user = session.scalar(sa.select(User).where(User.email == world["coordinator"]))
+            token = create_token(session, user, "bench")
+            session.commit()
+            session.close()
+        empty(engine)
+        client = app.test_client()
+        payloads = [json.dumps({"orders": json_rows[i:i + BATCH]}) for i in range(0, len(json_rows), BATCH)]
+
+        def http():
+            for p in payloads:
+                r = client.post("/api/v1/orders", data=p, content_type="application/json",
+                                headers={"Authorization": f"Bearer {token}"})
+                assert r.status_code == 200, r.get_data(as_text=True)[:300]
+
+        wall, cpu = timed(http)
+        results["http"] = {"seconds": wall, "cpu": cpu, "rows_s": len(rows) / wall}
+        log(f"   JSON over HTTP (test client): {len(rows) / wall:,.0f} rows/s")
+
+    if args.million:
+        results["million"] = million(url, world, args)
+    app.extensions["opsroom.engine"].dispose()
+    clock.set_now(None)
+    return results
+
+
+def million(url: str, world: dict, args) -> dict:
+    """Write a 1,000,000-row export to a file, import it in a subprocess, report its peak RSS."""
+    engine = make_engine(url)
+    empty(engine)
+    engine.dispose()
+    rnd = random.Random(args.seed + 1)
+    base = world["orders"]
+    folder = tempfile.mkdtemp(prefix="opsroom-bench-orders-")
+    path = Path(folder) / "export.csv"
+    with open(path, "wb") as f:
+        f.write(HEADER.encode("gbk"))
+        for n in range(args.million_rows):
+            r = dict(base[n % len(base)])
+            r["external_id"] = f"71000{n:014d}"
+            f.write(csv_line(r).encode("gbk"))
+    size = path.stat().st_size
+    log(f"   1M-row export: {size / 1e6:.0f} MB; importing in a subprocess …")
+    proc = subprocess.run([sys.executable, __file__, "--child", url, str(path), world["coordinator"]],
+                          capture_output=True, text=True, cwd=ROOT)
+    os.unlink(path)
+    os.rmdir(folder)
+    if proc.returncode != 0:
+        raise RuntimeError(proc.stderr[-2000:])
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    out["bytes"] = size
+    log(f"   1M rows: {out['rows_s']:,.0f} rows/s, peak RSS {out['rss_peak_mb']:.0f} MB "
+        f"(before the import {out['rss_before_mb']:.0f} MB)")
+    return out
+
+
+def child(url: str, path: str, email: str) -> None:
+    clock.set_now(NOW)
+    app = create_app(TestConfig, DATABASE_URL=url)
+    with app.app_context(), intent(write=True):
+        session = app.extensions["opsroom.sessionmaker"]()
+        user = session.scalar(sa.select(User).where(User.email == email))
+        session.rollback()
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        t0 = time.perf_counter()
+        with open(path, "rb") as f:
+            out = service.import_export(session, user, f, size=os.path.getsize(path))
+        wall = time.perf_counter() - t0
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"rows": out["created"], "seconds": wall, "rows_s": out["created"] / wall,
+                      "rss_before_mb": before / 1024, "rss_peak_mb": peak / 1024}))
+
+
+def print_table(reports: list[dict]) -> None:
+    log("\n| backend | rows | JSON batches rows/s | re-import rows/s | CSV rows/s | floor rows/s | JSON ÷ floor | CSV ÷ floor |"
+        + (" HTTP rows/s |" if any("http" in r for r in reports) else ""))
+    log("|---|---:|---:|---:|---:|---:|---:|---:|" + ("---:|" if any("http" in r for r in reports) else ""))
+    for r in reports:
+        floor = r["floor"]["rows_s"]
+        line = (f"| {r['backend']} | {r['rows']:,} | {r['json']['rows_s']:,.0f} | {r['reimport']['rows_s']:,.0f} | "
+                f"{r['csv']['rows_s']:,.0f} | {floor:,.0f} | {r['json']['rows_s'] / floor:.0%} | {r['csv']['rows_s'] / floor:.0%} |")
+        if "http" in r:
+            line += f" {r['http']['rows_s']:,.0f} |"
+        log(line)
+    for r in reports:
+        if "million" in r:
+            m = r["million"]
+            log(f"- {r['backend']}: 1,000,000-row CSV ({m['bytes'] / 1e6:.0f} MB): {m['rows_s']:,.0f} rows/s, "
+                f"peak RSS {m['rss_peak_mb']:.0f} MB (process before the import: {m['rss_before_mb']:.0f} MB)")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
+    parser.add_argument("--rows", type=int, default=100_000, help="orders per measurement (default 100,000)")
+    parser.add_argument("--million", action="store_true", help="also the peak RSS of a 1,000,000-row CSV import")
+    parser.add_argument("--million-rows", type=int, default=1_000_000, help=argparse.SUPPRESS)
+    parser.add_argument("--http", action="store_true", help="also JSON batches over HTTP (Flask test client)")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 20,000 rows")
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--pg-url", default=DEFAULT_PG_URL)
+    parser.add_argument("--keep", action="store_true", help="keep the databases")
+    parser.add_argument("--profile", action="append", choices=("json", "csv"), default=[],
+                        help="print a cProfile of that measurement (repeatable)")
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        child(*args.child)
+        return 0
+    if args.quick:
+        args.rows = 20_000
+    PROFILE.extend(args.profile)
+    backends = ("sqlite", "postgres") if args.db == "both" else (args.db,)
+    log(f"opsroom order ingestion benchmark · commit {code_version()} · Python {platform.python_version()} · "
+        f"SQLAlchemy {sa.__version__} · load {os.getloadavg()[0]:.1f}")
+    reports = [run_backend(b, args) for b in backends]
+    print_table(reports)
+    RESULTS_DIR.mkdir(exist_ok=True)
+    (RESULTS_DIR / "latest-orders.json").write_text(json.dumps(reports, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
