@@ -10,7 +10,7 @@ from config import TestConfig
 from opsroom import clock, create_app, jobs
 from opsroom.models import Notification
 from opsroom.services import notifications, reminders
-from tests.conftest import NOW, at, csrf_from
+from tests.conftest import NOW, IsolatedClient, at, csrf_from
 
 
 @pytest.fixture
@@ -125,6 +125,7 @@ def test_health_heartbeat_goes_stale_after_two_sweeps(client, app, api):
                                  "postgresql://nobody@127.0.0.1:1/opsroom"])
 def test_health_503_when_the_database_cannot_be_reached(url):
     app = create_app(TestConfig, DATABASE_URL=url)
+    app.test_client_class = IsolatedClient  # the request's state stays out of the test's context
     r = app.test_client().get("/api/v1/health")
     assert r.status_code == 503
     assert r.json["status"] == "unavailable" and r.json["error"]["code"] == "unavailable"

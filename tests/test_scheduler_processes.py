@@ -20,6 +20,7 @@ from aiosmtpd.controller import Controller
 
 from config import TestConfig
 from opsroom import create_app
+from opsroom.db import intent
 from opsroom.models import JobRecord, Notification, SchedulerHeartbeat
 from tests.conftest import BACKENDS
 from tests.factories import Factory
@@ -76,7 +77,8 @@ def world(request, tmp_path):
 
 
 def query(app, fn):
-    with app.app_context():
+    # Writers begin with BEGIN IMMEDIATE on SQLite, as in the app's own jobs.
+    with app.app_context(), intent(write=True):
         session = app.extensions["opsroom.sessionmaker"]()
         try:
             return fn(session)
