@@ -367,7 +367,7 @@ def test_malformed_batches(api, kwargs, status):
     {"external_id": "a\x00b"}, {"external_id": None}, {"external_id": {"x": 1}}, {"external_id": "x" * 65},
     {"room_code": "A\x00"}, {"status": "shipped"}, {"platform": "DOUYIN"}, {"platform": 7},
     {"ordered_at": "yesterday"}, {"ordered_at": "2026-11-20T19:00:00"}, {"ordered_at": "99999-01-01T00:00:00+08:00"},
-    {"ordered_at": 1732100000}, {"refund": "100.00"}, {"sku": ["a"]},
+    {"ordered_at": 1732100000}, {"refund": "100.00"}, {"sku": ["a"]}, {"sku": []}, {"buyer": {}},
 ])
 def test_bad_rows_are_reported_never_500(api, bad):
     r = api("coordinator").post("/orders", json={"orders": [order("GOOD"), {**order("BAD"), **bad}]})

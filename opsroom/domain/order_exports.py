@@ -100,6 +100,9 @@ class ExportReader:
         self.columns = {name: header[i] for name, i in match.index.items()}
         self._index = match.index
         self.platform = platform or match.format.platform or "douyin"
+        self._amounts: dict = {}
+        self._times: dict = {}
+        self._statuses: dict = {}
 
     # -- bytes → text lines -------------------------------------------------
 
@@ -170,6 +173,27 @@ class ExportReader:
                 exc.external_id = rules.clean_cell(values.get("external_id", ""))[:64]
                 yield first, exc
 
+    # Exports repeat prices, seconds and statuses row after row: parse each
+    # distinct cell once (bounded caches; a RowError is never cached).
+    CACHE = 4096
+
+    def _cached(self, cache: dict, key, parse):
+        try:
+            return cache[key]
+        except KeyError:
+            value = parse(key)
+            if len(cache) >= self.CACHE:
+                cache.clear()
+            cache[key] = value
+            return value
+
+    def _time(self, cell):
+        return rules.parse_time(cell, self.tz)
+
+    @staticmethod
+    def _status(cells):
+        return rules.order_status(*cells)
+
     def convert(self, cells: dict[str, str]) -> dict[str, Any]:
         """One export row → the parsed row `services.orders.ingest_rows` takes."""
         get = cells.get
@@ -187,9 +211,9 @@ class ExportReader:
             "product_name": rules.clean_text(get("product_name"), "product_name", truncate=True),
             "buyer": rules.clean_text(get("buyer"), "buyer", truncate=True),
             "quantity": rules.parse_quantity(get("quantity", "")),
-            "amount_fen": rules.parse_amount(get("amount"), "amount"),
-            "ordered_at": rules.parse_time(get("ordered_at"), self.tz),
-            "status": rules.order_status(get("status"), get("after_sale")),
+            "amount_fen": self._cached(self._amounts, get("amount"), rules.parse_amount),
+            "ordered_at": self._cached(self._times, get("ordered_at"), self._time),
+            "status": self._cached(self._statuses, (get("status"), get("after_sale")), self._status),
         }
         # A refund amount counts once the status says refunded (a partial refund
         # keeps its amount); while a refund is only asked for, it is not one.

@@ -352,20 +352,32 @@ def _json_text(item: dict, key: str) -> str:
     raise RowError("invalid", key)
 
 
+_JSON_TEXT = (("external_id", True), ("parent_id", False), ("room_code", False), ("anchor_account", False),
+              ("sku", False))
+
+
 def order_from_json(item: Any) -> dict:
-    """One element of POST /orders → a row for `check_row`.
+    """One element of POST /orders → a checked row, as `check_row` would give.
 
     IDs may be strings or whole numbers; `amount`/`refund` are yuan as a
     decimal string or a number; `ordered_at` is RFC 3339 with an offset."""
     if not isinstance(item, dict):
         raise RowError("invalid", "")
+    get = item.get
     for key in ("platform", "external_id", "amount", "ordered_at", "status"):
-        if item.get(key) is None:
+        if get(key) is None:
             raise RowError("required", key)
-    row: dict[str, Any] = {"platform": item["platform"]}
-    for key in ("external_id", "parent_id", "room_code", "anchor_account", "sku", "product_name", "buyer"):
-        row[key] = _json_text(item, key)
-    booking_id, quantity = item.get("booking_id"), item.get("quantity", 1)
+    platform = item["platform"]
+    if not isinstance(platform, str) or not PLATFORM_RE.match(platform):
+        raise RowError("platform", "platform")
+    row: dict[str, Any] = {"platform": platform}
+    for key, required in _JSON_TEXT:
+        value = get(key)
+        row[key] = clean_id(_json_text(item, key), key, required=required) if value not in (None, "") or required else ""
+    for key in ("product_name", "buyer"):
+        value = get(key)
+        row[key] = clean_text(_json_text(item, key), key, truncate=True) if value not in (None, "") else ""
+    booking_id, quantity = get("booking_id"), get("quantity", 1)
     if isinstance(booking_id, str):
         raise RowError("booking_id", "booking_id")
     row["booking_id"] = parse_booking_id(booking_id)
@@ -373,9 +385,11 @@ def order_from_json(item: Any) -> dict:
         raise RowError("quantity", "quantity")
     row["quantity"] = parse_quantity(quantity)
     row["amount_fen"] = _json_amount(item["amount"], "amount")
-    if item.get("refund") is not None:
-        row["refund_fen"] = _json_amount(item["refund"], "refund")
-    row["status"] = item["status"]
+    row["refund_fen"] = _json_amount(item["refund"], "refund") if get("refund") is not None else None
+    status = item["status"]
+    if status not in ORDER_STATUSES:
+        raise RowError("status", "status")
+    row["status"] = status
     at = item["ordered_at"]
     if not isinstance(at, str):
         raise RowError("time", "ordered_at")
@@ -383,10 +397,13 @@ def order_from_json(item: Any) -> dict:
     if not _RFC3339.match(at):
         raise RowError("naive" if _TIME.match(at) else "time", "ordered_at")
     try:
-        row["ordered_at"] = datetime.fromisoformat(at.replace("z", "Z").replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(at.replace("z", "Z").replace("Z", "+00:00"))
     except ValueError:
         raise RowError("time", "ordered_at") from None
-    return row
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        raise RowError("year", "ordered_at")
+    row["ordered_at"] = parsed.astimezone(UTC)
+    return complete_refund(row)
 
 
 def _json_amount(value: Any, field: str) -> int:
