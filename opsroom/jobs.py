@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import socket
 import threading
 from datetime import datetime, timezone
@@ -227,7 +228,10 @@ def run_forever(app) -> None:
     """`flask --app wsgi scheduler`: a node in the foreground until stopped."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
-    Node(app).run()
+    node = Node(app)
+    # A service manager's SIGTERM stops the jobs and hands the lead over at once.
+    signal.signal(signal.SIGTERM, lambda *_: node.stop())
+    node.run()
 
 
 def start_embedded(app) -> bool:
