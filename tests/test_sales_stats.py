@@ -171,3 +171,15 @@ def test_stats_need_a_token_and_an_existing_booking(api, client):
     r = api("admin").get("/api/v1/bookings/999999/stats".removeprefix("/api/v1"))
     assert r.status_code == 404 and r.json["error"]["code"] == "not_found"
     assert api("admin").get("/bookings/99999999999999/stats").status_code == 404
+
+
+def test_a_session_off_the_minute_grid_still_gets_exact_five_minute_steps(api, make):
+    """Steps count from the session's own start, to the second, when it does not start on a whole minute."""
+    booking = make.booking(starts_at=at(-1, 19, 30).replace(second=30), ends_at=at(-1, 20, 0).replace(second=30),
+                           status="ended")
+    make.order(booking, ordered_at=at(-1, 19, 35).replace(second=20))  # 4:50 in: step 0
+    make.order(booking, ordered_at=at(-1, 19, 35).replace(second=40))  # 5:10 in: step 1
+    make.order(booking, ordered_at=at(-1, 20, 0).replace(second=10))  # 29:40 in: step 5, the clock's 20:00 hour
+    s = api("admin").get(f"/bookings/{booking.id}/stats").json
+    assert [x["orders"] for x in s["per_5min"]] == [1, 1, 0, 0, 0, 1]
+    assert (s["peak_hour"], s["peak_hour_orders"]) == ("2026-11-19T19:00:00+08:00", 2)

@@ -102,6 +102,11 @@ def upgrade():
     with op.batch_alter_table('orders', schema=None) as batch_op:
         batch_op.create_index('ix_orders_booking_time', ['booking_id', 'ordered_at'], unique=False)
         batch_op.create_index('ix_orders_time', ['ordered_at'], unique=False)
+        # Sold orders by session and time with their amount: the big screen's day and
+        # the live loads read this index alone (issue 7; SQLite and PostgreSQL partial index).
+        sold = sa.text("status IN ('paid', 'refunded')")
+        batch_op.create_index('ix_orders_sold_booking_time', ['booking_id', 'ordered_at', 'amount_fen'], unique=False,
+                              sqlite_where=sold, postgresql_where=sold)
 
     op.create_table('review_notes',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -123,6 +128,7 @@ def downgrade():
 
     op.drop_table('review_notes')
     with op.batch_alter_table('orders', schema=None) as batch_op:
+        batch_op.drop_index('ix_orders_sold_booking_time')
         batch_op.drop_index('ix_orders_time')
         batch_op.drop_index('ix_orders_booking_time')
 

@@ -77,9 +77,9 @@ def _flag_alerts(session: so.Session, lanes: list[Lane]) -> None:
     """Capacity alerts of the sessions live now (one grouped query for all lanes)."""
     from opsroom.services import stats
 
-    figures = stats.live_figures(session, [b for lane in lanes for b in lane.bookings])
+    figures = stats.live_loads(session, [b for lane in lanes for b in lane.bookings])
     for lane in lanes:
-        lane.alerts = {b.id: figures[b.id] for b in lane.bookings if b.id in figures and figures[b.id].alert}
+        lane.alerts = {b.id: figures[b.id][0] for b in lane.bookings if b.id in figures and figures[b.id][1]}
 
 
 def week(session: so.Session, user, room: Room, first: date, *, show_cancelled: bool = False) -> list[Lane]:

@@ -11,7 +11,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -23,7 +23,7 @@ from opsroom.db import intent
 from opsroom.domain import hours, metrics
 from opsroom.domain.money import format_money
 from opsroom.i18n import park_tz
-from opsroom.models import SOLD_STATUSES, Booking, Order, Room, ScreenToken, Tenant
+from opsroom.models import Booking, Order, Room, ScreenToken, Tenant
 from opsroom.security import require
 from opsroom.services import stats
 from opsroom.services.errors import NotFound, ValidationFailed
@@ -33,6 +33,22 @@ TOKEN_PREFIX = "scr_"
 RANKED_ROLES = ("host", "assistant")
 # How often a token's "last used" is written (a screen polls every few seconds).
 LAST_USED_EVERY = timedelta(minutes=1)
+
+
+class _Room(NamedTuple):
+    code: str
+    order_capacity_per_hour: int
+
+
+class _LiveBooking(NamedTuple):
+    id: int
+    starts_at: datetime
+    ends_at: datetime
+    status: str
+    checked_in_at: datetime | None
+    title: str
+    room: _Room
+    tenant: str
 
 
 @dataclass(frozen=True)
@@ -132,43 +148,61 @@ def _ranked(rows: list[dict[str, Any]], size: int, key: str) -> list[dict[str, A
 
 
 def snapshot(session: so.Session, viewer) -> dict[str, Any]:
-    """What the big screen shows now (API.md `GET /screen`). Staff or a screen token."""
+    """What the big screen shows now (API.md `GET /screen`). Staff or a screen token.
+
+    Today's sold orders are read once, grouped by booking: that gives the
+    rankings, the totals and most of each live room's figures. A live session's
+    orders outside today (it began before midnight) come from its own index
+    range, and its live load from the orders of the last window only."""
     require(viewer, "screen.read")
     now = clock.now()
     size = current_app.config["SCREEN_RANKING_SIZE"]
-    live = session.scalars(
-        sa.select(Booking).where(stats.live_now_clause(now))
-        .options(so.joinedload(Booking.room).load_only(Room.id, Room.code, Room.order_capacity_per_hour),
-                 so.joinedload(Booking.tenant).load_only(Tenant.id, Tenant.name))
-        .order_by(Booking.starts_at, Booking.id)
-    ).unique().all()
-    figures = stats.live_figures(session, live, now)
-    live_anchors = stats.anchors_of(session, [b.id for b in live])
-    loads = {b.id: metrics.ratio(figures[b.id].orders, metrics.capacity(
-        b.room.order_capacity_per_hour, metrics.minutes_between(b.starts_at, b.ends_at))) for b in live}
-    live_rows = []
-    for b in sorted(live, key=lambda b: b.room.code):
-        f = figures[b.id]
-        live_rows.append({
-            "booking_id": b.id, "room_code": b.room.code, "tenant": b.tenant.name, "title": b.title,
-            "anchors": [name for _, name in live_anchors.get(b.id, [])],
-            "starts_at": b.starts_at.astimezone(park_tz()).isoformat(),
-            "ends_at": b.ends_at.astimezone(park_tz()).isoformat(),
-            "elapsed_minutes": int((now - b.starts_at).total_seconds() // 60),
-            "orders": f.orders, "gmv": _money(f.gmv_fen),
-            "capacity_per_hour": b.room.order_capacity_per_hour,
-            "load": metrics.as_float(loads[b.id]), "live_load": metrics.as_float(f.live_load), "alert": f.alert,
-        })
-
     start, end = _today()
+    # Plain rows, not mapped objects: 200 live rooms cost no ORM bookkeeping.
+    live = [_LiveBooking(bid, s_at, e_at, status, checked, title, _Room(code, cap), tenant)
+            for bid, s_at, e_at, status, checked, title, code, cap, tenant in session.execute(
+                sa.select(Booking.id, Booking.starts_at, Booking.ends_at, Booking.status, Booking.checked_in_at,
+                          Booking.title, Room.code, Room.order_capacity_per_hour, Tenant.name)
+                .join(Room, Room.id == Booking.room_id).join(Tenant, Tenant.id == Booking.tenant_id)
+                .where(stats.live_now_clause(now)).order_by(Room.code, Booking.id))]
+    live_ids = [b.id for b in live]
+
     per_booking = session.execute(
         sa.select(Order.booking_id, sa.func.count(), sa.func.sum(Order.amount_fen))
-        .where(Order.ordered_at >= start, Order.ordered_at < end, Order.status.in_(SOLD_STATUSES))
+        .where(Order.ordered_at >= start, Order.ordered_at < end, stats.SOLD)
         .group_by(Order.booking_id)
     ).all()
+    sold = {bid: [n, int(g or 0)] for bid, n, g in per_booking if bid is not None}
     total_orders = sum(n for _, n, _ in per_booking)
     total_gmv = sum(int(g or 0) for _, _, g in per_booking)
-    sold = {bid: (n, int(g or 0)) for bid, n, g in per_booking if bid is not None}
+
+    live_sold = {bid: list(sold.get(bid, (0, 0))) for bid in live_ids}
+    if live_ids:
+        for bid, n, g in session.execute(
+            sa.select(Order.booking_id, sa.func.count(), sa.func.sum(Order.amount_fen))
+            .where(Order.booking_id.in_(live_ids), stats.SOLD,
+                   sa.or_(Order.ordered_at < start, Order.ordered_at >= end))
+            .group_by(Order.booking_id)
+        ):
+            live_sold[bid][0] += n
+            live_sold[bid][1] += int(g or 0)
+    loads_now = stats.live_loads(session, list(live), now)
+    live_anchors = stats.anchors_of(session, live_ids)
+    tz = park_tz()
+    live_rows = []
+    for b in live:
+        n, gmv = live_sold[b.id]
+        load_now, alert = loads_now[b.id]
+        cap = metrics.capacity(b.room.order_capacity_per_hour, metrics.minutes_between(b.starts_at, b.ends_at))
+        live_rows.append({
+            "booking_id": b.id, "room_code": b.room.code, "tenant": b.tenant, "title": b.title,
+            "anchors": [name for _, name in live_anchors.get(b.id, [])],
+            "starts_at": b.starts_at.astimezone(tz).isoformat(), "ends_at": b.ends_at.astimezone(tz).isoformat(),
+            "elapsed_minutes": int((now - b.starts_at).total_seconds() // 60),
+            "orders": n, "gmv": _money(gmv), "capacity_per_hour": b.room.order_capacity_per_hour,
+            "load": metrics.as_float(metrics.ratio(n, cap)), "live_load": metrics.as_float(load_now), "alert": alert,
+        })
+
     rooms: dict[str, dict[str, Any]] = {}
     anchors: dict[int, dict[str, Any]] = {}
     if sold:
@@ -188,8 +222,8 @@ def snapshot(session: so.Session, viewer) -> dict[str, Any]:
     for row in [*rooms.values(), *anchors.values()]:
         row["gmv"] = _money(row["_gmv"])
     return {
-        "at": now.astimezone(park_tz()).isoformat(),
-        "day": start.astimezone(park_tz()).date().isoformat(),
+        "at": now.astimezone(tz).isoformat(),
+        "day": start.astimezone(tz).date().isoformat(),
         "live": live_rows,
         "rankings": {"rooms": _ranked(list(rooms.values()), size, "room_code"),
                      "anchors": _ranked(list(anchors.values()), size, "name")},

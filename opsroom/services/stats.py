@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from fractions import Fraction
 from typing import Any
 
@@ -54,39 +54,31 @@ def _epoch_seconds(session: so.Session, column):
     return sa.cast(sa.func.strftime("%s", column), sa.BigInteger)
 
 
-_sold = Order.status.in_(SOLD_STATUSES)
+# Sold orders (DESIGN.md §4), written out as literals so that SQLite can use the
+# partial index on sold orders (it cannot match bound parameters to an index's WHERE).
+SOLD = _sold = sa.text("orders.status IN ('paid', 'refunded')")
 
 
-def _cells(session: so.Session, booking: Booking) -> list[metrics.Cell]:
-    epoch = _epoch_seconds(session, Order.ordered_at)
-    start = int(booking.starts_at.timestamp())
-    i5 = (epoch - sa.literal(start - 300 * _STEP_SHIFT, sa.BigInteger)) // 300
-    q15 = epoch // 900
-    rows = session.execute(
-        sa.select(i5.label("i5"), q15.label("q15"), sa.func.count(), sa.func.sum(Order.amount_fen),
-                  sa.func.sum(Order.refund_fen),
-                  sa.func.sum(sa.case((Order.status == "refunded", 1), else_=0)))
-        .where(Order.booking_id == booking.id, _sold).group_by(i5, q15)
-    ).all()
-    return [metrics.Cell(int(a) - _STEP_SHIFT, int(q), n, int(g or 0), int(r or 0), int(k or 0))
-            for a, q, n, g, r, k in rows]
+def _minute_key(session: so.Session):
+    """The minute an order falls in: SQLite stores UTC text, so the first 16
+    characters ("2026-11-20 11:59") are its minute, with no date parsing per row."""
+    if session.get_bind().dialect.name == "postgresql":
+        return sa.func.date_trunc("minute", Order.ordered_at)
+    return sa.func.substr(Order.ordered_at, 1, 16)
 
 
-def _buyers(session: so.Session, booking_id: int) -> int | None:
-    """Distinct buyers, known only when every sold order names its buyer."""
-    distinct, unnamed = session.execute(
-        sa.select(sa.func.count(sa.distinct(sa.func.nullif(Order.buyer, ""))),
-                  sa.func.sum(sa.case((Order.buyer == "", 1), else_=0)))
-        .where(Order.booking_id == booking_id, _sold)
-    ).one()
-    return None if (unnamed or 0) > 0 or not distinct else int(distinct)
+def _minute(value) -> datetime:
+    if isinstance(value, str):  # "2026-11-20 11:59": sliced, strptime is ten times slower
+        return datetime(int(value[0:4]), int(value[5:7]), int(value[8:10]), int(value[11:13]), int(value[14:16]),
+                        tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
 
 
 @dataclass
 class ProductResult:
-    """One lineup product's sales in the session."""
+    """One lineup product's sales in the session (item None: every other product)."""
 
-    item: LineupItem
+    item: LineupItem | None
     orders: int = 0
     quantity: int = 0
     gmv_fen: int = 0
@@ -105,36 +97,92 @@ class BookingStats:
     other: ProductResult | None = None
 
 
-def _per_product(session: so.Session, booking: Booking) -> tuple[list[ProductResult], ProductResult]:
-    """Lineup products by product_id, else by SKU (lineup products are the tenant's)."""
-    items = session.scalars(
-        sa.select(LineupItem).where(LineupItem.booking_id == booking.id)
-        .options(so.joinedload(LineupItem.product)).order_by(LineupItem.position)
+def _scan(session: so.Session, booking: Booking, items: list[LineupItem]):
+    """One pass over the session's sold orders, grouped by time and lineup product.
+
+    Time: the minute when the session starts on a whole minute (bookings lie on
+    the park's grid), else the exact (5-minute step, UTC quarter hour) pair.
+    Product: the lineup position matched by product id, else by SKU for orders
+    that name no product (lineup products are the tenant's), else 0 (other).
+    Returns (cells, per-product results, other, orders without a named buyer)."""
+    start = booking.starts_at
+    aligned = start.second == 0 and start.microsecond == 0
+    if aligned:
+        time_keys = [_minute_key(session)]
+    else:
+        epoch = _epoch_seconds(session, Order.ordered_at)
+        shift = sa.literal(int(start.timestamp()) - 300 * _STEP_SHIFT, sa.BigInteger)
+        time_keys = [(epoch - shift) // 300, epoch // 900]
+    whens = []
+    for n, item in enumerate(items, start=1):
+        whens.append((Order.product_id == item.product_id, n))
+        whens.append((sa.and_(Order.product_id.is_(None), Order.sku == item.product.sku), n))
+    product_key = sa.case(*whens, else_=0) if whens else sa.literal(0)
+    keys = [*time_keys, product_key]
+    rows = session.execute(
+        sa.select(*keys, sa.func.count(), sa.func.sum(Order.quantity), sa.func.sum(Order.amount_fen),
+                  sa.func.sum(Order.refund_fen), sa.func.sum(sa.case((Order.status == "refunded", 1), else_=0)),
+                  sa.func.sum(sa.case((Order.buyer == "", 1), else_=0)))
+        .where(Order.booking_id == booking.id, _sold).group_by(*keys)
     ).all()
     results = [ProductResult(item) for item in items]
-    by_id = {r.item.product_id: r for r in results}
-    by_sku = {r.item.product.sku: r for r in results}
-    other = ProductResult(item=None)  # type: ignore[arg-type]
-    rows = session.execute(
-        sa.select(Order.product_id, Order.sku, sa.func.count(), sa.func.sum(Order.quantity),
-                  sa.func.sum(Order.amount_fen), sa.func.sum(Order.refund_fen))
-        .where(Order.booking_id == booking.id, _sold).group_by(Order.product_id, Order.sku)
-    ).all()
-    for product_id, sku, n, qty, gmv, refunds in rows:
-        target = by_id.get(product_id) if product_id is not None else by_sku.get(sku)
-        target = target or other
-        target.orders += n
-        target.quantity += int(qty or 0)
-        target.gmv_fen += int(gmv or 0)
-        target.refund_fen += int(refunds or 0)
-    return results, other
+    other = ProductResult(None)
+    by_time: dict[tuple[int, int], list[int]] = {}
+    unnamed = 0
+    minutes: dict[Any, tuple[int, int]] = {}  # each minute comes once per product: convert it once
+    for row in rows:
+        if aligned:
+            if row[0] not in minutes:
+                minute = _minute(row[0])
+                minutes[row[0]] = (int((minute - start).total_seconds() // 300), int(minute.timestamp()) // 900)
+            (i5, q15), rest = minutes[row[0]], row[1:]
+        else:
+            i5, q15, rest = int(row[0]) - _STEP_SHIFT, int(row[1]), row[2:]
+        n_product, count, qty, gmv, refunds, refunded, no_buyer = (int(x or 0) for x in rest)
+        acc = by_time.setdefault((i5, q15), [0, 0, 0, 0])
+        acc[0] += count
+        acc[1] += gmv
+        acc[2] += refunds
+        acc[3] += refunded
+        target = results[n_product - 1] if n_product else other
+        target.orders += count
+        target.quantity += qty
+        target.gmv_fen += gmv
+        target.refund_fen += refunds
+        unnamed += no_buyer
+    cells = [metrics.Cell(i5, q15, *acc) for (i5, q15), acc in by_time.items()]
+    return cells, results, other, unnamed
 
 
-def _live_orders(session: so.Session, booking_id: int, since: datetime, until: datetime) -> int:
-    return session.scalar(
-        sa.select(sa.func.count()).select_from(Order)
-        .where(Order.booking_id == booking_id, _sold, Order.ordered_at >= since, Order.ordered_at < until)
-    ) or 0
+def _buyers(session: so.Session, booking_id: int) -> int:
+    """Distinct buyers of the session's sold orders."""
+    named = sa.select(Order.buyer).where(Order.booking_id == booking_id, _sold).group_by(Order.buyer).subquery()
+    return session.scalar(sa.select(sa.func.count()).select_from(named)) or 0
+
+
+def live_loads(session: so.Session, bookings: list[Booking], now: datetime | None = None,
+               ) -> dict[int, tuple[Fraction | None, bool]]:
+    """(live load, alert) of each given booking that is live now, in one query
+    reading only the orders of the last window (an index range per booking).
+    `bookings` need their room (capacity)."""
+    now = now or clock.now()
+    conf = settings()
+    live = {b.id: b for b in bookings if is_live_now(b, now)}
+    if not live:
+        return {}
+    cut = now - timedelta(minutes=conf["window"])
+    counts = dict(session.execute(
+        sa.select(Order.booking_id, sa.func.count()).join(Booking, Booking.id == Order.booking_id)
+        .where(Order.booking_id.in_(list(live)), _sold, Order.ordered_at >= cut, Order.ordered_at < now,
+               Order.ordered_at >= Booking.starts_at)
+        .group_by(Order.booking_id)
+    ).all())
+    out = {}
+    for bid, b in live.items():
+        since, until = metrics.live_window(b.starts_at, b.ends_at, now, conf["window"])
+        load_now = metrics.live_load(counts.get(bid, 0), b.room.order_capacity_per_hour, since, until)
+        out[bid] = (load_now, metrics.is_alert(load_now, conf["threshold"]))
+    return out
 
 
 def booking_stats(session: so.Session, user, booking_id: int) -> BookingStats:
@@ -143,19 +191,19 @@ def booking_stats(session: so.Session, user, booking_id: int) -> BookingStats:
     booking = get_booking(session, user, booking_id)
     room = booking.room
     conf = settings()
+    items = session.scalars(
+        sa.select(LineupItem).where(LineupItem.booking_id == booking.id)
+        .options(so.joinedload(LineupItem.product)).order_by(LineupItem.position)
+    ).all()
+    cells, per_product, other, unnamed = _scan(session, booking, list(items))
+    orders = sum(c.orders for c in cells)
+    # Buyers are known only when every sold order names one.
+    buyers = _buyers(session, booking.id) if orders and not unnamed else None
     m = metrics.session_metrics(starts_at=booking.starts_at, ends_at=booking.ends_at,
-                                per_hour=room.order_capacity_per_hour, cells=_cells(session, booking),
-                                tz=park_tz(), buyers=_buyers(session, booking.id))
+                                per_hour=room.order_capacity_per_hour, cells=cells, tz=park_tz(), buyers=buyers)
     now = clock.now()
-    live = is_live_now(booking, now)
-    load_now = None
-    if live:
-        since, until = metrics.live_window(booking.starts_at, booking.ends_at, now, conf["window"])
-        load_now = metrics.live_load(_live_orders(session, booking.id, since, until),
-                                     room.order_capacity_per_hour, since, until)
-    per_product, other = _per_product(session, booking)
-    return BookingStats(booking, m, live, load_now, live and metrics.is_alert(load_now, conf["threshold"]),
-                        conf["threshold"], per_product, other)
+    load_now, alert = live_loads(session, [booking], now).get(booking.id, (None, False))
+    return BookingStats(booking, m, is_live_now(booking, now), load_now, alert, conf["threshold"], per_product, other)
 
 
 def _ids(bookings: Iterable[Booking | int]) -> list[int]:
@@ -178,41 +226,6 @@ def loads(session: so.Session, bookings: Iterable[Booking | int]) -> dict[int, f
     ).all()
     return {bid: metrics.as_float(metrics.ratio(n, metrics.capacity(cap, metrics.minutes_between(s, e))))
             for bid, s, e, cap, n in rows}
-
-
-@dataclass(frozen=True)
-class LiveFigures:
-    orders: int
-    gmv_fen: int
-    live_load: Fraction | None
-    alert: bool
-
-
-def live_figures(session: so.Session, bookings: list[Booking], now: datetime | None = None,
-                 ) -> dict[int, LiveFigures]:
-    """Orders, GMV, live load and alert of the given bookings that are live now,
-    in one query. `bookings` need their room loaded (capacity)."""
-    now = now or clock.now()
-    conf = settings()
-    live = {b.id: b for b in bookings if is_live_now(b, now)}
-    if not live:
-        return {}
-    cut = now - timedelta(minutes=conf["window"])
-    in_window = sa.case((sa.and_(Order.ordered_at >= cut, Order.ordered_at >= Booking.starts_at,
-                                 Order.ordered_at < now), 1), else_=0)
-    rows = session.execute(
-        sa.select(Order.booking_id, sa.func.count(), sa.func.sum(Order.amount_fen), sa.func.sum(in_window))
-        .join(Booking, Booking.id == Order.booking_id)
-        .where(Order.booking_id.in_(list(live)), _sold).group_by(Order.booking_id)
-    ).all()
-    counted = {bid: (n, int(g or 0), int(w or 0)) for bid, n, g, w in rows}
-    out = {}
-    for bid, b in live.items():
-        n, gmv, w = counted.get(bid, (0, 0, 0))
-        since, until = metrics.live_window(b.starts_at, b.ends_at, now, conf["window"])
-        load_now = metrics.live_load(w, b.room.order_capacity_per_hour, since, until)
-        out[bid] = LiveFigures(n, gmv, load_now, metrics.is_alert(load_now, conf["threshold"]))
-    return out
 
 
 # ---------------------------------------------------------------------------
