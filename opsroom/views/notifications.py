@@ -49,7 +49,7 @@ def index():
     form = EmailSettingForm(formdata=None, email=current_user.email_notifications)
     return render_template("notifications/index.html", notices=notices, post_form=PostForm(), email_form=form,
                            email_enabled=service.email_enabled(),
-                           unread=sum(1 for n in notices if n.read_at is None))
+                           unread=service.unread_count(session, current_user))
 
 
 @bp.post("/<int:notification_id>/read")
