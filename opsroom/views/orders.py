@@ -6,6 +6,7 @@ from datetime import date, timedelta
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
@@ -186,7 +187,7 @@ def unattributed():
                 for detail in exc.details or [{"message": exc.message}]:
                     flash(str(detail.get("message", exc.message)), "error")
             else:
-                flash(_("%(n)s orders assigned.", n=n))
+                flash(ngettext("%(num)d order assigned.", "%(num)d orders assigned.", n))
                 return redirect(url_for("orders.unattributed", date=day.isoformat() if day else None))
     if day is not None:
         window = hours.local_day(day, park_tz())
