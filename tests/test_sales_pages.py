@@ -105,3 +105,12 @@ def test_a_bad_note_is_reshown_with_its_message(app, make, db_session, hot, body
 def test_review_of_an_unknown_booking_is_404(app, make):
     client, _ = login(app, make, "admin")
     assert client.get("/bookings/999999/review").status_code == 404
+
+
+def test_an_anchor_reaches_the_review_from_their_session_page(app, make):
+    client, user = login(app, make, "anchor")
+    booking = make.booking(starts_at=at(-1, 19), status="ended", checked_in_at=at(-1, 18, 50))
+    make.assign(booking, make.anchor(user_id=user.id))
+    html = client.get(f"/me/sessions/{booking.id}").get_data(as_text=True)
+    assert f'href="/bookings/{booking.id}/review"' in html
+    assert client.get(f"/bookings/{booking.id}/review").status_code == 200
