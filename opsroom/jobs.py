@@ -98,11 +98,6 @@ def run_job(app, job_id: str, next_run: datetime | None = None) -> bool:
         return error is None
 
 
-def sweep_job(app) -> None:
-    """The lifecycle sweep on its own (kept for callers of the first scheduler)."""
-    run_job(app, "sweep")
-
-
 # ---------------------------------------------------------------------------
 # Records: upserts on both engines
 
