@@ -88,7 +88,7 @@ def _insert(conn, table, rows):
         conn.execute(table.insert(), rows[i:i + CHUNK])
 
 
-def build(engine, *, rooms: int, per_session: int, big: int, seed: int = 7) -> dict:
+def build(engine, *, rooms: int, per_session: int, big: int, seed: int = 7, anonymous: bool = False) -> dict:
     rng = random.Random(seed)
     now = NOW.astimezone(UTC)
     counter = iter(range(1, 10**9))
@@ -120,7 +120,7 @@ def build(engine, *, rooms: int, per_session: int, big: int, seed: int = 7) -> d
             return {"id": n, "platform": "douyin", "external_id": f"B{n:012d}", "parent_id": "", "booking_id": bid,
                     "attributed_by": "room" if bid else None, "room_code": "", "anchor_account": "",
                     "sku": f"SKU{product}" if product else "", "product_id": product if product and product <= 5 and n % 2 else None,
-                    "product_name": "", "buyer": f"u{rng.randrange(10**6)}", "quantity": 1, "amount_fen": amount,
+                    "product_name": "", "buyer": "" if anonymous else f"u{rng.randrange(10**6)}", "quantity": 1, "amount_fen": amount,
                     "refund_fen": amount if status == "refunded" else 0, "status": status, "ordered_at": at,
                     "created_at": now}
 
@@ -196,7 +196,8 @@ def run(backend: str, args) -> dict:
         engine = make_engine(url)
         upgrade(engine)
         t = time.perf_counter()
-        built = build(engine, rooms=args.rooms, per_session=args.orders_per_session, big=args.big_session)
+        built = build(engine, rooms=args.rooms, per_session=args.orders_per_session, big=args.big_session,
+                      anonymous=args.anonymous_buyers)
         log(f"[{backend}] built {built['orders']:,} orders, {built['live']} live sessions "
             f"in {time.perf_counter() - t:.1f} s")
         engine.dispose()
@@ -236,6 +237,8 @@ def main(argv=None) -> int:
     parser.add_argument("--orders-per-session", type=int, default=300)
     parser.add_argument("--big-session", type=int, default=20_000)
     parser.add_argument("--samples", type=int, default=60)
+    parser.add_argument("--anonymous-buyers", action="store_true",
+                        help="orders name no buyer (as most shop exports): no distinct-buyers pass")
     args = parser.parse_args(argv)
     backends = ["sqlite", "postgres"] if args.backend == "both" else [args.backend]
     reports = [run(b, args) for b in backends]
