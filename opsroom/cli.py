@@ -14,7 +14,7 @@ def init_app(app) -> None:
     # Plain click commands: `flask` (FlaskGroup) pushes an app context for them,
     # app.cli and app.test_cli_runner() do not, hence @with_appcontext on each.
     for command in (init_db, seed_demo, create_user, create_token, scheduler, create_screen_token, demo_live,
-                    backup, restore):
+                    backup, restore, reports_refresh):
         app.cli.add_command(command)
 
 
@@ -191,3 +191,19 @@ def restore(path: str, yes: bool):
     except backups.BackupError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"database restored from {path} (revision {revision})")
+
+
+@click.command("reports-refresh")
+@click.option("--from", "first", required=True, type=click.DateTime(["%Y-%m-%d"]), help="first park-local day")
+@click.option("--to", "last", required=True, type=click.DateTime(["%Y-%m-%d"]), help="last park-local day")
+@with_appcontext
+def reports_refresh(first, last):
+    """Compute the report rollups for a range of days now (the scheduler does it a week at a time)."""
+    from opsroom.db import intent
+    from opsroom.services import reports
+
+    with intent(write=True):
+        session = get_session()
+        written = reports.refresh(session, first.date(), last.date())
+        session.commit()
+    click.echo(f"{written} room-days computed")

@@ -65,6 +65,12 @@ def _email(app, session):
     return mailer.send_due_emails(session, app.config)
 
 
+def _report_rollups(app, session):
+    from opsroom.services import reports
+
+    return reports.refresh_job(session)
+
+
 # id → function; every job runs each sweep interval (they are all "what is due now?").
 JOBS: dict[str, Callable] = {
     "sweep": _sweep,
@@ -72,6 +78,7 @@ JOBS: dict[str, Callable] = {
     "hold_warnings": _hold_warnings,
     "daily_summary": _daily_summary,
     "email": _email,
+    "report_rollups": _report_rollups,
 }
 
 

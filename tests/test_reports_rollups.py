@@ -108,3 +108,18 @@ def test_rollups_agree_with_a_computation_from_scratch(make, db_session):
     make.room(code="C1", open_time=time(0), close_time=time(0))
     got = check(s, admin)
     assert {r["key"]: r["bookable_minutes"] for r in got["rows"]}["C1"] == 4 * 24 * 60
+
+
+def test_the_scheduler_job_extends_the_computed_days_a_week_at_a_time(app, make, db_session):
+    from opsroom.jobs import JOBS
+    from opsroom.models import report_days, report_dirty
+
+    make.room()
+    assert "report_rollups" in JOBS
+    assert reports.refresh_job(db_session)["room_days"] == 7
+    days = sorted(db_session.scalars(sa.select(report_days.c.day)))
+    today = NOW.date()
+    assert days == [today + timedelta(days=i) for i in range(-3, 4)]
+    assert db_session.scalar(sa.select(sa.func.count()).select_from(report_dirty)) == 0
+    reports.refresh_job(db_session)
+    assert len(db_session.scalars(sa.select(report_days.c.day)).all()) == 14

@@ -268,15 +268,21 @@ def prepare(session: so.Session, first: date, last: date) -> None:
             raise
 
 
-def refresh_job(session: so.Session) -> int:
-    """For the scheduler: keep the usual range computed. Commits."""
+def refresh_job(session: so.Session, *, days_per_run: int = 7) -> dict[str, int]:
+    """For the scheduler: recompute what changed, and extend the computed range
+    (the configured days back and ahead) by a few days per run, nearest to
+    today first, so that no run holds the write lock for long. Commits."""
     cfg = current_app.config
     today = _local_date(clock.now(), park_tz())
-    first = today - timedelta(days=cfg["REPORT_KEEP_DAYS_BACK"])
-    last = today + timedelta(days=cfg["REPORT_KEEP_DAYS_AHEAD"])
-    written = refresh(session, first, last)
+    wanted = util.days_of(today - timedelta(days=cfg["REPORT_KEEP_DAYS_BACK"]),
+                          today + timedelta(days=cfg["REPORT_KEEP_DAYS_AHEAD"]))
+    covered = set(session.scalars(sa.select(report_days.c.day).where(report_days.c.day >= wanted[0])))
+    missing = sorted((d for d in wanted if d not in covered), key=lambda d: abs((d - today).days))[:days_per_run]
+    written = refresh(session)
+    for day in missing:
+        written += refresh(session, day, day)
     session.commit()
-    return written
+    return {"room_days": written}
 
 
 # ---------------------------------------------------------------------------
