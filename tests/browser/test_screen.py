@@ -68,3 +68,21 @@ def test_a_revoked_screen_says_so_instead_of_freezing_silently(page, make, hall,
     status = page.get_by_role("status")
     expect(status).to_have_text(re.compile(r"\S"), timeout=5000)
     expect(page.get_by_role("row", name="A101")).to_contain_text("¥399.00")  # the last figures stay
+
+
+def test_the_screen_keeps_its_figures_while_the_server_is_away_and_catches_up_after(page, make, hall):
+    """The data requests fail (a restart): the screen says it is reconnecting and keeps the last
+    figures; when the server answers again it clears the notice and shows what was sold meanwhile."""
+    from tests.browser.conftest import PARK_NOW
+
+    page.goto(f"/screen?token={hall['token']}")
+    gmv_today = page.locator('[data-total="gmv"]')
+    expect(gmv_today).to_have_text("¥399.00")
+    page.route("**/api/v1/screen", lambda route: route.abort("connectionrefused"))
+    status = page.get_by_role("status")
+    expect(status).to_have_text(re.compile(r"\S"))
+    make.order(hall["booking"], ordered_at=PARK_NOW - timedelta(minutes=2), amount_fen=10000)
+    expect(gmv_today).to_have_text("¥399.00")
+    page.unroute("**/api/v1/screen")
+    expect(gmv_today).to_have_text("¥499.00", timeout=15_000)
+    expect(status).to_have_text("")
