@@ -227,7 +227,7 @@ def test_kuaishou_and_english_exports(api, park, db_session):
     coordinator = api("coordinator")
     kuaishou = ("订单号,商品名称,商品ID,SKU编码,成交数量,实付款,订单创建时间,订单状态,退款状态,主播ID\n"
                 "\t2411200000000001,南果梨,1,NGL-5,3,¥89.70,2026-11-20 15:10:00,交易成功,,ks_77\n")
-    body = upload(coordinator, kuaishou, "gb18030", platform="kuaishou").json
+    body = upload(coordinator, kuaishou, "gb18030").json  # the platform follows the format
     assert (body["created"], body["format"], body["platform"]) == (1, "kuaishou", "kuaishou")
     ks = db_session.scalar(sa.select(Order).where(Order.platform == "kuaishou"))
     assert (ks.amount_fen, ks.quantity, ks.booking_id, ks.attributed_by) == (8970, 3, park["b_session"].id, "anchor")

@@ -84,7 +84,8 @@ def orders_import():
     if platform is not None and "\x00" in platform:
         raise ValidationFailed(_l("Please correct the marked fields."),
                                [{"field": "platform", "message": _l("Must not contain a NUL character.")}])
-    result = service.import_export(get_session(), current(), upload.stream, platform=platform or "douyin",
+    # No platform: the export's own (a 快手小店 file is kuaishou); douyin for English headers.
+    result = service.import_export(get_session(), current(), upload.stream, platform=platform,
                                    filename=upload.filename or "", size=upload_size(upload),
                                    upload_key=(request.form.get("upload_key") or "").replace("\x00", ""))
     return jsonify(result)
@@ -182,7 +183,8 @@ PATHS.update({
                                 "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
                                     "type": "object", "required": ["file"], "properties": {
                                         "file": {"type": "string", "format": "binary"},
-                                        "platform": {"type": "string", "enum": list(PLATFORMS), "default": "douyin"},
+                                        "platform": {"type": "string", "enum": list(PLATFORMS), "description":
+                                            "default: the platform of the export's format (douyin for English headers)"},
                                         "upload_key": {"type": "string", "maxLength": 64}}}}}}}},
     "/orders/attribute": {"post": _op("Assign orders to a booking by hand", body="OrderAttribute",
                                       errors=(400, 401, 403, 422))},

@@ -45,7 +45,8 @@ FIELD_NAMES = {
 
 class OrderImportForm(FlaskForm):
     file = FileField(_l("Order export (CSV)"), validators=[FileRequired(_l("Choose a CSV file."))])
-    platform = SelectField(_l("Platform"), choices=options(list(PLATFORMS.items())), default="douyin")
+    platform = SelectField(_l("Platform"), choices=options([("", _l("As the file's columns say"))] + list(PLATFORMS.items())),
+                           default="")
     upload_key = HiddenField()
 
 
@@ -91,7 +92,7 @@ def upload():
         upload_file = form.file.data
         try:
             result = service.import_export(
-                get_session(), current_user, upload_file.stream, platform=form.platform.data,
+                get_session(), current_user, upload_file.stream, platform=form.platform.data or None,
                 filename=upload_file.filename or "", size=upload_size(upload_file),
                 upload_key=(form.upload_key.data or "").replace("\x00", ""))
         except ServiceError as exc:
