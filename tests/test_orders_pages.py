@@ -108,6 +108,8 @@ def test_unattributed_orders_assigned_one_by_one_and_in_bulk(client, coordinator
         {"platform": "douyin", "external_id": f"UA{i}", "quantity": 1, "amount_fen": 100,
          "ordered_at": at(0, 19, i), "status": "paid"} for i in range(4)])
     ids = [o.id for o in db_session.scalars(sa.select(Order).order_by(Order.external_id))]
+    index = client.get("/orders/")
+    assert index.status_code == 200 and 'href="/orders/unattributed"' in index.get_data(as_text=True)
     page = client.get("/orders/unattributed?date=2026-11-20")
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and html.count('name="order_ids"') == 4
