@@ -560,6 +560,17 @@ ANCHORS = (
     ("大壮", None, "park_dazhuang", True, 480, 30, None),
     ("春兰", ORCHID, "junlan_chunlan", True, 300, 30, None),
     ("新人小鹿", None, "park_xiaolu", False, 300, 45, None),
+    # The park's MCN hosts many more (issue 7), so that evening sessions, live on the big screen, have hosts.
+    ("阿强", None, "park_aqiang", True, 480, 30, None), ("佳佳", None, "park_jiajia", True, 480, 30, None), ("老王说货", None, "park_laowang", True, 480, 30, None),
+    ("小美", None, "park_xiaomei", True, 480, 30, None), ("丽丽", None, "park_lili", True, 480, 30, None), ("小瑶", None, "park_xiaoyao", True, 480, 30, None),
+    ("大鹏", None, "park_dapeng", True, 480, 30, None), ("甜甜", None, "park_tiantian", True, 480, 30, None), ("小龙", None, "park_xiaolong", True, 480, 30, None),
+    ("阿宁", None, "park_aning", True, 480, 30, None), ("晓晓", None, "park_xiaoxiao", True, 480, 30, None), ("思思", None, "park_sisi", True, 480, 30, None),
+    ("大伟", None, "park_dawei", True, 480, 30, None), ("小婉", None, "park_xiaowan", True, 480, 30, None), ("阿飞", None, "park_afei", True, 480, 30, None),
+    ("露露", None, "park_lulu", True, 480, 30, None), ("小川", None, "park_xiaochuan", True, 480, 30, None), ("静静", None, "park_jingjing", True, 480, 30, None),
+    ("阿豪", None, "park_ahao", True, 480, 30, None), ("萌萌", None, "park_mengmeng", True, 480, 30, None), ("小宇", None, "park_xiaoyu", True, 480, 30, None),
+    ("悦悦", None, "park_yueyue", True, 480, 30, None), ("老李", None, "park_laoli", True, 480, 30, None), ("小雪", None, "park_xiaoxue", True, 480, 30, None),
+    ("阿峰", None, "park_afeng", True, 480, 30, None), ("糖糖", None, "park_tangtang", True, 480, 30, None), ("小晨", None, "park_xiaochen", True, 480, 30, None),
+    ("菲菲", None, "park_feifei", True, 480, 30, None), ("大海", None, "park_dahai", True, 480, 30, None), ("朵朵", None, "park_duoduo", True, 480, 30, None),
 )
 
 # (tenant, sku, name, category, price in fen, stock, certifications)
