@@ -276,3 +276,12 @@ def test_concurrent_refusals_of_one_window_keep_one_row(committed_app):
         rows = s.scalars(sa.select(TurnedAway)).all()
         assert [(r.user_id, r.attempts) for r in rows] == [(ids[0], n)]
         s.close()
+
+
+@pytest.mark.parametrize("query", [
+    "/reports/utilization?from=1899-12-31&to=1900-01-02", "/reports/utilization?from=2026-11-01&to=2026-11-02&zone=a%00b",
+    "/reports/utilization?from=2026-11-01&to=2026-11-02&tenant_id=99999999999999999999",
+    "/reports/utilization?from=2026-11-01&to=2026-11-02&group_by=",
+])
+def test_odd_input_is_never_a_500(api, park, query):
+    assert api("manager").get(query).status_code in (200, 422)

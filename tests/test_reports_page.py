@@ -54,3 +54,13 @@ def test_xlsx_download_from_the_page(client, auth, make):
     assert r.status_code == 200
     rows = list(load_workbook(io.BytesIO(r.get_data())).active.iter_rows(values_only=True))
     assert rows[1][0] == "A1" and rows[1][3] == 120
+
+
+@pytest.mark.parametrize("query", [
+    "from=0001-01-01&to=0001-01-02", "from=9999-12-30&to=9999-12-31", "from=2026-11-01&to=2026-11-20&zone=a%00b",
+    "from=2026-11-01&to=2026-11-20&tenant_id=%C2%B2", "from=2026-11-01&to=2026-11-20&tenant_id=99999999999999999999",
+])
+def test_odd_input_is_a_422_never_a_500(client, auth, make, query):
+    auth.login(make.user("manager").email)
+    assert client.get("/reports/?" + query).status_code == 422
+    assert client.get("/reports/export?format=csv&" + query).status_code == 422

@@ -48,6 +48,8 @@ COUNTED_STATUSES = ("confirmed", "live", "ended", "no_show")
 GROUPS = ("room", "zone", "kind", "day", "week", "hour", "tenant", "anchor")
 FORMATS = ("json", "csv", "xlsx")
 HOURS = range(24)
+# Years a report may name: converting the far edges of the calendar to UTC overflows.
+YEARS = (1900, 9000)
 _LOCK_KEY = 80080008  # PostgreSQL advisory lock: one rollup refresh at a time
 _CHUNK_DAYS = 31
 
@@ -312,6 +314,17 @@ def validate(session: so.Session, first: date | None, last: date | None, group_b
             errors.append({"field": "from", "message": _l("The first day must not be after the last day.")})
         elif (last - first).days + 1 > settings()["max_days"]:
             errors.append({"field": "to", "message": _l("A report covers at most %(n)s days.", n=settings()["max_days"])})
+    for name, value in (("from", first), ("to", last)):
+        if value and not YEARS[0] <= value.year <= YEARS[1]:
+            errors.append({"field": name, "message": _l("The year must be between %(lo)s and %(hi)s.",
+                                                        lo=YEARS[0], hi=YEARS[1])})
+    if errors:
+        raise ValidationFailed(_l("Please correct the marked fields."), errors)
+    for name, value in (("zone", zone), ("kind", kind)):
+        if value and ("\x00" in value or len(value) > 50):  # no column holds it (and PostgreSQL refuses NUL)
+            errors.append({"field": name, "message": _l("No room is in this zone.") if name == "zone"
+                           else _l("No room is of this kind.")})
+            zone, kind = (None, kind) if name == "zone" else (zone, None)
     group_by = group_by or "room"
     if group_by not in GROUPS:
         errors.append({"field": "group_by", "message": _l("Must be one of: %(choices)s.", choices=", ".join(GROUPS))})

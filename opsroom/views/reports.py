@@ -14,6 +14,7 @@ from wtforms import DateField, SelectField
 
 from opsroom import clock
 from opsroom.db import get_session
+from opsroom.domain.numbers import MAX_INT, whole_number
 from opsroom.i18n import park_tz
 from opsroom.models import Room, Tenant
 from opsroom.security import permission_required
@@ -60,13 +61,14 @@ def _query(form) -> service.Query | None:
     """The form's query, or None with the errors shown on its fields."""
     if not form.validate():
         return None
-    tenant = form.tenant_id.data or None
-    if tenant is not None and not tenant.isdigit():
+    raw = form.tenant_id.data or None
+    tenant = whole_number(raw, maximum=MAX_INT) if raw else None
+    if raw and not tenant:
         form.tenant_id.errors = [str(_l("No such tenant."))]
         return None
     try:
         return service.validate(get_session(), form.start.data, form.end.data, "room", zone=form.zone.data or None,
-                                kind=form.kind.data or None, tenant_id=int(tenant) if tenant else None)
+                                kind=form.kind.data or None, tenant_id=tenant)
     except ValidationFailed as exc:
         for d in exc.details:
             field = getattr(form, FIELD_OF.get(d["field"], ""), None) or form.start
