@@ -20,7 +20,7 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from .hours import local_day, open_windows
-from .intervals import Interval, intersect, subtract, to_utc, union
+from .intervals import Interval, intersect, subtract, to_utc
 
 HOURS = 24
 _SECOND = timedelta(seconds=1)
@@ -81,6 +81,25 @@ class RoomDay:
     shares: dict[int, Share] = field(default_factory=dict)
 
 
+class _Claims:
+    """Time already owned by earlier sessions: each second goes to the first that takes it."""
+
+    def __init__(self) -> None:
+        self.pieces: list[Interval] = []
+        self.end: datetime | None = None
+
+    def take(self, wanted: list[Interval]) -> list[Interval]:
+        """The part of `wanted` (a union) nobody owns yet, now owned."""
+        if not wanted:
+            return []
+        if self.end is not None and wanted[0].start < self.end:  # only then can it meet an earlier claim
+            wanted = subtract(wanted, self.pieces)
+        self.pieces.extend(wanted)
+        if wanted:
+            self.end = max(self.end, wanted[-1].end) if self.end is not None else wanted[-1].end
+        return wanted
+
+
 def bookable_time(day: date, tz: ZoneInfo, open_time: time, close_time: time,
                   blackouts: Iterable[Interval]) -> list[Interval]:
     """Open hours within the local day, minus the union of blackouts."""
@@ -98,20 +117,16 @@ def room_day(day: date, tz: ZoneInfo, *, open_time: time, close_time: time, blac
     prime_bookable = intersect(bookable, prime_windows)
     out = RoomDay(bookable=_seconds(bookable), prime_bookable=_seconds(prime_bookable),
                   bookable_hours=hour_buckets(bookable, tz))
-    claimed: list[Interval] = []
-    claimed_used: list[Interval] = []
+    booked_claims, used_claims = _Claims(), _Claims()
     for s in sorted(sessions, key=lambda s: (to_utc(s.start), s.key)):
         share = Share()
         if s.counted:
-            mine = subtract(intersect([Interval(_floor(s.start), _floor(s.end))], bookable), claimed)
-            claimed = union(claimed + mine)
+            mine = booked_claims.take(intersect([Interval(_floor(s.start), _floor(s.end))], bookable))
             share.booked = _seconds(mine)
             share.prime_booked = _seconds(intersect(mine, prime_windows))
             share.booked_hours = hour_buckets(mine, tz)
             if s.checked_in_at is not None:
-                used = intersect([Interval(_floor(s.checked_in_at), _floor(s.end))], [window])
-                used = subtract(used, claimed_used)
-                claimed_used = union(claimed_used + used)
+                used = used_claims.take(intersect([Interval(_floor(s.checked_in_at), _floor(s.end))], [window]))
                 share.used = _seconds(used)
         out.shares[s.key] = share
         out.booked += share.booked
