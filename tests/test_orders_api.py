@@ -430,3 +430,13 @@ def test_unknown_booking_and_batch_are_404(api):
     {"order_ids": [2**40], "booking_id": 1}, {"order_ids": [1], "booking_id": "x"}, {"order_ids": [True], "booking_id": 1}])
 def test_bad_attribute_bodies(api, body):
     assert api("coordinator").post("/orders/attribute", json=body).status_code == 422
+
+
+def test_a_nul_deep_in_a_file_rejects_that_row_only(api, park, db_session):
+    """A NUL byte (which PostgreSQL cannot store) past the part of the file that
+    decides the encoding is one rejected row, never a 500."""
+    good = "".join(f"\t69310000000004{i:04d},,,NGL-5,南果梨,1,1.00,2026-11-20 19:30:00,已完成,,,A01\n" for i in range(80))
+    text = DOUYIN_HEADER + good + "\t6931000000000005000,,,NGL-5,南果\x00梨,1,1.00,2026-11-20 19:30:00,已完成,,,A01\n"
+    assert len(DOUYIN_HEADER + good) > 4096
+    r = upload(api("coordinator"), text, "utf-8")
+    assert r.status_code == 200 and r.json["created"] == 80 and [e["line"] for e in r.json["errors"]] == [82]
