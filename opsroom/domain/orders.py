@@ -75,6 +75,9 @@ def clean_text(cell: Any, field: str, *, truncate: bool = False) -> str:
     return text
 
 
+_PLAIN_YUAN = re.compile(r"([0-9]{1,10})(?:\.([0-9]{1,2}))?")
+
+
 def parse_amount(cell: Any, field: str = "amount") -> int:
     """Yuan → integer fen: "129.90", "¥1,299.00", "\\t129.9", '="129.90"', or a JSON number."""
     if isinstance(cell, bool):
@@ -82,6 +85,14 @@ def parse_amount(cell: Any, field: str = "amount") -> int:
     value = cell if isinstance(cell, (int, float)) else clean_cell(cell)
     if value == "":
         raise RowError("required", field)
+    if isinstance(value, str):
+        plain = _PLAIN_YUAN.fullmatch(value)
+        if plain:  # the common "129.90": whole digits, exact, no Decimal needed
+            yuan, cents = plain.groups()
+            fen = int(yuan) * 100 + int((cents or "0").ljust(2, "0"))
+            if fen > MAX_FEN:
+                raise RowError("amount", field)
+            return fen
     try:
         return parse_money(value)
     except ValueError:
