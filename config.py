@@ -128,6 +128,12 @@ class Config:
     # two sweep intervals, the longest a takeover may take.
     SCHEDULER_STALE_SECONDS = _env_int("OPSROOM_SCHEDULER_STALE_SECONDS", 0)
 
+    # --- Hardening: account security (issue 11) ---
+    # Admin pages and actions want the password typed within this many minutes.
+    REAUTH_MAX_AGE_MINUTES = _env_int("OPSROOM_REAUTH_MAX_AGE_MINUTES", 15)
+    # PostgreSQL: give up connecting after this many seconds (the request answers 503).
+    DATABASE_CONNECT_TIMEOUT_SECONDS = _env_int("OPSROOM_DATABASE_CONNECT_TIMEOUT_SECONDS", 5)
+
     LANGUAGES = ("zh_CN", "en")
     BABEL_DEFAULT_LOCALE = "zh_CN"
     BABEL_TRANSLATION_DIRECTORIES = str(BASE_DIR / "opsroom" / "translations")

@@ -74,7 +74,7 @@ class Base(so.DeclarativeBase):
     )
 
 
-def make_engine(url: str, *, busy_timeout: int = 30, **kwargs) -> sa.Engine:
+def make_engine(url: str, *, busy_timeout: int = 30, connect_timeout: int = 5, **kwargs) -> sa.Engine:
     if url.startswith("sqlite"):
         engine = sa.create_engine(
             url,
@@ -100,12 +100,16 @@ def make_engine(url: str, *, busy_timeout: int = 30, **kwargs) -> sa.Engine:
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    return sa.create_engine(url, pool_pre_ping=True, **kwargs)
+    # An unreachable server fails a connect within connect_timeout seconds
+    # (the request answers 503 quickly) instead of the OS's minutes-long TCP timeout.
+    connect_args = {"connect_timeout": connect_timeout, **kwargs.pop("connect_args", {})}
+    return sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
 
 
 def init_app(app: Flask) -> None:
     engine = make_engine(
-        app.config["DATABASE_URL"], busy_timeout=app.config["SQLITE_BUSY_TIMEOUT_SECONDS"]
+        app.config["DATABASE_URL"], busy_timeout=app.config["SQLITE_BUSY_TIMEOUT_SECONDS"],
+        connect_timeout=app.config.get("DATABASE_CONNECT_TIMEOUT_SECONDS", 5),
     )
     app.extensions["opsroom.engine"] = engine
     app.extensions["opsroom.sessionmaker"] = so.sessionmaker(
@@ -114,8 +118,18 @@ def init_app(app: Flask) -> None:
 
     @app.before_request
     def _set_intent():
-        # Set, never reset: each request sets it afresh before any query.
-        _write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
+        g._write_intent_token = _write_intent.set(request.method not in ("GET", "HEAD", "OPTIONS"))
+
+    @app.teardown_request
+    def _reset_intent(exc=None):
+        # Back to what the caller had: a test (or a job) that runs a request in
+        # its own thread must not inherit the request's read intent.
+        token = g.pop("_write_intent_token", None)
+        if token is not None:
+            try:
+                _write_intent.reset(token)
+            except ValueError:  # set in another context (cannot happen in a plain request)
+                _write_intent.set(True)
 
     def _close_session(exc=None):
         session = g.pop("db_session", None)

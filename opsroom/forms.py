@@ -197,3 +197,18 @@ class CopySetupForm(FlaskForm):
         validators=[Optional()],
     )
     whole_week = BooleanField(_l("The whole week"))
+
+
+# --- Account security (issue 11) ---
+
+
+class ReauthForm(FlaskForm):
+    """The password again, before admin pages (a recent login)."""
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    next = HiddenField()
+
+
+class PasswordChangeForm(FlaskForm):
+    current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=200)])
+    new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=200)])
+    confirm = PasswordField(_l("New password again"), validators=[DataRequired(), Length(max=200)])

@@ -56,7 +56,10 @@ class User(Base):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        # "id:key" once logged in: the key names the server-side LoginSession
+        # (issue 11), so cookies die with it.
+        key = getattr(self, "login_key", None)
+        return f"{self.id}:{key}" if key else str(self.id)
 
 
 class ApiToken(Base):
@@ -638,3 +641,25 @@ class JobRecord(Base):
     next_run: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
     runs: so.Mapped[int] = so.mapped_column(default=0)
     failures: so.Mapped[int] = so.mapped_column(default=0)
+
+
+# --- Hardening: server-side login sessions (issue 11) -----------------------
+
+
+class LoginSession(Base):
+    """One login (a browser's session and remember cookies point at it).
+
+    The cookie carries a random key; only its SHA-256 is stored here. The user
+    loader accepts a cookie only while its row exists, so logging out (which
+    deletes the row) or changing the password (which deletes all of the user's
+    rows) ends every copy of the cookie, a stolen one included. `authenticated_at`
+    is the last time the password was typed in this session (admin pages want it recent).
+    """
+
+    __tablename__ = "login_sessions"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    user_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    key_hash: so.Mapped[str] = so.mapped_column(sa.String(64), unique=True)
+    created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=clock.now)
+    authenticated_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=clock.now)

@@ -5,7 +5,7 @@ from flask import Blueprint, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError, CSRFProtect
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from werkzeug.routing import IntegerConverter
 
 from opsroom.forms import LanguageForm, PostForm
@@ -111,6 +111,16 @@ def init_app(app) -> None:
     for code in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(code, _error_page(code))
 
+    @app.before_request
+    def _refuse_nul_in_forms():
+        # No database keeps a NUL character (PostgreSQL refuses it, SQLite would
+        # store it silently): a form field holding one is a bad request on every
+        # engine, before any view sees it (JSON bodies are checked field by field).
+        if request.method == "POST" and request.mimetype in ("application/x-www-form-urlencoded",
+                                                             "multipart/form-data"):
+            if any("\x00" in value for values in request.form.listvalues() for value in values):
+                return _error_page(400)(None)
+
     @app.errorhandler(DataError)
     def _data_error(exc):
         # A value the database cannot hold that no validator caught (e.g. a NUL
@@ -120,9 +130,43 @@ def init_app(app) -> None:
         get_session().rollback()
         return _error_page(400)(exc)
 
+    @app.errorhandler(OperationalError)
+    @app.errorhandler(InterfaceError)
+    def _database_unavailable(exc):
+        """The database went away (or stays locked): a clean 503, never a
+        traceback; the next request reconnects (pool_pre_ping) once it is back."""
+        return database_unavailable()
+
     @app.errorhandler(CSRFError)
     def _csrf_error(exc):
         return render_template("errors/error.html", code=400, csrf=True), 400
+
+
+def database_unavailable():
+    """503 for a request the database could not serve: JSON `unavailable` under
+    /api/, else the error page rendered for an anonymous visitor (so that the
+    page itself needs no query)."""
+    from flask import current_app, g
+
+    from opsroom.db import get_session
+
+    try:
+        get_session().rollback()
+    except Exception:  # noqa: BLE001 - the connection is gone; the pool drops it
+        current_app.logger.debug("rollback after a lost connection failed", exc_info=True)
+    current_app.logger.warning("database unavailable for %s %s", request.method, request.path, exc_info=True)
+    if request.path.startswith("/api/"):
+        from flask_babel import lazy_gettext as _l
+
+        from opsroom.api.errors import error_response
+
+        response = error_response(503, _l("The database cannot be reached. Please retry in a moment."),
+                                  code="unavailable")
+    else:
+        g._login_user = current_app.login_manager.anonymous_user()
+        response = current_app.make_response((render_template("errors/error.html", code=503), 503))
+    response.headers["Retry-After"] = "5"
+    return response
 
 
 @bp.route("/")

@@ -27,7 +27,7 @@ STEP = 100  # client i sends orders [i*STEP, i*STEP + PER_CLIENT): each overlaps
 def arrange(app):
     with app.app_context(), intent(write=True):
         session = app.extensions["opsroom.sessionmaker"]()
-        user = users.create_user(session, email="orders-race@test.example", role="coordinator", password="password123")
+        user = users.create_user(session, email="orders-race@test.example", role="coordinator", password="race-password-1")
         room = Room(code="RACE-O", name="race", zone="z", kind="k", open_time=time(0, 0), close_time=time(0, 0),
                     changeover_minutes=15, min_minutes=15, max_minutes=720)
         tenant = Tenant(name="race tenant")

@@ -37,7 +37,7 @@ def arrange(app):
     """A coordinator, a room and a tenant, committed."""
     with app.app_context(), intent(write=True):
         session = app.extensions["opsroom.sessionmaker"]()
-        user = users.create_user(session, email="race@test.example", role="coordinator", password="password123")
+        user = users.create_user(session, email="race@test.example", role="coordinator", password="race-password-1")
         room = Room(code="RACE1", name="race", zone="z", kind="k", open_time=time(0, 0), close_time=time(0, 0),
                     changeover_minutes=15, min_minutes=15, max_minutes=720)
         tenant = Tenant(name="race tenant")
@@ -119,7 +119,7 @@ def gunicorn_server(committed_app, database_url, tmp_path):
     clock.set_now(None)  # the server runs on the real clock
     with committed_app.app_context(), intent(write=True):
         session = committed_app.extensions["opsroom.sessionmaker"]()
-        user = users.create_user(session, email="http@test.example", role="coordinator", password="password123")
+        user = users.create_user(session, email="http@test.example", role="coordinator", password="race-password-1")
         token = users.create_token(session, user)
         room = Room(code="HTTP1", name="http", zone="z", kind="k", open_time=time(0, 0), close_time=time(0, 0),
                     changeover_minutes=15, min_minutes=15, max_minutes=720)

@@ -90,8 +90,9 @@ def _integrity_error(exc):
 
 @bp.errorhandler(OperationalError)
 def _operational_error(exc):
-    get_session().rollback()
-    return error_response(503, _l("The database is busy. Please retry."), code="unavailable")
+    from opsroom.web import database_unavailable
+
+    return database_unavailable()  # rollback that survives a lost connection, Retry-After
 
 
 def _register():

@@ -35,6 +35,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from opsroom import clock
+from opsroom.domain.cells import safe_cell
 from opsroom.domain import orders as rules
 from opsroom.domain.csv_rows import RowError
 from opsroom.domain.order_exports import ExportError, ExportReader
@@ -540,7 +541,9 @@ def rejects_csv(session: so.Session, user, batch_id: int) -> IO[bytes]:
         if not page:
             break
         # A leading tab keeps a long order number text in a spreadsheet.
-        writer.writerows([pos, "\t" + ext if ext else "", reason] for pos, _id, ext, reason in page)
+        # Anything else a spreadsheet would run as a formula is neutralised (issue 11).
+        writer.writerows([pos, ("\t" + ext if ext.isdigit() else safe_cell(ext)) if ext else "", safe_cell(reason)]
+                         for pos, _id, ext, reason in page)
         last = (page[-1][0], page[-1][1])
     text.detach()
     out.seek(0)

@@ -1,9 +1,12 @@
 """Users, passwords, API tokens and login throttling."""
 from __future__ import annotations
 
+import gzip
 import hashlib
 import secrets
 from datetime import timedelta
+from functools import lru_cache
+from pathlib import Path
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -11,10 +14,36 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from opsroom import clock
-from opsroom.models import ROLES, ApiToken, LoginFailure, User
+from opsroom.models import ROLES, ApiToken, LoginFailure, LoginSession, User
 from opsroom.services.errors import NotFound, TooManyAttempts, ValidationFailed
 
-MIN_PASSWORD_LENGTH = 8
+# NIST SP 800-63B: a minimum length, a generous maximum, no composition rules,
+# and a check against commonly used passwords.
+MIN_PASSWORD_LENGTH = 12
+MAX_PASSWORD_LENGTH = 128  # the login form takes up to 200
+COMMON_PASSWORDS = Path(__file__).resolve().parent.parent / "data" / "common-passwords.txt.gz"
+
+
+@lru_cache(maxsize=1)
+def _common_passwords() -> frozenset[str]:
+    """The shipped list (opsroom/data/README.txt says where it comes from)."""
+    with gzip.open(COMMON_PASSWORDS, "rt", encoding="utf-8") as f:
+        return frozenset(line.strip() for line in f if line.strip())
+
+
+def password_problem(password: str | None):
+    """Why `password` may not be used (a translatable message), or None when it may."""
+    password = password or ""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return _l("The password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH)
+    if len(password) > MAX_PASSWORD_LENGTH:
+        return _l("The password may have at most %(n)d characters.", n=MAX_PASSWORD_LENGTH)
+    if "\x00" in password:
+        return _l("The password may not contain a NUL character.")
+    common = _common_passwords()
+    if len(set(password)) == 1 or any(p in common for p in (password, password.lower(), password.strip().lower())):
+        return _l("This password is too common: choose one that others are unlikely to use.")
+    return None
 
 
 def _method() -> str:
@@ -49,8 +78,9 @@ def create_user(session: so.Session, *, email: str, role: str, password: str, na
         errors.append({"field": "email", "message": _l("Enter a valid email address.")})
     if role not in ROLES:
         errors.append({"field": "role", "message": _l("Unknown role.")})
-    if len(password or "") < MIN_PASSWORD_LENGTH:
-        errors.append({"field": "password", "message": _l("The password needs at least 8 characters.")})
+    problem = password_problem(password)
+    if problem is not None:
+        errors.append({"field": "password", "message": problem})
     if not errors and session.scalar(sa.select(User.id).where(User.email == email)):
         errors.append({"field": "email", "message": _l("A user with this email exists already.")})
     if errors:
@@ -137,3 +167,73 @@ def revoke_token(session: so.Session, user: User, token_id: int) -> None:
 
 def get_user_by_email(session: so.Session, email: str) -> User | None:
     return session.scalar(sa.select(User).where(User.email == normalize_email(email)))
+
+
+# --- Login sessions (issue 11) ------------------------------------------------
+# A browser's login is a row keyed by the SHA-256 of a random key that its
+# cookies carry (see LoginSession). No row, no login.
+
+
+def start_login_session(session: so.Session, user: User) -> str:
+    """Open a login session for `user`; returns the key its cookies carry."""
+    key = secrets.token_urlsafe(32)
+    session.add(LoginSession(user_id=user.id, key_hash=hash_token(key), created_at=clock.now(),
+                             authenticated_at=clock.now()))
+    session.flush()
+    return key
+
+
+def login_session(session: so.Session, user_id: int, key: str) -> LoginSession | None:
+    """The live login session of `user_id` with cookie key `key`, if any."""
+    if not key:
+        return None
+    return session.scalar(
+        sa.select(LoginSession).where(LoginSession.key_hash == hash_token(key), LoginSession.user_id == user_id)
+    )
+
+
+def end_login_session(session: so.Session, key: str) -> None:
+    session.execute(sa.delete(LoginSession).where(LoginSession.key_hash == hash_token(key or "")))
+
+
+def end_all_login_sessions(session: so.Session, user: User) -> None:
+    session.execute(sa.delete(LoginSession).where(LoginSession.user_id == user.id))
+
+
+def prune_login_sessions(session: so.Session, user: User, *, older_than) -> None:
+    """Forget `user`'s logins started before `older_than` (no cookie can still use them)."""
+    session.execute(sa.delete(LoginSession).where(LoginSession.user_id == user.id,
+                                                  LoginSession.created_at < older_than))
+
+
+def confirm_password(session: so.Session, user: User, password: str, *, ip: str, config,
+                     key: str) -> bool:
+    """Re-authentication: `user` typed their password again in login session `key`.
+
+    Throttled like a login (a wrong password counts as a failure for the
+    account and the IP). True and the session's `authenticated_at` set to now,
+    or False. Commits."""
+    ok = authenticate(session, user.email, password, ip=ip, config=config)
+    if ok is None or ok.id != user.id:
+        return False
+    row = login_session(session, user.id, key)
+    if row is None:
+        return False
+    row.authenticated_at = clock.now()
+    session.commit()
+    return True
+
+
+def change_password(session: so.Session, user: User, *, current: str, new: str, ip: str, config) -> None:
+    """Change `user`'s own password: the current one must be right (throttled
+    like a login), the new one must pass the rules. Ends every login session of
+    the user (the caller opens a new one for the browser that asked). Commits."""
+    problem = password_problem(new)
+    if problem is not None:
+        raise ValidationFailed(_l("Please correct the marked fields."), [{"field": "new_password", "message": problem}])
+    if authenticate(session, user.email, current, ip=ip, config=config) is None:
+        raise ValidationFailed(_l("Please correct the marked fields."),
+                               [{"field": "current_password", "message": _l("Wrong password.")}])
+    user.password_hash = generate_password_hash(new, method=_method())
+    end_all_login_sessions(session, user)
+    session.commit()

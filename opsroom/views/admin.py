@@ -5,6 +5,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 
+from opsroom.auth import recent_login_required
 from opsroom.db import get_session
 from opsroom.forms import PostForm
 from opsroom.security import permission_required
@@ -17,6 +18,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 @bp.get("/operations")
 @permission_required("operations.admin")
+@recent_login_required
 def operations():
     session = get_session()
     state = health.report(session, current_app.config)
@@ -27,6 +29,7 @@ def operations():
 
 @bp.post("/operations/emails/<int:notification_id>/retry")
 @permission_required("operations.admin")
+@recent_login_required
 def retry_email(notification_id: int):
     if PostForm().validate_on_submit():
         try:

@@ -19,6 +19,7 @@ from wtforms.validators import Length, Optional
 
 from opsroom.db import get_session
 from opsroom.forms import PostForm
+from opsroom.auth import recent_login_required
 from opsroom.security import can, permission_required
 from opsroom.services import screen as service
 from opsroom.views import attempt
@@ -81,6 +82,7 @@ def data():
 
 @bp.route("/screen/tokens", methods=["GET", "POST"])
 @permission_required("screen.admin")
+@recent_login_required
 def tokens():
     session = get_session()
     form = ScreenTokenForm()
@@ -105,6 +107,7 @@ def tokens():
 
 @bp.post("/screen/tokens/<int:token_id>/revoke")
 @permission_required("screen.admin")
+@recent_login_required
 def revoke(token_id: int):
     form = PostForm()
     if not form.validate():
