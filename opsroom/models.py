@@ -493,6 +493,14 @@ report_room_days = sa.Table(
     sa.Column("prime_bookable", sa.Integer, nullable=False),
     sa.Column("prime_booked", sa.Integer, nullable=False),
     sa.Column("used", sa.Integer, nullable=False),
+    # Sessions starting that day: counts, sales and capacity (as on report_booking_days).
+    sa.Column("sessions", sa.Integer, nullable=False),
+    sa.Column("no_shows", sa.Integer, nullable=False),
+    sa.Column("cancellations", sa.Integer, nullable=False),
+    sa.Column("late_cancellations", sa.Integer, nullable=False),
+    sa.Column("orders", sa.Integer, nullable=False),
+    sa.Column("gmv_fen", sa.BigInteger, nullable=False),
+    sa.Column("capacity", sa.Float, nullable=False),
     *_hour_columns("bookable"),
     *_hour_columns("booked"),
     sa.Index("ix_report_room_days_day", "day"),
@@ -514,7 +522,7 @@ report_booking_days = sa.Table(
     sa.Column("late_cancellations", sa.SmallInteger, nullable=False),
     sa.Column("orders", sa.Integer, nullable=False),
     sa.Column("gmv_fen", sa.BigInteger, nullable=False),
-    sa.Column("capacity", sa.Float, nullable=False),  # orders the room can take in the booked time
+    sa.Column("capacity", sa.Float, nullable=False),  # orders the room can take in the session's hours
     sa.Column("booked", sa.Integer, nullable=False),
     sa.Column("prime_booked", sa.Integer, nullable=False),
     sa.Column("used", sa.Integer, nullable=False),

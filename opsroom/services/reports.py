@@ -146,6 +146,7 @@ def compute_rows(session: so.Session, targets: dict[int, set[date]]) -> tuple[li
                 for h in HOURS:
                     row[f"bookable_h{h:02d}"] = figures.bookable_hours[h]
                     row[f"booked_h{h:02d}"] = figures.booked_hours[h]
+                row.update({name: 0 for name in COUNT_FIELDS})
                 room_rows.append(row)
                 for b in near:
                     share = figures.shares[b.id]
@@ -165,12 +166,15 @@ def compute_rows(session: so.Session, targets: dict[int, set[date]]) -> tuple[li
                         "late_cancellations": int(starts_here and cancelled and util.is_late_cancellation(
                             b.starts_at, b.cancelled_at, cfg["late_notice"])),
                         "orders": int(orders), "gmv_fen": int(gmv),
-                        "capacity": room.order_capacity_per_hour * share.booked / 3600,
+                        "capacity": room.order_capacity_per_hour * (b.ends_at - b.starts_at).total_seconds() / 3600
+                        if starts_here and b.status in COUNTED_STATUSES else 0.0,
                         "booked": share.booked, "prime_booked": share.prime_booked, "used": share.used,
                     }
                     for h in HOURS:
                         brow[f"booked_h{h:02d}"] = share.booked_hours[h]
                     booking_rows.append(brow)
+                    for name in COUNT_FIELDS:
+                        row[name] += brow[name]
     return room_rows, booking_rows
 
 
@@ -203,6 +207,13 @@ def _update_sales(session: so.Session, booking_ids: set[int]) -> None:
             orders, gmv = sold.get(bid, (0, 0))
             session.execute(sa.update(B).where(B.c.booking_id == bid, B.c.starts_here == 1)
                             .values(orders=int(orders), gmv_fen=int(gmv)))
+        # The room-day totals are the sums of their sessions' rows.
+        for room_id, day in session.execute(sa.select(B.c.room_id, B.c.day).distinct().where(
+                B.c.booking_id.in_(part), B.c.starts_here == 1)).all():
+            here = sa.and_(B.c.room_id == room_id, B.c.day == day)
+            session.execute(sa.update(A).where(A.c.room_id == room_id, A.c.day == day).values(
+                orders=sa.select(_sum(B.c.orders)).where(here).scalar_subquery(),
+                gmv_fen=sa.select(_sum(B.c.gmv_fen)).where(here).scalar_subquery()))
 
 
 def _lock(session: so.Session) -> None:
@@ -353,29 +364,30 @@ def _sum(col):
 
 
 MINUTE_FIELDS = ("bookable", "booked", "prime_bookable", "prime_booked", "used")
-FACT_FIELDS = ("sessions", "no_shows", "cancellations", "late_cancellations", "orders", "gmv_fen", "capacity",
-               "booked", "prime_booked", "used")
+COUNT_FIELDS = ("sessions", "no_shows", "cancellations", "late_cancellations", "orders", "gmv_fen", "capacity")
+FACT_FIELDS = COUNT_FIELDS + ("booked", "prime_booked", "used")
 
 
 def _group_col(q: Query, table) -> Any:
-    """The SQL expression a table is grouped by, or None for the whole selection."""
+    """The SQL expression a table is grouped by (zone and kind join the rooms)."""
     g = q.group_by
     if g == "room":
         return table.c.room_id
     if g in ("zone", "kind"):
-        return sa.select(getattr(Room, g)).where(Room.id == table.c.room_id).scalar_subquery()
+        return getattr(Room, g)
     if g in ("day", "week"):
         return table.c.day
-    if g == "tenant":
-        return table.c.tenant_id if "tenant_id" in table.c else None
     return None
 
 
 def _aggregate(session: so.Session, q: Query, table, fields, *, group=None, where=(), join_anchor=False) -> dict:
+    """Sums of `fields` over the selection, per group key (None: one total)."""
     cols = [_sum(table.c[f]).label(f) for f in fields]
     stmt = sa.select(*([group.label("k")] if group is not None else []), *cols).select_from(table)
     if join_anchor:
         stmt = stmt.join(Assignment.__table__, Assignment.booking_id == table.c.booking_id)
+    if group is not None and getattr(group, "table", None) is Room.__table__:
+        stmt = stmt.join(Room.__table__, Room.id == table.c.room_id)
     stmt = stmt.where(table.c.day >= q.first, table.c.day <= q.last, *_rooms_filter(q, table.c.room_id), *where)
     if group is not None:
         stmt = stmt.group_by(group)
@@ -384,6 +396,14 @@ def _aggregate(session: so.Session, q: Query, table, fields, *, group=None, wher
         m = r._mapping
         out[m["k"] if group is not None else None] = {f: m[f] for f in fields}
     return out
+
+
+def _add_up(parts) -> dict:
+    total: dict = {}
+    for part in parts:
+        for name, value in part.items():
+            total[name] = total.get(name, 0) + (value or 0)
+    return total
 
 
 def _turned(session: so.Session, q: Query, group) -> dict:
@@ -440,15 +460,19 @@ def _week_key(day: date) -> str:
 
 def utilization(session: so.Session, user, q: Query) -> dict:
     """The utilization report of DESIGN.md §4 grouped by `q.group_by`:
-    {"rows": [...], "total": {...}}; rows by tenant or anchor have no bookable time."""
+    {"rows": [...], "total": {...}}; rows by tenant or anchor have no bookable time.
+
+    Without a tenant filter everything but tenant and anchor rows comes from
+    the room-day rollup (one row per room and day); a tenant filter takes that
+    tenant's sessions from the booking-day rollup, against the rooms' time."""
     require(user, "reports.read")
     prepare(session, q.first, q.last)
-    tenant_where = [B.c.tenant_id == q.tenant_id] if q.tenant_id is not None else []
     by_tenant = q.tenant_id is not None
-    # Minutes from room-days, unless a tenant filter asks for that tenant's share only.
-    m_fields = ("bookable", "prime_bookable") if by_tenant else MINUTE_FIELDS
+    tenant_where = [B.c.tenant_id == q.tenant_id] if by_tenant else []
+    m_fields = ("bookable", "prime_bookable") if by_tenant else MINUTE_FIELDS + COUNT_FIELDS
     g = q.group_by
     rows: list[dict] = []
+    total_m = total_f = None
     if g == "hour":
         rows = _hour_rows(session, q, tenant_where)
     elif g in ("tenant", "anchor"):
@@ -460,10 +484,12 @@ def utilization(session: so.Session, user, q: Query) -> dict:
         for key, f in facts.items():
             rows.append(_row(key, names.get(key, ""), None, f, turned.get(key, 0) if g == "tenant" else None))
         rows.sort(key=lambda r: (-int(r["gmv"].replace(".", "")), -(r["booked_minutes"] or 0), r["key"]))
+        if g == "tenant" and not by_tenant:
+            total_f = _add_up(facts.values())  # every session has one tenant
     else:
-        group_a, group_b = _group_col(q, A), _group_col(q, B)
-        mins = _aggregate(session, q, A, m_fields, group=group_a)
-        facts = _aggregate(session, q, B, FACT_FIELDS, group=group_b, where=tenant_where)
+        mins = _aggregate(session, q, A, m_fields, group=_group_col(q, A))
+        facts = _aggregate(session, q, B, FACT_FIELDS, group=_group_col(q, B), where=tenant_where) \
+            if by_tenant else mins
         t_group = {"room": TurnedAway.room_id, "zone": TurnedAway.zone, "kind": TurnedAway.kind,
                    "day": TurnedAway.day, "week": TurnedAway.day}[g]
         turned = _turned(session, q, t_group)
@@ -472,9 +498,14 @@ def utilization(session: so.Session, user, q: Query) -> dict:
         else:
             for lookup, key, label in _keys(session, q):
                 rows.append(_row(key, label, mins.get(lookup), facts.get(lookup), turned.get(lookup, 0)))
-    total_m = _aggregate(session, q, A, m_fields)[None]
-    total_f = _aggregate(session, q, B, FACT_FIELDS, where=tenant_where)[None]
-    total = _row(None, "", total_m, total_f, _turned(session, q, None)[None])
+        # These groups split the selection into parts, so the total is their sum.
+        total_m, total_f = _add_up(mins.values()), _add_up(facts.values())
+    if total_m is None:
+        total_m = _aggregate(session, q, A, m_fields)[None]
+    if total_f is None:
+        total_f = _aggregate(session, q, B, FACT_FIELDS, where=tenant_where)[None] if by_tenant else total_m
+    total = _row(None, "", {f: total_m.get(f, 0) for f in MINUTE_FIELDS if f in m_fields}, total_f,
+                 _turned(session, q, None)[None])
     return {"group_by": g, "from": q.first.isoformat(), "to": q.last.isoformat(), "rows": rows, "total": total}
 
 
@@ -510,6 +541,7 @@ def _hour_rows(session: so.Session, q: Query, tenant_where) -> list[dict]:
     a_cols = [f"bookable_h{h:02d}" for h in HOURS]
     b_cols = [f"booked_h{h:02d}" for h in HOURS]
     bookable = _aggregate(session, q, A, a_cols + ([] if tenant_where else b_cols))[None]
+    # Counts by the hour sessions start (from the booking-day rollup's start rows).
     booked = bookable if not tenant_where else _aggregate(session, q, B, b_cols, where=tenant_where)[None]
     facts = _aggregate(session, q, B, ("sessions", "no_shows", "cancellations", "late_cancellations", "orders",
                                        "gmv_fen"), group=B.c.start_hour, where=[B.c.starts_here == 1, *tenant_where])
