@@ -43,7 +43,11 @@
     bar.appendChild(el("span", "w" + Math.min(100, Math.round(percent / 5) * 5)));
     td.appendChild(bar);
     td.appendChild(document.createTextNode(percent + "%"));
-    if (row.alert) td.appendChild(document.createTextNode(" ⚠ " + d.tAlert));
+    if (row.alert) {
+      td.appendChild(el("span", "alert-mark", " ⚠"));
+      td.appendChild(el("span", "vh", " " + d.tAlert));
+      td.title = d.tAlert;
+    }
     return td;
   }
 
