@@ -135,14 +135,14 @@ def init_app(app) -> None:
     def _database_unavailable(exc):
         """The database went away (or stays locked): a clean 503, never a
         traceback; the next request reconnects (pool_pre_ping) once it is back."""
-        return database_unavailable()
+        return database_unavailable(exc)
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc):
         return render_template("errors/error.html", code=400, csrf=True), 400
 
 
-def database_unavailable():
+def database_unavailable(exc=None):
     """503 for a request the database could not serve: JSON `unavailable` under
     /api/, else the error page rendered for an anonymous visitor (so that the
     page itself needs no query)."""
@@ -150,11 +150,15 @@ def database_unavailable():
 
     from opsroom.db import get_session
 
+    # Nothing below may query: not the user loader (the locale selector and
+    # the page ask for current_user), not the session.
+    g._login_user = current_app.login_manager.anonymous_user()
     try:
         get_session().rollback()
     except Exception:  # noqa: BLE001 - the connection is gone; the pool drops it
         current_app.logger.debug("rollback after a lost connection failed", exc_info=True)
-    current_app.logger.warning("database unavailable for %s %s", request.method, request.path, exc_info=True)
+    current_app.logger.warning("database unavailable for %s %s: %s", request.method, request.path,
+                               str(exc).splitlines()[0] if exc is not None else "")
     if request.path.startswith("/api/"):
         from flask_babel import lazy_gettext as _l
 
@@ -163,7 +167,6 @@ def database_unavailable():
         response = error_response(503, _l("The database cannot be reached. Please retry in a moment."),
                                   code="unavailable")
     else:
-        g._login_user = current_app.login_manager.anonymous_user()
         response = current_app.make_response((render_template("errors/error.html", code=503), 503))
     response.headers["Retry-After"] = "5"
     return response

@@ -173,3 +173,87 @@ class LiveServer:
     def wipe(self) -> None:
         """Empty every table, e.g. between tests sharing one server."""
         wipe(self.engine)
+
+
+# ---------------------------------------------------------------------------
+# Real gunicorn worker processes (issue 11: fault tests; reusable for load tests)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Gunicorn:
+    """`gunicorn wsgi:app` in a subprocess on 127.0.0.1 at a free port, with
+    real worker processes; `env` adds OPSROOM_* settings. The server runs on
+    the real clock (it is another process)."""
+
+    def __init__(self, database_url: str, *, workers: int = 1, threads: int = 2, env: dict | None = None,
+                 log_path: str | None = None):
+        self.database_url, self.workers, self.threads = database_url, workers, threads
+        self.env = {**os.environ, "OPSROOM_DATABASE_URL": database_url, "OPSROOM_SECRET_KEY": "live-gunicorn",
+                    "OPSROOM_INSECURE_COOKIES": "1", **(env or {})}
+        self.env.pop("OPSROOM_EMBED_SCHEDULER", None)
+        self.log_path = log_path or os.path.join(tempfile.mkdtemp(prefix="opsroom-gunicorn-"), "gunicorn.log")
+        self.proc = None
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30) -> "Gunicorn":
+        import subprocess
+        import sys
+        import time
+        import urllib.request
+        from pathlib import Path
+
+        root = Path(__file__).resolve().parent.parent
+        self._log = open(self.log_path, "a")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--workers", str(self.workers), "--threads", str(self.threads),
+             "--bind", f"127.0.0.1:{self.port}", "--log-level", "warning", "--graceful-timeout", "5", "wsgi:app"],
+            cwd=root, env={**self.env, "PYTHONPATH": str(root)}, stdout=self._log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(self.url + "/api/v1/openapi.json", timeout=2)
+                return self
+            except OSError:
+                if self.proc.poll() is not None:
+                    raise RuntimeError("gunicorn exited: " + self.log())
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("gunicorn did not start: " + self.log())
+
+    def log(self) -> str:
+        with open(self.log_path, errors="replace") as f:
+            return f.read()
+
+    def worker_pids(self) -> list[int]:
+        """The master's children: its worker processes."""
+        path = f"/proc/{self.proc.pid}/task/{self.proc.pid}/children"
+        with open(path) as f:
+            return [int(p) for p in f.read().split()]
+
+    def stop(self) -> None:
+        import subprocess
+
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        if getattr(self, "_log", None) is not None:
+            self._log.close()
+            self._log = None
+
+    def __enter__(self) -> "Gunicorn":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

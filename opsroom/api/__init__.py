@@ -92,7 +92,7 @@ def _integrity_error(exc):
 def _operational_error(exc):
     from opsroom.web import database_unavailable
 
-    return database_unavailable()  # rollback that survives a lost connection, Retry-After
+    return database_unavailable(exc)  # rollback that survives a lost connection, Retry-After
 
 
 def _register():
