@@ -212,3 +212,18 @@ class PasswordChangeForm(FlaskForm):
     current_password = PasswordField(_l("Current password"), validators=[DataRequired(), Length(max=200)])
     new_password = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=200)])
     confirm = PasswordField(_l("New password again"), validators=[DataRequired(), Length(max=200)])
+
+
+def _refuse_nul(field, form) -> None:
+    """No database keeps a NUL character (PostgreSQL refuses it, SQLite would
+    store it silently): every text field of every form refuses one with a
+    message on the field, on both engines (issue 11)."""
+    if isinstance(field.data, str) and "\x00" in field.data:
+        from wtforms.validators import StopValidation
+
+        raise StopValidation(_l("Must not contain a NUL character."))
+
+
+# StringField, and so TextAreaField, PasswordField and HiddenField, whose own
+# pre_validate is WTForms' empty default.
+StringField.pre_validate = _refuse_nul

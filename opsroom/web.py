@@ -111,16 +111,6 @@ def init_app(app) -> None:
     for code in (400, 403, 404, 405, 413, 429, 500):
         app.register_error_handler(code, _error_page(code))
 
-    @app.before_request
-    def _refuse_nul_in_forms():
-        # No database keeps a NUL character (PostgreSQL refuses it, SQLite would
-        # store it silently): a form field holding one is a bad request on every
-        # engine, before any view sees it (JSON bodies are checked field by field).
-        if request.method == "POST" and request.mimetype in ("application/x-www-form-urlencoded",
-                                                             "multipart/form-data"):
-            if any("\x00" in value for values in request.form.listvalues() for value in values):
-                return _error_page(400)(None)
-
     @app.errorhandler(DataError)
     def _data_error(exc):
         # A value the database cannot hold that no validator caught (e.g. a NUL
