@@ -532,6 +532,24 @@ report_booking_days = sa.Table(
     sa.Index("ix_report_booking_days_tenant_day", "tenant_id", "day"),
 )
 
+# Sessions by the park-local day and hour they start, per zone and kind (from
+# the start rows of report_booking_days): the hour-of-day report reads a few
+# thousand rows here instead of every session.
+report_start_hours = sa.Table(
+    "report_start_hours", Base.metadata,
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("hour", sa.SmallInteger, primary_key=True),
+    sa.Column("zone", sa.String(50), primary_key=True),
+    sa.Column("kind", sa.String(50), primary_key=True),
+    sa.Column("sessions", sa.Integer, nullable=False),
+    sa.Column("no_shows", sa.Integer, nullable=False),
+    sa.Column("cancellations", sa.Integer, nullable=False),
+    sa.Column("late_cancellations", sa.Integer, nullable=False),
+    sa.Column("orders", sa.Integer, nullable=False),
+    sa.Column("gmv_fen", sa.BigInteger, nullable=False),
+    sa.Column("capacity", sa.Float, nullable=False),
+)
+
 # What changed since the rollups were computed: a room over [starts_at, ends_at)
 # (both NULL: the whole room), or a booking's sales. Filled by triggers only.
 report_dirty = sa.Table(

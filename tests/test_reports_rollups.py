@@ -48,6 +48,18 @@ def check(session, user):
             tuple(want["b_" + f] for f in COUNTS[:5])
         assert row["gmv"] == f"{want['b_gmv_fen'] / 100:.2f}"
     assert got["total"]["booked_minutes"] == _minutes(scratch["booked"])
+    per_hour = defaultdict(lambda: [0, 0, 0])
+    for r in scratch["bookings_rows"]:
+        if r["starts_here"]:
+            per_hour[r["start_hour"]][0] += r["sessions"]
+            per_hour[r["start_hour"]][1] += r["cancellations"]
+            per_hour[r["start_hour"]][2] += r["orders"]
+    hours = reports.utilization(session, user, reports.Query(FIRST, LAST, "hour"))
+    assert {r["key"]: [r["bookings"], r["cancellations"], r["orders"]] for r in hours["rows"]
+            if r["bookings"] or r["cancellations"] or r["orders"]} == {h: v for h, v in per_hour.items() if any(v)}
+    zone = session.scalar(sa.select(Room.zone).order_by(Room.id).limit(1))
+    in_zone = reports.utilization(session, user, reports.Query(FIRST, LAST, "hour", zone=zone))
+    assert sum(r["bookings"] for r in in_zone["rows"]) == in_zone["total"]["bookings"]
     tenants = reports.utilization(session, user, reports.Query(FIRST, LAST, "tenant"))
     assert {r["key"]: (r["booked_minutes"], r["bookings"], r["orders"]) for r in tenants["rows"]} == {
         t: (_minutes(v["booked"]), v["sessions"], v["orders"]) for t, v in per_tenant.items()}
@@ -103,6 +115,12 @@ def test_rollups_agree_with_a_computation_from_scratch(make, db_session):
     s.execute(sa.update(Order).where(Order.id == order.id).values(booking_id=late.id, status="paid"))
     s.commit()
     check(s, admin)
+
+    # a room moved to another zone counts there, by hour too
+    rooms.update_room(s, admin, b.id, {"zone": "夜场区"})
+    got = check(s, admin)
+    night = reports.utilization(s, admin, reports.Query(FIRST, LAST, "hour", zone="夜场区"))
+    assert night["total"]["bookings"] == sum(r["bookings"] for r in got["rows"] if r["key"] == "B1") > 0
 
     # a room added after the range was computed appears with its bookable time
     make.room(code="C1", open_time=time(0), close_time=time(0))

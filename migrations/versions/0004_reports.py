@@ -78,6 +78,21 @@ def upgrade():
     op.create_index("ix_report_booking_days_day", "report_booking_days", ["day"])
     op.create_index("ix_report_booking_days_tenant_day", "report_booking_days", ["tenant_id", "day"])
     op.create_table(
+        "report_start_hours",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("hour", sa.SmallInteger(), nullable=False),
+        sa.Column("zone", sa.String(length=50), nullable=False),
+        sa.Column("kind", sa.String(length=50), nullable=False),
+        sa.Column("sessions", sa.Integer(), nullable=False),
+        sa.Column("no_shows", sa.Integer(), nullable=False),
+        sa.Column("cancellations", sa.Integer(), nullable=False),
+        sa.Column("late_cancellations", sa.Integer(), nullable=False),
+        sa.Column("orders", sa.Integer(), nullable=False),
+        sa.Column("gmv_fen", sa.BigInteger(), nullable=False),
+        sa.Column("capacity", sa.Float(), nullable=False),
+        sa.PrimaryKeyConstraint("day", "hour", "zone", "kind", name=op.f("pk_report_start_hours")),
+    )
+    op.create_table(
         "report_dirty",
         sa.Column("id", BigId, nullable=False),
         sa.Column("room_id", sa.Integer(), nullable=True),
@@ -119,7 +134,7 @@ def upgrade():
 
 
 SPAN_TABLES = ("bookings", "blackouts")
-ROOM_FIELDS = ("open_time", "close_time", "order_capacity_per_hour")
+ROOM_FIELDS = ("open_time", "close_time", "order_capacity_per_hour", "zone", "kind")
 
 
 def create_dirty_triggers():
@@ -214,6 +229,7 @@ def downgrade():
     op.drop_table("turned_away")
     op.drop_table("report_days")
     op.drop_table("report_dirty")
+    op.drop_table("report_start_hours")
     for name in ("ix_report_booking_days_tenant_day", "ix_report_booking_days_day", "ix_report_booking_days_room_day"):
         op.drop_index(name, table_name="report_booking_days")
     op.drop_table("report_booking_days")

@@ -39,7 +39,7 @@ from opsroom.domain.money import format_money
 from opsroom.i18n import park_tz
 from opsroom.models import (
     SOLD_STATUSES, Anchor, Assignment, Blackout, Booking, Order, Room, Tenant, TurnedAway, report_booking_days,
-    report_days, report_dirty, report_room_days,
+    report_days, report_dirty, report_room_days, report_start_hours,
 )
 from opsroom.security import require
 from opsroom.services.errors import ValidationFailed
@@ -53,7 +53,7 @@ YEARS = (1900, 9000)
 _LOCK_KEY = 80080008  # PostgreSQL advisory lock: one rollup refresh at a time
 _CHUNK_DAYS = 31
 
-A, B = report_room_days, report_booking_days
+A, B, H = report_room_days, report_booking_days, report_start_hours
 
 
 def _hhmm(value: str) -> time:
@@ -195,8 +195,23 @@ def _write(session: so.Session, targets: dict[int, set[date]]) -> None:
             session.execute(table.insert(), rows[i:i + 5000])
 
 
-def _update_sales(session: so.Session, booking_ids: set[int]) -> None:
+def _write_start_hours(session: so.Session, days: set[date]) -> None:
+    """Recount the sessions of these days by start hour, zone and kind."""
+    days_list = sorted(days)
+    for i in range(0, len(days_list), 200):
+        part = days_list[i:i + 200]
+        session.execute(sa.delete(H).where(H.c.day.in_(part)))
+        session.execute(H.insert().from_select(
+            ["day", "hour", "zone", "kind", *COUNT_FIELDS],
+            sa.select(B.c.day, B.c.start_hour, Room.zone, Room.kind, *[_sum(B.c[f]) for f in COUNT_FIELDS])
+            .join(Room.__table__, Room.id == B.c.room_id)
+            .where(B.c.day.in_(part), B.c.starts_here == 1)
+            .group_by(B.c.day, B.c.start_hour, Room.zone, Room.kind)))
+
+
+def _update_sales(session: so.Session, booking_ids: set[int]) -> set[date]:
     ids = sorted(booking_ids)
+    days: set[date] = set()
     for i in range(0, len(ids), 500):
         part = ids[i:i + 500]
         sold = dict(((r.booking_id, (r.orders, r.gmv)) for r in session.execute(
@@ -210,10 +225,12 @@ def _update_sales(session: so.Session, booking_ids: set[int]) -> None:
         # The room-day totals are the sums of their sessions' rows.
         for room_id, day in session.execute(sa.select(B.c.room_id, B.c.day).distinct().where(
                 B.c.booking_id.in_(part), B.c.starts_here == 1)).all():
+            days.add(day)
             here = sa.and_(B.c.room_id == room_id, B.c.day == day)
             session.execute(sa.update(A).where(A.c.room_id == room_id, A.c.day == day).values(
                 orders=sa.select(_sum(B.c.orders)).where(here).scalar_subquery(),
                 gmv_fen=sa.select(_sum(B.c.gmv_fen)).where(here).scalar_subquery()))
+    return days
 
 
 def _lock(session: so.Session) -> None:
@@ -253,8 +270,11 @@ def refresh(session: so.Session, first: date | None = None, last: date | None = 
         _write(session, targets)
     if missing:
         session.execute(report_days.insert(), [{"day": d} for d in missing])
+    touched = set().union(*targets.values()) if targets else set()
     if sales:
-        _update_sales(session, sales)
+        touched |= _update_sales(session, sales)
+    if touched:
+        _write_start_hours(session, touched)
     return sum(len(v) for v in targets.values())
 
 
@@ -543,8 +563,14 @@ def _hour_rows(session: so.Session, q: Query, tenant_where) -> list[dict]:
     bookable = _aggregate(session, q, A, a_cols + ([] if tenant_where else b_cols))[None]
     # Counts by the hour sessions start (from the booking-day rollup's start rows).
     booked = bookable if not tenant_where else _aggregate(session, q, B, b_cols, where=tenant_where)[None]
-    facts = _aggregate(session, q, B, ("sessions", "no_shows", "cancellations", "late_cancellations", "orders",
-                                       "gmv_fen"), group=B.c.start_hour, where=[B.c.starts_here == 1, *tenant_where])
+    if tenant_where:
+        facts = _aggregate(session, q, B, COUNT_FIELDS, group=B.c.start_hour,
+                           where=[B.c.starts_here == 1, *tenant_where])
+    else:
+        stmt = sa.select(H.c.hour, *[_sum(H.c[f]).label(f) for f in COUNT_FIELDS]).where(
+            H.c.day >= q.first, H.c.day <= q.last, *([H.c.zone == q.zone] if q.zone else []),
+            *([H.c.kind == q.kind] if q.kind else [])).group_by(H.c.hour)
+        facts = {r.hour: {f: r._mapping[f] for f in COUNT_FIELDS} for r in session.execute(stmt)}
     turned = _turned(session, q, TurnedAway.hour)
     rows = []
     for h in HOURS:
