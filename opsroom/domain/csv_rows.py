@@ -78,13 +78,20 @@ PRODUCT_COLUMNS = {
 def product_row(cells: dict[str, str]) -> dict[str, Any]:
     """One catalogue row → product fields; RowError names the bad column."""
     sku, name = cells.get("sku", ""), cells.get("name", "")
+    for column, cell in cells.items():
+        if "\x00" in cell:  # no database keeps a NUL (PostgreSQL refuses it, SQLite would store it)
+            raise RowError("nul", column)
     if not sku:
         raise RowError("required", "sku")
     if len(sku) > 64:
         raise RowError("too_long", "sku")
     if not name:
         raise RowError("required", "name")
-    out: dict[str, Any] = {"sku": sku, "name": name[:200], "category": cells.get("category", "")[:50]}
+    if len(name) > 200:  # reported, never cut short in silence
+        raise RowError("too_long", "name")
+    if len(cells.get("category", "")) > 50:
+        raise RowError("too_long", "category")
+    out: dict[str, Any] = {"sku": sku, "name": name, "category": cells.get("category", "")}
     try:
         out["price_fen"] = parse_money(cells.get("price") or "0")
     except ValueError:

@@ -21,6 +21,7 @@ ROW_MESSAGES = {
     "stock": _l("The stock is not a whole number."),
     "encoding": _l("The file is neither UTF-8 nor GBK."),
     "duplicate": _l("This SKU appears earlier in the file."),
+    "nul": _l("%(column)s contains a NUL character."),
 }
 
 
