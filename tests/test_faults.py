@@ -142,6 +142,35 @@ def assert_clean_503(status, headers, body, *, api: bool):
         assert "The database cannot be reached just now" in body and "<html" in body
 
 
+def terminated_mid_request(app, browser, path, *, api):
+    """GET `path` while the test holds an exclusive lock on `tenants`; once the
+    app's backend waits on it, pg_terminate_backend() it. Returns the response."""
+    engine = app.extensions["opsroom.engine"]
+    result = {}
+    with engine.connect() as locker:
+        locker.exec_driver_sql("LOCK TABLE tenants IN ACCESS EXCLUSIVE MODE")
+        thread = threading.Thread(target=lambda: result.setdefault("r", browser.request("GET", path, api=api)))
+        thread.start()
+        deadline = time.monotonic() + 20
+        with engine.connect() as killer:
+            while time.monotonic() < deadline:
+                pids = killer.exec_driver_sql(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock' AND pid <> pg_backend_pid()").scalars().all()
+                if pids:
+                    for pid in pids:
+                        killer.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})")
+                    break
+                time.sleep(0.02)
+            else:
+                rows = killer.exec_driver_sql("SELECT pid, state, wait_event_type, wait_event, left(query, 80) "
+                                              "FROM pg_stat_activity WHERE datname = current_database()").all()
+                raise AssertionError(f"the request never waited on the lock: {rows} {result} {path}")
+        locker.rollback()
+    thread.join(30)
+    return result["r"]
+
+
 class TcpProxy:
     """127.0.0.1:port → target, forwarding bytes both ways in a thread.
     `stop()` closes the listener and every connection (the database "goes
@@ -277,6 +306,28 @@ def test_database_away_gives_clean_503s_and_service_returns(database, tmp_path):
         proxy.stop()
     names = query(app, lambda s: sorted(s.scalars(sa.text("SELECT name FROM tenants"))))
     assert names == ["after", "back"]  # nothing written while away
+
+
+@pytest.mark.skipif("postgres" not in BACKENDS, reason="PostgreSQL only: ends a server backend")
+def test_backend_terminated_in_the_middle_of_a_request(tmp_path):
+    """PostgreSQL: a request waits on a lock the test holds, and the server
+    ends the app's backend meanwhile (pg_terminate_backend): that request
+    answers a clean 503, page or JSON, and the next one is served again."""
+    clock.set_now(None)
+    url, cleanup = provision_database(backend_url("postgres"))
+    app = create_app(TestConfig, DATABASE_URL=url)
+    try:
+        email, token = arrange_user(app)
+        with Gunicorn(url, workers=1, threads=2, log_path=str(tmp_path / "g.log")) as server:
+            browser = Browser(server.url, token)
+            browser.login(email)
+            for path, api in (("/api/v1/tenants", True), ("/tenants/", False)):
+                assert_clean_503(*terminated_mid_request(app, browser, path, api=api), api=api)
+                assert browser.request("GET", path, api=api)[0] == 200  # and back at once
+            assert "Error handling request" not in server.log()
+    finally:
+        app.extensions["opsroom.engine"].dispose()
+        cleanup()
 
 
 # ---------------------------------------------------------------------------
