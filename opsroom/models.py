@@ -550,6 +550,26 @@ report_start_hours = sa.Table(
     sa.Column("capacity", sa.Float, nullable=False),
 )
 
+# Each tenant's figures per park-local day, zone and kind (sums of
+# report_booking_days): the tenant ranking reads these instead of every session.
+report_tenant_days = sa.Table(
+    "report_tenant_days", Base.metadata,
+    sa.Column("day", sa.Date, primary_key=True),
+    sa.Column("tenant_id", sa.Integer, primary_key=True),
+    sa.Column("zone", sa.String(50), primary_key=True),
+    sa.Column("kind", sa.String(50), primary_key=True),
+    sa.Column("sessions", sa.Integer, nullable=False),
+    sa.Column("no_shows", sa.Integer, nullable=False),
+    sa.Column("cancellations", sa.Integer, nullable=False),
+    sa.Column("late_cancellations", sa.Integer, nullable=False),
+    sa.Column("orders", sa.Integer, nullable=False),
+    sa.Column("gmv_fen", sa.BigInteger, nullable=False),
+    sa.Column("capacity", sa.Float, nullable=False),
+    sa.Column("booked", sa.BigInteger, nullable=False),
+    sa.Column("prime_booked", sa.BigInteger, nullable=False),
+    sa.Column("used", sa.BigInteger, nullable=False),
+)
+
 # What changed since the rollups were computed: a room over [starts_at, ends_at)
 # (both NULL: the whole room), or a booking's sales. Filled by triggers only.
 report_dirty = sa.Table(

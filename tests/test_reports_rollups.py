@@ -60,6 +60,8 @@ def check(session, user):
     zone = session.scalar(sa.select(Room.zone).order_by(Room.id).limit(1))
     in_zone = reports.utilization(session, user, reports.Query(FIRST, LAST, "hour", zone=zone))
     assert sum(r["bookings"] for r in in_zone["rows"]) == in_zone["total"]["bookings"]
+    by_tenant = reports.utilization(session, user, reports.Query(FIRST, LAST, "tenant", zone=zone))
+    assert sum(r["bookings"] for r in by_tenant["rows"]) == in_zone["total"]["bookings"]
     tenants = reports.utilization(session, user, reports.Query(FIRST, LAST, "tenant"))
     assert {r["key"]: (r["booked_minutes"], r["bookings"], r["orders"]) for r in tenants["rows"]} == {
         t: (_minutes(v["booked"]), v["sessions"], v["orders"]) for t, v in per_tenant.items()}

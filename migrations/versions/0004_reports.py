@@ -93,6 +93,24 @@ def upgrade():
         sa.PrimaryKeyConstraint("day", "hour", "zone", "kind", name=op.f("pk_report_start_hours")),
     )
     op.create_table(
+        "report_tenant_days",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("tenant_id", sa.Integer(), nullable=False),
+        sa.Column("zone", sa.String(length=50), nullable=False),
+        sa.Column("kind", sa.String(length=50), nullable=False),
+        sa.Column("sessions", sa.Integer(), nullable=False),
+        sa.Column("no_shows", sa.Integer(), nullable=False),
+        sa.Column("cancellations", sa.Integer(), nullable=False),
+        sa.Column("late_cancellations", sa.Integer(), nullable=False),
+        sa.Column("orders", sa.Integer(), nullable=False),
+        sa.Column("gmv_fen", sa.BigInteger(), nullable=False),
+        sa.Column("capacity", sa.Float(), nullable=False),
+        sa.Column("booked", sa.BigInteger(), nullable=False),
+        sa.Column("prime_booked", sa.BigInteger(), nullable=False),
+        sa.Column("used", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("day", "tenant_id", "zone", "kind", name=op.f("pk_report_tenant_days")),
+    )
+    op.create_table(
         "report_dirty",
         sa.Column("id", BigId, nullable=False),
         sa.Column("room_id", sa.Integer(), nullable=True),
@@ -230,6 +248,7 @@ def downgrade():
     op.drop_table("report_days")
     op.drop_table("report_dirty")
     op.drop_table("report_start_hours")
+    op.drop_table("report_tenant_days")
     for name in ("ix_report_booking_days_tenant_day", "ix_report_booking_days_day", "ix_report_booking_days_room_day"):
         op.drop_index(name, table_name="report_booking_days")
     op.drop_table("report_booking_days")

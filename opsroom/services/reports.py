@@ -39,7 +39,7 @@ from opsroom.domain.money import format_money
 from opsroom.i18n import park_tz
 from opsroom.models import (
     SOLD_STATUSES, Anchor, Assignment, Blackout, Booking, Order, Room, Tenant, TurnedAway, report_booking_days,
-    report_days, report_dirty, report_room_days, report_start_hours,
+    report_days, report_dirty, report_room_days, report_start_hours, report_tenant_days,
 )
 from opsroom.security import require
 from opsroom.services.errors import ValidationFailed
@@ -53,7 +53,7 @@ YEARS = (1900, 9000)
 _LOCK_KEY = 80080008  # PostgreSQL advisory lock: one rollup refresh at a time
 _CHUNK_DAYS = 31
 
-A, B, H = report_room_days, report_booking_days, report_start_hours
+A, B, H, T = report_room_days, report_booking_days, report_start_hours, report_tenant_days
 
 
 def _hhmm(value: str) -> time:
@@ -195,11 +195,19 @@ def _write(session: so.Session, targets: dict[int, set[date]]) -> None:
             session.execute(table.insert(), rows[i:i + 5000])
 
 
-def _write_start_hours(session: so.Session, days: set[date]) -> None:
-    """Recount the sessions of these days by start hour, zone and kind."""
+def _write_day_summaries(session: so.Session, days: set[date]) -> None:
+    """Recount these days' sessions by start hour, zone and kind, and each
+    tenant's figures by zone and kind, from the booking-day rollup."""
     days_list = sorted(days)
     for i in range(0, len(days_list), 200):
         part = days_list[i:i + 200]
+        session.execute(sa.delete(T).where(T.c.day.in_(part)))
+        session.execute(T.insert().from_select(
+            ["day", "tenant_id", "zone", "kind", *FACT_FIELDS],
+            sa.select(B.c.day, B.c.tenant_id, Room.zone, Room.kind, *[_sum(B.c[f]) for f in FACT_FIELDS])
+            .join(Room.__table__, Room.id == B.c.room_id)
+            .where(B.c.day.in_(part))
+            .group_by(B.c.day, B.c.tenant_id, Room.zone, Room.kind)))
         session.execute(sa.delete(H).where(H.c.day.in_(part)))
         session.execute(H.insert().from_select(
             ["day", "hour", "zone", "kind", *COUNT_FIELDS],
@@ -274,7 +282,7 @@ def refresh(session: so.Session, first: date | None = None, last: date | None = 
     if sales:
         touched |= _update_sales(session, sales)
     if touched:
-        _write_start_hours(session, touched)
+        _write_day_summaries(session, touched)
     return sum(len(v) for v in targets.values())
 
 
@@ -496,8 +504,15 @@ def utilization(session: so.Session, user, q: Query) -> dict:
     if g == "hour":
         rows = _hour_rows(session, q, tenant_where)
     elif g in ("tenant", "anchor"):
-        group = B.c.tenant_id if g == "tenant" else Assignment.anchor_id
-        facts = _aggregate(session, q, B, FACT_FIELDS, group=group, where=tenant_where, join_anchor=g == "anchor")
+        if g == "tenant":
+            stmt = sa.select(T.c.tenant_id.label("k"), *[_sum(T.c[f]).label(f) for f in FACT_FIELDS]).where(
+                T.c.day >= q.first, T.c.day <= q.last, *([T.c.zone == q.zone] if q.zone else []),
+                *([T.c.kind == q.kind] if q.kind else []),
+                *([T.c.tenant_id == q.tenant_id] if by_tenant else [])).group_by(T.c.tenant_id)
+            facts = {r.k: {f: r._mapping[f] for f in FACT_FIELDS} for r in session.execute(stmt)}
+        else:
+            facts = _aggregate(session, q, B, FACT_FIELDS, group=Assignment.anchor_id, where=tenant_where,
+                               join_anchor=True)
         turned = _turned(session, q, TurnedAway.tenant_id) if g == "tenant" else {}
         model = Tenant if g == "tenant" else Anchor
         names = dict(session.execute(sa.select(model.id, model.name).where(model.id.in_(list(facts)))).all())
