@@ -23,16 +23,21 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 
+def _key(message_id) -> str | tuple:
+    """A plural entry's id is a list (mo) or tuple (po) of its forms."""
+    return tuple(message_id) if isinstance(message_id, (list, tuple)) else message_id
+
+
 def translated(po_path: Path) -> set[str]:
     with open(po_path, "rb") as f:
         catalog = read_po(f)
-    return {m.id for m in catalog if m.id and m.string and not m.fuzzy}
+    return {_key(m.id) for m in catalog if m.id and m.string and not m.fuzzy}
 
 
 def compiled(mo_path: Path) -> set[str]:
     with open(mo_path, "rb") as f:
         catalog = read_mo(f)
-    return {m.id for m in catalog if m.id and m.string}
+    return {_key(m.id) for m in catalog if m.id and m.string}
 
 
 def get(url: str, timeout: float = 20) -> str:
