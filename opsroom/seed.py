@@ -656,6 +656,7 @@ def build_people_and_goods(demo: Demo) -> None:
         session_iv = Interval(booking.starts_at, booking.ends_at)
         per_day = _minutes_per_local_day(session_iv, demo.tz)
         chosen = []
+        wanted = 2 if demo.rng.random() < 0.35 else 1  # drawn once: a host, sometimes an assistant
         for anchor in candidates:
             role = "host" if not chosen else "assistant"
             # A day already too full fails the daily limit anyway: skip the full check.
@@ -672,7 +673,7 @@ def build_people_and_goods(demo: Demo) -> None:
             worked[anchor.id].append(session_iv)
             for d, m in per_day.items():
                 day_minutes[(anchor.id, d)] = day_minutes.get((anchor.id, d), 0) + m
-            if len(chosen) == (2 if demo.rng.random() < 0.35 else 1):
+            if len(chosen) == wanted:
                 break
         for anchor, role in chosen:
             demo.session.add(Assignment(booking_id=booking.id, anchor_id=anchor.id, role=role,
