@@ -36,8 +36,17 @@ run: $(STAMP) translations
 test: $(STAMP) translations
 	$(PY) -m pytest
 
-bench: $(STAMP)
-	$(PY) bench/bench_bookings.py
+# Park-scale benchmark through gunicorn (issue 10): `make bench [SCALE=200] [DB=sqlite|postgres|both] [QUICK=1]`.
+SCALE ?=
+DB ?= both
+QUICK ?=
+bench: $(STAMP) translations
+	$(PY) bench/run.py --db $(DB) $(if $(SCALE),--scale $(SCALE)) $(if $(QUICK),--quick)
+
+# The long API fuzzing run (issue 11): schemathesis, all checks, every role, 200
+# examples per operation, on SQLite (and PostgreSQL when OPSROOM_TEST_POSTGRES_URL is set).
+fuzz: $(STAMP)
+	OPSROOM_FUZZ_LONG=1 $(PY) -m pytest tests/test_api_fuzz.py -q -s
 
 # Front-end libraries come from the npm registry, never a CDN: `make vendor`
 # refreshes them (needs npm; the result is committed under static/vendor/).

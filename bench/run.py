@@ -1,0 +1,492 @@
+"""`make bench`: opsroom at park scale through the real HTTP stack, next to its floors.
+
+    .venv/bin/python bench/run.py [--scale 200] [--db sqlite|postgres|both] [--quick] [--growth]
+
+For each database: build the park deterministically with bulk inserts (park.py: rooms,
+a year of bookings; here: 3,000 anchors, 30,000 products, a session of 20,000 orders,
+today's orders of every session; PostgreSQL rows by COPY), compute the report rollups,
+then serve it with gunicorn (README production settings: 4 workers × 4 threads, the
+clock of each worker frozen at the park's now by bench/gunicorn_conf.py) and drive it
+from a separate load process (bench/load.py). Floors in the same run: a bare Flask app
+(bench/bare_app.py) under the same gunicorn settings, and a raw DBAPI `executemany`
+(and COPY on PostgreSQL) of the ingested order rows into the same orders table.
+Prints one table; writes bench/results/run-<db>[-quick].json.
+"""
+from __future__ import annotations
+
+import argparse
+import base64
+import io
+import json
+import os
+import platform
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+
+import sqlalchemy as sa  # noqa: E402
+
+import park as park_builder  # noqa: E402
+from bench_bookings import provision  # noqa: E402
+from bench_orders import PRODUCTS, as_json, export_bytes  # noqa: E402
+from config import Config  # noqa: E402
+from opsroom import clock, create_app  # noqa: E402
+from opsroom.db import make_engine  # noqa: E402
+from opsroom.migrate import upgrade  # noqa: E402
+from opsroom.models import Anchor, Assignment, Booking, Order, Product, Room  # noqa: E402
+
+UTC = timezone.utc
+TZ = park_builder.TZ
+NOW = datetime(2026, 11, 20, 16, 0, tzinfo=TZ)  # a Friday, 16:00 park time: most rooms are live
+SECRET = "bench-secret-key"
+WORKERS, THREADS = 4, 4  # README, "Production: PostgreSQL and gunicorn"
+ORDER_COLS = ("platform", "external_id", "parent_id", "booking_id", "attributed_by", "room_code", "anchor_account",
+              "sku", "product_id", "product_name", "buyer", "quantity", "amount_fen", "refund_fen", "status",
+              "ordered_at", "created_at")
+# operation → (target, unit); "ms" targets are medians (≤), "rows/s" and "%" are floors (≥)
+TARGETS = {
+    "create booking (anchors + lineup)": (15, "ms"),
+    "board day, all rooms": (150, "ms"),
+    "board day, page size": (300, "KB"),
+    "anchor month schedule (API)": (30, "ms"),
+    "anchor ICS feed": (30, "ms"),
+    "session stats, big session": (50, "ms"),
+    "report by room, whole span": (500, "ms"),
+    "report by hour, whole span": (500, "ms"),
+    "big screen": (100, "ms"),
+}
+
+
+def log(msg: str = "") -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+# ---------------------------------------------------------------------------
+# Build
+
+
+def bulk(conn, table, rows: list[dict], cols=None) -> None:
+    """COPY on PostgreSQL, executemany elsewhere."""
+    if not rows:
+        return
+    cols = cols or tuple(rows[0])
+    if conn.dialect.name == "postgresql":
+        raw = conn.connection.driver_connection
+        with raw.cursor() as cur, cur.copy(f"COPY {table.name} ({', '.join(cols)}) FROM STDIN") as copy:
+            for r in rows:
+                copy.write_row(tuple(json.dumps(r[c]) if isinstance(r[c], (dict, list)) else r[c] for c in cols))
+    else:
+        for i in range(0, len(rows), 10_000):
+            conn.execute(table.insert(), rows[i:i + 10_000])
+
+
+def order_row(rng, n, booking_id, start, end, now, *, product=None):
+    roll = rng.random()
+    amount = rng.choice((990, 2990, 5990, 9900, 12900, 39900))
+    status = "refunded" if roll < 0.07 else "cancelled" if roll < 0.1 else "paid"
+    at = start + (min(end, now) - start) * rng.random()
+    return {"platform": "douyin", "external_id": f"B{n:012d}", "parent_id": "", "booking_id": booking_id,
+            "attributed_by": "room" if booking_id else None, "room_code": "", "anchor_account": "",
+            "sku": f"SKU{product}" if product else "", "product_id": product, "product_name": "",
+            "buyer": f"u{rng.randrange(10**6)}", "quantity": 1, "amount_fen": amount,
+            "refund_fen": amount if status == "refunded" else 0, "status": status, "ordered_at": at, "created_at": now}
+
+
+def build(url: str, *, rooms: int, days: int, big: int, per_session: int, seed: int = 2026) -> dict:
+    engine = make_engine(url)
+    upgrade(engine)
+    t0 = time.perf_counter()
+    park = park_builder.build(engine, rooms=rooms, days=days, now=NOW, seed=seed, log=lambda *_: None)
+    rng = random.Random(seed)
+    now = NOW.astimezone(UTC)
+    today = NOW.date()
+    n_anchors, n_products = min(3000, 15 * rooms), min(30_000, 150 * rooms)
+    with engine.begin() as conn:
+        bulk(conn, Anchor.__table__, [{
+            "id": a, "name": f"主播{a}", "verified": True, "max_minutes_per_day": 1440, "min_rest_minutes": 0,
+            "platform_accounts": {"douyin": f"dy{a}"}, "active": True, "feed_version": 1, "created_at": now}
+            for a in range(1, n_anchors + 1)])
+        tenants = park.active_tenant_ids
+        bulk(conn, Product.__table__, [{
+            "id": p, "tenant_id": tenants[p % len(tenants)], "sku": f"SKU{p}", "name": f"商品{p}", "category": "",
+            "price_fen": 990 + p, "stock": 1000, "certifications": [], "active": True, "created_at": now}
+            for p in range(1, n_products + 1)])
+        # anchor 1 hosts the first session of room 1 every day: a full month schedule and a feed
+        first = conn.execute(sa.select(Booking.id, Booking.starts_at, Booking.ends_at)
+                             .where(Booking.room_id == park.room_ids[0], Booking.status != "cancelled")
+                             .order_by(Booking.starts_at)).all()
+        seen, assignments = set(), []
+        for b in first:
+            d = b.starts_at.astimezone(TZ).date()
+            if d not in seen:
+                seen.add(d)
+                assignments.append({"booking_id": b.id, "anchor_id": 1, "role": "host", "starts_at": b.starts_at,
+                                    "ends_at": b.ends_at, "active": True})
+        bulk(conn, Assignment.__table__, assignments)
+        # the big session: yesterday's longest ended session; today's sessions get per_session orders each
+        yesterday = [datetime.combine(today - timedelta(days=1), datetime.min.time(), TZ).astimezone(UTC)]
+        yesterday.append(yesterday[0] + timedelta(days=1))
+        big_b = conn.execute(sa.select(Booking.id, Booking.starts_at, Booking.ends_at)
+                             .where(Booking.status == "ended", Booking.starts_at >= yesterday[0],
+                                    Booking.starts_at < yesterday[1])
+                             .order_by((Booking.ends_at - Booking.starts_at).desc() if engine.dialect.name == "postgresql"
+                                       else sa.text("julianday(ends_at) - julianday(starts_at) DESC"), Booking.id)
+                             .limit(1)).one()
+        counter = iter(range(1, 10**9))
+        orders = [order_row(rng, next(counter), big_b.id, big_b.starts_at, big_b.ends_at, now,
+                            product=rng.randint(1, 7)) for _ in range(big)]
+        midnight = datetime.combine(today, datetime.min.time(), TZ).astimezone(UTC)
+        todays = conn.execute(sa.select(Booking.id, Booking.starts_at, Booking.ends_at)
+                              .where(Booking.status.in_(("ended", "live")), Booking.ends_at > midnight,
+                                     Booking.starts_at < now)).all()
+        for b in todays:
+            orders += [order_row(rng, next(counter), b.id, max(b.starts_at, midnight), b.ends_at, now)
+                       for _ in range(per_session)]
+        bulk(conn, Order.__table__, orders, ORDER_COLS)
+        live = conn.execute(sa.select(sa.func.count()).where(Booking.status == "live")).scalar()
+        rooms_rows = conn.execute(sa.select(Room.id, Room.code)).all()
+        past = conn.execute(sa.select(Booking.id, Booking.room_id, Booking.starts_at, Booking.ends_at)
+                            .where(Booking.status == "ended", Booking.starts_at >= now - timedelta(days=14))
+                            .order_by(Booking.id)).all()
+    sold = sum(1 for o in orders[:big] if o["status"] in ("paid", "refunded"))
+    built_s = time.perf_counter() - t0
+    park_builder.analyze(engine)
+
+    app = create_app(Config, DATABASE_URL=url, SECRET_KEY=SECRET)
+    clock.set_now(NOW)
+    try:
+        from opsroom.services import anchors as anchor_service
+        from opsroom.services import reports as report_service
+        from opsroom.services import users
+
+        with app.app_context():
+            s = app.extensions["opsroom.sessionmaker"]()
+            t = time.perf_counter()
+            report_service.refresh(s, park.first_day, park.last_day)
+            s.commit()
+            rollup_s = time.perf_counter() - t
+            admin = s.scalar(sa.select(users.User).where(users.User.role == "admin"))
+            token = users.create_token(s, admin, "bench")
+            feed = anchor_service.feed_token(s.get(Anchor, 1))
+            s.commit()
+            s.close()
+    finally:
+        clock.set_now(None)
+        app.extensions["opsroom.engine"].dispose()
+    engine.dispose()
+    code_of = dict(rooms_rows)
+    return {"park": park, "token": token, "feed": feed, "big_id": big_b.id, "big_sold": sold, "live": live,
+            "orders": len(orders), "anchors": n_anchors, "products": n_products, "past": past, "code_of": code_of,
+            "tenant_products": {t: [p for p in range(1, n_products + 1) if tenants[p % len(tenants)] == t][:50]
+                                for t in tenants},
+            "build_s": built_s, "rollup_s": rollup_s}
+
+
+def ingest_rows(world: dict, n: int, start: int, seed: int) -> list[dict]:
+    """n shop orders of the last two weeks' sessions, as bench_orders writes them (70% room code,
+    15% booking id, 15% a room no session has)."""
+    rng = random.Random(seed)
+    past = world["past"]
+    rows = []
+    for k in range(n):
+        b = past[rng.randrange(len(past))]
+        at = b.starts_at + timedelta(seconds=rng.randrange(int((b.ends_at - b.starts_at).total_seconds())))
+        row = {"platform": "douyin", "external_id": f"69310{start + k:014d}", "parent_id": f"69310{(start + k) // 2:014d}",
+               "sku": f"SKU{rng.randrange(300):04d}", "product_name": PRODUCTS[k % len(PRODUCTS)],
+               "quantity": rng.choice((1, 1, 1, 2, 3)), "amount_fen": rng.randrange(990, 129900), "ordered_at": at,
+               "status": "refunded" if rng.random() < 0.05 else "paid"}
+        kind = rng.random()
+        if kind < 0.70:
+            row["room_code"] = world["code_of"][b.room_id]
+        elif kind < 0.85:
+            row["booking_id"] = b.id
+        else:
+            row["room_code"] = "ZZ-NONE"
+        rows.append(row)
+    rows.sort(key=lambda r: r["ordered_at"])
+    return rows
+
+
+def multipart(data: bytes, filename: str) -> tuple[bytes, str]:
+    boundary = "benchboundary7d1f"
+    body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\n"
+            f"Content-Type: text/csv\r\n\r\n").encode() + data + f"\r\n--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+# ---------------------------------------------------------------------------
+# Serve and load
+
+
+class Server:
+    def __init__(self, app_spec: str, env: dict):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.log = tempfile.NamedTemporaryFile(prefix="bench-gunicorn-", suffix=".log", delete=False)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "--workers", str(WORKERS), "--threads", str(THREADS),
+             "--bind", f"127.0.0.1:{self.port}", "--timeout", "600", "--log-level", "warning",
+             "-c", str(ROOT / "bench" / "gunicorn_conf.py"), app_spec],
+            cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT), **env}, stdout=self.log, stderr=subprocess.STDOUT)
+        import urllib.request
+
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(self.url + "/ping" if "bare" in app_spec else self.url + "/login", timeout=5)
+                return
+            except OSError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError("gunicorn did not start: " + Path(self.log.name).read_text())
+                time.sleep(0.2)
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def load(plan: dict) -> list[dict]:
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(plan, f)
+    try:
+        out = subprocess.run([sys.executable, str(ROOT / "bench" / "load.py"), f.name], capture_output=True, text=True)
+    finally:
+        os.unlink(f.name)
+    if out.returncode:
+        raise RuntimeError("load generator failed: " + out.stderr[-2000:] + out.stdout[-500:])
+    return json.loads(out.stdout)
+
+
+# ---------------------------------------------------------------------------
+# Floors: the same rows straight into the same table
+
+
+def raw_floor(url: str, first_id: int) -> dict:
+    """The rows the service stored (id > first_id), read back, deleted, then inserted again by
+    one DBAPI executemany in one transaction (and by COPY on PostgreSQL)."""
+    engine = make_engine(url)
+    out = {}
+    with engine.connect() as conn:
+        rows = [tuple(r) for r in conn.execute(sa.select(*[Order.__table__.c[c] for c in ORDER_COLS])
+                                                 .where(Order.id > first_id).order_by(Order.id))]
+    pg = engine.dialect.name == "postgresql"
+    cols = ", ".join(ORDER_COLS)
+    marks = ", ".join(["%s" if pg else "?"] * len(ORDER_COLS))
+    methods = ["executemany"] + (["copy"] if pg else [])
+    for method in methods:
+        with engine.begin() as conn:
+            conn.execute(sa.delete(Order).where(Order.id > first_id))
+        raw = engine.raw_connection()
+        try:
+            cur = raw.cursor()
+            t = time.perf_counter()
+            if method == "executemany":
+                if pg:
+                    cur.executemany(f"INSERT INTO orders ({cols}) VALUES ({marks})", rows)
+                else:
+                    cur.executemany(f"INSERT INTO orders ({cols}) VALUES ({marks})",
+                                    [tuple(v.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f") if isinstance(v, datetime)
+                                           else v for v in r) for r in rows])
+            else:
+                with cur.copy(f"COPY orders ({cols}) FROM STDIN") as copy:
+                    for r in rows:
+                        copy.write_row(r)
+            raw.commit()
+            out[method] = len(rows) / (time.perf_counter() - t)
+        finally:
+            raw.close()
+    engine.dispose()
+    return out
+
+
+def max_order_id(url: str) -> int:
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        n = conn.execute(sa.select(sa.func.coalesce(sa.func.max(Order.id), 0))).scalar()
+    engine.dispose()
+    return n
+
+
+# ---------------------------------------------------------------------------
+
+
+def run_backend(backend: str, args) -> dict:
+    url, drop = provision(backend, args.pg_url)
+    try:
+        return _run(backend, url, args)
+    finally:
+        drop()
+
+
+def _run(backend: str, url: str, args) -> dict:
+    quick = args.quick
+    rooms, days = (args.scale or (20 if quick else 200)), (30 if quick else 365)
+    n = 15 if quick else 60
+    t = time.perf_counter()
+    world = build(url, rooms=rooms, days=days, big=2_000 if quick else 20_000, per_session=50 if quick else 300)
+    park = world["park"]
+    log(f"[{backend}] built {rooms} rooms, {days} days, {world['orders']:,} orders in {world['build_s']:.1f} s; "
+        f"rollups {world['rollup_s']:.1f} s")
+    auth = {"Authorization": f"Bearer {world['token']}"}
+    jhead = {**auth, "Content-Type": "application/json"}
+    login = {"email": park.coordinator_email, "password": park_builder.PASSWORD}
+    today = NOW.date()
+    month = (today.replace(day=1), (today.replace(day=1) + timedelta(days=32)).replace(day=1) - timedelta(days=1))
+    slots = park.free_slots[: 3 + n]
+    creates = []
+    for k, slot in enumerate(slots):
+        tenant = park.active_tenant_ids[k % len(park.active_tenant_ids)]
+        creates.append({"room_id": slot.room_id, "tenant_id": tenant, "starts_at": slot.starts_at.isoformat(),
+                        "ends_at": slot.ends_at.isoformat(), "title": "压测",
+                        "anchors": [{"anchor_id": 2 + 2 * k, "role": "host"}, {"anchor_id": 3 + 2 * k, "role": "assistant"}],
+                        "lineup": [{"product_id": p} for p in world["tenant_products"][tenant][:5]]})
+    contested = [{"room_id": c.room_id, "tenant_id": park.active_tenant_ids[0], "starts_at": c.starts_at.isoformat(),
+                  "ends_at": c.ends_at.isoformat()} for c in park.conflicts[: 3 + n]]
+    board_days = [today + timedelta(days=d) for d in range(-10, 10)]
+    chunk, chunks = (1_000, 3) if quick else (5_000, 6)
+    json_rows = ingest_rows(world, chunk * chunks, 0, 1)
+    csv_rows = ingest_rows(world, chunk * chunks, 10**8, 2)
+    csv_body, csv_type = multipart(export_bytes(csv_rows), "orders.csv")
+    ops = [
+        {"kind": "latency", "name": "create booking (anchors + lineup)", "method": "POST", "path": "/api/v1/bookings",
+         "headers": jhead, "bodies": creates, "expect": [201], "n": n},
+        {"kind": "latency", "name": "contested create (409 + alternatives)", "method": "POST",
+         "path": "/api/v1/bookings", "headers": jhead, "bodies": contested, "expect": [409], "n": n,
+         "check": "alternatives"},
+        {"kind": "latency", "name": "board day, all rooms", "login": login,
+         "paths": [f"/board/?date={d}" for d in board_days], "n": n},
+        {"kind": "latency", "name": "anchor month schedule (API)", "headers": auth,
+         "path": f"/api/v1/anchors/1/schedule?from={month[0]}&to={month[1]}", "n": n},
+        {"kind": "latency", "name": "anchor ICS feed", "path": f"/calendar/anchors/{world['feed']}.ics", "n": n},
+        {"kind": "latency", "name": "session stats, big session", "headers": auth,
+         "path": f"/api/v1/bookings/{world['big_id']}/stats", "n": n, "check": f'"orders":{world["big_sold"]}'},
+        {"kind": "latency", "name": "report by room, whole span", "headers": auth, "n": max(10, n // 3),
+         "path": f"/api/v1/reports/utilization?from={park.first_day}&to={park.last_day}&group_by=room"},
+        {"kind": "latency", "name": "report by hour, whole span", "headers": auth, "n": max(10, n // 3),
+         "path": f"/api/v1/reports/utilization?from={park.first_day}&to={park.last_day}&group_by=hour"},
+        {"kind": "latency", "name": "big screen", "headers": auth, "path": "/api/v1/screen", "n": n},
+        {"kind": "rate", "name": "authenticated read (GET /api/v1/me)", "path": "/api/v1/me", "headers": auth,
+         "threads": 8, "seconds": 3 if quick else 10},
+    ]
+    env = {"OPSROOM_DATABASE_URL": url, "OPSROOM_SECRET_KEY": SECRET, "OPSROOM_INSECURE_COOKIES": "1",
+           "BENCH_NOW": NOW.isoformat()}
+    env.pop("OPSROOM_EMBED_SCHEDULER", None)
+    first_id = max_order_id(url)
+    server = Server("wsgi:app", env)
+    try:
+        results = load({"base": server.url, "ops": ops})
+        ingest = load({"base": server.url, "ops": [
+            {"kind": "latency", "name": "ingest orders, JSON", "method": "POST", "path": "/api/v1/orders",
+             "headers": jhead, "warmup": 0, "n": chunks, "rows_per_request": chunk,
+             "bodies": [{"orders": [as_json(r) for r in json_rows[i * chunk:(i + 1) * chunk]]} for i in range(chunks)]},
+            {"kind": "latency", "name": "ingest orders, CSV", "method": "POST", "path": "/api/v1/orders/import",
+             "headers": {**auth, "Content-Type": csv_type}, "warmup": 0, "n": 1, "rows_per_request": len(csv_rows),
+             "bodies": [{"b64": base64.b64encode(csv_body).decode()}]},
+        ]})
+    finally:
+        server.stop()
+    bare = Server("bench.bare_app:app", {})
+    try:
+        bare_rate = load({"base": bare.url, "ops": [{"kind": "rate", "name": "bare Flask JSON (floor)",
+                                                      "path": "/ping", "threads": 8, "seconds": 3 if quick else 10}]})
+    finally:
+        bare.stop()
+    floors = raw_floor(url, first_id)
+    return {"backend": backend, "rooms": rooms, "days": days, "quick": quick, "results": results + ingest + bare_rate,
+            "floors": floors, "build_s": world["build_s"], "rollup_s": world["rollup_s"], "orders": world["orders"],
+            "live": world["live"], "anchors": world["anchors"], "products": world["products"],
+            "ingest_rows": chunk * chunks}
+
+
+def table(report: dict) -> list[tuple]:
+    """(operation, median ms, p95 ms, req/s or rows/s, ratio to floor, target, met)"""
+    rows = []
+    by = {r["name"]: r for r in report["results"]}
+    bare = by["bare Flask JSON (floor)"]["rps"]
+    pg = report["backend"] == "postgres"
+    for r in report["results"]:
+        name = r["name"]
+        if "rps" in r:
+            if name.startswith("bare"):
+                rows.append((name, "", "", f"{r['rps']:,.0f} req/s", "1.00", "", ""))
+            else:
+                ratio = r["rps"] / bare
+                rows.append((name, "", "", f"{r['rps']:,.0f} req/s", f"{ratio:.2f}", "≥ 0.50 of bare",
+                             "met" if ratio >= 0.5 else "missed"))
+            continue
+        if "rows_per_s" in r:
+            ratio = r["rows_per_s"] / report["floors"]["executemany"]
+            shown = f"{ratio:.2f}" + (f" (COPY {r['rows_per_s'] / report['floors']['copy']:.2f})" if pg else "")
+            need = 20_000 if pg else 10_000
+            met = r["rows_per_s"] >= need and ratio >= 0.5
+            rows.append((name, f"{r['median_ms']:.0f}", f"{r['p95_ms']:.0f}", f"{r['rows_per_s']:,.0f} rows/s",
+                         shown, f"≥ {need:,}/s, ≥ 0.50 of floor", "met" if met else "missed"))
+            continue
+        target = TARGETS.get(name)
+        rows.append((name, f"{r['median_ms']:.1f}", f"{r['p95_ms']:.1f}", f"{1000 / r['median_ms']:,.0f} req/s (1 client)",
+                     "", f"≤ {target[0]} ms" if target else "",
+                     ("met" if r["median_ms"] <= target[0] else "missed") if target else ""))
+        if name.startswith("board"):
+            rows.append(("board day, page size", f"{r['kb']:.0f} KB", "", "", "", "≤ 300 KB",
+                         "met" if r["kb"] <= 300 else "missed"))
+    for method, value in report["floors"].items():
+        rows.append((f"raw {method} of the same rows (floor)", "", "", f"{value:,.0f} rows/s", "1.00", "", ""))
+    return rows
+
+
+def print_table(report: dict) -> None:
+    head = ("operation", "median", "p95", "rate", "÷ floor", "target", "")
+    rows = table(report)
+    widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
+    print(f"\n{report['backend']}: {report['rooms']} rooms, {report['days']} days, {report['orders']:,} orders, "
+          f"{report['live']} live sessions; gunicorn {WORKERS} workers × {THREADS} threads; load {os.getloadavg()[0]:.1f}")
+    print("| " + " | ".join(h.ljust(w) for h, w in zip(head, widths)) + " |")
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for r in rows:
+        print("| " + " | ".join(str(x).ljust(w) for x, w in zip(r, widths)) + " |")
+    sys.stdout.flush()
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
+    ap.add_argument("--scale", type=int, default=0, help="rooms (default 200; 20 with --quick)")
+    ap.add_argument("--quick", action="store_true", help="small park, few samples: well under a minute")
+    ap.add_argument("--pg-url", default=os.environ.get("OPSROOM_BENCH_POSTGRES_URL",
+                                                       "postgresql://postgres@127.0.0.1:5432/test"))
+    args = ap.parse_args(argv)
+    backends = ("sqlite", "postgres") if args.db == "both" else (args.db,)
+    out_dir = ROOT / "bench" / "results"
+    out_dir.mkdir(exist_ok=True)
+    for backend in backends:
+        report = run_backend(backend, args)
+        report.update(machine={"nproc": os.cpu_count(), "python": platform.python_version(),
+                               "load": os.getloadavg()}, when=datetime.now(UTC).isoformat(timespec="seconds"))
+        print_table(report)
+        name = f"run-{backend}{'-quick' if args.quick else ''}.json"
+        (out_dir / name).write_text(json.dumps(report, indent=1, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
