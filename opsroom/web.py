@@ -103,8 +103,13 @@ def init_app(app) -> None:
             if request.path.startswith("/api/"):
                 from opsroom.api.errors import error_response
 
-                return error_response(code)
-            return render_template("errors/error.html", code=code), code
+                response = error_response(code)
+            else:
+                response = app.make_response((render_template("errors/error.html", code=code), code))
+            if code == 405 and getattr(exc, "valid_methods", None):
+                # RFC 9110: a 405 names the methods the resource takes (as Werkzeug computed them).
+                response.headers["Allow"] = ", ".join(exc.valid_methods)
+            return response
 
         return handler
 

@@ -57,8 +57,9 @@ SCHEMAS.update({
                          "read_at": {"type": "string", "format": "date-time", "nullable": True}}},
 })
 _list = _op("My notifications, newest first", errors=(401, 403, 422), params=[
-    {"name": "unread", "in": "query", "required": False, "schema": {"type": "string", "enum": ["true", "false", "1", "0"]}},
-    {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}])
+    {"name": "unread", "in": "query", "required": False, "allowEmptyValue": True, "schema": {"type": "string", "enum": ["true", "false", "1", "0"]}},
+    {"name": "limit", "in": "query", "required": False, "allowEmptyValue": True, "schema": {
+        "type": "integer", "minimum": 1, "maximum": 2**31 - 1, "description": "more than 1000 reads as 1000"}}])
 _list["responses"]["200"]["content"] = {"application/json": {"schema": {
     "type": "array", "items": {"$ref": "#/components/schemas/Notification"}}}}
 _read = _op("Mark one of my notifications read (another user's is a 404)", errors=(401, 403, 404))

@@ -9,7 +9,7 @@ from opsroom.api import body, bp, current, needs
 from opsroom.api import parse as p
 from opsroom.api.bookings import bound
 from opsroom.api.errors import error_response
-from opsroom.api.openapi import _ID, PATHS, SCHEMAS, _op, _q
+from opsroom.api.openapi import _BOUND, _ID, PATHS, SCHEMAS, _op, _q, _qenum, _qid, _ref
 from opsroom.api.serialize import instant, money
 from opsroom.db import get_session
 from opsroom.domain.order_formats import PLATFORMS
@@ -162,10 +162,23 @@ SCHEMAS.update({
         "ordered_at": {"type": "string", "format": "date-time"},
         "status": {"type": "string", "enum": list(ORDER_STATUSES)}}},
     "OrderBatch": {"type": "object", "required": ["orders"], "properties": {
-        "orders": {"type": "array", "maxItems": 5000, "items": {"$ref": "#/components/schemas/OrderIn"}}}},
+        "orders": {"type": "array", "maxItems": 5000, "items": {"description": (
+            "an OrderIn; any other item is reported by its index in the answer's rejected rows and skipped")}}}},
     "OrderAttribute": {"type": "object", "required": ["order_ids", "booking_id"], "properties": {
-        "order_ids": {"type": "array", "minItems": 1, "maxItems": 5000, "items": {"type": "integer", "minimum": 1}},
-        "booking_id": {"type": "integer", "minimum": 1}}},
+        "order_ids": {"type": "array", "minItems": 1, "maxItems": 5000,
+                      "items": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}},
+        "booking_id": {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}}},
+    "OrderOut": {"type": "object", "required": ["id", "platform", "external_id", "amount", "status", "ordered_at"],
+                 "properties": {
+                     "id": {"type": "integer"}, "platform": {"type": "string"}, "external_id": {"type": "string"},
+                     "parent_id": {"type": "string", "nullable": True}, "booking_id": {"type": "integer", "nullable": True},
+                     "attributed_by": {"type": "string", "nullable": True}, "room_code": {"type": "string", "nullable": True},
+                     "anchor_account": {"type": "string", "nullable": True}, "sku": {"type": "string", "nullable": True},
+                     "product_id": {"type": "integer", "nullable": True},
+                     "product_name": {"type": "string", "nullable": True}, "quantity": {"type": "integer"},
+                     "amount": {"type": "string"}, "refund": {"type": "string", "nullable": True},
+                     "status": {"type": "string", "enum": list(ORDER_STATUSES)},
+                     "ordered_at": {"type": "string", "format": "date-time"}}},
 })
 
 PATHS.update({
@@ -173,11 +186,11 @@ PATHS.update({
         "post": _op("Ingest up to 5,000 orders; rows with errors are reported by index and skipped, "
                     "the rest applied atomically", body="OrderBatch", errors=(400, 401, 403, 409, 422)),
         "get": _op("Orders of a booking, or unattributed ones, oldest first", params=[
-            _q("booking_id"), {"name": "unattributed", "in": "query", "required": False,
-                               "schema": {"type": "string", "enum": ["true", "false"]}},
-            _q("from", "date-time"), _q("to", "date-time"),
-            {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 1, "maximum": 1000}}],
-            errors=(401, 403, 404, 422)),
+            _qid("booking_id"), _qenum("unattributed", ("true", "false")),
+            _q("from", schema=_BOUND), _q("to", schema=_BOUND),
+            _q("limit", schema={"type": "integer", "minimum": 1, "maximum": 1000,
+                                "description": "at most OPSROOM_API_MAX_LIST (1000 by default)"})],
+            errors=(401, 403, 404, 422), schema={"type": "array", "items": _ref("OrderOut")}),
     },
     "/orders/import": {"post": {**_op("Import a shop's order export (CSV, streamed)", errors=(400, 401, 403, 409, 413, 422)),
                                 "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {

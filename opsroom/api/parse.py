@@ -29,6 +29,19 @@ _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 # weeks can never overflow Python's datetime (a 500).
 MIN_YEAR, MAX_YEAR = 1900, 9000
 
+# JSON Schema patterns for the OpenAPI document (opsroom/api/openapi.py): each
+# converter carries `.schema`, the exact set of JSON values it takes.
+_NO_NUL = "^[^\\u0000]*$"
+_NOT_BLANK = "^[^\\u0000]*\\S[^\\u0000]*$"  # stripped, something remains
+_YEAR = "(19[0-9]{2}|[2-8][0-9]{3}|9000)"
+_DATE = _YEAR + "-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+DATE_SCHEMA = {"type": "string", "format": "date", "pattern": f"^{_DATE}$"}
+# A subset of what `instant` reads (it also takes a space for T and no seconds):
+# RFC 3339 with an offset, at most microseconds, years MIN_YEAR..MAX_YEAR.
+INSTANT_SCHEMA = {"type": "string", "format": "date-time",
+                  "pattern": f"^{_DATE}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{{1,6}})?(Z|[+-][01][0-9]:[0-5][0-9])$"}
+ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_INT}
+
 
 class FieldError(ValueError):
     pass
@@ -76,20 +89,33 @@ def parse(schema: dict[str, F], data: Any, *, partial: bool = False) -> dict[str
 # Converters -----------------------------------------------------------------
 
 def string(max_len: int = 200, *, min_len: int = 0, choices: tuple[str, ...] | None = None, strip: bool = True):
+    """Text of at most `max_len` characters as sent (surrounding spaces count,
+    then are stripped), at least `min_len` once stripped, no NUL; with
+    `choices`, exactly one of them."""
     def convert(v):
         if not isinstance(v, str):
             raise FieldError(_l("Expected a string."))
-        v = v.strip() if strip else v
         if "\x00" in v:  # PostgreSQL text cannot hold NUL: refuse it here, not with a 500
             raise FieldError(_l("Must not contain a NUL character."))
-        if len(v) < min_len:
-            raise FieldError(_l("This field may not be empty.") if min_len == 1 else _l("Too short."))
         if len(v) > max_len:
             raise FieldError(_l("At most %(n)s characters.", n=max_len))
-        if choices is not None and v not in choices:
-            raise FieldError(_l("Must be one of: %(choices)s.", choices=", ".join(choices)))
+        if choices is not None:
+            if v not in choices:
+                raise FieldError(_l("Must be one of: %(choices)s.", choices=", ".join(choices)))
+            return v
+        v = v.strip() if strip else v
+        if len(v) < min_len:
+            raise FieldError(_l("This field may not be empty.") if min_len == 1 else _l("Too short."))
         return v
 
+    if choices is not None:
+        convert.schema = {"type": "string", "enum": list(choices)}
+    else:
+        convert.schema = {"type": "string", "maxLength": max_len, "pattern": _NO_NUL}
+        if min_len == 1:
+            convert.schema.update(minLength=1, pattern=_NOT_BLANK if strip else _NO_NUL)
+        elif min_len:
+            convert.schema["minLength"] = min_len
     return convert
 
 
@@ -108,6 +134,9 @@ def integer(minimum: int | None = None, maximum: int | None = None):
             raise FieldError(_l("Must be at most %(n)s.", n=maximum))
         return v
 
+    convert.schema = {"type": "integer", "maximum": maximum}
+    if minimum is not None:
+        convert.schema["minimum"] = minimum
     return convert
 
 
@@ -121,6 +150,11 @@ def number(minimum: float | None = None, maximum: float | None = None):
             raise FieldError(_l("Must be at most %(n)s.", n=maximum))
         return float(v)
 
+    convert.schema = {"type": "number"}
+    if minimum is not None:
+        convert.schema["minimum"] = minimum
+    if maximum is not None:
+        convert.schema["maximum"] = maximum
     return convert
 
 
@@ -130,11 +164,17 @@ def boolean(v):
     return v
 
 
+boolean.schema = {"type": "boolean"}
+
+
 def time_of_day(v) -> time:
     if not isinstance(v, str) or not _HHMM.match(v):
         raise FieldError(_l("Expected a time of day as HH:MM."))
     h, m = v.split(":")
     return time(int(h), int(m))
+
+
+time_of_day.schema = {"type": "string", "pattern": _HHMM.pattern}
 
 
 def instant(v) -> datetime:
@@ -154,6 +194,9 @@ def instant(v) -> datetime:
     return parsed
 
 
+instant.schema = INSTANT_SCHEMA
+
+
 def day(v) -> date:
     if not isinstance(v, str) or not re.match(r"^\d{4}-\d{2}-\d{2}$", v):
         raise FieldError(_l("Expected a date as YYYY-MM-DD."))
@@ -166,6 +209,9 @@ def day(v) -> date:
     return parsed
 
 
+day.schema = DATE_SCHEMA
+
+
 def string_list(max_items: int = 50, max_len: int = 100):
     item = string(max_len, min_len=1)
 
@@ -174,6 +220,7 @@ def string_list(max_items: int = 50, max_len: int = 100):
             raise FieldError(_l("Expected a list of at most %(n)s strings.", n=max_items))
         return [item(x) for x in v]
 
+    convert.schema = {"type": "array", "maxItems": max_items, "items": item.schema}
     return convert
 
 
@@ -185,6 +232,7 @@ def int_list(minimum: int, maximum: int, max_items: int = 50):
             raise FieldError(_l("Expected a list of at most %(n)s numbers.", n=max_items))
         return [item(x) for x in v]
 
+    convert.schema = {"type": "array", "maxItems": max_items, "items": item.schema}
     return convert
 
 
@@ -197,6 +245,11 @@ def money(v) -> int:
         raise FieldError(_l("Expected an amount such as \"129.90\".")) from None
 
 
+# Also taken (and not promised here): thousands separators, a leading ¥, full-width digits.
+money.schema = {"oneOf": [{"type": "string", "pattern": "^[0-9]{1,10}(\\.[0-9]{1,2})?$", "example": "129.90"},
+                          {"type": "number", "minimum": 0, "maximum": 10**10}]}
+
+
 def obj(schema: dict[str, F]):
     def convert(v):
         try:
@@ -204,6 +257,7 @@ def obj(schema: dict[str, F]):
         except ValidationFailed as exc:
             raise FieldError("; ".join(f"{d['field']}: {d['message']}" for d in exc.details)) from None
 
+    convert.schema = json_schema(schema)
     return convert
 
 
@@ -221,6 +275,7 @@ def obj_list(schema: dict[str, F], max_items: int = 200):
                 ) from None
         return out
 
+    convert.schema = {"type": "array", "maxItems": max_items, "items": json_schema(schema)}
     return convert
 
 
@@ -230,6 +285,25 @@ def id_param(v) -> int:
     if not value:
         raise FieldError(_l("Expected a positive whole number."))
     return value
+
+
+id_param.schema = ID_SCHEMA
+
+
+def json_schema(fields: dict[str, F], *, partial: bool = False) -> dict:
+    """The JSON Schema of the objects `parse(fields, ..., partial=partial)` takes.
+    Unknown members are ignored (additionalProperties stays open)."""
+    props = {}
+    for name, spec in fields.items():
+        prop = dict(getattr(spec.convert, "schema", {}))
+        if spec.nullable:
+            prop = {**prop, "nullable": True} if "oneOf" not in prop else {"oneOf": prop["oneOf"], "nullable": True}
+        props[name] = prop
+    out = {"type": "object", "properties": props}
+    required = [name for name, spec in fields.items() if spec.required]
+    if required and not partial:
+        out["required"] = required
+    return out
 
 
 def query_value(args, name: str, convert, *, required: bool = False):

@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 
 from opsroom.api import bp, current, needs
 from opsroom.api import parse as p
-from opsroom.api.openapi import PATHS, SCHEMAS, _op, _q
+from opsroom.api.openapi import PATHS, SCHEMAS, _op, _q, _qenum, _qid, _qs
 from opsroom.db import get_session
 from opsroom.services import reports as service
 from opsroom.services.errors import ValidationFailed
@@ -76,12 +76,10 @@ SCHEMAS.update({
         "total": {"$ref": "#/components/schemas/UtilizationRow"}}},
 })
 
-_report_op = _op("Utilization, used and prime time, sales and turned-away demand (managers)", errors=(401, 403, 422),
-                 params=[_q("from", "date", True), _q("to", "date", True), _enum("group_by", service.GROUPS),
-                         _q("zone"), _q("kind"),
-                         {"name": "tenant_id", "in": "query", "required": False,
-                          "schema": {"type": "integer", "minimum": 1}},
-                         _enum("format", service.FORMATS)])
+_report_op = _op("Utilization, used and prime time, sales and turned-away demand (managers); any other query "
+                 "parameter is a 422", errors=(401, 403, 422),
+                 params=[_q("from", "date", True), _q("to", "date", True), _qenum("group_by", service.GROUPS),
+                         _qs("zone", 50), _qs("kind", 50), _qid("tenant_id"), _qenum("format", service.FORMATS)])
 _report_op["responses"]["200"] = {"description": "OK", "content": {
     "application/json": {"schema": {"$ref": "#/components/schemas/UtilizationReport"}},
     "text/csv": {"schema": {"type": "string"}},

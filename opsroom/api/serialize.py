@@ -1,13 +1,20 @@
 """Objects to JSON: instants in the park timezone, money as "129.90"."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 
 from opsroom.i18n import park_tz
 
 
 def instant(value: datetime | None) -> str | None:
-    return value.astimezone(park_tz()).isoformat() if value else None
+    if not value:
+        return None
+    local = value.astimezone(park_tz())
+    if local.utcoffset().seconds % 60:
+        # A local mean time offset (Asia/Shanghai before 1901 is +08:05:43) is no
+        # RFC 3339 offset: such instants are given in UTC.
+        return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    return local.isoformat()
 
 
 def hhmm(value) -> str:
