@@ -742,12 +742,14 @@ def to_csv(report: dict) -> bytes:
 
 def to_xlsx(report: dict) -> bytes:
     from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
     wb = Workbook()
     ws = wb.active
     ws.title = report.get("group_by", "report")[:31]
     for line in _cells(report):
-        ws.append(line)
+        # Control characters (which a zone or a name may hold) cannot be stored in XLSX: drop them, never a 500.
+        ws.append([ILLEGAL_CHARACTERS_RE.sub("", v) if isinstance(v, str) else v for v in line])
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()

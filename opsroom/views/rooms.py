@@ -23,6 +23,12 @@ def _room_or_404(room_id: int):
         abort(404)
 
 
+def _equipment(data) -> list[str]:
+    # A POST without the field keeps the room's own list (the form was built from the room).
+    text = ",".join(data) if isinstance(data, list) else (data or "")
+    return [e.strip() for e in text.replace("，", ",").split(",") if e.strip()]
+
+
 def _form_data(form: RoomForm) -> dict:
     return {
         "code": form.code.data.strip(),
@@ -30,7 +36,7 @@ def _form_data(form: RoomForm) -> dict:
         "zone": (form.zone.data or "").strip(),
         "kind": (form.kind.data or "").strip(),
         "area_m2": form.area_m2.data,
-        "equipment": [e.strip() for e in (form.equipment.data or "").replace("，", ",").split(",") if e.strip()],
+        "equipment": _equipment(form.equipment.data),
         "open_time": form.open_time.data,
         "close_time": form.close_time.data,
         "changeover_minutes": form.changeover_minutes.data,
