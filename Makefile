@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 CATALOGS := opsroom/translations
 PORT ?= 5000
 
-.PHONY: run test test-sqlite test-browser translations extract bench vendor clean
+.PHONY: run test test-sqlite test-browser translations extract bench vendor clean fuzz
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
