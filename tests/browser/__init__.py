@@ -41,3 +41,18 @@ def log_in(page: Page, email: str, password: str = PASSWORD, *, next: str | None
     page.get_by_label("Password", exact=True).fill(password)
     page.get_by_role("button", name="Log in", exact=True).click()
     expect(page).not_to_have_url(re.compile(r"/login"))
+
+
+def t(app, lang: str, msgid: str, **values) -> str:
+    """`msgid` as the app shows it in `lang` ("zh_CN" or "en"), from the same
+    catalog the server reads (an untranslated string reads as its English)."""
+    from flask_babel import force_locale, gettext
+
+    with app.test_request_context(), force_locale(lang):
+        return gettext(msgid, **values)
+
+
+def log_in_reading(page: Page, email: str, lang: str, password: str = PASSWORD) -> None:
+    """Log in, then choose `lang` with the header's switch (kept for the account)."""
+    log_in(page, email, password)
+    switch_language(page, lang)

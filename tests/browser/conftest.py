@@ -113,8 +113,8 @@ def artifacts(pytestconfig) -> Path:
     return path
 
 
-def _open_page(request, browser, live_server, artifacts, **context_options):
-    context = browser.new_context(base_url=live_server.url, locale="zh-CN", **context_options)
+def _open_page(request, browser, live_server, artifacts, locale="zh-CN", **context_options):
+    context = browser.new_context(base_url=live_server.url, locale=locale, **context_options)
     context.set_default_timeout(10_000)
     page = context.new_page()
     yield page
@@ -138,3 +138,22 @@ def page(request, browser, live_server, artifacts):
 def phone_page(request, browser, live_server, artifacts):
     """A fresh phone-sized, touch context (zh-CN, 390×844) per test."""
     yield from _open_page(request, browser, live_server, artifacts, viewport=PHONE, is_mobile=True, has_touch=True)
+
+
+@pytest.fixture
+def open_page(request, browser, live_server, artifacts):
+    """open_page(lang, phone=False): a fresh context whose browser asks for
+    `lang` ("zh_CN" or "en") first; desktop 1280×900 or a touch phone 390×844."""
+    from tests.browser import HTML_LANG
+
+    opened = []
+
+    def open_(lang: str, phone: bool = False):
+        options = dict(viewport=PHONE, is_mobile=True, has_touch=True) if phone else dict(viewport=DESKTOP)
+        pages = _open_page(request, browser, live_server, artifacts, locale=HTML_LANG[lang], **options)
+        opened.append(pages)
+        return next(pages)
+
+    yield open_
+    for pages in opened:
+        next(pages, None)
