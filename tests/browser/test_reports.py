@@ -1,5 +1,5 @@
-"""A manager reads the reports: picks a range, sees the heatmap drawn, and
-downloads the CSV and the XLSX (read back with openpyxl)."""
+"""A manager reads the reports, in zh_CN and in English: picks a range, sees
+the heatmap drawn, and downloads the CSV and the XLSX (read back with openpyxl)."""
 from __future__ import annotations
 
 import io
@@ -7,10 +7,11 @@ import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from tests.browser import log_in
+from tests.browser import log_in, log_in_reading, t
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -19,7 +20,13 @@ def at(day, hh):
     return datetime(2026, 11, 20, hh, tzinfo=TZ) + timedelta(days=day)
 
 
-def test_a_manager_reads_the_reports_and_downloads_them(page, make):
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_a_manager_reads_the_reports_and_downloads_them(open_page, make, live_server, lang):
+    page = open_page(lang)
+
+    def tr(msgid, **values):
+        return t(live_server.app, lang, msgid, **values)
+
     manager = make.user("manager")
     room = make.room(code="A101", name="服装一号间")
     make.room(code="B205", name="食品五号间", zone="食品区", kind="食品")
@@ -27,29 +34,29 @@ def test_a_manager_reads_the_reports_and_downloads_them(page, make):
     for day in (-3, -2, -1):
         make.booking(room, tenant, starts_at=at(day, 20), ends_at=at(day, 22), status="ended")
 
-    log_in(page, manager.email)
-    page.get_by_role("navigation", name="Main").get_by_role("link", name="Reports", exact=True).click()
+    log_in_reading(page, manager.email, lang)
+    page.get_by_role("navigation", name=tr("Main")).get_by_role("link", name=tr("Reports"), exact=True).click()
     expect(page).to_have_url(re.compile(r"/reports/$"))
-    page.get_by_label("From", exact=True).fill("2026-11-01")
-    page.get_by_label("To", exact=True).fill("2026-11-20")
-    page.get_by_role("button", name="Show", exact=True).click()
+    page.get_by_label(tr("From"), exact=True).fill("2026-11-01")
+    page.get_by_label(tr("To"), exact=True).fill("2026-11-20")
+    page.get_by_role("button", name=tr("Show"), exact=True).click()
     expect(page).to_have_url(re.compile(r"from=2026-11-01&to=2026-11-20"))
 
-    heat = page.get_by_role("img", name="Heatmap of utilization by weekday and hour of day")
+    heat = page.get_by_role("img", name=tr("Heatmap of utilization by weekday and hour of day"))
     expect(heat.locator("canvas").first).to_be_visible()  # ECharts drew it
-    expect(page.get_by_role("img", name="Bars of utilization per room").locator("canvas").first).to_be_visible()
+    expect(page.get_by_role("img", name=tr("Bars of utilization per room")).locator("canvas").first).to_be_visible()
     by_room = page.get_by_role("table").filter(has_text="A101")
     expect(by_room.get_by_role("row").filter(has_text="B205")).to_contain_text("0.0%")  # idle rooms show
     expect(page.get_by_role("table").filter(has_text="鞍山岫玉工坊")).to_be_visible()
 
     with page.expect_download() as csv_download:
-        page.get_by_role("link", name="Per room as CSV", exact=True).click()
+        page.get_by_role("link", name=tr("%(what)s as CSV", what=tr("Per room")), exact=True).click()
     raw = open(csv_download.value.path(), "rb").read()
     assert raw.startswith(b"\xef\xbb\xbf")
     assert "A101" in raw.decode("utf-8-sig")
 
     with page.expect_download() as xlsx_download:
-        page.get_by_role("link", name="Per room as XLSX", exact=True).click()
+        page.get_by_role("link", name=tr("%(what)s as XLSX", what=tr("Per room")), exact=True).click()
     sheet = load_workbook(io.BytesIO(open(xlsx_download.value.path(), "rb").read())).active
     rows = list(sheet.iter_rows(values_only=True))
     assert [r[0] for r in rows[1:3]] == ["A101", "B205"]

@@ -9,6 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from opsroom.services import screen
+from tests.browser import HTML_LANG, t
 
 
 @pytest.fixture
@@ -31,13 +32,17 @@ def hall(make, live_server):
     live_server.app.config["SCREEN_POLL_SECONDS"] = previous
 
 
-def test_the_screen_shows_a_new_orders_gmv_without_a_reload(page, make, hall):
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_the_screen_shows_a_new_orders_gmv_without_a_reload(open_page, make, hall, live_server, lang):
+    """The hall's screen in either language (?lang=, zh_CN by default): an order arrives, its GMV shows."""
     from tests.browser.conftest import PARK_NOW
 
-    page.goto(f"/screen?token={hall['token']}")
-    # (Headings are checked by id: the new strings' Chinese is added to the catalog at release.)
-    expect(page.locator("h2#live-title")).to_be_visible()
-    expect(page.locator("html")).to_have_attribute("lang", "zh-CN")
+    page = open_page(lang)
+    page.goto(f"/screen?token={hall['token']}" + ("&lang=en" if lang == "en" else ""))
+    expect(page.locator("html")).to_have_attribute("lang", HTML_LANG[lang])
+    expect(page.get_by_role("heading", name=t(live_server.app, lang, "Live now"), level=2)).to_be_visible()
+    expect(page.get_by_role("region", name=t(live_server.app, lang, "Park totals today"))).to_contain_text(
+        t(live_server.app, lang, "GMV today"))
     row = page.get_by_role("row", name="A101")
     expect(row).to_contain_text("海城市西柳服装有限公司")
     expect(row).to_contain_text("海燕姐")
