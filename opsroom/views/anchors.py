@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta
 
+import sqlalchemy as sa
 from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -20,7 +21,7 @@ from opsroom.forms import (
 )
 from opsroom.i18n import park_tz
 from opsroom.labels import ANCHOR_ROLE_LABELS
-from opsroom.models import Booking
+from opsroom.models import Anchor, Booking
 from opsroom.security import can, permission_required
 from opsroom.services import anchors as service
 from opsroom.services import assignments
@@ -204,7 +205,12 @@ def people_goods(booking: Booking) -> dict:
     session = get_session()
     writable = booking.is_active and can(current_user, "bookings.write")
     warnings = {w["product_id"]: w for w in assignments.stock_warnings(booking)}
-    out = {"writable": writable, "assignments": list(booking.assignments), "lineup": list(booking.lineup),
+    assigned = list(booking.assignments)
+    # One query for every assigned anchor, not one each: the identity map then answers `a.anchor`
+    # (it holds objects weakly, so the page keeps them in "anchors_by_id" while it renders).
+    anchors_by_id = {a.id: a for a in session.scalars(
+        sa.select(Anchor).where(Anchor.id.in_({a.anchor_id for a in assigned})))}
+    out = {"writable": writable, "assignments": assigned, "lineup": list(booking.lineup), "anchors_by_id": anchors_by_id,
            "warnings": warnings, "series_week": []}
     if not writable:
         return out
