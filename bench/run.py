@@ -106,7 +106,7 @@ def order_row(rng, n, booking_id, start, end, now, *, product=None):
             "refund_fen": amount if status == "refunded" else 0, "status": status, "ordered_at": at, "created_at": now}
 
 
-def build(url: str, *, rooms: int, days: int, big: int, per_session: int, seed: int = 2026) -> dict:
+def build(url: str, *, rooms: int, days: int, big: int, per_session: int, seed: int = 2026, extra: int = 0) -> dict:
     engine = make_engine(url)
     upgrade(engine)
     t0 = time.perf_counter()
@@ -157,6 +157,14 @@ def build(url: str, *, rooms: int, days: int, big: int, per_session: int, seed: 
             orders += [order_row(rng, next(counter), b.id, max(b.starts_at, midnight), b.ends_at, now)
                        for _ in range(per_session)]
         bulk(conn, Order.__table__, orders, ORDER_COLS)
+        if extra:  # background volume: `extra` orders spread over every past session, inserted in slices
+            history = conn.execute(sa.select(Booking.id, Booking.starts_at, Booking.ends_at)
+                                   .where(Booking.status == "ended")).all()
+            for i in range(0, extra, 200_000):
+                bulk(conn, Order.__table__, [
+                    order_row(rng, next(counter), b.id, b.starts_at, b.ends_at, now)
+                    for b in (history[rng.randrange(len(history))] for _ in range(min(200_000, extra - i)))],
+                    ORDER_COLS)
         live = conn.execute(sa.select(sa.func.count()).where(Booking.status == "live")).scalar()
         rooms_rows = conn.execute(sa.select(Room.id, Room.code)).all()
         past = conn.execute(sa.select(Booking.id, Booking.room_id, Booking.starts_at, Booking.ends_at)
@@ -189,8 +197,8 @@ def build(url: str, *, rooms: int, days: int, big: int, per_session: int, seed: 
         app.extensions["opsroom.engine"].dispose()
     engine.dispose()
     code_of = dict(rooms_rows)
-    return {"park": park, "token": token, "feed": feed, "big_id": big_b.id, "big_sold": sold, "live": live,
-            "orders": len(orders), "anchors": n_anchors, "products": n_products, "past": past, "code_of": code_of,
+    return {"park": park, "token": token, "extra": extra, "feed": feed, "big_id": big_b.id, "big_sold": sold, "live": live,
+            "orders": len(orders) + extra, "anchors": n_anchors, "products": n_products, "past": past, "code_of": code_of,
             "tenant_products": {t: [p for p in range(1, n_products + 1) if tenants[p % len(tenants)] == t][:50]
                                 for t in tenants},
             "build_s": built_s, "rollup_s": rollup_s}
@@ -418,6 +426,42 @@ def _run(backend: str, url: str, args) -> dict:
             "ingest_rows": chunk * chunks}
 
 
+def growth(backend: str, args) -> dict:
+    """Board, screen and report at 50/100/200/400 rooms (two weeks of bookings; the report
+    covers them all); stats, report and screen with a growing orders table."""
+    out = {"rooms": [], "orders": []}
+    env = {"OPSROOM_SECRET_KEY": SECRET, "OPSROOM_INSECURE_COOKIES": "1", "BENCH_NOW": NOW.isoformat()}
+    n = 10
+    steps = [("rooms", r, 0) for r in args.growth_rooms] + [("orders", 20, o) for o in args.growth_orders]
+    for kind, rooms, extra in steps:
+        url, drop = provision(backend, args.pg_url)
+        try:
+            world = build(url, rooms=rooms, days=14, big=20_000, per_session=300, extra=extra)
+            park, auth = world["park"], {"Authorization": f"Bearer {world['token']}"}
+            span = f"from={park.first_day}&to={park.last_day}"
+            ops = [{"kind": "latency", "name": "report by room", "headers": auth, "n": n,
+                    "path": f"/api/v1/reports/utilization?{span}&group_by=room"},
+                   {"kind": "latency", "name": "big screen", "headers": auth, "path": "/api/v1/screen", "n": n}]
+            if kind == "orders":
+                ops.append({"kind": "latency", "name": "session stats", "headers": auth, "n": n,
+                            "path": f"/api/v1/bookings/{world['big_id']}/stats"})
+            else:
+                ops.append({"kind": "latency", "name": "board day", "n": n, "path": f"/board/?date={NOW.date()}",
+                            "login": {"email": park.coordinator_email, "password": park_builder.PASSWORD}})
+            server = Server("wsgi:app", {**env, "OPSROOM_DATABASE_URL": url})
+            try:
+                results = load({"base": server.url, "ops": ops})
+            finally:
+                server.stop()
+            row = {"rooms": rooms, "orders": world["orders"], **{r["name"]: round(r["median_ms"], 1) for r in results},
+                   **({"board KB": round(r["kb"]) for r in results if r["name"] == "board day"})}
+            out[kind].append(row)
+            log(f"[{backend}] growth {row}")
+        finally:
+            drop()
+    return out
+
+
 def table(report: dict) -> list[tuple]:
     """(operation, median ms, p95 ms, req/s or rows/s, ratio to floor, target, met)"""
     rows = []
@@ -474,10 +518,22 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="small park, few samples: well under a minute")
     ap.add_argument("--pg-url", default=os.environ.get("OPSROOM_BENCH_POSTGRES_URL",
                                                        "postgresql://postgres@127.0.0.1:5432/test"))
+    ap.add_argument("--growth", action="store_true", help="growth curves instead of the table (slow)")
+    ap.add_argument("--growth-rooms", type=int, nargs="*", default=[50, 100, 200, 400])
+    ap.add_argument("--growth-orders", type=int, nargs="*", default=[0, 1_000_000])
     args = ap.parse_args(argv)
     backends = ("sqlite", "postgres") if args.db == "both" else (args.db,)
     out_dir = ROOT / "bench" / "results"
     out_dir.mkdir(exist_ok=True)
+    if args.growth:
+        for backend in backends:
+            report = growth(backend, args)
+            (out_dir / f"growth-{backend}.json").write_text(json.dumps(report, indent=1))
+            for kind, rows in report.items():
+                print(f"\n{backend}: growth with {kind}")
+                for row in rows:
+                    print("  " + ", ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k} {v}" for k, v in row.items()))
+        return 0
     for backend in backends:
         report = run_backend(backend, args)
         report.update(machine={"nproc": os.cpu_count(), "python": platform.python_version(),

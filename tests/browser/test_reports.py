@@ -45,6 +45,17 @@ def test_a_manager_reads_the_reports_and_downloads_them(open_page, make, live_se
     heat = page.get_by_role("img", name=tr("Heatmap of utilization by weekday and hour of day"))
     expect(heat.locator("canvas").first).to_be_visible()  # ECharts drew it
     expect(page.get_by_role("img", name=tr("Bars of utilization per room")).locator("canvas").first).to_be_visible()
+    # Read the heatmap as drawn: the three evenings (Tue–Thu 20:00 and 21:00) are the only warm cells.
+    drawn = page.evaluate("""() => {
+        const option = echarts.getInstanceByDom(document.getElementById("heatmap")).getOption();
+        return {cells: option.series[0].data, hours: option.xAxis[0].data, days: option.yAxis[0].data};
+    }""")
+    warm = {(drawn["days"][d], str(drawn["hours"][h])) for h, d, value in drawn["cells"] if value}
+    weekdays = [d for d in drawn["days"]]
+    assert len(weekdays) == 7 and len(warm) == 6, drawn
+    assert {hour for _day, hour in warm} == {"20", "21"}, warm
+    assert {day for day, _hour in warm} == set(weekdays[1:4]), (warm, weekdays)
+    assert any(ord(ch) > 127 for ch in "".join(weekdays)) == (lang == "zh_CN"), weekdays  # 周一 … or Mon …
     by_room = page.get_by_role("table").filter(has_text="A101")
     expect(by_room.get_by_role("row").filter(has_text="B205")).to_contain_text("0.0%")  # idle rooms show
     expect(page.get_by_role("table").filter(has_text="鞍山岫玉工坊")).to_be_visible()
