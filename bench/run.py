@@ -263,6 +263,19 @@ class Server:
                     raise RuntimeError("gunicorn did not start: " + Path(self.log.name).read_text())
                 time.sleep(0.2)
 
+    def cpu_seconds(self) -> float:
+        """User + system CPU of the gunicorn workers so far (from /proc): what the server spent,
+        whatever else shares the machine."""
+        total = 0.0
+        try:
+            children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
+            for pid in children:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        except OSError:
+            pass
+        return total
+
     def stop(self) -> None:
         if self.proc.poll() is None:
             self.proc.terminate()
@@ -271,6 +284,18 @@ class Server:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
+
+
+def load_each(server: Server, ops: list[dict]) -> list[dict]:
+    """Each op in its own load process, with the workers' CPU per request around it."""
+    out = []
+    for op in ops:
+        before = server.cpu_seconds()
+        result = load({"base": server.url, "ops": [op]})[0]
+        requests = result.get("requests") or (op.get("warmup", 3) + op["n"])
+        result["server_cpu_ms"] = (server.cpu_seconds() - before) * 1000 / requests
+        out.append(result)
+    return out
 
 
 def load(plan: dict) -> list[dict]:
@@ -402,21 +427,21 @@ def _run(backend: str, url: str, args) -> dict:
     first_id = max_order_id(url)
     server = Server("wsgi:app", env)
     try:
-        results = load({"base": server.url, "ops": ops})
-        ingest = load({"base": server.url, "ops": [
+        results = load_each(server, ops)
+        ingest = load_each(server, [
             {"kind": "latency", "name": "ingest orders, JSON", "method": "POST", "path": "/api/v1/orders",
              "headers": jhead, "warmup": 0, "n": chunks, "rows_per_request": chunk,
              "bodies": [{"orders": [as_json(r) for r in json_rows[i * chunk:(i + 1) * chunk]]} for i in range(chunks)]},
             {"kind": "latency", "name": "ingest orders, CSV", "method": "POST", "path": "/api/v1/orders/import",
              "headers": {**auth, "Content-Type": csv_type}, "warmup": 0, "n": 1, "rows_per_request": len(csv_rows),
              "bodies": [{"b64": base64.b64encode(csv_body).decode()}]},
-        ]})
+        ])
     finally:
         server.stop()
     bare = Server("bench.bare_app:app", {})
     try:
-        bare_rate = load({"base": bare.url, "ops": [{"kind": "rate", "name": "bare Flask JSON (floor)",
-                                                      "path": "/ping", "threads": 8, "seconds": 3 if quick else 10}]})
+        bare_rate = load_each(bare, [{"kind": "rate", "name": "bare Flask JSON (floor)",
+                                      "path": "/ping", "threads": 8, "seconds": 3 if quick else 10}])
     finally:
         bare.stop()
     floors = raw_floor(url, first_id)
@@ -463,19 +488,20 @@ def growth(backend: str, args) -> dict:
 
 
 def table(report: dict) -> list[tuple]:
-    """(operation, median ms, p95 ms, req/s or rows/s, ratio to floor, target, met)"""
+    """(operation, median ms, p95 ms, server CPU ms, req/s or rows/s, ratio to floor, target, met)"""
     rows = []
     by = {r["name"]: r for r in report["results"]}
     bare = by["bare Flask JSON (floor)"]["rps"]
     pg = report["backend"] == "postgres"
     for r in report["results"]:
         name = r["name"]
+        cpu = f"{r['server_cpu_ms']:.1f}" if "server_cpu_ms" in r else ""
         if "rps" in r:
             if name.startswith("bare"):
-                rows.append((name, "", "", f"{r['rps']:,.0f} req/s", "1.00", "", ""))
+                rows.append((name, "", "", cpu, f"{r['rps']:,.0f} req/s", "1.00", "", ""))
             else:
                 ratio = r["rps"] / bare
-                rows.append((name, "", "", f"{r['rps']:,.0f} req/s", f"{ratio:.2f}", "≥ 0.50 of bare",
+                rows.append((name, "", "", cpu, f"{r['rps']:,.0f} req/s", f"{ratio:.2f}", "≥ 0.50 of bare",
                              "met" if ratio >= 0.5 else "missed"))
             continue
         if "rows_per_s" in r:
@@ -483,23 +509,23 @@ def table(report: dict) -> list[tuple]:
             shown = f"{ratio:.2f}" + (f" (COPY {r['rows_per_s'] / report['floors']['copy']:.2f})" if pg else "")
             need = 20_000 if pg else 10_000
             met = r["rows_per_s"] >= need and ratio >= 0.5
-            rows.append((name, f"{r['median_ms']:.0f}", f"{r['p95_ms']:.0f}", f"{r['rows_per_s']:,.0f} rows/s",
+            rows.append((name, f"{r['median_ms']:.0f}", f"{r['p95_ms']:.0f}", cpu, f"{r['rows_per_s']:,.0f} rows/s",
                          shown, f"≥ {need:,}/s, ≥ 0.50 of floor", "met" if met else "missed"))
             continue
         target = TARGETS.get(name)
-        rows.append((name, f"{r['median_ms']:.1f}", f"{r['p95_ms']:.1f}", f"{1000 / r['median_ms']:,.0f} req/s (1 client)",
+        rows.append((name, f"{r['median_ms']:.1f}", f"{r['p95_ms']:.1f}", cpu, f"{1000 / r['median_ms']:,.0f} req/s (1 client)",
                      "", f"≤ {target[0]} ms" if target else "",
                      ("met" if r["median_ms"] <= target[0] else "missed") if target else ""))
         if name.startswith("board"):
-            rows.append(("board day, page size", f"{r['kb']:.0f} KB", "", "", "", "≤ 300 KB",
+            rows.append(("board day, page size", f"{r['kb']:.0f} KB", "", "", "", "", "≤ 300 KB",
                          "met" if r["kb"] <= 300 else "missed"))
     for method, value in report["floors"].items():
-        rows.append((f"raw {method} of the same rows (floor)", "", "", f"{value:,.0f} rows/s", "1.00", "", ""))
+        rows.append((f"raw {method} of the same rows (floor)", "", "", "", f"{value:,.0f} rows/s", "1.00", "", ""))
     return rows
 
 
 def print_table(report: dict) -> None:
-    head = ("operation", "median", "p95", "rate", "÷ floor", "target", "")
+    head = ("operation", "median ms", "p95 ms", "server CPU ms/req", "rate", "÷ floor", "target", "")
     rows = table(report)
     widths = [max(len(str(x)) for x in col) for col in zip(head, *rows)]
     print(f"\n{report['backend']}: {report['rooms']} rooms, {report['days']} days, {report['orders']:,} orders, "
