@@ -53,6 +53,14 @@ EXPECTED = {"board": {200}, "booking": {201, 409}, "anchors": {200, 409}, "order
             "screen": {200}}
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+OPENER = urllib.request.build_opener(_NoRedirect())  # a redirect (e.g. to /login) is an answer, not followed
+
+
 class Client:
     """A tiny HTTP client: urllib, no redirects, a bearer token or a cookie."""
 
@@ -76,7 +84,7 @@ class Client:
             headers["Cookie"] = self.cookie
         request = urllib.request.Request(self.base + path, data=data, method=method, headers=headers)
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
+            with OPENER.open(request, timeout=timeout) as response:
                 return response.status, response.read()
         except urllib.error.HTTPError as exc:
             return exc.code, exc.read()
@@ -85,12 +93,7 @@ class Client:
 def log_in(base, email) -> str:
     """A logged-in session's Cookie header (the form, with its CSRF token)."""
     jar = http.cookiejar.CookieJar()
-
-    class NoRedirect(urllib.request.HTTPRedirectHandler):
-        def redirect_request(self, *args, **kwargs):
-            return None
-
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), NoRedirect())
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect())
     page = opener.open(base + "/login", timeout=30).read().decode()
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
     body = urllib.parse.urlencode({"email": email, "password": PASSWORD, "csrf_token": token}).encode()
@@ -199,6 +202,7 @@ def test_mixed_load_holds(committed_app, database_url, tmp_path):
     contested_days = [today + timedelta(days=2), today + timedelta(days=3)]
     orders = Orders()
     results: list[tuple[str, int, float, bytes]] = []  # (kind, status, seconds, body of a non-2xx)
+    not_the_board: list[bytes] = []
     results_lock = threading.Lock()
 
     with Gunicorn(database_url, workers=WORKERS, threads=THREADS, log_path=str(tmp_path / "gunicorn.log")) as server:
@@ -217,7 +221,9 @@ def test_mixed_load_holds(committed_app, database_url, tmp_path):
         def board_client(i, n):
             for k in range(n):
                 day = contested_days[(i + k) % 2]
-                timed("board", lambda: board.send("GET", f"/board/?date={day.isoformat()}"))
+                status, body = timed("board", lambda: board.send("GET", f"/board/?date={day.isoformat()}"))
+                if status == 200 and "L0 · k".encode() not in body:
+                    not_the_board.append(body[:300])
 
         def booking_client(i, n):
             rng = random.Random(1000 + i)
@@ -290,6 +296,7 @@ def test_mixed_load_holds(committed_app, database_url, tmp_path):
     unexpected = [(k, s, b[:300]) for k, s, _t, b in results if s not in EXPECTED[k]]
     assert not unexpected, unexpected
     assert "Traceback" not in log, log[-3000:]
+    assert not_the_board == []  # the board itself, with the contested rooms, every time
     conflicts = [(k, json.loads(b)) for k, s, _t, b in results if s == 409]
     for kind, body in conflicts:
         error = body["error"]
