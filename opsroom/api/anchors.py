@@ -20,6 +20,11 @@ def _accounts(v):
     return {k.strip(): x.strip() for k, x in v.items()}
 
 
+_accounts.schema = {"type": "object", "maxProperties": 20, "description": "platform name (1-30 characters) → account ID",
+                    "propertyNames": {"minLength": 1, "maxLength": 30},
+                    "additionalProperties": {"type": "string", "maxLength": 100}}
+
+
 ANCHOR_SCHEMA = {
     "name": p.F(p.string(100, min_len=1), required=True),
     "tenant_id": p.F(p.integer(1), nullable=True, default=None),

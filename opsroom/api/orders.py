@@ -162,7 +162,9 @@ SCHEMAS.update({
         "ordered_at": {"type": "string", "format": "date-time"},
         "status": {"type": "string", "enum": list(ORDER_STATUSES)}}},
     "OrderBatch": {"type": "object", "required": ["orders"], "properties": {
-        "orders": {"type": "array", "maxItems": 5000, "items": {"description": (
+        "orders": {"type": "array", "maxItems": 5000, "items": {"anyOf": [
+            {"$ref": "#/components/schemas/OrderIn"}, {"type": "object"}, {"type": "array"}, {"type": "string"},
+            {"type": "number"}, {"type": "boolean"}], "nullable": True, "description": (
             "an OrderIn; any other item is reported by its index in the answer's rejected rows and skipped")}}}},
     "OrderAttribute": {"type": "object", "required": ["order_ids", "booking_id"], "properties": {
         "order_ids": {"type": "array", "minItems": 1, "maxItems": 5000,
