@@ -200,7 +200,8 @@ PATHS.update({
                                         "file": {"type": "string", "format": "binary"},
                                         "platform": {"type": "string", "enum": list(PLATFORMS), "description":
                                             "default: the platform of the export's format (douyin for English headers)"},
-                                        "upload_key": {"type": "string", "maxLength": 64}}}}}}}},
+                                        "upload_key": {"type": "string", "description":
+                                            "the upload page's progress key (cut to 64 characters)"}}}}}}}},
     "/orders/attribute": {"post": _op("Assign orders to a booking by hand", body="OrderAttribute",
                                       errors=(400, 401, 403, 422))},
     "/orders/imports/{id}": {"parameters": _ID, "get": _op("An import batch: state, progress, counts", errors=(401, 403, 404))},
