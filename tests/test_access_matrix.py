@@ -407,3 +407,13 @@ def test_access_matrix(app, client, world, auth):
     assert staff_saw >= 20  # the markers are there to be seen, by those who may
     assert wrong == [], "\n".join(wrong)
     assert counted == len(ROLES) * sum(len(owners) for *_, owners in CASES) >= 1044
+
+
+def test_405_names_the_allowed_methods(client):
+    """A method a route does not take: 405 with Allow (JSON under /api/, the error page elsewhere)."""
+    api = client.open("/api/v1/rooms/1", method="TRACE")
+    assert api.status_code == 405 and api.json["error"]["code"] == "method_not_allowed"
+    assert set(api.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS", "PATCH"}
+    page = client.put("/login")
+    assert page.status_code == 405 and page.mimetype == "text/html"
+    assert set(page.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS", "POST"}
