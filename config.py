@@ -72,15 +72,6 @@ class Config:
     ORDER_IMPORT_MAX_BYTES = _env_int("OPSROOM_ORDER_IMPORT_MAX_BYTES", 1024 * 1024 * 1024)
     # Rejected rows listed in an import's answer (all of them stay downloadable as CSV).
     ORDER_IMPORT_ERRORS_SHOWN = _env_int("OPSROOM_ORDER_IMPORT_ERRORS_SHOWN", 1000)
-    # Orders: an order belongs to a room's session if it falls in [start, end + grace).
-    ORDER_ATTRIBUTION_GRACE_MINUTES = _env_int("OPSROOM_ORDER_ATTRIBUTION_GRACE_MINUTES", 30)
-    ORDER_BATCH_MAX_ROWS = _env_int("OPSROOM_ORDER_BATCH_MAX_ROWS", 5000)  # POST /orders
-    # A shop export is taken in chunks of this many rows, each committed on its own.
-    ORDER_IMPORT_CHUNK_ROWS = _env_int("OPSROOM_ORDER_IMPORT_CHUNK_ROWS", 5000)
-    # The largest export upload (the global MAX_CONTENT_LENGTH stays for every other route).
-    ORDER_IMPORT_MAX_BYTES = _env_int("OPSROOM_ORDER_IMPORT_MAX_BYTES", 1024 * 1024 * 1024)
-    # Rejected rows listed in an import's answer (all of them stay downloadable as CSV).
-    ORDER_IMPORT_ERRORS_SHOWN = _env_int("OPSROOM_ORDER_IMPORT_ERRORS_SHOWN", 1000)
     # Stats and the big screen: a live session whose live load (orders of its last
     # LIVE_LOAD_WINDOW_MINUTES ÷ the room's capacity for that time) is over
     # CAPACITY_ALERT_PERCENT raises a capacity alert on the board, the booking page

@@ -31,9 +31,6 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Orders (issue 7): staff import and assign; an anchor reads only their own sessions' orders.
     "orders.read": STAFF | {"anchor"},
     "orders.write": STAFF,
-    # Orders (issue 7): staff import and assign; an anchor reads only their own sessions' orders.
-    "orders.read": STAFF | {"anchor"},
-    "orders.write": STAFF,
     # Stats, big screen, review (issue 7): "screen" is the role of a screen token's
     # principal (services/screen.py), which may read the screen and nothing else.
     "screen.read": STAFF | {"screen"},
