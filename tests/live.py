@@ -257,3 +257,16 @@ class Gunicorn:
 
     def __exit__(self, *exc) -> None:
         self.stop()
+
+
+def query(app, fn):
+    """Run fn(session) in its own session on `app`'s database, as a writer
+    (BEGIN IMMEDIATE on SQLite, as in the app's own jobs)."""
+    from opsroom.db import intent
+
+    with app.app_context(), intent(write=True):
+        session = app.extensions["opsroom.sessionmaker"]()
+        try:
+            return fn(session)
+        finally:
+            session.close()

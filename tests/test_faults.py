@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import http.cookiejar
-import io
 import json
 import os
 import re
@@ -38,12 +37,11 @@ import sqlalchemy as sa
 
 from config import TestConfig
 from opsroom import clock, create_app
-from opsroom.db import intent
-from opsroom.models import Booking, ImportBatch, Notification, Order, SchedulerHeartbeat
+from opsroom.models import Booking, Notification, Order, SchedulerHeartbeat
 from opsroom.services import users
 from tests.conftest import BACKENDS
 from tests.factories import PASSWORD, Factory
-from tests.live import Gunicorn, backend_url, free_port, provision_database
+from tests.live import Gunicorn, backend_url, free_port, provision_database, query
 
 pytestmark = pytest.mark.live
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,15 +60,6 @@ def database(request):
     yield {"url": url, "app": app, "backend": request.param}
     app.extensions["opsroom.engine"].dispose()
     cleanup()
-
-
-def query(app, fn):
-    with app.app_context(), intent(write=True):
-        session = app.extensions["opsroom.sessionmaker"]()
-        try:
-            return fn(session)
-        finally:
-            session.close()
 
 
 def arrange_user(app, role="coordinator"):

@@ -20,11 +20,10 @@ from aiosmtpd.controller import Controller
 
 from config import TestConfig
 from opsroom import create_app
-from opsroom.db import intent
 from opsroom.models import JobRecord, Notification, SchedulerHeartbeat
 from tests.conftest import BACKENDS
 from tests.factories import Factory
-from tests.live import backend_url, provision_database
+from tests.live import backend_url, provision_database, query
 from tests.test_email import Inbox, free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -74,16 +73,6 @@ def world(request, tmp_path):
     controller.stop()
     app.extensions["opsroom.engine"].dispose()
     cleanup()
-
-
-def query(app, fn):
-    # Writers begin with BEGIN IMMEDIATE on SQLite, as in the app's own jobs.
-    with app.app_context(), intent(write=True):
-        session = app.extensions["opsroom.sessionmaker"]()
-        try:
-            return fn(session)
-        finally:
-            session.close()
 
 
 def acting_pid(app) -> int | None:
