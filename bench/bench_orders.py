@@ -58,9 +58,8 @@ from config import TestConfig  # noqa: E402
 from opsroom import clock, create_app  # noqa: E402
 from opsroom.db import intent, make_engine  # noqa: E402
 from opsroom.migrate import upgrade  # noqa: E402
-from opsroom.models import Anchor, Assignment, Booking, ImportBatch, ImportReject, Order, Room, User  # noqa: E402
+from opsroom.models import Anchor, Assignment, Booking, Order, Room, User  # noqa: E402
 from opsroom.services import orders as service  # noqa: E402
-from opsroom.services import users as user_service  # noqa: E402
 
 UTC = timezone.utc
 TZ = ZoneInfo("Asia/Shanghai")

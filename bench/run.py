@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import base64
-import io
 import json
 import os
 import platform
@@ -26,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from config import TestConfig
 from opsroom import clock, create_app, jobs
 from opsroom.models import Notification
-from opsroom.services import notifications, reminders
+from opsroom.services import reminders
 from tests.conftest import NOW, IsolatedClient, at, csrf_from
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import threading
-from datetime import date, time, timedelta
+from datetime import time, timedelta
 
 import pytest
 import sqlalchemy as sa

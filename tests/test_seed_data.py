@@ -12,7 +12,7 @@ from werkzeug.security import check_password_hash
 from opsroom import clock, seed
 from opsroom.domain.booking_rules import check_shape
 from opsroom.domain.intervals import Interval
-from opsroom.models import ACTIVE_STATUSES, ROLES, Blackout, Booking, LineupItem, Order, Product, Room, Series, Tenant, User
+from opsroom.models import ACTIVE_STATUSES, ROLES, Blackout, Booking, Order, Product, Room, Series, Tenant, User
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Moments of the park's day the invariants are checked at (besides the fixtures' NOW).

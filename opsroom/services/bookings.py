@@ -23,7 +23,7 @@ from opsroom.models import ACTIVE_STATUSES, Anchor, Assignment, Blackout, Bookin
 from opsroom.security import require
 from opsroom.services import assignments, audit, notifications
 from opsroom.services.booking_core import (  # noqa: F401  (re-exported: callers import them from here)
-    OVERLAP_MARKERS, flush_or_conflict, get_booking, is_assigned, is_overlap_error, rule_breach,
+    flush_or_conflict, get_booking, is_assigned, rule_breach,
 )
 from opsroom.services.errors import Conflict, Forbidden, NotFound, RuleViolation, ValidationFailed
 

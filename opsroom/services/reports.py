@@ -33,7 +33,7 @@ from opsroom.db import intent, is_postgres
 from opsroom.domain import utilization as util
 from opsroom.domain.booking_rules import LONGEST_OCCUPANCY
 from opsroom.domain.cells import safe_cell
-from opsroom.domain.hours import local_day, local_days
+from opsroom.domain.hours import local_days
 from opsroom.domain.intervals import Interval, to_utc
 from opsroom.domain.money import format_money
 from opsroom.i18n import park_tz

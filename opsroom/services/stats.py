@@ -21,7 +21,7 @@ from opsroom import clock
 from opsroom.domain import metrics
 from opsroom.domain.money import format_money
 from opsroom.i18n import park_tz
-from opsroom.models import SOLD_STATUSES, Anchor, Assignment, Booking, LineupItem, Order, Room
+from opsroom.models import Anchor, Assignment, Booking, LineupItem, Order, Room
 from opsroom.services.booking_core import get_booking
 
 # Shifts the 5-minute step so that it is never negative before the integer
