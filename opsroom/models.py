@@ -479,6 +479,15 @@ def _hour_columns(prefix: str) -> list[sa.Column]:
     return [sa.Column(f"{prefix}_h{h:02d}", sa.Integer, nullable=False, default=0) for h in range(24)]
 
 
+def _session_figures() -> list[sa.Column]:
+    """The session counts and sales each grouped rollup holds (fresh Column
+    objects: a column belongs to one table)."""
+    return [sa.Column(name, type_, nullable=False) for name, type_ in (
+        ("sessions", sa.Integer), ("no_shows", sa.Integer), ("cancellations", sa.Integer),
+        ("late_cancellations", sa.Integer), ("orders", sa.Integer), ("gmv_fen", sa.BigInteger),
+        ("capacity", sa.Float))]
+
+
 # Rollups: figures per room and park-local day (seconds), and each booking's
 # share per day, computed by domain/utilization.py and kept in step through
 # `report_dirty`, which database triggers fill on every change of bookings,
@@ -494,13 +503,7 @@ report_room_days = sa.Table(
     sa.Column("prime_booked", sa.Integer, nullable=False),
     sa.Column("used", sa.Integer, nullable=False),
     # Sessions starting that day: counts, sales and capacity (as on report_booking_days).
-    sa.Column("sessions", sa.Integer, nullable=False),
-    sa.Column("no_shows", sa.Integer, nullable=False),
-    sa.Column("cancellations", sa.Integer, nullable=False),
-    sa.Column("late_cancellations", sa.Integer, nullable=False),
-    sa.Column("orders", sa.Integer, nullable=False),
-    sa.Column("gmv_fen", sa.BigInteger, nullable=False),
-    sa.Column("capacity", sa.Float, nullable=False),
+    *_session_figures(),
     *_hour_columns("bookable"),
     *_hour_columns("booked"),
     sa.Index("ix_report_room_days_day", "day"),
@@ -541,13 +544,7 @@ report_start_hours = sa.Table(
     sa.Column("hour", sa.SmallInteger, primary_key=True),
     sa.Column("zone", sa.String(50), primary_key=True),
     sa.Column("kind", sa.String(50), primary_key=True),
-    sa.Column("sessions", sa.Integer, nullable=False),
-    sa.Column("no_shows", sa.Integer, nullable=False),
-    sa.Column("cancellations", sa.Integer, nullable=False),
-    sa.Column("late_cancellations", sa.Integer, nullable=False),
-    sa.Column("orders", sa.Integer, nullable=False),
-    sa.Column("gmv_fen", sa.BigInteger, nullable=False),
-    sa.Column("capacity", sa.Float, nullable=False),
+    *_session_figures(),
 )
 
 # Each tenant's figures per park-local day, zone and kind (sums of
@@ -558,13 +555,7 @@ report_tenant_days = sa.Table(
     sa.Column("tenant_id", sa.Integer, primary_key=True),
     sa.Column("zone", sa.String(50), primary_key=True),
     sa.Column("kind", sa.String(50), primary_key=True),
-    sa.Column("sessions", sa.Integer, nullable=False),
-    sa.Column("no_shows", sa.Integer, nullable=False),
-    sa.Column("cancellations", sa.Integer, nullable=False),
-    sa.Column("late_cancellations", sa.Integer, nullable=False),
-    sa.Column("orders", sa.Integer, nullable=False),
-    sa.Column("gmv_fen", sa.BigInteger, nullable=False),
-    sa.Column("capacity", sa.Float, nullable=False),
+    *_session_figures(),
     sa.Column("booked", sa.BigInteger, nullable=False),
     sa.Column("prime_booked", sa.BigInteger, nullable=False),
     sa.Column("used", sa.BigInteger, nullable=False),
