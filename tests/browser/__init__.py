@@ -27,6 +27,9 @@ def switch_language(page: Page, locale: str) -> None:
     already shown changes nothing, so there is nothing to submit.
     """
     select = language_select(page)
+    # app.js (deferred) marks <html class="js"> as it installs the auto-submit
+    # listener: choosing before then changes the select and submits nothing.
+    expect(page.locator("html")).to_have_class(re.compile(r"\bjs\b"))
     if select.input_value() != locale:
         with page.expect_navigation():
             select.select_option(locale)
