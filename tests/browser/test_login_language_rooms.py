@@ -45,6 +45,7 @@ def test_log_in_switch_language_and_see_the_rooms(page, make):
 
     # Once the page is in English, the switch is found by its label; switching
     # back stays on the page.
+    expect(html).to_have_class(re.compile(r"\bjs\b"))  # the auto-submit is installed
     with page.expect_navigation():
         page.get_by_label("Language", exact=True).select_option(label="中文")
     expect(html).to_have_attribute("lang", "zh-CN")
