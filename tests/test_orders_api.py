@@ -35,12 +35,13 @@ def park(make):
     a01, b02 = make.room(code="A01"), make.room(code="B02")
     tenant = make.tenant()
     tonight = make.booking(a01, tenant, starts_at=at(0, 19), ends_at=at(0, 21))
-    make.booking(a01, tenant, starts_at=at(0, 22), ends_at=at(0, 23), status="cancelled")
+    cancelled = make.booking(a01, tenant, starts_at=at(0, 22), ends_at=at(0, 23), status="cancelled")
     b_session = make.booking(b02, tenant, starts_at=at(0, 14), ends_at=at(0, 16))
     anchor = make.anchor(platform_accounts={"douyin": "dy_xiuyu", "kuaishou": "ks_77"})
     make.assign(b_session, anchor)
     product = make.product(tenant, sku="XY-BANGLE")
-    return dict(a01=a01, b02=b02, tenant=tenant, tonight=tonight, b_session=b_session, anchor=anchor, product=product)
+    return dict(a01=a01, b02=b02, tenant=tenant, tonight=tonight, b_session=b_session, anchor=anchor, product=product,
+                cancelled=cancelled)
 
 
 def order(ext, **kw):
@@ -65,12 +66,15 @@ def test_json_batch_counts_attributes_and_reports_bad_rows(api, park, db_session
         order("D8", ordered_at="2026-11-20T19:30:00"),                             # bad: naive time
         order("D9", booking_id=999999),                                            # bad: no such booking
         order("D1", room_code="A01"),                                              # duplicate of D1: counts once
+        order("D10", booking_id=park["cancelled"].id),                             # bad: a cancelled session
     ]
     r = coordinator.post("/orders", json={"orders": rows})
     assert r.status_code == 200, r.json
     body = r.json
     assert (body["created"], body["updated"], body["unattributed"]) == (6, 0, 2)
-    assert [e["index"] for e in body["errors"]] == [6, 7, 8]
+    assert [e["index"] for e in body["errors"]] == [6, 7, 8, 10]
+    # A cancelled session is refused for its own reason, as when assigning by hand.
+    assert body["errors"][3]["message"] != body["errors"][2]["message"]
     by_ext = {o.external_id: o for o in db_session.scalars(sa.select(Order))}
     assert set(by_ext) == {"D1", "D2", "D3", "D4", "D5", "D6"}
     assert (by_ext["D1"].booking_id, by_ext["D1"].attributed_by) == (park["tonight"].id, "room")
@@ -79,8 +83,9 @@ def test_json_batch_counts_attributes_and_reports_bad_rows(api, park, db_session
     assert by_ext["D4"].booking_id == park["tonight"].id
     assert by_ext["D5"].booking_id is None and by_ext["D6"].booking_id is None
     batch = db_session.get(ImportBatch, body["batch_id"])
-    assert (batch.source, batch.state, batch.created, batch.rejected, batch.rows_seen) == ("json", "done", 6, 3, 10)
-    assert [x.position for x in db_session.scalars(sa.select(ImportReject).where(ImportReject.batch_id == batch.id))] == [6, 7, 8]
+    assert (batch.source, batch.state, batch.created, batch.rejected, batch.rows_seen) == ("json", "done", 6, 4, 11)
+    assert [x.position for x in db_session.scalars(sa.select(ImportReject).where(
+        ImportReject.batch_id == batch.id).order_by(ImportReject.position))] == [6, 7, 8, 10]
 
 
 def test_reposting_updates_in_place_and_never_double_counts(api, park, db_session):

@@ -77,6 +77,7 @@ ROW_MESSAGES = {
     "quantity": _l("%(field)s is not a whole number."),
     "booking_id": _l("%(field)s is not a booking id."),
     "no_booking": _l("No booking has this id."),
+    "cancelled_booking": _l("Orders cannot be assigned to a cancelled session."),
     "time": _l("%(field)s is not a time such as 2026-11-20 20:05:00."),
     "naive": _l("%(field)s needs an offset, e.g. 2026-11-20T20:05:00+08:00."),
     "year": _l("%(field)s has an implausible year."),
@@ -287,15 +288,20 @@ def _attribute(session: so.Session, items: list[tuple[int, dict]], late_errors: 
     grace = _grace()
     rows: list[dict] = []
     explicit = {row["booking_id"] for _, row in items if row["booking_id"]}
-    tenants = {}
+    tenants, cancelled = {}, set()
     if explicit:
-        tenants = dict(session.execute(sa.select(Booking.id, Booking.tenant_id).where(Booking.id.in_(explicit))).all())
+        found = session.execute(sa.select(Booking.id, Booking.tenant_id, Booking.status)
+                                .where(Booking.id.in_(explicit))).all()
+        tenants = {b.id: b.tenant_id for b in found}
+        cancelled = {b.id for b in found if b.status == "cancelled"}
     pending: list[dict] = []
     for pos, row in items:
         row["tenant_id"] = None
         if row["booking_id"]:
-            if row["booking_id"] not in tenants:
-                late_errors.append((pos, row["external_id"], str(ROW_MESSAGES["no_booking"])))
+            if row["booking_id"] not in tenants or row["booking_id"] in cancelled:
+                # The same rule as assigning by hand: a cancelled session sold nothing.
+                reason = "cancelled_booking" if row["booking_id"] in cancelled else "no_booking"
+                late_errors.append((pos, row["external_id"], str(ROW_MESSAGES[reason])))
                 continue
             row["attributed_by"], row["tenant_id"] = "booking", tenants[row["booking_id"]]
         else:
@@ -587,9 +593,8 @@ def attribute(session: so.Session, user, order_ids: Iterable[int], booking_id: i
         raise ValidationFailed(_l("Please correct the marked fields."),
                                [{"field": "booking_id", "message": _l("No such booking.")}])
     if booking.status == "cancelled":
-        raise RuleViolation(_l("Orders cannot be assigned to a cancelled session."), [
-            {"rule": "booking_cancelled", "field": "booking_id",
-             "message": _l("Orders cannot be assigned to a cancelled session.")}])
+        raise RuleViolation(ROW_MESSAGES["cancelled_booking"], [
+            {"rule": "booking_cancelled", "field": "booking_id", "message": ROW_MESSAGES["cancelled_booking"]}])
     found = set(session.scalars(sa.select(Order.id).where(Order.id.in_(ids))))
     missing = [i for i in ids if i not in found]
     if missing:
