@@ -254,6 +254,7 @@ def language():
 
 @bp.route("/account/tokens", methods=["GET", "POST"])
 @login_required
+@recent_login_required  # a stolen session cookie must not mint a long-lived token
 def tokens():
     db = get_session()
     form = TokenForm()

@@ -268,6 +268,28 @@ def test_a_stale_admin_action_is_not_done_and_asks_for_the_password(app, client,
     assert db_session.scalar(sa.select(sa.func.count()).select_from(ScreenToken)) == 0
 
 
+def test_a_stale_login_cannot_mint_an_api_token(app, client, make, db_session):
+    """An API token outlives the browser session, so a stolen session cookie must
+    not be able to turn itself into one: the token page asks for the password
+    again after REAUTH_MAX_AGE_MINUTES, for every role, and nothing is created."""
+    from opsroom.models import ApiToken
+
+    coordinator = make.user("coordinator")
+    login(client, coordinator.email)
+    page = client.get("/account/tokens")
+    assert page.status_code == 200
+    clock.advance(timedelta(minutes=app.config["REAUTH_MAX_AGE_MINUTES"], seconds=1))
+    r = client.post("/account/tokens", data={"csrf_token": csrf_from(page.get_data(as_text=True)), "label": "x"},
+                    headers={"Referer": "http://localhost/account/tokens"})
+    assert r.status_code == 302 and path_of(r) == "/reauth"
+    assert parse_qs(urlsplit(r.headers["Location"]).query)["next"] == ["/account/tokens"]
+    assert db_session.scalar(sa.select(sa.func.count()).select_from(ApiToken)) == 0
+    assert path_of(client.get("/account/tokens")) == "/reauth"
+    r = reauth(client, PASSWORD, next_="/account/tokens")
+    assert r.status_code == 302 and path_of(r) == "/account/tokens"
+    assert client.get("/account/tokens").status_code == 200
+
+
 def test_reauth_refuses_wrong_passwords_unsafe_next_and_missing_csrf(app, client, make):
     admin = make.user("admin")
     login(client, admin.email)
