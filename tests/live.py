@@ -270,3 +270,33 @@ def query(app, fn):
             return fn(session)
         finally:
             session.close()
+
+
+def at_once(app, user_id: int, items: list, work: Callable, *, timeout: float = 60) -> list:
+    """Race test clients: for each item a thread with its own connection and
+    session calls `work(session, user, item)`; a barrier releases them all at
+    the same moment, each with its write transaction not yet begun. The
+    threads share the test's frozen clock. Returns the results in item order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from opsroom import clock
+    from opsroom.db import intent
+    from opsroom.models import User
+
+    barrier = threading.Barrier(len(items))
+    frozen = clock.now()
+
+    def attempt(item):
+        clock.set_now(frozen)
+        with app.app_context(), intent(write=True):
+            session = app.extensions["opsroom.sessionmaker"]()
+            try:
+                user = session.get(User, user_id)
+                session.rollback()  # start the write transaction at the barrier, not before
+                barrier.wait(timeout=timeout)
+                return work(session, user, item)
+            finally:
+                session.close()
+
+    with ThreadPoolExecutor(max_workers=len(items)) as pool:
+        return list(pool.map(attempt, items))

@@ -4,19 +4,17 @@ The upsert (not a read-then-write) is what makes this hold."""
 from __future__ import annotations
 
 import io
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import time, timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from opsroom import clock
 from opsroom.db import intent
-from opsroom.models import SOLD_STATUSES, Booking, ImportBatch, Order, Room, Tenant, User
+from opsroom.models import SOLD_STATUSES, Booking, ImportBatch, Order, Room, Tenant
 from opsroom.services import orders as service
 from opsroom.services import users
 from tests.conftest import at
+from tests.live import at_once
 
 pytestmark = pytest.mark.live
 CLIENTS = 8
@@ -49,23 +47,7 @@ def rows_for(client: int) -> list[dict]:
 
 
 def run_clients(app, user_id, work):
-    barrier = threading.Barrier(CLIENTS)
-    frozen = clock.now()
-
-    def attempt(i):
-        clock.set_now(frozen)
-        with app.app_context(), intent(write=True):
-            session = app.extensions["opsroom.sessionmaker"]()
-            try:
-                user = session.get(User, user_id)
-                session.rollback()  # start the write transaction at the barrier, not before
-                barrier.wait(timeout=60)
-                return work(session, user, i)
-            finally:
-                session.close()
-
-    with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
-        return list(pool.map(attempt, range(CLIENTS)))
+    return at_once(app, user_id, list(range(CLIENTS)), work)
 
 
 def totals(app):

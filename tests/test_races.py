@@ -22,11 +22,12 @@ import sqlalchemy as sa
 
 from opsroom import clock
 from opsroom.db import intent
-from opsroom.models import ACTIVE_STATUSES, Booking, Room, Tenant, User
+from opsroom.models import ACTIVE_STATUSES, Booking, Room, Tenant
 from opsroom.services import bookings as service
 from opsroom.services import users
 from opsroom.services.errors import Conflict
 from tests.conftest import at
+from tests.live import at_once
 
 pytestmark = pytest.mark.live
 CLIENTS = 40
@@ -51,27 +52,16 @@ def arrange(app):
 def race(app, windows):
     """Every client books one window at once (a barrier releases them together)."""
     user_id, room_id, tenant_id = arrange(app)
-    barrier = threading.Barrier(len(windows))
-    frozen = clock.now()
 
-    def attempt(window):
-        clock.set_now(frozen)
-        with app.app_context(), intent(write=True):
-            session = app.extensions["opsroom.sessionmaker"]()
-            try:
-                user = session.get(User, user_id)
-                session.rollback()  # start the write transaction at the barrier, not before
-                barrier.wait(timeout=30)
-                service.create_booking(session, user, {
-                    "room_id": room_id, "tenant_id": tenant_id, "starts_at": window[0], "ends_at": window[1]})
-                return 201
-            except Conflict:
-                return 409
-            finally:
-                session.close()
+    def book(session, user, window):
+        try:
+            service.create_booking(session, user, {
+                "room_id": room_id, "tenant_id": tenant_id, "starts_at": window[0], "ends_at": window[1]})
+            return 201
+        except Conflict:
+            return 409
 
-    with ThreadPoolExecutor(max_workers=len(windows)) as pool:
-        results = list(pool.map(attempt, windows))
+    results = at_once(app, user_id, windows, book, timeout=30)
     with app.app_context():
         session = app.extensions["opsroom.sessionmaker"]()
         rows = session.scalars(sa.select(Booking).where(Booking.status.in_(ACTIVE_STATUSES))).all()
@@ -212,26 +202,14 @@ def test_one_anchor_two_rooms_at_once_exactly_one_assignment_wins(committed_app)
         booking_ids, anchor_id = [b.id for b in bookings], anchor.id
         session.close()
 
-    barrier = threading.Barrier(CLIENTS)
-    frozen = clock.now()
+    def assign(session, user, i):
+        try:
+            assignments.set_anchors(session, user, booking_ids[i % 2], [{"anchor_id": anchor_id, "role": "host"}])
+            return 200
+        except Conflict:
+            return 409
 
-    def attempt(i):
-        clock.set_now(frozen)
-        with committed_app.app_context(), intent(write=True):
-            session = committed_app.extensions["opsroom.sessionmaker"]()
-            try:
-                user = session.get(User, user_id)
-                session.rollback()
-                barrier.wait(timeout=30)
-                assignments.set_anchors(session, user, booking_ids[i % 2], [{"anchor_id": anchor_id, "role": "host"}])
-                return 200
-            except Conflict:
-                return 409
-            finally:
-                session.close()
-
-    with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
-        results = list(pool.map(attempt, range(CLIENTS)))
+    results = at_once(committed_app, user_id, list(range(CLIENTS)), assign, timeout=30)
     with committed_app.app_context():
         session = committed_app.extensions["opsroom.sessionmaker"]()
         from opsroom.models import Assignment
