@@ -36,16 +36,11 @@ import os
 import platform
 import random
 import re
-import shutil
-import sqlite3
 import statistics
-import subprocess
 import sys
-import tempfile
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Callable
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -55,6 +50,7 @@ if str(ROOT) not in sys.path:
 import sqlalchemy as sa  # noqa: E402
 
 from bench import park as park_builder  # noqa: E402
+from bench.common import DEFAULT_PG_URL, code_version, provision, server_version  # noqa: E402,F401
 from config import TestConfig  # noqa: E402
 from opsroom import clock, create_app  # noqa: E402
 from opsroom.db import intent, make_engine  # noqa: E402
@@ -68,7 +64,6 @@ UTC = timezone.utc
 TZ = ZoneInfo("Asia/Shanghai")
 # The park's "now": a Sunday morning, 09:30 park time.
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=TZ)
-DEFAULT_PG_URL = os.environ.get("OPSROOM_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 LANE_RE = re.compile(r'<div class="lane" role="row">')
@@ -125,44 +120,6 @@ def timed(counter: StatementCounter, fn) -> tuple[float, float, int, int | None]
 
 # ---------------------------------------------------------------------------
 # Databases
-
-
-def provision(backend: str, pg_url: str) -> tuple[str, Callable[[], None]]:
-    """A fresh, empty database: its URL and a function that removes it."""
-    if backend == "sqlite":
-        folder = tempfile.mkdtemp(prefix="opsroom-bench-")
-        return f"sqlite:///{folder}/bench.sqlite3", lambda: shutil.rmtree(folder, ignore_errors=True)
-    name = f"opsroom_bench_{os.getpid()}"
-    admin = make_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-
-    def drop():
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-    return f"{pg_url.rsplit('/', 1)[0]}/{name}", drop
-
-
-def code_version() -> str:
-    """The commit measured (read-only git), or $OPSROOM_BENCH_COMMIT for an exported tree."""
-    if os.environ.get("OPSROOM_BENCH_COMMIT"):
-        return os.environ["OPSROOM_BENCH_COMMIT"]
-    try:
-        out = subprocess.run(["git", "-C", str(ROOT), "describe", "--always", "--dirty"],
-                             capture_output=True, text=True, timeout=10)
-        return out.stdout.strip() or "unknown"
-    except OSError:
-        return "unknown"
-
-
-def server_version(engine: sa.Engine) -> str:
-    if engine.dialect.name == "sqlite":
-        return f"SQLite {sqlite3.sqlite_version}"
-    with engine.connect() as conn:
-        return "PostgreSQL " + conn.exec_driver_sql("SHOW server_version").scalar()
 
 
 # ---------------------------------------------------------------------------

@@ -23,7 +23,6 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -36,6 +35,7 @@ if str(ROOT) not in sys.path:
 import sqlalchemy as sa  # noqa: E402
 from werkzeug.security import generate_password_hash  # noqa: E402
 
+from bench.common import insert_rows, provision  # noqa: E402
 from config import TestConfig  # noqa: E402
 from opsroom import clock, create_app  # noqa: E402
 from opsroom.db import intent, make_engine  # noqa: E402
@@ -46,34 +46,10 @@ TZ = ZoneInfo("Asia/Shanghai")
 UTC = timezone.utc
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=TZ)
 DEFAULT_PG_URL = os.environ.get("OPSROOM_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-CHUNK = 10_000
 
 
 def log(msg: str = "") -> None:
     print(msg, flush=True)
-
-
-def provision(backend: str, pg_url: str):
-    if backend == "sqlite":
-        tmp = tempfile.mkdtemp(prefix="opsroom-bench-notices-")
-        return f"sqlite:///{tmp}/bench.sqlite3", lambda: None
-    name = f"opsroom_bench_notices_{os.getpid()}"
-    admin = make_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-
-    def drop():
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-    return f"{pg_url.rsplit('/', 1)[0]}/{name}", drop
-
-
-def _insert(conn, table, rows):
-    for i in range(0, len(rows), CHUNK):
-        conn.execute(table.insert(), rows[i:i + CHUNK])
 
 
 def build(engine, *, rooms: int, notices: int, seed: int = 9) -> dict:
@@ -115,24 +91,24 @@ def build(engine, *, rooms: int, notices: int, seed: int = 9) -> dict:
     for u in users:
         u.update(password_hash=pw, locale=None, active=True, created_at=now, email_notifications=True)
     with engine.begin() as conn:
-        _insert(conn, Tenant.__table__, [{"id": 1, "name": "商家", "contact": "", "credit_code": "", "status": "active",
+        insert_rows(conn, Tenant.__table__, [{"id": 1, "name": "商家", "contact": "", "credit_code": "", "status": "active",
                                           "created_at": now}])
-        _insert(conn, User.__table__, users)
-        _insert(conn, Room.__table__, [{
+        insert_rows(conn, User.__table__, users)
+        insert_rows(conn, Room.__table__, [{
             "id": r, "code": f"R{r:03d}", "name": f"直播间{r}", "zone": f"Z{r % 5}", "kind": "服装", "equipment": [],
             "area_m2": 60.0, "open_time": datetime.min.time(), "close_time": datetime.min.time(),
             "changeover_minutes": 0, "min_minutes": 30, "max_minutes": 720, "order_capacity_per_hour": 600,
             "active": True} for r in range(1, rooms + 1)])
-        _insert(conn, Anchor.__table__, anchors)
-        _insert(conn, Booking.__table__, bookings)
-        _insert(conn, Assignment.__table__, assignments)
+        insert_rows(conn, Anchor.__table__, anchors)
+        insert_rows(conn, Booking.__table__, bookings)
+        insert_rows(conn, Assignment.__table__, assignments)
         user_ids = [u["id"] for u in users]
         rows = [{"user_id": rng.choice(user_ids), "kind": "reminder", "key": f"old:{n}", "booking_id": None,
                  "title": "旧通知", "body": "…", "locale": "zh_CN",
                  "created_at": now - timedelta(minutes=n % 100_000),
                  "read_at": None if rng.random() < 0.05 else now, "email_status": None, "email_attempts": 0,
                  "email_error": ""} for n in range(notices)]
-        _insert(conn, Notification.__table__, rows)
+        insert_rows(conn, Notification.__table__, rows)
     with engine.connect() as conn:
         conn.exec_driver_sql("ANALYZE")
         conn.commit()
@@ -162,7 +138,7 @@ def timed(fn, counter, samples: int) -> dict:
 
 
 def run(backend: str, args) -> dict:
-    url, drop = provision(backend, args.pg_url)
+    url, drop = provision(backend, args.pg_url, "opsroom_bench_notices")
     try:
         engine = make_engine(url)
         upgrade(engine)

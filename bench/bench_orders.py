@@ -53,7 +53,7 @@ if str(ROOT) not in sys.path:
 import sqlalchemy as sa  # noqa: E402
 
 from bench import park as park_builder  # noqa: E402
-from bench.bench_bookings import DEFAULT_PG_URL, code_version, provision, server_version  # noqa: E402
+from bench.common import DEFAULT_PG_URL, code_version, provision, server_version  # noqa: E402
 from config import TestConfig  # noqa: E402
 from opsroom import clock, create_app  # noqa: E402
 from opsroom.db import intent, make_engine  # noqa: E402

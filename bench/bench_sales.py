@@ -33,7 +33,6 @@ import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -45,6 +44,7 @@ if str(ROOT) not in sys.path:
 
 import sqlalchemy as sa  # noqa: E402
 
+from bench.common import insert_rows, provision  # noqa: E402
 from config import TestConfig  # noqa: E402
 from opsroom import clock, create_app  # noqa: E402
 from opsroom.db import make_engine  # noqa: E402
@@ -56,7 +56,6 @@ TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 20, 16, 0, tzinfo=TZ)
 TODAY = NOW.replace(hour=0, minute=0)
 DEFAULT_PG_URL = os.environ.get("OPSROOM_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
-CHUNK = 10_000
 WARMUP = 3
 
 
@@ -64,47 +63,23 @@ def log(msg: str = "") -> None:
     print(msg, flush=True)
 
 
-def provision(backend: str, pg_url: str):
-    if backend == "sqlite":
-        tmp = tempfile.mkdtemp(prefix="opsroom-bench-sales-")
-        url = f"sqlite:///{tmp}/bench.sqlite3"
-        return url, lambda: None
-    name = f"opsroom_bench_sales_{os.getpid()}"
-    admin = make_engine(pg_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-
-    def drop():
-        with admin.connect() as conn:
-            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.dispose()
-
-    return f"{pg_url.rsplit('/', 1)[0]}/{name}", drop
-
-
-def _insert(conn, table, rows):
-    for i in range(0, len(rows), CHUNK):
-        conn.execute(table.insert(), rows[i:i + CHUNK])
-
-
 def build(engine, *, rooms: int, per_session: int, big: int, seed: int = 7, anonymous: bool = False) -> dict:
     rng = random.Random(seed)
     now = NOW.astimezone(UTC)
     counter = iter(range(1, 10**9))
     with engine.begin() as conn:
-        _insert(conn, Tenant.__table__, [{"id": i, "name": f"商家{i:02d}", "contact": "", "credit_code": "",
+        insert_rows(conn, Tenant.__table__, [{"id": i, "name": f"商家{i:02d}", "contact": "", "credit_code": "",
                                           "status": "active", "created_at": now} for i in range(1, 21)])
-        _insert(conn, Room.__table__, [{
+        insert_rows(conn, Room.__table__, [{
             "id": r, "code": f"R{r:03d}", "name": f"直播间{r}", "zone": f"Z{r % 5}", "kind": "服装", "equipment": [],
             "area_m2": 60.0, "open_time": datetime.min.time(), "close_time": datetime.min.time(),
             "changeover_minutes": 0, "min_minutes": 30, "max_minutes": 720,
             "order_capacity_per_hour": rng.choice((300, 600, 1000, 2000, 3000)), "active": True} for r in range(1, rooms + 1)])
-        _insert(conn, Anchor.__table__, [{
+        insert_rows(conn, Anchor.__table__, [{
             "id": a, "name": f"主播{a}", "tenant_id": None, "verified": True, "max_minutes_per_day": 1440,
             "min_rest_minutes": 0, "platform_accounts": {"douyin": f"dy{a}"}, "active": True, "feed_version": 1,
             "created_at": now} for a in range(1, 2 * rooms + 1)])
-        _insert(conn, Product.__table__, [{
+        insert_rows(conn, Product.__table__, [{
             "id": p, "tenant_id": 1, "sku": f"SKU{p}", "name": f"商品{p}", "category": "", "price_fen": 1990 * p,
             "stock": 1000, "certifications": [], "active": True, "created_at": now} for p in range(1, 6)])
         bookings, assignments, orders = [], [], []
@@ -148,10 +123,10 @@ def build(engine, *, rooms: int, per_session: int, big: int, seed: int = 7, anon
         big_orders = [order(bid, big_start, big_end, product=rng.randint(1, 7)) for _ in range(big)]
         orders += big_orders
         orders += [order(None, TODAY.astimezone(UTC), now) for _ in range(int(len(orders) * 0.03))]
-        _insert(conn, Booking.__table__, bookings)
-        _insert(conn, Assignment.__table__, assignments)
-        _insert(conn, LineupItem.__table__, [{"booking_id": bid, "product_id": p, "position": p} for p in range(1, 6)])
-        _insert(conn, Order.__table__, orders)
+        insert_rows(conn, Booking.__table__, bookings)
+        insert_rows(conn, Assignment.__table__, assignments)
+        insert_rows(conn, LineupItem.__table__, [{"booking_id": bid, "product_id": p, "position": p} for p in range(1, 6)])
+        insert_rows(conn, Order.__table__, orders)
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM (ANALYZE)")
@@ -191,7 +166,7 @@ def measure(client, path, token, check, n, counter):
 
 
 def run(backend: str, args) -> dict:
-    url, drop = provision(backend, args.pg_url)
+    url, drop = provision(backend, args.pg_url, "opsroom_bench_sales")
     try:
         engine = make_engine(url)
         upgrade(engine)
