@@ -1,5 +1,7 @@
 """Browser journeys: Debian's Chromium driven by Playwright against a live
-opsroom server (tests/live.py) on SQLite, with the park clock frozen.
+opsroom server (tests/live.py) on SQLite, with the park clock frozen. The
+journeys of issue 11 (the tests taking a `lang`: one per user, in zh_CN and en)
+run on PostgreSQL too when OPSROOM_TEST_POSTGRES_URL names a server (CI).
 
 Every test here is marked `browser`. Without /usr/bin/chromium the tests are
 skipped, or fail when OPSROOM_REQUIRE_BROWSER=1 (CI). A failing test leaves a
@@ -17,7 +19,7 @@ import pytest
 
 from opsroom import clock
 from tests.factories import Factory
-from tests.live import LiveServer
+from tests.live import POSTGRES_ENV, LiveServer, backend_url
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -66,9 +68,17 @@ def frozen_clock(park_clock):
     return park_clock
 
 
+def pytest_generate_tests(metafunc):
+    """The user journeys (parametrized by `lang`) run against each database the
+    suite has; the other browser tests use the SQLite server only."""
+    if "lang" in metafunc.fixturenames and "live_server" in metafunc.fixturenames:
+        backends = ["sqlite"] + (["postgres"] if os.environ.get(POSTGRES_ENV) else [])
+        metafunc.parametrize("live_server", backends, indirect=True, scope="session")
+
+
 @pytest.fixture(scope="session")
-def live_server(park_clock):
-    server = LiveServer("sqlite").start()
+def live_server(request, park_clock):
+    server = LiveServer(backend_url(getattr(request, "param", "sqlite"))).start()
     yield server
     server.stop()
 
