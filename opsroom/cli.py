@@ -204,6 +204,6 @@ def reports_refresh(first, last):
 
     with intent(write=True):
         session = get_session()
-        written = reports.refresh(session, first.date(), last.date())
+        written = reports.refresh(session, first.date(), last.date(), pause=True)
         session.commit()
     click.echo(f"{written} room-days computed")

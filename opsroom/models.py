@@ -562,7 +562,8 @@ report_tenant_days = sa.Table(
 )
 
 # What changed since the rollups were computed: a room over [starts_at, ends_at)
-# (both NULL: the whole room), or a booking's sales. Filled by triggers only.
+# (both NULL: the whole room), or a booking's sales. Filled by triggers (and put
+# back by a bounded refresh for what it leaves to the scheduler).
 report_dirty = sa.Table(
     "report_dirty", Base.metadata,
     sa.Column("id", BigId, primary_key=True),
