@@ -8,13 +8,18 @@ from __future__ import annotations
 import threading
 from collections import Counter, defaultdict
 from datetime import date, time, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
 
 from opsroom import clock
 from opsroom.db import intent
-from opsroom.models import Room, Tenant, User, report_days, report_dirty
+from opsroom.domain import utilization as util
+from opsroom.domain.hours import local_days
+from opsroom.domain.intervals import Interval
+from opsroom.i18n import park_tz
+from opsroom.models import Blackout, Booking, Room, Tenant, User, report_days, report_dirty
 from opsroom.services import bookings, reports, rooms, users
 from tests.conftest import NOW, at
 
@@ -231,3 +236,37 @@ def test_a_booking_is_not_held_up_by_a_big_report_on_sqlite(committed_app, datab
         s = app.extensions["opsroom.sessionmaker"]()
         same_as_scratch(s, s.get(User, ids[0]), first, first + timedelta(days=199))
         s.close()
+
+
+def test_idle_room_days_computed_once_equal_each_day_computed_in_full(make, db_session):
+    """compute_rows computes a day without sessions or blackouts once per room
+    hours; every such row equals the full computation of its own day."""
+    s = db_session
+    t = make.tenant()
+    hours = [(time(8), time(2)), (time(0), time(0)), (time(9), time(18)), (time(20), time(4))]
+    rs = [make.room(code=f"I{i}", open_time=o, close_time=c) for i, (o, c) in enumerate(hours)]
+    make.booking(rs[0], t, starts_at=at(3, 20), ends_at=at(3, 23))
+    make.blackout(rs[2], starts_at=at(5, 10), ends_at=at(5, 12))
+    first = NOW.date()
+    days = set(util.days_of(first, first + timedelta(days=59)))
+    room_rows, _ = reports.compute_rows(s, {r.id: days for r in rs})
+    assert len(room_rows) == 4 * 60
+    by_id = {r.id: r for r in rs}
+    cfg = reports.settings()
+    for row in room_rows:
+        room = by_id[row["room_id"]]
+        full = util.room_day(
+            row["day"], park_tz(), open_time=room.open_time, close_time=room.close_time,
+            blackouts=[Interval(b.starts_at, b.ends_at) for b in s.scalars(sa.select(Blackout).where(
+                Blackout.room_id == room.id))],
+            sessions=[util.Session(b.id, b.starts_at, b.ends_at) for b in s.scalars(sa.select(Booking).where(
+                Booking.room_id == room.id))],
+            prime=cfg["prime"])
+        assert (row["bookable"], row["prime_bookable"], row["booked"]) == \
+            (full.bookable, full.prime_bookable, full.booked), row
+        assert [row[f"bookable_h{h:02d}"] for h in range(24)] == full.bookable_hours
+    # A daylight-saving change near the days: no shortcut there.
+    berlin = ZoneInfo("Europe/Berlin")
+    assert not reports._steady_offset(berlin, local_days(date(2026, 3, 1), date(2026, 3, 31), berlin))
+    assert not reports._steady_offset(berlin, local_days(date(2026, 3, 30), date(2026, 4, 20), berlin))
+    assert reports._steady_offset(berlin, local_days(date(2026, 6, 1), date(2026, 7, 1), berlin))

@@ -93,6 +93,21 @@ def _local_date(instant: datetime, tz) -> date:
     return to_utc(instant).astimezone(tz).date()
 
 
+def _steady_offset(tz, window: Interval) -> bool:
+    """Whether the park's UTC offset is the same at every hour from a day before
+    `window` to two days after it. Then a room-day's figures without sessions or
+    blackouts depend only on the room's hours (every instant they use is the same
+    local time plus that one offset), so one computation serves every such day.
+    (tzdata has no offset change that reverts within the hour.)"""
+    t, end = to_utc(window.start) - timedelta(days=1), to_utc(window.end) + timedelta(days=2)
+    offset = t.astimezone(tz).utcoffset()
+    while t <= end:
+        if t.astimezone(tz).utcoffset() != offset:
+            return False
+        t += timedelta(hours=1)
+    return True
+
+
 def compute_rows(session: so.Session, targets: dict[int, set[date]]) -> tuple[list[dict], list[dict]]:
     """The rollup rows of the given rooms and park-local days, computed from
     the bookings, blackouts, rooms and orders as they are now. Reads only."""
@@ -105,6 +120,7 @@ def compute_rows(session: so.Session, targets: dict[int, set[date]]) -> tuple[li
         chunk = {rid: days for rid, days in chunk.items() if days}
         room_ids = sorted(chunk)
         window = local_days(first, last, tz)
+        steady, idle = _steady_offset(tz, window), {}
         # Used time may begin before the start (early check-in), so look a little past the window.
         reach = Interval(window.start, window.end + cfg["checkin_before"])
         rooms = {r.id: r for r in session.execute(
@@ -138,12 +154,22 @@ def compute_rows(session: so.Session, targets: dict[int, set[date]]) -> tuple[li
             for day in sorted(chunk[rid]):
                 near = [b for d in (day - timedelta(days=1), day, day + timedelta(days=1))
                         for b in by_start.get((rid, d), ())]
-                figures = util.room_day(
-                    day, tz, open_time=room.open_time, close_time=room.close_time, blackouts=blackouts.get(rid, ()),
-                    sessions=[util.Session(b.id, b.starts_at, b.ends_at, counted=b.status in COUNTED_STATUSES,
-                                           checked_in_at=b.checked_in_at if b.status in ("live", "ended") else None)
-                              for b in near],
-                    prime=cfg["prime"])
+                if steady and not near and not blackouts.get(rid):
+                    # An idle day: the same figures as any idle day of these hours (see _steady_offset).
+                    key = (room.open_time, room.close_time)
+                    if key not in idle:
+                        idle[key] = util.room_day(day, tz, open_time=room.open_time, close_time=room.close_time,
+                                                  blackouts=(), sessions=(), prime=cfg["prime"])
+                    figures = idle[key]
+                else:
+                    figures = util.room_day(
+                        day, tz, open_time=room.open_time, close_time=room.close_time,
+                        blackouts=blackouts.get(rid, ()),
+                        sessions=[util.Session(b.id, b.starts_at, b.ends_at, counted=b.status in COUNTED_STATUSES,
+                                               checked_in_at=b.checked_in_at if b.status in ("live", "ended")
+                                               else None)
+                                  for b in near],
+                        prime=cfg["prime"])
                 row = {"room_id": rid, "day": day, "weekday": day.weekday(), "bookable": figures.bookable,
                        "booked": figures.booked, "prime_bookable": figures.prime_bookable,
                        "prime_booked": figures.prime_booked, "used": figures.used}
