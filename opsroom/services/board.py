@@ -30,19 +30,12 @@ class Lane:
     alerts: dict = field(default_factory=dict)
 
 
-# What the board draws and checks (capacity alerts read checked_in_at): loading only
-# these halves the instants converted per row; the board page has ~1,200 rows.
-_BOARD_COLUMNS = (Booking.id, Booking.room_id, Booking.tenant_id, Booking.title, Booking.status,
-                  Booking.starts_at, Booking.ends_at, Booking.occupied_until, Booking.checked_in_at)
-
-
 def _load(session: so.Session, room_ids: list[int], window: Interval, statuses: tuple[str, ...] | None):
     q = (
         sa.select(Booking)
         .where(Booking.room_id.in_(room_ids), Booking.starts_at < window.end,
                Booking.starts_at >= window.start - LONGEST_OCCUPANCY, Booking.ends_at > window.start)
-        .options(so.load_only(*_BOARD_COLUMNS),
-                 so.selectinload(Booking.tenant).load_only(Tenant.id, Tenant.name, Tenant.status))
+        .options(so.joinedload(Booking.tenant).load_only(Tenant.id, Tenant.name, Tenant.status))
         .order_by(Booking.starts_at)
     )
     if statuses:
