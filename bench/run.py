@@ -105,7 +105,8 @@ def order_row(rng, n, booking_id, start, end, now, *, product=None):
             "refund_fen": amount if status == "refunded" else 0, "status": status, "ordered_at": at, "created_at": now}
 
 
-def build(url: str, *, rooms: int, days: int, big: int, per_session: int, seed: int = 2026, extra: int = 0) -> dict:
+def build(url: str, *, rooms: int, days: int, big: int, per_session: int, seed: int = 2026, extra: int = 0,
+          rollups: bool = True) -> dict:
     engine = make_engine(url)
     upgrade(engine)
     t0 = time.perf_counter()
@@ -183,8 +184,9 @@ def build(url: str, *, rooms: int, days: int, big: int, per_session: int, seed: 
         with app.app_context():
             s = app.extensions["opsroom.sessionmaker"]()
             t = time.perf_counter()
-            report_service.refresh(s, park.first_day, park.last_day)
-            s.commit()
+            if rollups:  # (skipped by --only when no report is measured: the longest step of a build)
+                report_service.refresh(s, park.first_day, park.last_day)
+                s.commit()
             rollup_s = time.perf_counter() - t
             admin = s.scalar(sa.select(users.User).where(users.User.role == "admin"))
             token = users.create_token(s, admin, "bench")
@@ -289,6 +291,8 @@ def load_each(server: Server, ops: list[dict]) -> list[dict]:
     """Each op in its own load process, with the workers' CPU per request around it."""
     out = []
     for op in ops:
+        if op["kind"] == "rate":  # every worker past its first requests (imports, connections) before counting
+            load({"base": server.url, "ops": [{**op, "seconds": 1}]})
         before = server.cpu_seconds()
         result = load({"base": server.url, "ops": [op]})[0]
         requests = result.get("requests") or (op.get("warmup", 3) + op["n"])
@@ -375,7 +379,8 @@ def _run(backend: str, url: str, args) -> dict:
     rooms, days = (args.scale or (20 if quick else 200)), (30 if quick else 365)
     n = 15 if quick else 60
     t = time.perf_counter()
-    world = build(url, rooms=rooms, days=days, big=2_000 if quick else 20_000, per_session=50 if quick else 300)
+    world = build(url, rooms=rooms, days=days, big=2_000 if quick else 20_000, per_session=50 if quick else 300,
+                  rollups=selected(args, "report"))
     park = world["park"]
     log(f"[{backend}] built {rooms} rooms, {days} days, {world['orders']:,} orders in {world['build_s']:.1f} s; "
         f"rollups {world['rollup_s']:.1f} s")
@@ -423,27 +428,31 @@ def _run(backend: str, url: str, args) -> dict:
     env = {"OPSROOM_DATABASE_URL": url, "OPSROOM_SECRET_KEY": SECRET, "OPSROOM_INSECURE_COOKIES": "1",
            "BENCH_NOW": NOW.isoformat()}
     env.pop("OPSROOM_EMBED_SCHEDULER", None)
+    ops = [op for op in ops if selected(args, op["name"])]
+    ingest_ops = [op for op in (
+        {"kind": "latency", "name": "ingest orders, JSON", "method": "POST", "path": "/api/v1/orders",
+         "headers": jhead, "warmup": 0, "n": chunks, "rows_per_request": chunk,
+         "bodies": [{"orders": [as_json(r) for r in json_rows[i * chunk:(i + 1) * chunk]]} for i in range(chunks)]},
+        {"kind": "latency", "name": "ingest orders, CSV", "method": "POST", "path": "/api/v1/orders/import",
+         "headers": {**auth, "Content-Type": csv_type}, "warmup": 0, "n": 1, "rows_per_request": len(csv_rows),
+         "bodies": [{"b64": base64.b64encode(csv_body).decode()}]},
+    ) if selected(args, op["name"])]
     first_id = max_order_id(url)
     server = Server("wsgi:app", env)
     try:
         results = load_each(server, ops)
-        ingest = load_each(server, [
-            {"kind": "latency", "name": "ingest orders, JSON", "method": "POST", "path": "/api/v1/orders",
-             "headers": jhead, "warmup": 0, "n": chunks, "rows_per_request": chunk,
-             "bodies": [{"orders": [as_json(r) for r in json_rows[i * chunk:(i + 1) * chunk]]} for i in range(chunks)]},
-            {"kind": "latency", "name": "ingest orders, CSV", "method": "POST", "path": "/api/v1/orders/import",
-             "headers": {**auth, "Content-Type": csv_type}, "warmup": 0, "n": 1, "rows_per_request": len(csv_rows),
-             "bodies": [{"b64": base64.b64encode(csv_body).decode()}]},
-        ])
+        ingest = load_each(server, ingest_ops)
     finally:
         server.stop()
-    bare = Server("bench.bare_app:app", {})
-    try:
-        bare_rate = load_each(bare, [{"kind": "rate", "name": "bare Flask JSON (floor)",
-                                      "path": "/ping", "threads": 8, "seconds": 3 if quick else 10}])
-    finally:
-        bare.stop()
-    floors = raw_floor(url, first_id)
+    bare_rate = []
+    if any(op["kind"] == "rate" for op in ops) or not args.only:
+        bare = Server("bench.bare_app:app", {})
+        try:
+            bare_rate = load_each(bare, [{"kind": "rate", "name": "bare Flask JSON (floor)",
+                                          "path": "/ping", "threads": 8, "seconds": 3 if quick else 10}])
+        finally:
+            bare.stop()
+    floors = raw_floor(url, first_id) if ingest_ops else {}
     return {"backend": backend, "rooms": rooms, "days": days, "quick": quick, "results": results + ingest + bare_rate,
             "floors": floors, "build_s": world["build_s"], "rollup_s": world["rollup_s"], "orders": world["orders"],
             "live": world["live"], "anchors": world["anchors"], "products": world["products"],
@@ -486,11 +495,16 @@ def growth(backend: str, args) -> dict:
     return out
 
 
+def selected(args, name: str) -> bool:
+    """Whether --only (substrings of operation names, any case) keeps this operation."""
+    return not args.only or any(part.lower() in name.lower() for part in args.only)
+
+
 def table(report: dict) -> list[tuple]:
     """(operation, median ms, p95 ms, server CPU ms, req/s or rows/s, ratio to floor, target, met)"""
     rows = []
     by = {r["name"]: r for r in report["results"]}
-    bare = by["bare Flask JSON (floor)"]["rps"]
+    bare = by["bare Flask JSON (floor)"]["rps"] if "bare Flask JSON (floor)" in by else 0
     pg = report["backend"] == "postgres"
     for r in report["results"]:
         name = r["name"]
@@ -543,6 +557,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quick", action="store_true", help="small park, few samples: well under a minute")
     ap.add_argument("--pg-url", default=os.environ.get("OPSROOM_BENCH_POSTGRES_URL",
                                                        "postgresql://postgres@127.0.0.1:5432/test"))
+    ap.add_argument("--only", action="append", default=[], metavar="SUBSTRING",
+                    help="measure only the operations whose name contains it (repeatable), e.g. --only screen "
+                         "--only /me; a rate operation brings its bare floor, an ingestion its raw floors")
     ap.add_argument("--growth", action="store_true", help="growth curves instead of the table (slow)")
     ap.add_argument("--growth-rooms", type=int, nargs="*", default=[50, 100, 200, 400])
     ap.add_argument("--growth-orders", type=int, nargs="*", default=[0, 1_000_000])
