@@ -80,6 +80,9 @@ class Config:
     LIVE_LOAD_WINDOW_MINUTES = _env_int("OPSROOM_LIVE_LOAD_WINDOW_MINUTES", 60)
     SCREEN_POLL_SECONDS = _env_int("OPSROOM_SCREEN_POLL_SECONDS", 5)
     SCREEN_RANKING_SIZE = _env_int("OPSROOM_SCREEN_RANKING_SIZE", 10)
+    # A worker computes the screen's figures at most once in this many seconds and answers
+    # every screen polling meanwhile with them (0: on every request). Below the poll interval.
+    SCREEN_CACHE_SECONDS = _env_int("OPSROOM_SCREEN_CACHE_SECONDS", 3)
 
     # --- Reports (issue 8) ---
     # Prime time (park-local, may cross midnight; 24:00 is written 00:00).
@@ -136,6 +139,7 @@ class Config:
 
 class TestConfig(Config):
     TESTING = True
+    SCREEN_CACHE_SECONDS = 0  # a test reads the screen right after changing what it shows
     # Still scrypt, at a cost that keeps a thousand test logins fast.
     PASSWORD_HASH_METHOD = "scrypt:1024:8:1"
     SECRET_KEY = "test-secret-key"

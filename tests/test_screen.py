@@ -85,6 +85,21 @@ def test_ranking_size_comes_from_the_settings(app, api, park):
     assert len(data["rankings"]["rooms"]) == 1 and len(data["rankings"]["anchors"]) == 1
 
 
+def test_a_worker_computes_the_screen_once_per_cache_period(app, api, make, park):
+    """With SCREEN_CACHE_SECONDS set, polls within the period get the snapshot already taken (a new order
+    waits for the next period); at 0, the tests' setting, every read computes it afresh."""
+    coordinator = api("coordinator")
+    app.config["SCREEN_CACHE_SECONDS"] = 60
+    try:
+        first = coordinator.get("/screen").json
+        make.order(park["live"], ordered_at=at(0, 9, 50), amount_fen=100)
+        assert coordinator.get("/screen").json == first
+    finally:
+        app.config["SCREEN_CACHE_SECONDS"] = 0
+        app.extensions.pop("opsroom.screen_snapshot", None)
+    assert coordinator.get("/screen").json["totals"]["orders"] == first["totals"]["orders"] + 1
+
+
 def test_a_live_room_over_the_threshold_raises_an_alert(api, make, park):
     for minute in range(1, 31):  # 30 more in the last hour of a room taking 60 an hour: 32/60 > 50 %
         make.order(park["live"], ordered_at=at(0, 9, minute), amount_fen=100)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
@@ -150,11 +151,33 @@ def _ranked(rows: list[dict[str, Any]], size: int, key: str) -> list[dict[str, A
 def snapshot(session: so.Session, viewer) -> dict[str, Any]:
     """What the big screen shows now (API.md `GET /screen`). Staff or a screen token.
 
+    The figures are the same for every viewer, and hall screens poll them every few
+    seconds: a process computes them at most once per SCREEN_CACHE_SECONDS (the day's
+    pass over every sold order is the costly part) and answers the polls in between
+    with that snapshot ("at" says when it was taken). Callers must not modify it."""
+    require(viewer, "screen.read")
+    ttl = current_app.config.get("SCREEN_CACHE_SECONDS", 0)
+    if ttl <= 0:
+        return _compute(session)
+    cache = current_app.extensions.setdefault("opsroom.screen_snapshot", {})
+    key = tuple(current_app.config[k] for k in ("TIMEZONE", "SCREEN_RANKING_SIZE", "CAPACITY_ALERT_PERCENT",
+                                                 "LIVE_LOAD_WINDOW_MINUTES"))
+    hit = cache.get(key)
+    tick = time.monotonic()
+    if hit is not None and tick < hit[0]:
+        return hit[1]
+    data = _compute(session)
+    cache[key] = (tick + ttl, data)
+    return data
+
+
+def _compute(session: so.Session) -> dict[str, Any]:
+    """The snapshot itself.
+
     Today's sold orders are read once, grouped by booking: that gives the
     rankings, the totals and most of each live room's figures. A live session's
     orders outside today (it began before midnight) come from its own index
     range, and its live load from the orders of the last window only."""
-    require(viewer, "screen.read")
     now = clock.now()
     size = current_app.config["SCREEN_RANKING_SIZE"]
     start, end = _today()
@@ -178,11 +201,13 @@ def snapshot(session: so.Session, viewer) -> dict[str, Any]:
 
     live_sold = {bid: list(sold.get(bid, (0, 0))) for bid in live_ids}
     if live_ids:
+        # Two index ranges per session (before today, after today), not a filter over all its orders.
+        outside = sa.union_all(*[
+            sa.select(Order.booking_id, Order.amount_fen).where(Order.booking_id.in_(live_ids), stats.SOLD, bound)
+            for bound in (Order.ordered_at < start, Order.ordered_at >= end)]).subquery()
         for bid, n, g in session.execute(
-            sa.select(Order.booking_id, sa.func.count(), sa.func.sum(Order.amount_fen))
-            .where(Order.booking_id.in_(live_ids), stats.SOLD,
-                   sa.or_(Order.ordered_at < start, Order.ordered_at >= end))
-            .group_by(Order.booking_id)
+            sa.select(outside.c.booking_id, sa.func.count(), sa.func.sum(outside.c.amount_fen))
+            .group_by(outside.c.booking_id)
         ):
             live_sold[bid][0] += n
             live_sold[bid][1] += int(g or 0)

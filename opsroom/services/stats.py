@@ -171,12 +171,16 @@ def live_loads(session: so.Session, bookings: list[Booking], now: datetime | Non
     if not live:
         return {}
     cut = now - timedelta(minutes=conf["window"])
-    counts = dict(session.execute(
-        sa.select(Order.booking_id, sa.func.count()).join(Booking, Booking.id == Order.booking_id)
-        .where(Order.booking_id.in_(list(live)), _sold, Order.ordered_at >= cut, Order.ordered_at < now,
-               Order.ordered_at >= Booking.starts_at)
-        .group_by(Order.booking_id)
-    ).all())
+    # Each session counts from max(window start, its own start). Sessions share a few
+    # start instants (quarter hours), so one index range per group of them, with no
+    # join to bookings (which PostgreSQL planned as a merge join over every booking).
+    since: dict[datetime, list[int]] = {}
+    for bid, b in live.items():
+        since.setdefault(max(cut, b.starts_at), []).append(bid)
+    groups = [sa.select(Order.booking_id, sa.func.count())
+              .where(Order.booking_id.in_(ids), _sold, Order.ordered_at >= start, Order.ordered_at < now)
+              .group_by(Order.booking_id) for start, ids in sorted(since.items())]
+    counts = dict(session.execute(groups[0] if len(groups) == 1 else sa.union_all(*groups)).all())
     out = {}
     for bid, b in live.items():
         since, until = metrics.live_window(b.starts_at, b.ends_at, now, conf["window"])
