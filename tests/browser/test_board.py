@@ -1,5 +1,5 @@
-"""A coordinator books a free cell on the board, then tries an overlapping
-booking and sees the clash and the alternatives."""
+"""A coordinator books an hour inside a free run of the board, then tries an
+overlapping booking and sees the clash and the alternatives."""
 from __future__ import annotations
 
 import re
@@ -43,6 +43,18 @@ def expect_booking_form(page: Page, room, *, day: str, start: str, end: str) -> 
     expect(page.get_by_label("Date", exact=True)).to_have_value(day)
     expect(page.get_by_label("Starts", exact=True)).to_have_value(start)
     expect(page.get_by_label("Ends", exact=True)).to_have_value(end)
+
+
+def point_at(run, first: str, last: str, wanted: str) -> dict:
+    """Where `wanted` (HH:MM) lies inside a run drawn from `first` to `last`."""
+    minutes = [int(t[:2]) * 60 + int(t[3:]) for t in (first, last, wanted)]
+    box = run.bounding_box()
+    return {"x": box["width"] * (minutes[2] - minutes[0]) / (minutes[1] - minutes[0]), "y": box["height"] / 2}
+
+
+def run_labels(board, room) -> list[str]:
+    runs = board.get_by_role("link", name=re.compile(rf"^Book {room.code}, "))
+    return runs.evaluate_all("links => links.map(a => a.getAttribute('aria-label'))")
 
 
 def book(page: Page, title: str) -> None:
@@ -92,12 +104,18 @@ def see_the_clash_and_book_an_alternative(page: Page, park, *, clash_id: int, sc
     return expect_booked(page, park.a102, title="加场", end="17:00")
 
 
-def test_book_a_free_cell_then_an_overlap_shows_the_clash_and_the_alternatives(page, park, screenshot):
+def test_book_an_hour_inside_a_free_run_then_an_overlap_shows_the_clash_and_the_alternatives(page, park, screenshot):
     log_in(page, park.coordinator.email)
     page.goto(f"/board/?date={TOMORROW}")
     expect(page.get_by_role("heading", name=re.compile(r"^Booking board · "))).to_be_visible()
     board = page.get_by_role("grid", name="Rooms by hour")
-    board.get_by_role("link", name=f"Book A101 at 14:00 on {TOMORROW}", exact=True).click()
+    # Free time is one link per run (rooms open 08:00–02:00), not one per hour.
+    assert run_labels(board, park.a101) == [f"Book A101, {TOMORROW} 00:00–02:00", f"Book A101, {TOMORROW} 08:00–24:00"]
+    run = board.get_by_role("link", name=f"Book A101, {TOMORROW} 08:00–24:00", exact=True)
+    # Untouched (and without JavaScript) it books the run's first free instant …
+    expect(run).to_have_attribute("href", f"/bookings/new?room_id={park.a101.id}&start={TOMORROW}T08:00%2B08:00")
+    # … and a click books the hour under the pointer: 14:30 lies in 14:00–15:00.
+    run.click(position=point_at(run, "08:00", "24:00", "14:30"))
 
     expect_booking_form(page, park.a101, day=TOMORROW, start="14:00", end="16:00")
     book(page, "秋冬女装专场")
@@ -105,14 +123,26 @@ def test_book_a_free_cell_then_an_overlap_shows_the_clash_and_the_alternatives(p
 
     page.get_by_role("link", name="Back to the board").click()
     expect(page).to_have_url(re.compile(rf"/board/\?date={TOMORROW}$"))
-    block = board.get_by_role("link", name=re.compile(rf"^{TENANT} 秋冬女装专场 14:00–16:00 "))
+    block = board.get_by_role("link", name=re.compile(rf"^{TENANT} 秋冬女装专场 14:00–16:00 confirmed$"))
     expect(block).to_be_visible()
     screenshot("board")
 
-    # A taken hour offers no "book" link; the one after it starts where the
-    # room is free again (16:00 + 30 minutes of changeover).
-    expect(board.get_by_role("link", name=f"Book A101 at 15:00 on {TOMORROW}", exact=True)).to_have_count(0)
-    expect(board.get_by_role("link", name=f"Book A101 at 16:30 on {TOMORROW}", exact=True)).to_have_count(1)
+    # The taken hours split the run; the one after starts where the room is free
+    # again (16:00 + 30 minutes of changeover).
+    assert run_labels(board, park.a101) == [f"Book A101, {TOMORROW} 00:00–02:00", f"Book A101, {TOMORROW} 08:00–14:00",
+                                            f"Book A101, {TOMORROW} 16:30–24:00"]
+    later = board.get_by_role("link", name=f"Book A101, {TOMORROW} 16:30–24:00", exact=True)
+    # The pointer's hour, but never before the run: 16:40 is in 16:00–17:00, which starts at 16:30 here.
+    later.hover(position=point_at(later, "16:30", "24:00", "16:40"))
+    expect(later).to_have_attribute("href", re.compile(rf"&start={TOMORROW}T16%3A30%2B08%3A00$"))
+    later.hover(position=point_at(later, "16:30", "24:00", "20:10"))
+    expect(later).to_have_attribute("href", re.compile(rf"&start={TOMORROW}T20%3A00%2B08%3A00$"))
+    expect(later).to_have_class(re.compile(r"\bhour-picked\b"))
+    # From the keyboard a run books its first free instant, wherever the pointer rests.
+    later.focus()
+    page.keyboard.press("Enter")
+    expect_booking_form(page, park.a101, day=TOMORROW, start="16:30", end="18:30")
+
     # A coordinator who types an overlapping time anyway is shown the clash.
     page.goto("/bookings/new?" + urlencode({"room_id": park.a101.id, "start": f"{TOMORROW}T15:00:00+08:00"}))
     expect_booking_form(page, park.a101, day=TOMORROW, start="15:00", end="17:00")
@@ -124,7 +154,7 @@ def test_book_a_free_cell_then_an_overlap_shows_the_clash_and_the_alternatives(p
 
 
 def test_an_overlapping_booking_shows_the_clash_and_books_an_alternative(page, park, make, screenshot):
-    # The second half of the journey above, entered by the link a 15:00 board cell holds.
+    # The second half of the journey above, entered by a link booking 15:00.
     first = make.booking(park.a101, park.tenant, title="秋冬女装专场",
                          starts_at=datetime(2026, 11, 21, 14, 0, tzinfo=TZ))
     form = "/bookings/new?" + urlencode({"room_id": park.a101.id, "start": f"{TOMORROW}T15:00:00+08:00"})
