@@ -79,6 +79,35 @@ def test_cancelled_session_is_shown_cancelled(setup, client):
     assert str(event["status"]) == "CANCELLED"
 
 
+def test_feed_written_by_hand_is_what_icalendar_reads_and_writes(setup, client, make, db_session):
+    """The VEVENT lines are written directly (views/calendar.py): icalendar parses back every
+    value exactly (TEXT escapes of \\ ; , and line breaks, folding inside long Chinese text
+    and at an escape) and writes the parsed feed again to the very same bytes."""
+    from opsroom.models import Booking
+
+    tricky = "直播;专场,含\\反斜杠^和" + "很长的岫玉手镯标题" * 8
+    a = setup["book"](setup["rooms"][0], at(1, 19), at(1, 21))
+    db_session.get(Booking, a["id"]).title = tricky
+    setup["rooms"][0].name = "玉石,一号;间"
+    db_session.commit()
+    b = setup["book"](setup["rooms"][1], at(2, 9), at(2, 10))
+    setup["coord"].post(f"/bookings/{b['id']}/cancel", json={"reason": "改期"})
+    body = client.get(feed_path(setup["anchor"])).data
+    cal = Calendar.from_ical(body)
+    assert cal.to_ical() == body
+    assert all(len(line) <= 75 for line in body.split(b"\r\n"))
+    assert [tz["tzid"] for tz in cal.walk("VTIMEZONE")] == ["Asia/Shanghai"]
+    found = {str(e["uid"]): e for e in cal.walk("VEVENT")}
+    event = found[next(u for u in found if u.startswith(f"booking-{a['id']}@"))]
+    assert str(event["summary"]) == f"E501 · {tricky}"
+    assert str(event["location"]) == "E501 玉石,一号;间 (珠宝玉石区)"
+    assert str(event["description"]).splitlines()[-1] == "1. 岫玉手镯 (XY-001)"
+    assert (event.decoded("dtstart"), event.decoded("dtend")) == (at(1, 19), at(1, 21))
+    assert event.decoded("dtstamp") == clock.now() and int(event["sequence"]) >= 0
+    cancelled = found[next(u for u in found if u.startswith(f"booking-{b['id']}@"))]
+    assert str(cancelled["status"]) == "CANCELLED"
+
+
 def test_feed_token_reset_kills_the_old_url(setup, client, db_session):
     old = feed_path(setup["anchor"])
     assert client.get(old).status_code == 200
