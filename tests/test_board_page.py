@@ -166,3 +166,14 @@ def test_the_week_view_draws_the_same_lanes_one_per_day(board, park):
     assert runs(saturday)[2] == f"Book A101, {TOMORROW} 16:30–17:30"
     assert re.search(r'<script src="/static/js/board\.js" defer></script>', html)
     assert unescape(f'href="/board/?date={TOMORROW}"') in html
+
+
+def test_a_run_shorter_than_the_rooms_shortest_booking_is_not_offered(board, make):
+    """40 minutes' shortest booking on a 15-minute grid takes 45 minutes: a 30-minute
+    gap before a blackout is no offer, a 45-minute one is."""
+    room = make.room(code="B201", kind="美妆", min_minutes=40, changeover_minutes=0)
+    make.blackout(room, starts_at=at(1, 8, 30), ends_at=at(1, 12))
+    make.blackout(room, starts_at=at(1, 12, 45), ends_at=at(1, 23))
+    lane = Lanes(board(f"/board/?date={TOMORROW}")).lanes["B201 · 美妆"]
+    assert runs(lane) == [f"Book B201, {TOMORROW} 00:00–02:00", f"Book B201, {TOMORROW} 12:00–12:45",
+                          f"Book B201, {TOMORROW} 23:00–24:00"]

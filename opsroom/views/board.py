@@ -189,7 +189,8 @@ def _runs(lane: service.Lane, day: Hours, page: PageContext) -> list[Run]:
                 for b in lane.bookings if b.status in ACTIVE_STATUSES}
     for x in lane.blackouts:
         take(x.starts_at.timestamp(), x.ends_at.timestamp())
-    shortest = (room.min_minutes or 0) * 60 // SLOT_SECONDS
+    # In whole quarter hours, rounded up: a booking starts and ends on the grid.
+    shortest = -(-(room.min_minutes or 0) * 60 // SLOT_SECONDS)
     changeover = -(-(room.changeover_minutes or 0) * 60 // SLOT_SECONDS)
     runs = []
     for found in _FREE_RUN.finditer(free):
@@ -197,7 +198,8 @@ def _runs(lane: service.Lane, day: Hours, page: PageContext) -> list[Run]:
         if last < day.slots and last - first < shortest + (changeover if last in followed else 0):
             continue  # too short to book
         local = datetime.fromtimestamp(day.start + first * SLOT_SECONDS, tz)
-        end = "24:00" if last == day.slots else _hm(datetime.fromtimestamp(day.start + last * SLOT_SECONDS, tz))
+        until = day.start + last * SLOT_SECONDS
+        end = "24:00" if until >= day.end else _hm(datetime.fromtimestamp(until, tz))
         runs.append(Run(
             (first + 1, last + 1),
             f"{page.book_url}?room_id={room.id}&start={quote(local.isoformat(timespec='minutes'), safe=':')}",
