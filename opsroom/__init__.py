@@ -6,13 +6,40 @@ import secrets
 from pathlib import Path
 
 from flask import Flask
+from flask.sessions import SecureCookieSessionInterface
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+class _CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, minus the serializer Flask builds on every request
+    when the request carries no session cookie (every API call: bearer tokens only)."""
+
+    def open_session(self, app, request):
+        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+            return self.session_class()
+        return super().open_session(app, request)
+
+
+class OpsroomFlask(Flask):
+    """Flask, with the async check of each hook and view done once instead of on every request."""
+
+    session_interface = _CookieSessions()
+
+    def ensure_sync(self, func):
+        cache = self.__dict__.setdefault("_sync_functions", {})
+        try:
+            return cache[func]
+        except KeyError:
+            cache[func] = synced = super().ensure_sync(func)
+            return synced
+        except TypeError:  # an unhashable callable
+            return super().ensure_sync(func)
+
+
 def create_app(config_object=None, **overrides) -> Flask:
     """Application factory: templates and static files live at the top level."""
-    app = Flask(
+    app = OpsroomFlask(
         __name__,
         template_folder=str(ROOT / "templates"),
         static_folder=str(ROOT / "static"),

@@ -146,3 +146,27 @@ def test_notifications_api_does_not_grow(app, world, client):
     session.commit()
     coordinator = Api(client, token)
     _measure(app, world, 2 * N, {"notifications": lambda: coordinator.get("/notifications")})
+
+
+def test_api_authentication_is_one_statement(app, world, client):
+    """Every API request authenticates with one statement (token, user and linked anchor
+    profile together): GET /me of a user with no anchor profile sends exactly one, and an
+    anchor's /me one more, for the profile it shows."""
+    from opsroom.services import users
+    from tests.conftest import Api
+
+    world["grow"](1)
+    session = app.extensions["opsroom.sessionmaker"]()
+    tokens = {who: users.create_token(session, world[who], "qc") for who in ("coordinator", "anchor_user")}
+    session.commit()
+    session.close()
+    counter = Counter(app.extensions["opsroom.engine"])
+
+    def queries(read) -> list[str]:  # the test's own savepoints aside
+        counter.count(read)
+        return [s for s in counter.statements if not s.upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK"))]
+
+    coordinator, anchor = Api(client, tokens["coordinator"]), Api(client, tokens["anchor_user"])
+    assert len(queries(lambda: coordinator.get("/me"))) == 1
+    assert anchor.get("/me").get_json()["anchor"]["id"] == world["anchor"].id
+    assert len(queries(lambda: anchor.get("/me"))) == 2

@@ -37,10 +37,10 @@ def _authenticate():
             return error_response(403, _l("A screen token opens only the big screen."))
         g.api_user = viewer
         return None
-    user = users.user_for_token(get_session(), token)
-    if user is None:
+    found = users.principal_for_token(get_session(), token)
+    if found is None:
         return error_response(401)
-    g.api_user = user
+    g.api_user, g.api_anchor_id = found
     return None
 
 

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from opsroom import clock
-from opsroom.models import ROLES, ApiToken, LoginFailure, LoginSession, User
+from opsroom.models import ROLES, Anchor, ApiToken, LoginFailure, LoginSession, User
 from opsroom.services.errors import NotFound, TooManyAttempts, ValidationFailed
 
 # NIST SP 800-63B: a minimum length, a generous maximum, no composition rules,
@@ -143,17 +143,31 @@ def create_token(session: so.Session, user: User, label: str = "") -> str:
     return token
 
 
-def user_for_token(session: so.Session, token: str) -> User | None:
+# One prepared statement for every API request: the token's user and the id of
+# the anchor profile linked to it (GET /me shows it; other requests ignore it).
+# Built once, so a request pays neither the statement's construction nor a
+# second round trip; the token row is read each time, so a revocation (or a
+# deactivated user) takes effect at the very next request.
+_TOKEN_USER = (
+    sa.select(User, sa.select(Anchor.id).where(Anchor.user_id == User.id).scalar_subquery().label("anchor_id"))
+    .join(ApiToken, ApiToken.user_id == User.id)
+    .where(ApiToken.token_hash == sa.bindparam("token_hash"), ApiToken.revoked_at.is_(None))
+)
+
+
+def principal_for_token(session: so.Session, token: str) -> tuple[User, int | None] | None:
+    """The active user behind an unrevoked API token and their linked anchor's id, or None."""
     if not token:
         return None
-    row = session.scalar(
-        sa.select(ApiToken)
-        .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
-        .options(so.joinedload(ApiToken.user))
-    )
-    if row is None or not row.user.active:
+    row = session.execute(_TOKEN_USER, {"token_hash": hash_token(token)}).first()
+    if row is None or not row[0].active:
         return None
-    return row.user
+    return row[0], row[1]
+
+
+def user_for_token(session: so.Session, token: str) -> User | None:
+    found = principal_for_token(session, token)
+    return found[0] if found else None
 
 
 def revoke_token(session: so.Session, user: User, token_id: int) -> None:
