@@ -466,9 +466,9 @@ def refresh(session: so.Session, first: date | None = None, last: date | None = 
                 raise
         written += progress.written
         steps += 1
-        if cap is None:  # every step computes a day or a budget's worth; more comes only from concurrent writes
-            days = (last - first).days + 1 if first and last else 0
-            cap = days + 2 + progress.left // ROOM_DAYS_PER_TRANSACTION
+        if cap is None:  # every step computes a day or a budget's worth; more comes only from concurrent
+            days = (last - first).days + 1 if first and last else 0  # writes: stop them from keeping it busy
+            cap = 2 * (days + 2 + progress.left // ROOM_DAYS_PER_TRANSACTION)
         if not progress.left or steps >= cap:
             return written
         if pause:
