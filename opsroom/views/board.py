@@ -150,13 +150,13 @@ def _hm(instant: datetime) -> str:
 
 
 def _placed(b, lane: service.Lane, day: Hours, page: PageContext) -> Placed | None:
-    """A booking drawn in its lane, or None when it falls outside the lane's day.
-    ORM attributes are read once each: this runs ~1,200 times a page."""
+    """A booking (a services.board.BoardBooking row) drawn in its lane, or None when
+    it falls outside the lane's day. This runs ~1,200 times a page."""
     starts_at, ends_at, status, booking_id = b.starts_at, b.ends_at, b.status, b.id
     cols = _columns(starts_at.timestamp(), ends_at.timestamp(), day.start, day.end)
     if not cols:
         return None
-    flagged = b.tenant.status != "active" and status in ACTIVE_STATUSES
+    flagged = b.tenant_status != "active" and status in ACTIVE_STATUSES
     alert = lane.alerts.get(booking_id)
     notes = f"{_hm(starts_at.astimezone(page.tz))}–{_hm(ends_at.astimezone(page.tz))} {page.statuses.get(status, status)}"
     if flagged:
