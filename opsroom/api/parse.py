@@ -32,7 +32,8 @@ MIN_YEAR, MAX_YEAR = 1900, 9000
 # JSON Schema patterns for the OpenAPI document (opsroom/api/openapi.py): each
 # converter carries `.schema`, the exact set of JSON values it takes.
 _NO_NUL = "^[^\\u0000]*$"
-_NOT_BLANK = "^[^\\u0000]*\\S[^\\u0000]*$"  # stripped, something remains
+# Stripped, something remains (a bare \S would admit one NUL: NUL is no whitespace).
+_NOT_BLANK = "^[^\\u0000]*[^\\s\\u0000][^\\u0000]*$"
 _YEAR = "(19[0-9]{2}|[2-8][0-9]{3}|9000)"
 _DATE = _YEAR + "-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
 DATE_SCHEMA = {"type": "string", "format": "date", "pattern": f"^{_DATE}$"}
