@@ -96,12 +96,14 @@ def _load(session: so.Session, rooms: dict, window: Interval, statuses: tuple[st
     )
     if statuses:
         q = q.where(Booking.status.in_(statuses))
+    # Through the session's connection: plain Core rows, no ORM result layer.
+    conn = session.connection()
     make = BoardBooking
-    bookings = [make(*row, rooms[row[1]]) for row in session.execute(q)]
-    blackouts = [BoardBlackout(*row) for row in session.execute(
+    bookings = [make(*row, rooms[row[1]]) for row in conn.execute(q).all()]
+    blackouts = [BoardBlackout(*row) for row in conn.execute(
         sa.select(*_BLACKOUT_COLUMNS).where(Blackout.room_id.in_(room_ids), Blackout.starts_at < window.end,
                                             Blackout.ends_at > window.start)
-    )]
+    ).all()]
     return bookings, blackouts
 
 
@@ -116,7 +118,7 @@ def day(session: so.Session, user, on: date, *, zone: str | None = None, kind: s
         q = q.where(Room.zone == zone)
     if kind:
         q = q.where(Room.kind == kind)
-    rooms = [BoardRoom(*row) for row in session.execute(q)]
+    rooms = [BoardRoom(*row) for row in session.connection().execute(q).all()]
     openings: dict = {}  # rooms mostly share their hours: one computation per distinct pair
     for r in rooms:
         if (r.open_time, r.close_time) not in openings:

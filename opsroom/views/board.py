@@ -59,6 +59,7 @@ class Run(NamedTuple):
     inside it into the hour under the pointer (read from the gs-/ge- columns)."""
 
     cols: tuple[int, int]
+    classes: str
     href: str
     label: str
     kind = "run"
@@ -107,6 +108,7 @@ class PageContext(NamedTuple):
     book_label: str  # translated, still to be formatted with room, date, start, end
     may_not_book: str
     hours: dict  # Hours by (window, openings), filled as lanes are drawn
+    clock: dict  # local "HH:MM" by POSIX seconds, filled as bookings are drawn
 
 
 _SENTINEL = 987654321
@@ -126,7 +128,7 @@ def page_context() -> PageContext:
         show_url=_url_pattern("bookings.show", booking_id=_SENTINEL),
         statuses={k: str(v) for k, v in BOOKING_STATUS_LABELS.items()},
         book_label=gettext("Book %(room)s, %(date)s %(start)s–%(end)s"),
-        may_not_book=gettext("tenant may not book"), hours={},
+        may_not_book=gettext("tenant may not book"), hours={}, clock={},
     )
 
 
@@ -149,16 +151,25 @@ def _hm(instant: datetime) -> str:
     return f"{instant.hour:02d}:{instant.minute:02d}"  # strftime is ~5 times slower
 
 
+def _clock(seconds: float, page: PageContext) -> str:
+    """Local "HH:MM" of an instant; bookings of a page share few instants (quarter hours)."""
+    hm = page.clock.get(seconds)
+    if hm is None:
+        hm = page.clock[seconds] = _hm(datetime.fromtimestamp(seconds, page.tz))
+    return hm
+
+
 def _placed(b, lane: service.Lane, day: Hours, page: PageContext) -> Placed | None:
     """A booking (a services.board.BoardBooking row) drawn in its lane, or None when
     it falls outside the lane's day. This runs ~1,200 times a page."""
-    starts_at, ends_at, status, booking_id = b.starts_at, b.ends_at, b.status, b.id
-    cols = _columns(starts_at.timestamp(), ends_at.timestamp(), day.start, day.end)
+    status, booking_id = b.status, b.id
+    start, end = b.starts_at.timestamp(), b.ends_at.timestamp()
+    cols = _columns(start, end, day.start, day.end)
     if not cols:
         return None
     flagged = b.tenant_status != "active" and status in ACTIVE_STATUSES
     alert = lane.alerts.get(booking_id)
-    notes = f"{_hm(starts_at.astimezone(page.tz))}–{_hm(ends_at.astimezone(page.tz))} {page.statuses.get(status, status)}"
+    notes = f"{_clock(start, page)}–{_clock(end, page)} {page.statuses.get(status, status)}"
     if flagged:
         notes += f" {page.may_not_book}"
     if alert:
@@ -201,7 +212,7 @@ def _runs(lane: service.Lane, day: Hours, page: PageContext) -> list[Run]:
         until = day.start + last * SLOT_SECONDS
         end = "24:00" if until >= day.end else _hm(datetime.fromtimestamp(until, tz))
         runs.append(Run(
-            (first + 1, last + 1),
+            (first + 1, last + 1), f"free gs-{first + 1} ge-{last + 1}",
             f"{page.book_url}?room_id={room.id}&start={quote(local.isoformat(timespec='minutes'), safe=':')}",
             page.book_label % {"room": room.code, "date": local.date().isoformat(), "start": _hm(local), "end": end}))
     return runs
