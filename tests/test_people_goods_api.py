@@ -366,3 +366,47 @@ def test_listing_bookings_does_not_query_per_booking(park, make, engine):
     few = count_queries(2)
     many = count_queries(6)
     assert many == few
+
+
+def test_create_with_anchors_and_lineup_reads_nothing_after_writing(park, make, engine):
+    """A booking given with anchors and a lineup is checked in full before anything is
+    written, then written in one go: no statement reads after the first write (the answer
+    names the anchors and products it already loaded), and the reads do not grow with
+    the lineup."""
+    anchors = [make.anchor(), make.anchor()]
+
+    def reads_and_writes(day, n_products):
+        products = [make.product(park["tenant"]) for _ in range(n_products)]
+        statements = []
+        listener = lambda *args: statements.append(args[2].lstrip().upper())  # noqa: E731
+        sa.event.listen(engine, "before_cursor_execute", listener)
+        try:
+            r = book(park, 0, at(day, 10), at(day, 12), anchors=[{"anchor_id": a.id} for a in anchors],
+                     lineup=[{"product_id": p.id} for p in products])
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", listener)
+        assert r.status_code == 201, r.json
+        assert [a["name"] for a in r.json["anchors"]] == [a.name for a in anchors]
+        assert [i["sku"] for i in r.json["lineup"]] == [p.sku for p in products]
+        statements = [s for s in statements if not s.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK"))]
+        first_write = next(i for i, s in enumerate(statements) if s.startswith("INSERT"))
+        assert not [s for s in statements[first_write:] if s.startswith("SELECT")], statements[first_write:]
+        return sum(s.startswith("SELECT") for s in statements)
+
+    assert reads_and_writes(3, 1) == reads_and_writes(4, 5)
+
+
+def test_database_refuses_anchor_overlap_of_a_create_that_slipped_past_the_check(park, db_session, monkeypatch):
+    """Booking and anchors are written by one flush: if the anchor check is beaten by a
+    concurrent assignment, the database's guard refuses the whole create, and the 409
+    says an anchor was taken (not the room, which is free: no alternatives)."""
+    from opsroom.services import anchors as anchor_service
+
+    anchor = park["anchor"]
+    assert book(park, 0, at(1, 14), at(1, 16), anchors=[{"anchor_id": anchor.id}]).status_code == 201
+    monkeypatch.setattr(anchor_service, "evaluate", lambda *a, **k: ([], []))  # the check saw nothing yet
+    r = book(park, 1, at(1, 15), at(1, 17), anchors=[{"anchor_id": anchor.id}], lineup=[])
+    assert r.status_code == 409 and r.json["error"]["code"] == "conflict"
+    assert "alternatives" not in r.json["error"] and r.json["error"]["details"] == []
+    db_session.expire_all()
+    assert not db_session.scalars(sa.select(Booking).where(Booking.room_id == park["rooms"][1].id)).all()

@@ -176,19 +176,19 @@ def sessions_of(session: so.Session, anchor_id: int, start: datetime, end: datet
 
 
 def _busy(session: so.Session, anchor_ids: list[int], window: Interval,
-          exclude_booking: int | None) -> dict[int, list[tuple[Interval, int]]]:
-    """Worked sessions of the anchors near `window`: {anchor_id: [(interval, booking_id)]}."""
+          exclude_booking: int | None) -> dict[int, list[tuple[Interval, int, str]]]:
+    """Worked sessions of the anchors near `window`: {anchor_id: [(interval, booking_id, status)]}."""
     q = (
-        sa.select(Assignment.anchor_id, Booking.id, Booking.starts_at, Booking.ends_at)
+        sa.select(Assignment.anchor_id, Booking.id, Booking.starts_at, Booking.ends_at, Booking.status)
         .join(Booking, Booking.id == Assignment.booking_id)
         .where(Assignment.anchor_id.in_(anchor_ids), Booking.status.in_(WORKED_STATUSES),
                Booking.starts_at < window.end, Booking.ends_at > window.start)
     )
     if exclude_booking is not None:
         q = q.where(Booking.id != exclude_booking)
-    out: dict[int, list[tuple[Interval, int]]] = {a: [] for a in anchor_ids}
-    for anchor_id, booking_id, s, e in session.execute(q):
-        out[anchor_id].append((Interval(s, e), booking_id))
+    out: dict[int, list[tuple[Interval, int, str]]] = {a: [] for a in anchor_ids}
+    for anchor_id, booking_id, s, e, status in session.execute(q):
+        out[anchor_id].append((Interval(s, e), booking_id, status))
     return out
 
 
@@ -203,20 +203,16 @@ def evaluate(session: so.Session, anchors: list[tuple[Anchor, str]], candidate: 
     # A local day either side covers the daily limit and any rest period.
     window = Interval(candidate.start - timedelta(days=1), candidate.end + timedelta(days=1))
     busy = _busy(session, [a.id for a, _ in anchors], window, exclude_booking)
-    active_ids = set(session.scalars(
-        sa.select(Booking.id).where(Booking.id.in_({bid for rows in busy.values() for _, bid in rows}),
-                                    Booking.status.in_(ACTIVE_STATUSES))
-    ))
     clashes, breaches = [], []
     for anchor, role in anchors:
         rows = busy[anchor.id]
-        for i in anchor_rules.clashes(candidate, [iv for iv, _ in rows]):
-            iv, booking_id = rows[i]
-            if booking_id in active_ids:
+        for i in anchor_rules.clashes(candidate, [iv for iv, *_ in rows]):
+            iv, booking_id, status = rows[i]
+            if status in ACTIVE_STATUSES:
                 clashes.append({"kind": "anchor", "anchor_id": anchor.id, "booking_id": booking_id,
                                 "starts_at": iv.start.astimezone(tz).isoformat(),
                                 "ends_at": iv.end.astimezone(tz).isoformat()})
-        for b in anchor_rules.breaches(candidate, [iv for iv, _ in rows], profile=profile(anchor), role=role, tz=tz):
+        for b in anchor_rules.breaches(candidate, [iv for iv, *_ in rows], profile=profile(anchor), role=role, tz=tz):
             breaches.append({"rule": b.code, "field": "anchors", "anchor_id": anchor.id,
                              "message": f"{anchor.name}: " + rule_message(b.code, **b.params)})
     return clashes, breaches
@@ -240,7 +236,7 @@ def free_anchors(session: so.Session, user, starts_at: datetime, ends_at: dateti
     busy = _busy(session, [a.id for a in anchors], window, None)
     free = []
     for anchor in anchors:
-        rows = [iv for iv, _ in busy[anchor.id]]
+        rows = [iv for iv, *_ in busy[anchor.id]]
         if anchor_rules.clashes(candidate, rows):
             continue
         if anchor_rules.breaches(candidate, rows, profile=profile(anchor), role=role, tz=tz):

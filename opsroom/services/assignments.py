@@ -54,16 +54,32 @@ def check_anchors(session: so.Session, booking: Booking, pairs: list[tuple[Ancho
         raise RuleViolation(_l("The assignment breaks a rule for anchors."), breaches)
 
 
+def _assignments(booking: Booking, pairs: list[tuple[Anchor, str]]) -> list[Assignment]:
+    # `anchor=` (not only its id) keeps the loaded anchor on the row: the answer
+    # names it without loading it again.
+    return [Assignment(anchor=anchor, anchor_id=anchor.id, role=role, starts_at=booking.starts_at,
+                       ends_at=booking.ends_at, active=booking.status in ACTIVE_STATUSES) for anchor, role in pairs]
+
+
 def apply_anchors(session: so.Session, booking: Booking, entries: list[dict]) -> None:
     """Replace the booking's anchors after checking every rule; no commit."""
     pairs = _load_anchors(session, entries)
     check_anchors(session, booking, pairs)
     booking.assignments.clear()
     session.flush()
-    for anchor, role in pairs:
-        booking.assignments.append(Assignment(
-            anchor_id=anchor.id, role=role, starts_at=booking.starts_at, ends_at=booking.ends_at,
-            active=booking.status in ACTIVE_STATUSES))
+    booking.assignments.extend(_assignments(booking, pairs))
+
+
+def setup_new(session: so.Session, booking: Booking, anchor_entries: list[dict], items: list[dict]) -> None:
+    """Anchors and lineup of a booking not yet written (not in the session), under
+    the same rules as apply_anchors/apply_lineup; the booking's own flush writes
+    them with it. No commit."""
+    if anchor_entries:
+        pairs = _load_anchors(session, anchor_entries)
+        check_anchors(session, booking, pairs)
+        booking.assignments = _assignments(booking, pairs)
+    if items:
+        booking.lineup = _lineup_items(session, booking, items)
 
 
 def _lineup_items(session: so.Session, booking: Booking, items: list[dict]) -> list[LineupItem]:
@@ -88,8 +104,8 @@ def _lineup_items(session: so.Session, booking: Booking, items: list[dict]) -> l
         elif start and end and end <= start:
             breaches.append({"rule": "planned_times", "field": f"lineup[{n}].planned_end",
                              "message": str(_l("The end must be after the start."))})
-        out.append(LineupItem(product_id=product.id, position=n + 1, planned_start=start, planned_end=end,
-                              planned_quantity=item.get("planned_quantity")))
+        out.append(LineupItem(product=product, product_id=product.id, position=n + 1, planned_start=start,
+                              planned_end=end, planned_quantity=item.get("planned_quantity")))
     if errors:
         raise _invalid(errors)
     if breaches:

@@ -20,9 +20,10 @@ from opsroom.security import require
 from opsroom.services.errors import Conflict, Forbidden, NotFound
 
 # Markers by which the database names an overlap it refused.
-OVERLAP_MARKERS = ("room_overlap", "ex_bookings_room_overlap", "anchor_overlap", "ex_assignments_anchor_overlap",
-                   # the same anchor put into the same booking by two clients at once
-                   "uq_assignments_booking_anchor", "UNIQUE constraint failed: assignments.booking_id")
+ANCHOR_MARKERS = ("anchor_overlap", "ex_assignments_anchor_overlap",
+                  # the same anchor put into the same booking by two clients at once
+                  "uq_assignments_booking_anchor", "UNIQUE constraint failed: assignments.booking_id")
+OVERLAP_MARKERS = ("room_overlap", "ex_bookings_room_overlap", *ANCHOR_MARKERS)
 
 
 def get_booking(session: so.Session, user, booking_id: int) -> Booking:
@@ -54,14 +55,18 @@ def is_overlap_error(exc: IntegrityError) -> bool:
     return sqlstate == "23P01" or any(marker in text for marker in OVERLAP_MARKERS)
 
 
-def flush_or_conflict(session: so.Session, on_overlap, message=None) -> None:
+def flush_or_conflict(session: so.Session, on_overlap, message=None, *, anchor_message=None) -> None:
     """Flush; an overlap the database refused (a lost race) becomes the same
-    409 a checked clash gets: `on_overlap` re-checks and raises it."""
+    409 a checked clash gets: `on_overlap` re-checks and raises it. With
+    `anchor_message`, a refused anchor overlap raises a 409 with that message
+    instead (a flush that writes a booking together with its anchors)."""
     try:
         session.flush()
     except IntegrityError as exc:
         session.rollback()
         if not is_overlap_error(exc):
             raise
+        if anchor_message is not None and any(m in str(getattr(exc, "orig", exc)) for m in ANCHOR_MARKERS):
+            raise Conflict(anchor_message, []) from None
         on_overlap()
         raise Conflict(message or _l("The room was taken a moment ago."), []) from None

@@ -28,6 +28,7 @@ from opsroom.services.booking_core import (  # noqa: F401  (re-exported: callers
 from opsroom.services.errors import Conflict, Forbidden, NotFound, RuleViolation, ValidationFailed
 
 AUDIT_FIELDS = ("room_id", "tenant_id", "title", "starts_at", "ends_at", "status")
+ANCHOR_RACE = _l("An anchor was assigned elsewhere a moment ago.")
 
 
 @dataclass
@@ -88,8 +89,11 @@ def clash_detail(kind: str, obj) -> dict[str, Any]:
 # Holds
 
 
-def expire_holds(session: so.Session, *, room_ids: list[int] | None = None) -> int:
-    """Cancel every hold whose time is up. Idempotent conditional update."""
+def expire_holds(session: so.Session, *, room_ids: list[int] | None = None, window: Interval | None = None) -> int:
+    """Cancel every hold whose time is up (of the rooms; with `window`, those whose
+    occupied range meets it: the ones a booking there could clash with — one
+    index range, where a whole room's bookings would be read; the scheduler's
+    sweep cancels the rest). Idempotent conditional update."""
     now = clock.now()
     q = (
         sa.update(Booking)
@@ -98,7 +102,12 @@ def expire_holds(session: so.Session, *, room_ids: list[int] | None = None) -> i
     )
     if room_ids is not None:
         q = q.where(Booking.room_id.in_(room_ids))
-    return session.execute(q, execution_options={"synchronize_session": False}).rowcount or 0
+    if window is not None:
+        q = q.where(Booking.starts_at < window.end, Booking.starts_at >= window.start - booking_rules.LONGEST_OCCUPANCY,
+                    Booking.occupied_until > window.start)
+    # A Core statement: nothing in the session needs synchronizing (the ORM's
+    # bulk-update path cost more than the statement).
+    return session.connection().execute(q).rowcount or 0
 
 
 # ---------------------------------------------------------------------------
@@ -317,7 +326,6 @@ def create_booking(session: so.Session, user, data: dict[str, Any]) -> CreateRes
     """
     require(user, "bookings.write")
     room, tenant = _load_refs(session, data["room_id"], data["tenant_id"])
-    expire_holds(session, room_ids=[room.id])
     status = data.get("status") or "confirmed"
     rule = data.get("recurrence")
     occurrences = _occurrences(data["starts_at"], data["ends_at"], rule)
@@ -331,6 +339,7 @@ def create_booking(session: so.Session, user, data: dict[str, Any]) -> CreateRes
         raise RuleViolation(_l("The booking breaks a rule of the park."), breaches)
 
     span = Interval(occurrences[0].start, occurrences[-1].end + timedelta(minutes=room.changeover_minutes))
+    expire_holds(session, room_ids=[room.id], window=span)  # an expired hold blocks nothing
     busy = _busy(session, [room.id], span, set())[room.id]
     blk = _blackouts(session, [room.id], span)[room.id]
     keep, skipped, all_clashes = [], [], []
@@ -359,14 +368,19 @@ def create_booking(session: so.Session, user, data: dict[str, Any]) -> CreateRes
     hold_until = now + timedelta(minutes=_settings()["hold_minutes"])
     created = []
     for occ in keep:
-        booking = Booking(
+        created.append(Booking(
             room_id=room.id, tenant_id=tenant.id, title=data.get("title") or "", starts_at=occ.start,
             ends_at=occ.end, occupied_until=booking_rules.occupied(occ.start, occ.end, room.changeover_minutes).end,
             status=status, hold_expires_at=min(hold_until, occ.start) if status == "hold" else None,
             series_id=series.id if series else None, created_by_id=user.id, created_at=now,
-        )
-        session.add(booking)
-        created.append(booking)
+        ))
+    # One booking: its anchors and lineup are checked before it is written, and
+    # one flush writes it with them (occurrences of a series are checked one
+    # after another instead, each against those written before it).
+    together = len(created) == 1
+    if together:
+        assignments.setup_new(session, created[0], data.get("anchors"), _shifted_lineup(created[0], data))
+    session.add_all(created)
 
     def on_overlap():
         fresh_room = session.get(Room, data["room_id"])
@@ -374,33 +388,40 @@ def create_booking(session: so.Session, user, data: dict[str, Any]) -> CreateRes
         _raise_conflict(session, fresh_room, clashes, keep[0] if not rule else None, user=user,
                         tenant_id=data["tenant_id"], refused=keep)
 
-    flush_or_conflict(session, on_overlap)
-    _attach_people_and_goods(session, created, data)
+    flush_or_conflict(session, on_overlap, anchor_message=ANCHOR_RACE)
+    if not together:
+        _attach_people_and_goods(session, created, data)
     for booking in created:
         audit.record(session, user, "booking", booking.id, "created", audit.snapshot(booking, AUDIT_FIELDS))
     session.commit()
     return CreateResult(created, skipped, series)
 
 
+def _shifted_lineup(booking: Booking, data: dict) -> list[dict]:
+    """The lineup asked for, its planned product times keeping their offset
+    from the first occurrence's start."""
+    shift = booking.starts_at - data["starts_at"]
+    if not shift:
+        return data.get("lineup") or []
+    return [{**item, "planned_start": item.get("planned_start") and item["planned_start"] + shift,
+             "planned_end": item.get("planned_end") and item["planned_end"] + shift}
+            for item in data.get("lineup") or []]
+
+
 def _attach_people_and_goods(session: so.Session, created: list[Booking], data: dict) -> None:
-    """Anchors and lineup given with a new booking follow the same rules as
-    PUT /anchors and /lineup; in a series each occurrence is checked, and
-    planned product times keep their offset from the start."""
+    """Anchors and lineup given with new bookings of a series follow the same
+    rules as PUT /anchors and /lineup; each occurrence is checked, and planned
+    product times keep their offset from the start."""
     if not data.get("anchors") and not data.get("lineup"):
         return
-    first = data["starts_at"]
     for booking in created:
         if data.get("anchors"):
             assignments.apply_anchors(session, booking, data["anchors"])
         if data.get("lineup"):
-            shift = booking.starts_at - first
-            assignments.apply_lineup(session, booking, [
-                {**item, "planned_start": item.get("planned_start") and item["planned_start"] + shift,
-                 "planned_end": item.get("planned_end") and item["planned_end"] + shift}
-                for item in data["lineup"]])
+            assignments.apply_lineup(session, booking, _shifted_lineup(booking, data))
 
     def on_overlap():
-        raise Conflict(_l("An anchor was assigned elsewhere a moment ago."), [])
+        raise Conflict(ANCHOR_RACE, [])
 
     flush_or_conflict(session, on_overlap)
 
