@@ -160,9 +160,13 @@ def build(url: str, *, rooms: int, days: int, big: int, per_session: int, seed: 
             orders += [order_row(rng, next(counter), b.id, max(b.starts_at, midnight), b.ends_at, now)
                        for _ in range(per_session)]
         bulk(conn, Order.__table__, orders, ORDER_COLS)
-        if extra:  # background volume: `extra` orders spread over every past session, inserted in slices
+        if extra:
+            # Background volume, the history of a park in use: `extra` orders spread over the
+            # sessions that ended before today (not the big session), inserted in slices. Today
+            # and the big session keep their orders, so what grows is only the table.
             history = conn.execute(sa.select(Booking.id, Booking.starts_at, Booking.ends_at)
-                                   .where(Booking.status == "ended")).all()
+                                   .where(Booking.status == "ended", Booking.ends_at <= midnight,
+                                          Booking.id != big_b.id)).all()
             for i in range(0, extra, 200_000):
                 bulk(conn, Order.__table__, [
                     order_row(rng, next(counter), b.id, b.starts_at, b.ends_at, now)
