@@ -104,8 +104,12 @@ def make_engine(url: str, *, busy_timeout: int = 30, connect_timeout: int = 5, *
     # (the request answers 503 quickly) instead of the OS's minutes-long TCP timeout.
     # TCP keepalives: a connection whose server vanished without a word (a
     # partition, a dead host) is found dead in about a minute, not hours.
+    # Sessions in UTC: instants come back in UTC whatever the server's TimeZone, and
+    # psycopg builds them ~2x cheaper than in a named zone such as Etc/UTC (the board
+    # reads ~5,000 a page); UTCDateTime returns aware UTC either way.
     connect_args = {"connect_timeout": connect_timeout, "keepalives": 1, "keepalives_idle": 30,
-                    "keepalives_interval": 10, "keepalives_count": 3, **kwargs.pop("connect_args", {})}
+                    "keepalives_interval": 10, "keepalives_count": 3, "options": "-c TimeZone=UTC",
+                    **kwargs.pop("connect_args", {})}
     return sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
 
 
