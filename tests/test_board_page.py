@@ -177,3 +177,20 @@ def test_a_run_shorter_than_the_rooms_shortest_booking_is_not_offered(board, mak
     lane = Lanes(board(f"/board/?date={TOMORROW}")).lanes["B201 · 美妆"]
     assert runs(lane) == [f"Book B201, {TOMORROW} 00:00–02:00", f"Book B201, {TOMORROW} 12:00–12:45",
                           f"Book B201, {TOMORROW} 23:00–24:00"]
+
+
+def test_names_titles_and_room_codes_are_escaped_in_the_lane_links(board, make):
+    """The lane's links are written in views/board.py, not by Jinja: user text in them
+    (tenant name, title, the room's code in a run's label) is escaped as Jinja would."""
+    hostile = '<img src=x onerror=alert(1)>"&\''
+    room = make.room(code='C"<&>', kind="美妆")
+    make.booking(room, make.tenant(name="T" + hostile), title=hostile, starts_at=at(1, 14), ends_at=at(1, 16))
+    html = board(f"/board/?date={TOMORROW}")
+    escaped = "&lt;img src=x onerror=alert(1)&gt;&#34;&amp;&#39;"
+    assert "<img" not in html
+    assert f"<b>T{escaped}</b> {escaped} 14:00–16:00 " in html
+    assert f'aria-label="Book C&#34;&lt;&amp;&gt;, {TOMORROW} 08:00–14:00"' in html
+    assert f"?room_id={room.id}&amp;start={TOMORROW}T08:00%2B08:00" in html
+    lane = Lanes(html).lanes['C"<&> · 美妆']
+    (booking,) = [text for kind, _, text in lane if kind == "booking"]
+    assert booking.startswith(f"T{hostile} {hostile} 14:00–16:00")
