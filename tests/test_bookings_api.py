@@ -171,6 +171,20 @@ def test_hold_expires_and_frees_the_room(setup, app):
     assert book(setup, at(1, 14), at(1, 16)).status_code == 201
 
 
+def test_an_expired_hold_in_the_way_is_cancelled_by_the_booking_that_takes_its_slot(setup, app):
+    """With no sweep since, a new booking over an expired hold is created, and the hold
+    reads cancelled (hold_expired); a hold still running keeps blocking."""
+    expired = book(setup, at(1, 14), at(1, 16), status="hold").json
+    clock.set_now(NOW + timedelta(minutes=app.config["HOLD_MINUTES"] + 1))
+    running = book(setup, at(1, 18), at(1, 20), status="hold").json
+    assert book(setup, at(1, 18), at(1, 20)).status_code == 409
+    r = book(setup, at(1, 14), at(1, 16))
+    assert r.status_code == 201, r.json
+    api = setup["api"]
+    assert api.get(f"/bookings/{expired['id']}").json["status"] == "cancelled"
+    assert api.get(f"/bookings/{running['id']}").json["status"] == "hold"
+
+
 def test_confirm_hold(setup):
     hold = book(setup, at(1, 14), at(1, 16), status="hold").json
     r = setup["api"].post(f"/bookings/{hold['id']}/confirm")
