@@ -181,6 +181,13 @@ def _clashes_of(occ: Interval, changeover: int, busy: list[Booking], blackouts: 
     return found
 
 
+def _clashes_any(occ: Interval, changeover: int, busy: list[Booking], blackouts: list[Blackout]) -> bool:
+    """Whether _clashes_of would find any (without describing them)."""
+    mine = booking_rules.occupied(occ.start, occ.end, changeover)
+    return (any(Interval(b.starts_at, b.occupied_until).overlaps(mine) for b in busy)
+            or any(Interval(b.starts_at, b.ends_at).overlaps(occ) for b in blackouts))
+
+
 def find_clashes(session: so.Session, room: Room, starts_at: datetime, ends_at: datetime,
                  exclude: set[int] | None = None) -> list[dict]:
     occ = Interval(starts_at, ends_at)
@@ -220,13 +227,18 @@ def alternatives(session: so.Session, room: Room, starts_at: datetime, ends_at: 
         span = Interval(starts_at, ends_at + timedelta(minutes=max(r.changeover_minutes for r in others)))
         busy = _busy(session, ids, span, exclude)
         blk = _blackouts(session, ids, want)
+        misshapen: dict[tuple, bool] = {}  # rooms of a kind mostly share their hours and limits
         for other in others:
-            shape = booking_rules.check_shape(
-                starts_at, ends_at, open_time=other.open_time, close_time=other.close_time, tz=tz,
-                granularity_minutes=settings["granularity"], min_minutes=other.min_minutes,
-                max_minutes=other.max_minutes,
-            )
-            if shape or _clashes_of(want, other.changeover_minutes, busy[other.id], blk[other.id]):
+            if _clashes_any(want, other.changeover_minutes, busy[other.id], blk[other.id]):
+                continue
+            key = (other.open_time, other.close_time, other.min_minutes, other.max_minutes)
+            if key not in misshapen:
+                misshapen[key] = bool(booking_rules.check_shape(
+                    starts_at, ends_at, open_time=other.open_time, close_time=other.close_time, tz=tz,
+                    granularity_minutes=settings["granularity"], min_minutes=other.min_minutes,
+                    max_minutes=other.max_minutes,
+                ))
+            if misshapen[key]:
                 continue
             rooms_out.append({"room_id": other.id, "code": other.code, "name": other.name,
                               "starts_at": starts_at.astimezone(tz).isoformat(),
