@@ -490,10 +490,11 @@ def growth(backend: str, args) -> dict:
                             "login": {"email": park.coordinator_email, "password": park_builder.PASSWORD}})
             server = Server("wsgi:app", {**env, "OPSROOM_DATABASE_URL": url})
             try:
-                results = load({"base": server.url, "ops": ops})
+                results = load_each(server, ops)
             finally:
                 server.stop()
             row = {"rooms": rooms, "orders": world["orders"], **{r["name"]: round(r["median_ms"], 1) for r in results},
+                   **{f"{r['name']} cpu": round(r["server_cpu_ms"], 1) for r in results},
                    **({"board KB": round(r["kb"]) for r in results if r["name"] == "board day"})}
             out[kind].append(row)
             log(f"[{backend}] growth {row}")
