@@ -89,7 +89,8 @@ def clash_detail(kind: str, obj) -> dict[str, Any]:
 # Holds
 
 
-def expire_holds(session: so.Session, *, room_ids: list[int] | None = None, booking_ids: list[int] | None = None) -> int:
+def expire_holds(session: so.Session, *, room_ids: list[int] | None = None,
+                 booking_ids: list[int] | None = None) -> int:
     """Cancel every hold whose time is up (of the rooms, of the bookings). Idempotent conditional update."""
     now = clock.now()
     q = (
