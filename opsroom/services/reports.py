@@ -213,13 +213,17 @@ def compute_rows(session: so.Session, targets: dict[int, set[date]]) -> tuple[li
 
 
 def _write(session: so.Session, targets: dict[int, set[date]]) -> None:
-    """Replace the rollup rows of these room-days: a few statements per call
-    (the deletes are one executemany each), however many room-days."""
+    """Replace the rollup rows of these room-days: a few statements per call,
+    however many room-days. The deletes name the (room, day) pairs in one
+    statement each, not one statement a pair: PostgreSQL plans a repeated
+    prepared DELETE once, generically, and on a rollup table last analyzed
+    while empty (a park's first refresh) that plan scans the whole table for
+    every pair (seen: 4 billion rows read to fill a year)."""
     room_rows, booking_rows = compute_rows(session, targets)
-    pairs = [{"w_room": rid, "w_day": d} for rid, days in targets.items() for d in sorted(days)]
+    pairs = [(rid, d) for rid, days in targets.items() for d in sorted(days)]
     for table in (A, B):
-        session.execute(sa.delete(table).where(table.c.room_id == sa.bindparam("w_room"),
-                                               table.c.day == sa.bindparam("w_day")), pairs)
+        for i in range(0, len(pairs), 500):
+            session.execute(sa.delete(table).where(sa.tuple_(table.c.room_id, table.c.day).in_(pairs[i:i + 500])))
     for rows, table in ((room_rows, A), (booking_rows, B)):
         for i in range(0, len(rows), 5000):
             session.execute(table.insert(), rows[i:i + 5000])
