@@ -253,7 +253,8 @@ def _write_day_summaries(session: so.Session, days: set[date]) -> None:
 
 def _update_sales(session: so.Session, booking_ids: set[int]) -> set[date]:
     """Recount these bookings' orders and sales on their start days, and their
-    room-days' totals: four statements per 500 bookings."""
+    room-days' totals: four statements per 500 bookings (the room-days named
+    in one statement, not one prepared statement a pair: see `_write`)."""
     ids = sorted(booking_ids)
     days: set[date] = set()
     sold = sa.and_(Order.booking_id == B.c.booking_id, Order.status.in_(SOLD_STATUSES))
@@ -269,10 +270,9 @@ def _update_sales(session: so.Session, booking_ids: set[int]) -> set[date]:
             continue
         days |= {day for _, day in pairs}
         here = sa.and_(B.c.room_id == A.c.room_id, B.c.day == A.c.day)
-        session.execute(sa.update(A).where(A.c.room_id == sa.bindparam("s_room"), A.c.day == sa.bindparam("s_day"))
+        session.execute(sa.update(A).where(sa.tuple_(A.c.room_id, A.c.day).in_([tuple(p) for p in pairs]))
                         .values(orders=sa.select(_sum(B.c.orders)).where(here).scalar_subquery(),
-                                gmv_fen=sa.select(_sum(B.c.gmv_fen)).where(here).scalar_subquery()),
-                        [{"s_room": room_id, "s_day": day} for room_id, day in pairs])
+                                gmv_fen=sa.select(_sum(B.c.gmv_fen)).where(here).scalar_subquery()))
     return days
 
 
