@@ -35,7 +35,7 @@ def panel(x0: int, title: str, series: dict, xlabel: str, linear: bool) -> list[
            f'<line x1="{sx(0)}" y1="{sy(0)}" x2="{sx(xmax)}" y2="{sy(0)}" stroke="#333"/>',
            f'<line x1="{sx(0)}" y1="{sy(0)}" x2="{sx(0)}" y2="{sy(ymax)}" stroke="#333"/>',
            f'<text x="{x0 + W / 2}" y="{H - 8}" text-anchor="middle">{xlabel}</text>',
-           f'<text x="{x0 + 12}" y="{H / 2}" transform="rotate(-90 {x0 + 12} {H / 2})" text-anchor="middle">server CPU ms / request</text>']
+           f'<text x="{x0 + 12}" y="{H / 2}" transform="rotate(-90 {x0 + 12} {H / 2})" text-anchor="middle">ms a request (server CPU if measured)</text>']
     for k in range(5):
         y = ymax * k / 4
         out.append(f'<text x="{sx(0) - 4}" y="{sy(y) + 4}" text-anchor="end" font-size="10">{y:.0f}</text>')
