@@ -65,6 +65,33 @@ def test_anchor_in_two_rooms_at_once_is_a_409_naming_the_other_booking(park):
     assert detail["kind"] == "anchor" and detail["booking_id"] == a["id"] and detail["anchor_id"] == park["anchor"].id
 
 
+@pytest.mark.parametrize("sqlstate,status", [("40P01", 409), ("40001", 409), ("08006", 503)])
+def test_a_transaction_the_database_aborts_for_a_race_is_a_409_not_a_503(park, monkeypatch, sqlstate, status):
+    """PostgreSQL may abort one of two concurrent anchor assignments as a deadlock
+    (each waiting on the other's exclusion-constraint check; seen once in the
+    mixed load as a 503): that is a lost race, answered 409 like any other, while
+    a lost connection stays a 503 with Retry-After."""
+    from sqlalchemy.exc import OperationalError
+
+    from opsroom.services import assignments
+
+    class Orig(Exception):
+        pass
+
+    orig = Orig("aborted")
+    orig.sqlstate = sqlstate
+
+    def aborted(*_a, **_k):
+        raise OperationalError("INSERT INTO assignments …", {}, orig)
+
+    b = book(park, 0, at(1, 14), at(1, 16)).json
+    monkeypatch.setattr(assignments, "set_anchors", aborted)
+    r = put_anchors(park, b["id"], {"anchor_id": park["anchor"].id, "role": "host"})
+    assert r.status_code == status
+    assert r.json["error"]["code"] == ("conflict" if status == 409 else "unavailable")
+    assert ("Retry-After" in r.headers) == (status == 503)
+
+
 def test_touching_sessions_are_fine_for_an_anchor_without_rest(park, make):
     anchor = make.anchor(min_rest_minutes=0)
     book(park, 0, at(1, 14), at(1, 16), anchors=[{"anchor_id": anchor.id}])
