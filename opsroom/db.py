@@ -169,3 +169,16 @@ def get_session() -> so.Session:
 def is_postgres(session_or_engine) -> bool:
     bind = session_or_engine.get_bind() if isinstance(session_or_engine, so.Session) else session_or_engine
     return bind.dialect.name == "postgresql"
+
+
+# SQLSTATEs of a transaction the database chose to abort because it raced
+# another one: PostgreSQL's deadlock detection (two requests inserting
+# conflicting rows at the same instant each wait on the other's
+# exclusion-constraint check, and one is aborted) and a serialization failure.
+# A lost race, answered 409 like any other, not an unavailable database.
+LOST_RACE_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def lost_race(exc: BaseException) -> bool:
+    """Whether `exc` (an OperationalError) is the database aborting a transaction that raced another."""
+    return getattr(getattr(exc, "orig", None), "sqlstate", None) in LOST_RACE_SQLSTATES

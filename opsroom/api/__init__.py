@@ -88,23 +88,12 @@ def _integrity_error(exc):
     return error_response(409, _l("The change clashes with data saved at the same moment. Please retry."))
 
 
-# SQLSTATEs of a transaction the database chose to abort because it raced
-# another one (PostgreSQL's deadlock detection, e.g. two requests putting the
-# same anchors into overlapping bookings in opposite orders, each waiting on
-# the other's exclusion-constraint check; a serialization failure): a lost
-# race, which is a 409 like any other, not an unavailable database.
-LOST_RACE_SQLSTATES = frozenset({"40P01", "40001"})
-
-
-def lost_race(exc: OperationalError) -> bool:
-    return getattr(exc.orig, "sqlstate", None) in LOST_RACE_SQLSTATES
-
-
 @bp.errorhandler(OperationalError)
 def _operational_error(exc):
+    from opsroom.db import lost_race
     from opsroom.web import database_unavailable
 
-    if lost_race(exc):
+    if lost_race(exc):  # a race lost outside flush_or_conflict's watch
         return _integrity_error(exc)
     return database_unavailable(exc)  # rollback that survives a lost connection, Retry-After
 

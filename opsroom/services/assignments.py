@@ -13,7 +13,9 @@ from opsroom.models import ACTIVE_STATUSES, ANCHOR_ROLES, Anchor, Assignment, Bo
 from opsroom.security import require
 from opsroom.services import anchors as anchor_service
 from opsroom.services import audit
-from opsroom.services.booking_core import flush_or_conflict, get_booking, rule_breach
+from opsroom.services.booking_core import (
+    flush_or_conflict, get_booking, lock_booking, lock_contenders, rule_breach,
+)
 from opsroom.services.errors import Conflict, RuleViolation, ValidationFailed
 
 MAX_LINEUP = 200
@@ -65,6 +67,8 @@ def apply_anchors(session: so.Session, booking: Booking, entries: list[dict]) ->
     """Replace the booking's anchors after checking every rule; no commit."""
     pairs = _load_anchors(session, entries)
     check_anchors(session, booking, pairs)
+    # Before the flush below deletes its old rows: the anchors it frees and takes.
+    lock_contenders(session, anchors={a.anchor_id for a in booking.assignments} | {a.id for a, _ in pairs})
     booking.assignments.clear()
     session.flush()
     booking.assignments.extend(_assignments(booking, pairs))
@@ -137,9 +141,7 @@ def stock_warnings(booking: Booking) -> list[dict[str, Any]]:
 
 def _editable(session: so.Session, user, booking_id: int) -> Booking:
     require(user, "bookings.write")
-    # Edits of one booking's people and goods run one after another: lock its
-    # row (PostgreSQL; SQLite writers are serialized by BEGIN IMMEDIATE).
-    session.execute(sa.select(Booking.id).where(Booking.id == booking_id).with_for_update())
+    lock_booking(session, booking_id)  # edits of one booking's people and goods run one after another
     booking = get_booking(session, user, booking_id)
     if booking.status not in ACTIVE_STATUSES:
         raise RuleViolation(_l("The booking breaks a rule of the park."), [rule_breach("status", "status")])

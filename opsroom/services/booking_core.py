@@ -14,6 +14,7 @@ import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError
 
+from opsroom.db import is_postgres
 from opsroom.labels import rule_message
 from opsroom.models import Anchor, Assignment, Booking
 from opsroom.security import require
@@ -37,6 +38,14 @@ def get_booking(session: so.Session, user, booking_id: int) -> Booking:
     return booking
 
 
+def lock_booking(session: so.Session, booking_id: int) -> None:
+    """Edits of one booking run one after another: lock its row (PostgreSQL;
+    SQLite writers are serialized by BEGIN IMMEDIATE). Taken first, before
+    any room or anchor lock (serialize_contenders), so two edits of one
+    booking never hold those in opposite orders."""
+    session.execute(sa.select(Booking.id).where(Booking.id == booking_id).with_for_update())
+
+
 def is_assigned(session: so.Session, user, booking_id: int) -> bool:
     """Whether `user` is an anchor of the booking."""
     return session.scalar(
@@ -55,12 +64,79 @@ def is_overlap_error(exc: IntegrityError) -> bool:
     return sqlstate == "23P01" or any(marker in text for marker in OVERLAP_MARKERS)
 
 
+# PostgreSQL transaction-level advisory locks (two-key form, apart from the
+# one-key locks of the report refresh and the scheduler's leader).
+ROOM_LOCK, ANCHOR_LOCK = 7001, 7002
+
+
+# What makes a written booking contend for its room (and its anchors' time).
+_RANGE_FIELDS = ("room_id", "starts_at", "ends_at", "occupied_until", "status")
+
+
+def _range_changed(obj) -> bool:
+    state = sa.inspect(obj)
+    return any(state.attrs[name].history.has_changes() for name in _RANGE_FIELDS)
+
+
+def contested_keys(session: so.Session) -> tuple[set[int], set[int]]:
+    """The rooms and the anchors whose time ranges the next flush writes."""
+    rooms: set[int] = set()
+    anchors: set[int] = set()
+    with session.no_autoflush:
+        for obj in (*session.new, *session.dirty):
+            if isinstance(obj, Booking) and (obj in session.new or _range_changed(obj)):
+                rooms.add(obj.room_id)
+                if obj not in session.new:  # a move carries its anchors' ranges along (triggers)
+                    anchors.update(a.anchor_id for a in obj.assignments)
+            elif isinstance(obj, Assignment):
+                anchors.add(obj.anchor_id if obj.anchor_id is not None else obj.anchor.id)
+    return rooms, anchors
+
+
+def lock_contenders(session: so.Session, rooms=(), anchors=()) -> None:
+    """PostgreSQL: wait for any other transaction writing these rooms' or
+    anchors' time ranges to end, and hold them until this one ends.
+
+    The exclusion constraints alone stay the guarantee, but two transactions
+    inserting conflicting rows at the same instant each wait on the other's
+    constraint check, and the database aborts one as a deadlock (40P01) while
+    the winner has not yet committed: the loser could not name what it lost
+    to. With these locks the second writer starts after the first commits, so
+    its insert meets a committed row: a 409 naming the booking.
+
+    Deadlock-free only if taken before the transaction writes any of those
+    rows (so before a flush that deletes an anchor's assignment too), and in
+    one global order: a booking's row lock (lock_booking) first, then rooms,
+    then anchors, each by id; a later call may add anchors, never rooms after
+    anchors. SQLite serializes writers already (BEGIN IMMEDIATE).
+    """
+    keys = [(ROOM_LOCK, r) for r in sorted(set(rooms) - {None})] + \
+        [(ANCHOR_LOCK, a) for a in sorted(set(anchors) - {None})]
+    if not keys or not is_postgres(session):
+        return
+    with session.no_autoflush:  # the lock comes before the writes
+        session.execute(
+            sa.text("SELECT count(pg_advisory_xact_lock(k.ns, k.id)) "
+                    "FROM unnest(CAST(:ns AS int[]), CAST(:ids AS int[])) AS k(ns, id)"),
+            {"ns": [k[0] for k in keys], "ids": [k[1] for k in keys]})
+
+
+def serialize_contenders(session: so.Session) -> None:
+    """Before a flush: lock the rooms and anchors it writes time ranges of."""
+    if is_postgres(session):
+        rooms, anchors = contested_keys(session)
+        lock_contenders(session, rooms, anchors)
+
+
 def flush_or_conflict(session: so.Session, on_overlap, message=None, *, anchor_message=None) -> None:
     """Flush; an overlap the database refused (a lost race) becomes the same
     409 a checked clash gets: `on_overlap` re-checks and raises it. With
     `anchor_message`, a refused anchor overlap raises a 409 with that message
-    instead (a flush that writes a booking together with its anchors)."""
+    instead (a flush that writes a booking together with its anchors).
+    Writers of the same room or anchor run one after another
+    (serialize_contenders)."""
     try:
+        serialize_contenders(session)
         session.flush()
     except IntegrityError as exc:
         session.rollback()

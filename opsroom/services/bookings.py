@@ -23,7 +23,7 @@ from opsroom.models import ACTIVE_STATUSES, Anchor, Assignment, Blackout, Bookin
 from opsroom.security import require
 from opsroom.services import assignments, audit, notifications
 from opsroom.services.booking_core import (  # noqa: F401  (re-exported: callers import them from here)
-    flush_or_conflict, get_booking, is_assigned, rule_breach,
+    flush_or_conflict, get_booking, is_assigned, lock_booking, rule_breach,
 )
 from opsroom.services.errors import Conflict, Forbidden, NotFound, RuleViolation, ValidationFailed
 
@@ -450,6 +450,7 @@ def update_booking(session: so.Session, user, booking_id: int, data: dict[str, A
     """Move, resize, retitle or re-room one booking under the same rules as a
     new one. Other occurrences of its series are untouched. Commits."""
     require(user, "bookings.write")
+    lock_booking(session, booking_id)
     booking = get_booking(session, user, booking_id)
     if booking.status not in ACTIVE_STATUSES:
         raise RuleViolation(_l("The booking breaks a rule of the park."), [rule_breach("status", "status")])
