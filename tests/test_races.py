@@ -101,7 +101,9 @@ def test_every_loser_is_told_which_booking_won(committed_app):
         except Conflict as exc:
             return [d.get("booking_id") for d in exc.details]
 
-    for day in range(1, 6):
+    # Five rounds where it happened (PostgreSQL); SQLite serializes writers, two suffice.
+    rounds = 5 if committed_app.extensions["opsroom.engine"].dialect.name == "postgresql" else 2
+    for day in range(1, 1 + rounds):
         results = at_once(committed_app, user_id, [(at(day, 14), at(day, 16))] * CLIENTS, book, timeout=30)
         winners = [r for r in results if isinstance(r, int)]
         assert len(winners) == 1, results
