@@ -579,6 +579,22 @@ report_days = sa.Table(
     sa.Column("day", sa.Date, primary_key=True),
 )
 
+# Sold orders (count, GMV) per session and UTC quarter hour (`quarter` =
+# epoch seconds // 900; booking_id 0: no session), kept by triggers on orders
+# (migration 0007): the big screen sums a day's rows instead of its orders.
+# PostgreSQL appends one row of changes per statement and session-quarter,
+# SQLite keeps one row per pair: read them with SUM.
+sales_quarters = sa.Table(
+    "sales_quarters", Base.metadata,
+    sa.Column("id", BigId, primary_key=True),
+    sa.Column("booking_id", sa.Integer, nullable=False),
+    sa.Column("quarter", sa.BigInteger, nullable=False),
+    sa.Column("orders", sa.Integer, nullable=False),
+    sa.Column("gmv_fen", sa.BigInteger, nullable=False),
+)
+# Deleting orders writes here (the triggers): wipes delete orders first.
+Order.__table__.add_is_dependent_on(sales_quarters)
+
 
 class TurnedAway(Base):
     """A booking attempt refused because the room was taken (turned-away

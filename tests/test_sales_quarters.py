@@ -1,0 +1,148 @@
+"""`sales_quarters` (migration 0007), what the big screen sums for today, must
+always equal a count of the orders themselves: whatever inserts, re-imports
+(the upsert), status changes, re-attributions, moves in time and deletes
+happened, on both engines, and for orders that were there before the
+migration."""
+from __future__ import annotations
+
+import random
+from datetime import timedelta
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+
+from opsroom.migrate import upgrade
+from opsroom.models import SOLD_STATUSES, Order, sales_quarters
+from opsroom.services import orders as order_service
+from tests.conftest import at
+
+
+def from_orders(session) -> dict[tuple[int, int], tuple[int, int]]:
+    """(session, quarter) → (sold orders, GMV), counted from the orders."""
+    out: dict[tuple[int, int], list[int]] = {}
+    for booking_id, ordered_at, amount in session.execute(
+            sa.select(Order.booking_id, Order.ordered_at, Order.amount_fen).where(Order.status.in_(SOLD_STATUSES))):
+        acc = out.setdefault((booking_id or 0, int(ordered_at.timestamp()) // 900), [0, 0])
+        acc[0] += 1
+        acc[1] += amount
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def from_quarters(session) -> dict[tuple[int, int], tuple[int, int]]:
+    sq = sales_quarters.c
+    rows = session.execute(sa.select(sq.booking_id, sq.quarter, sa.func.sum(sq.orders), sa.func.sum(sq.gmv_fen))
+                           .group_by(sq.booking_id, sq.quarter)).all()
+    return {(b, q): (int(n), int(g)) for b, q, n, g in rows if n or g}
+
+
+def test_quarter_sums_follow_every_kind_of_change(make, db_session):
+    rng = random.Random(20261203)
+    tenant = make.tenant()
+    bookings = [make.booking(make.room(), tenant, starts_at=at(0, 8 + 3 * i), ends_at=at(0, 10 + 3 * i))
+                for i in range(3)]
+    user = make.user("coordinator")
+    db_session.commit()
+
+    def instant():
+        # Quarter-hour edges on purpose: the first and the last microsecond of a quarter.
+        base = at(0, rng.randrange(6, 20), rng.choice((0, 14, 15, 29, 44, 45, 59)))
+        return base + rng.choice((timedelta(0), timedelta(seconds=59, microseconds=999_999)))
+
+    made = []
+    for _ in range(60):  # row by row, as the factories write
+        made.append(make.order(rng.choice([*bookings, None]), ordered_at=instant(),
+                               amount_fen=rng.randrange(100, 100_000),
+                               status=rng.choice(("paid", "paid", "refunded", "cancelled"))))
+    db_session.commit()
+    assert from_quarters(db_session) == from_orders(db_session)
+
+    # The import's upsert: new orders, and known ones again with new figures or status.
+    def row(ext, booking):
+        status = rng.choice(("paid", "refunded", "cancelled"))
+        amount = rng.randrange(100, 100_000)
+        return {"platform": "douyin", "external_id": ext, "booking_id": booking.id if booking else None,
+                "ordered_at": booking.starts_at + timedelta(minutes=rng.randrange(0, 110)) if booking else instant(),
+                "status": status, "amount_fen": amount, "refund_fen": amount if status == "refunded" else 0,
+                "quantity": 1}
+    rows = [row(f"IMP{i}", rng.choice([*bookings, None])) for i in range(40)]
+    rows += [row(o.external_id, rng.choice(bookings)) for o in rng.sample(made, 20)]
+    result = order_service.ingest_rows(db_session, user, rows)
+    assert result["errors"] == [], result
+    assert from_quarters(db_session) == from_orders(db_session)
+
+    # Edits by hand: status, amount, session, time; and deletes.
+    db_session.expire_all()
+    stored = db_session.scalars(sa.select(Order).order_by(Order.id)).all()
+    for order in rng.sample(stored, 30):
+        change = rng.choice(("status", "amount", "booking", "time"))
+        if change == "status":
+            order.status = rng.choice(("paid", "refunded", "cancelled"))
+            order.refund_fen = order.amount_fen if order.status == "refunded" else 0
+        elif change == "amount":
+            order.amount_fen = rng.randrange(100, 100_000)
+            order.refund_fen = order.amount_fen if order.status == "refunded" else 0
+        elif change == "booking":
+            order.booking_id = rng.choice([b.id for b in bookings] + [None])
+        else:
+            order.ordered_at = instant()
+    db_session.commit()
+    assert from_quarters(db_session) == from_orders(db_session)
+
+    db_session.execute(sa.delete(Order).where(Order.id.in_([o.id for o in rng.sample(stored, 15)])))
+    # One statement over many rows (PostgreSQL's statement-level triggers see them together).
+    db_session.execute(sa.update(Order).where(Order.status == "cancelled").values(status="paid"))
+    db_session.commit()
+    assert from_quarters(db_session) == from_orders(db_session)
+    assert from_orders(db_session)  # the check compared something
+
+
+def test_the_screens_day_is_exact_at_midnight(api, make, db_session):
+    """Orders in the first and the last quarter of today count; a microsecond
+    outside does not (park days start and end on quarter hours)."""
+    tenant = make.tenant()
+    booking = make.booking(make.room(), tenant, starts_at=at(0, 9), ends_at=at(0, 11))
+    midnight, next_midnight = at(0, 0), at(1, 0)
+    for when, amount in ((midnight, 1), (next_midnight - timedelta(microseconds=1), 10),
+                         (midnight - timedelta(microseconds=1), 100), (next_midnight, 1000)):
+        make.order(booking, ordered_at=when, amount_fen=amount)
+    make.order(None, ordered_at=midnight + timedelta(minutes=7), amount_fen=5)
+    db_session.commit()
+    data = api("manager").get("/screen").json
+    assert data["totals"]["orders"] == 3 and data["totals"]["gmv"] == "0.16"
+    assert [(r["orders"], r["gmv"]) for r in data["rankings"]["rooms"]] == [(2, "0.11")]
+
+
+def test_orders_from_before_the_migration_are_summed(database_url):
+    """Upgrading a park that already has orders fills the table from them (a
+    database of its own, taken down to 0006 and up again by the migrations)."""
+    from alembic import command
+
+    from opsroom.db import make_engine
+    from opsroom.migrate import alembic_config
+    from tests.factories import Factory
+    from tests.live import backend_url, provision_database
+
+    url, remove = provision_database(backend_url("sqlite" if database_url.startswith("sqlite") else "postgres"))
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            cfg = alembic_config(str(engine.url))
+            cfg.attributes["connection"] = conn
+            command.downgrade(cfg, "0006")
+        with so.Session(engine) as session:
+            make = Factory(session)
+            booking = make.booking(make.room(), make.tenant(), starts_at=at(0, 9), ends_at=at(0, 11))
+            for minute, status in ((5, "paid"), (10, "refunded"), (12, "cancelled")):
+                make.order(booking, ordered_at=at(0, 9, minute), amount_fen=1000, status=status)
+            make.order(None, ordered_at=at(0, 9, 1), amount_fen=7)
+            session.commit()
+            expected = from_orders(session)
+            booking_id = booking.id
+        upgrade(engine)
+        with so.Session(engine) as session:
+            assert from_quarters(session) == expected == {
+                (booking_id, int(at(0, 9).timestamp()) // 900): (2, 2000),
+                (0, int(at(0, 9).timestamp()) // 900): (1, 7)}
+    finally:
+        engine.dispose()
+        remove()
