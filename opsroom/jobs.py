@@ -71,6 +71,12 @@ def _report_rollups(app, session):
     return reports.refresh_job(session)
 
 
+def _sales_quarters(app, session):
+    from opsroom.services import screen
+
+    return {"folded": screen.compact_quarters(session)}
+
+
 # id → function; every job runs each sweep interval (they are all "what is due now?").
 JOBS: dict[str, Callable] = {
     "sweep": _sweep,
@@ -79,6 +85,7 @@ JOBS: dict[str, Callable] = {
     "daily_summary": _daily_summary,
     "email": _email,
     "report_rollups": _report_rollups,
+    "sales_quarters": _sales_quarters,
 }
 
 

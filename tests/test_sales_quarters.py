@@ -12,7 +12,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from opsroom.migrate import upgrade
-from opsroom.models import SOLD_STATUSES, Order, sales_quarters
+from opsroom.models import SOLD_STATUSES, Order, User, sales_quarters
 from opsroom.services import orders as order_service
 from tests.conftest import at
 
@@ -146,3 +146,99 @@ def test_orders_from_before_the_migration_are_summed(database_url):
     finally:
         engine.dispose()
         remove()
+
+
+def _order_row(ext: str, booking, minute: int, status: str = "paid", amount: int = 1000) -> dict:
+    return {"platform": "douyin", "external_id": ext, "booking_id": booking.id if booking else None,
+            "ordered_at": at(0, 9, minute), "status": status, "amount_fen": amount,
+            "refund_fen": amount if status == "refunded" else 0, "quantity": 1}
+
+
+def test_the_scheduler_folds_small_imports_into_one_row_per_session_and_quarter(make, db_session):
+    """PostgreSQL's triggers append a row per import and session-quarter (an
+    order at a time: a row each); the `sales_quarters` job folds them, and the
+    sums stay those of the orders. SQLite keeps one row per pair all along."""
+    from opsroom.jobs import JOBS
+    from opsroom.services import screen
+
+    tenant = make.tenant()
+    booking = make.booking(make.room(), tenant, starts_at=at(0, 9), ends_at=at(0, 11))
+    user = make.user("coordinator")
+    db_session.commit()
+    for i in range(12):  # one order an import, four quarters
+        order_service.ingest_rows(db_session, user, [_order_row(f"ONE{i}", booking, 5 * i)])
+    order_service.ingest_rows(db_session, user, [_order_row("ONE0", booking, 0, status="cancelled")])
+    count = sa.select(sa.func.count()).select_from(sales_quarters)
+    postgres = db_session.get_bind().dialect.name == "postgresql"
+    assert db_session.scalar(count) == (13 if postgres else 4)
+    folded = screen.compact_quarters(db_session)
+    assert folded == (13 if postgres else 0)
+    assert db_session.scalar(count) == 4
+    assert from_quarters(db_session) == from_orders(db_session)
+    assert sum(n for n, _ in from_quarters(db_session).values()) == 11
+    assert screen.compact_quarters(db_session) == 0  # nothing left to fold
+    assert "sales_quarters" in JOBS
+
+
+def test_folding_while_imports_run_loses_nothing(committed_app):
+    """Real concurrent clients: four import orders one at a time while another
+    folds again and again; afterwards the sums are exactly the orders'."""
+    import threading
+
+    from opsroom.db import intent
+    from opsroom.services import screen, users
+    from tests.factories import Factory
+
+    with committed_app.app_context(), intent(write=True):
+        session = committed_app.extensions["opsroom.sessionmaker"]()
+        make = Factory(session)
+        booking = make.booking(make.room(), make.tenant(), starts_at=at(0, 9), ends_at=at(0, 11))
+        user = users.create_user(session, email="fold@test.example", role="coordinator", password="fold-password-1")
+        session.commit()
+        user_id = user.id
+        session.close()
+    done = threading.Event()
+    errors: list[BaseException] = []
+
+    def work(fn):
+        try:
+            with committed_app.app_context(), intent(write=True):
+                session = committed_app.extensions["opsroom.sessionmaker"]()
+                try:
+                    fn(session)
+                finally:
+                    session.close()
+        except BaseException as exc:  # noqa: BLE001 - reported by the test
+            errors.append(exc)
+
+    def importer(n):
+        def run(session):
+            who = session.get(User, user_id)
+            for i in range(40):
+                order_service.ingest_rows(session, who, [_order_row(f"C{n}-{i}", booking, (n * 40 + i) % 60,
+                                                                     status=("paid", "refunded")[i % 2])])
+                if i % 5 == 4:  # and a change of one already in
+                    order_service.ingest_rows(session, who, [_order_row(f"C{n}-{i - 2}", booking, 0,
+                                                                         status="cancelled")])
+        return run
+
+    def folder(session):
+        while not done.wait(0.002):  # (a no-op on SQLite: do not hog the interpreter)
+            screen.compact_quarters(session)
+
+    threads = [threading.Thread(target=work, args=(importer(n),)) for n in range(4)]
+    fold = threading.Thread(target=work, args=(folder,))
+    fold.start()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    done.set()
+    fold.join(timeout=60)
+    assert not errors, errors
+    with committed_app.app_context():
+        session = committed_app.extensions["opsroom.sessionmaker"]()
+        screen.compact_quarters(session)
+        assert from_quarters(session) == from_orders(session)
+        assert sum(n for n, _ in from_orders(session).values()) == 4 * (40 - 8)
+        session.close()

@@ -149,6 +149,38 @@ def _ranked(rows: list[dict[str, Any]], size: int, key: str) -> list[dict[str, A
     return [{k: v for k, v in r.items() if not k.startswith("_")} for r in rows[:size]]
 
 
+# How far back the scheduler folds the PostgreSQL change rows of `sales_quarters`
+# (today and yesterday in any time zone; nothing older is read by the screen).
+COMPACT_QUARTERS = 2 * 96 + 56
+
+
+def compact_quarters(session: so.Session, now: datetime | None = None) -> int:
+    """Fold the recent change rows PostgreSQL's triggers appended to
+    `sales_quarters` into one row per session and quarter (a job of the
+    scheduler), so the screen sums a day of a few thousand rows however small
+    the imports were. One statement: the rows it deletes are exactly those it
+    sums back, and imports meanwhile only append rows, which it leaves for the
+    next run. SQLite keeps one row per pair already. Commits. → rows folded."""
+    if session.get_bind().dialect.name != "postgresql":
+        return 0
+    since = int((now or clock.now()).timestamp()) // 900 - COMPACT_QUARTERS
+    folded = session.execute(sa.text("""
+        WITH twice AS (
+          SELECT booking_id, quarter FROM sales_quarters WHERE quarter >= :since
+          GROUP BY booking_id, quarter HAVING count(*) > 1),
+        gone AS (
+          DELETE FROM sales_quarters s USING twice
+          WHERE s.booking_id = twice.booking_id AND s.quarter = twice.quarter AND s.quarter >= :since
+          RETURNING s.booking_id, s.quarter, s.orders, s.gmv_fen),
+        back AS (
+          INSERT INTO sales_quarters (booking_id, quarter, orders, gmv_fen)
+          SELECT booking_id, quarter, sum(orders), sum(gmv_fen) FROM gone GROUP BY booking_id, quarter
+          HAVING sum(orders) <> 0 OR sum(gmv_fen) <> 0)
+        SELECT count(*) FROM gone"""), {"since": since}).scalar_one()
+    session.commit()
+    return folded
+
+
 def snapshot(session: so.Session, viewer) -> dict[str, Any]:
     """What the big screen shows now (API.md `GET /screen`). Staff or a screen token.
 
