@@ -195,6 +195,9 @@ def build(url: str, *, rooms: int, days: int, big: int, per_session: int, seed: 
                 report_service.refresh(s, park.first_day, park.last_day)
                 s.commit()
             rollup_s = time.perf_counter() - t
+            from opsroom.services import screen as screen_service
+
+            screen_service.compact_quarters(s)  # as the scheduler's job does every sweep (PostgreSQL)
             admin = s.scalar(sa.select(users.User).where(users.User.role == "admin"))
             token = users.create_token(s, admin, "bench")
             feed = anchor_service.feed_token(s.get(Anchor, 1))
@@ -203,12 +206,11 @@ def build(url: str, *, rooms: int, days: int, big: int, per_session: int, seed: 
     finally:
         clock.set_now(None)
         app.extensions["opsroom.engine"].dispose()
-    if rollups:
-        # Again after the refresh, as autovacuum would have been by the time the rollups are read: the
-        # refresh deleted the change marks of every bulk insert above (one per COPY slice, ≈ 62,000 at
-        # 10M orders), and on a server without autovacuum those dead rows stay in `report_dirty`, which
-        # every report read scans (341 pages at 10M orders against 13 at 41k).
-        analyze_rollups(engine)
+    # As autovacuum would have been by the time the rollups and the screen's sums are read: the
+    # rollup refresh deleted the change marks of every bulk insert above (one per COPY slice, ≈ 62,000
+    # at 10M orders), the fold of sales_quarters its change rows; on a server without autovacuum those
+    # dead rows stay, and every report read scans `report_dirty` (341 pages at 10M orders against 13 at 41k).
+    analyze_rollups(engine)
     engine.dispose()
     code_of = dict(rooms_rows)
     return {"park": park, "token": token, "extra": extra, "feed": feed, "big_id": big_b.id, "big_sold": sold, "live": live,
@@ -220,7 +222,7 @@ def build(url: str, *, rooms: int, days: int, big: int, per_session: int, seed: 
 
 def analyze_rollups(engine) -> None:
     tables = ("report_dirty", "report_days", "report_room_days", "report_booking_days", "report_start_hours",
-              "report_tenant_days")
+              "report_tenant_days", "sales_quarters")
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         if engine.dialect.name == "postgresql":
             conn.exec_driver_sql(f"VACUUM (ANALYZE) {', '.join(tables)}")
