@@ -135,7 +135,14 @@ def init_app(app) -> None:
     @app.errorhandler(InterfaceError)
     def _database_unavailable(exc):
         """The database went away (or stays locked): a clean 503, never a
-        traceback; the next request reconnects (pool_pre_ping) once it is back."""
+        traceback; the next request reconnects (pool_pre_ping) once it is back.
+        A transaction the database aborted because it raced another (a
+        deadlock) is a lost race: 409, "try again"."""
+        from opsroom.db import get_session, lost_race
+
+        if lost_race(exc):
+            get_session().rollback()
+            return _error_page(409)(exc)
         return database_unavailable(exc)
 
     @app.errorhandler(CSRFError)

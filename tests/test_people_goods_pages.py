@@ -375,6 +375,33 @@ def test_set_anchors_through_the_form(staff, token, client, scene, db_session):
     assert anchors_of(db_session, booking.id) == set()
 
 
+@pytest.mark.parametrize("sqlstate,status", [("40P01", 409), ("08006", 503)])
+def test_a_transaction_the_database_aborts_for_a_race_is_a_409_page(staff, token, client, scene, monkeypatch,
+                                                                    sqlstate, status):
+    """A deadlock the database broke by aborting this request is a lost race:
+    a 409 page saying to try again; a lost connection stays the 503 page."""
+    from sqlalchemy.exc import OperationalError
+
+    from opsroom.services import assignments
+
+    class Orig(Exception):
+        pass
+
+    orig = Orig("aborted")
+    orig.sqlstate = sqlstate
+
+    def aborted(*_a, **_k):
+        raise OperationalError("INSERT INTO assignments …", {}, orig)
+
+    monkeypatch.setattr(assignments, "set_anchors", aborted)
+    response = client.post(f"/bookings/{scene['booking'].id}/anchors", data={
+        "csrf_token": token, **_anchor_slots((scene["host"].id, "host"))})
+    assert response.status_code == status
+    html = text(response)
+    assert ("at the same moment" in html) == (status == 409)
+    assert "Traceback" not in html and "OperationalError" not in html
+
+
 def test_a_clash_flashes_a_link_to_the_other_booking(staff, token, client, scene, make, db_session):
     other = make.booking(make.room(), scene["tenant"], starts_at=at(1, 21), ends_at=at(1, 23))
     assign(db_session, other, scene["host"])
