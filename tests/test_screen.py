@@ -222,3 +222,17 @@ def test_create_screen_token_cli_prints_a_working_token_last(app, client, db_ses
     assert token.startswith("scr_")
     assert Api(client, token).get("/screen").status_code == 200
     assert Api(client, token).get("/rooms").status_code == 403
+
+
+def test_the_longest_booking_is_still_live_at_its_last_minute(api, make):
+    """The live query reads one short range of the starts_at index (bounded by the
+    longest booking there can be); a 24-hour session near its end is still in it."""
+    from opsroom.domain.booking_rules import MAX_BOOKING_MINUTES
+
+    now = at(0, 10)  # the tests' frozen clock
+    room = make.room(code="Z901", max_minutes=MAX_BOOKING_MINUTES)
+    start = now - timedelta(minutes=MAX_BOOKING_MINUTES - 1)
+    make.booking(room, make.tenant(), starts_at=start, ends_at=start + timedelta(minutes=MAX_BOOKING_MINUTES),
+                 status="live", checked_in_at=start)
+    codes = [r["room_code"] for r in api("coordinator").get("/screen").json["live"]]
+    assert codes == ["Z901"]

@@ -19,6 +19,7 @@ from flask import current_app
 
 from opsroom import clock
 from opsroom.domain import metrics
+from opsroom.domain.booking_rules import LONGEST_OCCUPANCY
 from opsroom.domain.money import format_money
 from opsroom.i18n import park_tz
 from opsroom.models import Anchor, Assignment, Booking, LineupItem, Order, Room
@@ -36,9 +37,11 @@ def settings() -> dict[str, int]:
 
 def live_now_clause(now: datetime):
     """Live now: checked in and inside its window, whether or not the scheduler
-    has already moved it from confirmed to live."""
+    has already moved it from confirmed to live. The lower bound on starts_at
+    (no booking is longer) keeps it one short range of the starts_at index,
+    not every booking that ever started (a year of them)."""
     return sa.and_(Booking.status.in_(("confirmed", "live")), Booking.checked_in_at.is_not(None),
-                   Booking.starts_at <= now, Booking.ends_at > now)
+                   Booking.starts_at <= now, Booking.starts_at >= now - LONGEST_OCCUPANCY, Booking.ends_at > now)
 
 
 def is_live_now(booking: Booking, now: datetime | None = None) -> bool:
