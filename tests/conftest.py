@@ -247,3 +247,21 @@ def committed_app(database_url):
     yield app
     wipe(engine)
     engine.dispose()
+
+
+def aborted_by_database(sqlstate: str):
+    """A stand-in for a service call that the database aborted with this
+    SQLSTATE (40P01 a deadlock, 40001 a serialization failure, 08006 a lost
+    connection), raised as SQLAlchemy raises it."""
+    from sqlalchemy.exc import OperationalError
+
+    class Orig(Exception):
+        pass
+
+    orig = Orig("aborted")
+    orig.sqlstate = sqlstate
+
+    def aborted(*_a, **_k):
+        raise OperationalError("INSERT INTO assignments …", {}, orig)
+
+    return aborted

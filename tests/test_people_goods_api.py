@@ -71,21 +71,11 @@ def test_a_transaction_the_database_aborts_for_a_race_is_a_409_not_a_503(park, m
     (each waiting on the other's exclusion-constraint check; seen once in the
     mixed load as a 503): that is a lost race, answered 409 like any other, while
     a lost connection stays a 503 with Retry-After."""
-    from sqlalchemy.exc import OperationalError
-
     from opsroom.services import assignments
-
-    class Orig(Exception):
-        pass
-
-    orig = Orig("aborted")
-    orig.sqlstate = sqlstate
-
-    def aborted(*_a, **_k):
-        raise OperationalError("INSERT INTO assignments …", {}, orig)
+    from tests.conftest import aborted_by_database
 
     b = book(park, 0, at(1, 14), at(1, 16)).json
-    monkeypatch.setattr(assignments, "set_anchors", aborted)
+    monkeypatch.setattr(assignments, "set_anchors", aborted_by_database(sqlstate))
     r = put_anchors(park, b["id"], {"anchor_id": park["anchor"].id, "role": "host"})
     assert r.status_code == status
     assert r.json["error"]["code"] == ("conflict" if status == 409 else "unavailable")

@@ -380,20 +380,10 @@ def test_a_transaction_the_database_aborts_for_a_race_is_a_409_page(staff, token
                                                                     sqlstate, status):
     """A deadlock the database broke by aborting this request is a lost race:
     a 409 page saying to try again; a lost connection stays the 503 page."""
-    from sqlalchemy.exc import OperationalError
-
     from opsroom.services import assignments
+    from tests.conftest import aborted_by_database
 
-    class Orig(Exception):
-        pass
-
-    orig = Orig("aborted")
-    orig.sqlstate = sqlstate
-
-    def aborted(*_a, **_k):
-        raise OperationalError("INSERT INTO assignments …", {}, orig)
-
-    monkeypatch.setattr(assignments, "set_anchors", aborted)
+    monkeypatch.setattr(assignments, "set_anchors", aborted_by_database(sqlstate))
     response = client.post(f"/bookings/{scene['booking'].id}/anchors", data={
         "csrf_token": token, **_anchor_slots((scene["host"].id, "host"))})
     assert response.status_code == status
