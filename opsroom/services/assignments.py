@@ -66,9 +66,10 @@ def _assignments(booking: Booking, pairs: list[tuple[Anchor, str]]) -> list[Assi
 def apply_anchors(session: so.Session, booking: Booking, entries: list[dict]) -> None:
     """Replace the booking's anchors after checking every rule; no commit."""
     pairs = _load_anchors(session, entries)
-    check_anchors(session, booking, pairs)
-    # Before the flush below deletes its old rows: the anchors it frees and takes.
+    # Before the check (so that it sees every rival that can commit) and before
+    # the flush below deletes the old rows: the anchors it frees and takes.
     lock_contenders(session, anchors={a.anchor_id for a in booking.assignments} | {a.id for a, _ in pairs})
+    check_anchors(session, booking, pairs)
     booking.assignments.clear()
     session.flush()
     booking.assignments.extend(_assignments(booking, pairs))

@@ -104,21 +104,37 @@ def lock_contenders(session: so.Session, rooms=(), anchors=()) -> None:
     to. With these locks the second writer starts after the first commits, so
     its insert meets a committed row: a 409 naming the booking.
 
+    The services take them before their own checks (create, move, anchors),
+    so a check runs when no other writer of the same room or anchor can
+    commit: a clash it finds is a 409 naming the booking and offering
+    alternatives, and the flush after it is not refused. flush_or_conflict
+    takes any it finds missing before flushing.
+
     Deadlock-free only if taken before the transaction writes any of those
-    rows (so before a flush that deletes an anchor's assignment too), and in
-    one global order: a booking's row lock (lock_booking) first, then rooms,
-    then anchors, each by id; a later call may add anchors, never rooms after
-    anchors. SQLite serializes writers already (BEGIN IMMEDIATE).
+    rows (so before expiring holds in the room, and before a flush that
+    deletes an anchor's assignment), and in one global order: a booking's row
+    lock (lock_booking) first, then rooms, then anchors, each by id; a later
+    call may add anchors, never rooms after anchors. SQLite serializes
+    writers already (BEGIN IMMEDIATE).
     """
-    keys = [(ROOM_LOCK, r) for r in sorted(set(rooms) - {None})] + \
-        [(ANCHOR_LOCK, a) for a in sorted(set(anchors) - {None})]
-    if not keys or not is_postgres(session):
+    if not is_postgres(session):
+        return
+    # Keys this transaction holds already are not asked for again.
+    transaction = session.get_transaction()
+    held_in, held = session.info.get("opsroom.locks", (None, set()))
+    if held_in is not transaction:
+        held = set()
+    ids = [(ROOM_LOCK, set(rooms)), (ANCHOR_LOCK, set(anchors))]
+    keys = [(ns, i) for ns, some in ids for i in sorted(i for i in some if isinstance(i, int))
+            if (ns, i) not in held]
+    if not keys:
         return
     with session.no_autoflush:  # the lock comes before the writes
         session.execute(
             sa.text("SELECT count(pg_advisory_xact_lock(k.ns, k.id)) "
                     "FROM unnest(CAST(:ns AS int[]), CAST(:ids AS int[])) AS k(ns, id)"),
             {"ns": [k[0] for k in keys], "ids": [k[1] for k in keys]})
+    session.info["opsroom.locks"] = (session.get_transaction(), held | set(keys))
 
 
 def serialize_contenders(session: so.Session) -> None:

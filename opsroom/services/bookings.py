@@ -23,7 +23,7 @@ from opsroom.models import ACTIVE_STATUSES, Anchor, Assignment, Blackout, Bookin
 from opsroom.security import require
 from opsroom.services import assignments, audit, notifications
 from opsroom.services.booking_core import (  # noqa: F401  (re-exported: callers import them from here)
-    flush_or_conflict, get_booking, is_assigned, lock_booking, rule_breach,
+    flush_or_conflict, get_booking, is_assigned, lock_booking, lock_contenders, rule_breach,
 )
 from opsroom.services.errors import Conflict, Forbidden, NotFound, RuleViolation, ValidationFailed
 
@@ -352,6 +352,8 @@ def create_booking(session: so.Session, user, data: dict[str, Any]) -> CreateRes
     if breaches:
         raise RuleViolation(_l("The booking breaks a rule of the park."), breaches)
 
+    # Other writers of this room and these anchors wait from here to our commit.
+    lock_contenders(session, rooms=[room.id], anchors=[e["anchor_id"] for e in data.get("anchors") or []])
     span = Interval(occurrences[0].start, occurrences[-1].end + timedelta(minutes=room.changeover_minutes))
     busy = _busy(session, [room.id], span, set())[room.id]
     # An expired hold blocks nothing: those in the way are cancelled here, the
@@ -454,6 +456,9 @@ def update_booking(session: so.Session, user, booking_id: int, data: dict[str, A
     booking = get_booking(session, user, booking_id)
     if booking.status not in ACTIVE_STATUSES:
         raise RuleViolation(_l("The booking breaks a rule of the park."), [rule_breach("status", "status")])
+    # Other writers of both rooms and of its anchors wait from here to our commit.
+    lock_contenders(session, rooms=[booking.room_id, data.get("room_id", booking.room_id)],
+                    anchors=[a.anchor_id for a in booking.assignments])
     expire_holds(session, room_ids=[booking.room_id])
     session.refresh(booking)
     if booking.status not in ACTIVE_STATUSES:
