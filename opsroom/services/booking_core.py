@@ -41,7 +41,7 @@ def get_booking(session: so.Session, user, booking_id: int) -> Booking:
 def lock_booking(session: so.Session, booking_id: int) -> None:
     """Edits of one booking run one after another: lock its row (PostgreSQL;
     SQLite writers are serialized by BEGIN IMMEDIATE). Taken first, before
-    any room or anchor lock (serialize_contenders), so two edits of one
+    any room or anchor lock (lock_contenders), so two edits of one
     booking never hold those in opposite orders."""
     session.execute(sa.select(Booking.id).where(Booking.id == booking_id).with_for_update())
 
