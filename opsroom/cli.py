@@ -7,7 +7,7 @@ from flask import current_app
 from flask.cli import with_appcontext
 
 from opsroom.db import get_engine, get_session
-from opsroom.models import ROLES
+from opsroom.domain.statuses import ROLES
 
 
 def init_app(app) -> None:

@@ -62,6 +62,16 @@ class UTCDateTime(sa.types.TypeDecorator):
         return value.astimezone(UTC)
 
 
+# A year of a big park is ~150M order rows: 64-bit keys on PostgreSQL (SQLite's
+# INTEGER PRIMARY KEY is already 64-bit and must stay INTEGER to alias rowid).
+BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
+def check_in(column: str, values: tuple[str, ...]) -> str:
+    """SQL text `column IN ('a', 'b')`, for CHECK constraints and partial indexes."""
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
 class Base(so.DeclarativeBase):
     metadata = sa.MetaData(
         naming_convention={

@@ -23,7 +23,7 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from opsroom.domain.booking_rules import MAX_BOOKING_MINUTES, MAX_CHANGEOVER_MINUTES
 from opsroom.domain.numbers import MAX_STOCK
-from opsroom.models import TENANT_STATUSES
+from opsroom.domain.statuses import TENANT_STATUSES
 
 
 def options(pairs) -> list[SelectChoice]:

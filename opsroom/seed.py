@@ -30,8 +30,8 @@ from opsroom import clock
 from opsroom.db import Base
 from opsroom.domain import recurrence
 from opsroom.domain.intervals import Interval
-from opsroom.models import (ACTIVE_STATUSES, Anchor, Assignment, Blackout, Booking, LineupItem, Order, Product, Room,
-                            Series, Tenant, User)
+from opsroom.models import Anchor, Assignment, Blackout, Booking, LineupItem, Order, Product, Room, Series, Tenant, User
+from opsroom.domain.statuses import ACTIVE_STATUSES
 from opsroom.services.users import create_user
 
 UTC = timezone.utc

@@ -9,7 +9,8 @@ from werkzeug.security import check_password_hash
 from config import TestConfig
 from opsroom import create_app
 from opsroom.db import get_session
-from opsroom.models import ROLES, Booking, Room, Tenant, User
+from opsroom.models import Booking, Room, Tenant, User
+from opsroom.domain.statuses import ROLES
 
 PASSWORD = "a long enough password"
 

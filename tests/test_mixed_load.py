@@ -36,7 +36,8 @@ import sqlalchemy as sa
 
 from opsroom import clock
 from opsroom.db import intent
-from opsroom.models import ACTIVE_STATUSES, Anchor, Assignment, Booking, Order, Room, Tenant
+from opsroom.models import Anchor, Assignment, Booking, Order, Room, Tenant
+from opsroom.domain.statuses import ACTIVE_STATUSES
 from opsroom.services import screen, users
 from tests.factories import PASSWORD
 from tests.live import Gunicorn

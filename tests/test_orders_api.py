@@ -12,7 +12,8 @@ import pytest
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
-from opsroom.models import ImportBatch, ImportReject, Order, SOLD_STATUSES
+from opsroom.models import ImportBatch, ImportReject, Order
+from opsroom.domain.statuses import SOLD_STATUSES
 from opsroom.services import orders as service
 from tests.conftest import at
 

@@ -10,7 +10,8 @@ import pytest
 import sqlalchemy as sa
 
 from opsroom.db import intent
-from opsroom.models import SOLD_STATUSES, Booking, ImportBatch, Order, Room, Tenant
+from opsroom.models import Booking, ImportBatch, Order, Room, Tenant
+from opsroom.domain.statuses import SOLD_STATUSES
 from opsroom.services import orders as service
 from opsroom.services import users
 from tests.conftest import at

@@ -22,7 +22,8 @@ import sqlalchemy as sa
 
 from opsroom import clock
 from opsroom.db import intent
-from opsroom.models import ACTIVE_STATUSES, Booking, Room, Tenant
+from opsroom.models import Booking, Room, Tenant
+from opsroom.domain.statuses import ACTIVE_STATUSES
 from opsroom.services import bookings as service
 from opsroom.services import users
 from opsroom.services.errors import Conflict

@@ -19,7 +19,7 @@ from opsroom.domain import utilization as util
 from opsroom.domain.hours import local_days
 from opsroom.domain.intervals import Interval
 from opsroom.i18n import park_tz
-from opsroom.models import Blackout, Booking, Room, Tenant, User, report_days, report_dirty
+from opsroom.models import Blackout, Booking, report_days, report_dirty, Room, Tenant, User
 from opsroom.services import bookings, reports, rooms, users
 from tests.conftest import NOW, at
 

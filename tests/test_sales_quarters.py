@@ -12,7 +12,8 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from opsroom.migrate import upgrade
-from opsroom.models import SOLD_STATUSES, Order, User, sales_quarters
+from opsroom.models import Order, sales_quarters, User
+from opsroom.domain.statuses import SOLD_STATUSES
 from opsroom.services import orders as order_service
 from tests.conftest import at
 

@@ -12,7 +12,8 @@ from werkzeug.security import check_password_hash
 from opsroom import clock, seed
 from opsroom.domain.booking_rules import check_shape
 from opsroom.domain.intervals import Interval
-from opsroom.models import ACTIVE_STATUSES, ROLES, Blackout, Booking, Order, Product, Room, Series, Tenant, User
+from opsroom.models import Blackout, Booking, Order, Product, Room, Series, Tenant, User
+from opsroom.domain.statuses import ACTIVE_STATUSES, ROLES
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Moments of the park's day the invariants are checked at (besides the fixtures' NOW).

@@ -9,7 +9,7 @@ from opsroom.api import parse as p
 from opsroom.api.bookings import bound, booking_json
 from opsroom.api.serialize import anchor_json
 from opsroom.db import get_session
-from opsroom.models import ANCHOR_ROLES
+from opsroom.domain.statuses import ANCHOR_ROLES
 from opsroom.services import anchors as service
 
 

@@ -10,7 +10,7 @@ from opsroom.db import get_session
 from opsroom.domain.numbers import MAX_STOCK
 from opsroom.domain import hours
 from opsroom.i18n import park_tz
-from opsroom.models import BOOKING_STATUSES
+from opsroom.domain.statuses import BOOKING_STATUSES
 from opsroom.services import assignments
 from opsroom.services import bookings as service
 

@@ -8,7 +8,7 @@ from opsroom.api import parse as p
 from opsroom.api.openapi import _ID, PATHS, SCHEMAS, _op
 from opsroom.api.serialize import instant
 from opsroom.db import get_session
-from opsroom.models import NOTIFICATION_KINDS
+from opsroom.domain.statuses import NOTIFICATION_KINDS
 from opsroom.services import notifications as service
 
 

@@ -8,7 +8,7 @@ from flask import jsonify
 from opsroom.api import bp
 
 from opsroom.api.parse import DATE_SCHEMA, ID_SCHEMA, INSTANT_SCHEMA
-from opsroom.models import BOOKING_STATUSES, TENANT_STATUSES
+from opsroom.domain.statuses import BOOKING_STATUSES, TENANT_STATUSES
 
 _ERR = {"$ref": "#/components/responses/Error"}
 

@@ -13,7 +13,7 @@ from opsroom.api.openapi import _BOUND, _ID, PATHS, SCHEMAS, _op, _q, _qenum, _q
 from opsroom.api.serialize import instant, money
 from opsroom.db import get_session
 from opsroom.domain.order_formats import PLATFORMS
-from opsroom.models import ORDER_STATUSES
+from opsroom.domain.statuses import ORDER_STATUSES
 from opsroom.services import orders as service
 from opsroom.services.errors import BadRequest, ValidationFailed
 

@@ -7,7 +7,7 @@ from opsroom.api import body, bp, current, needs
 from opsroom.api import parse as p
 from opsroom.api.serialize import tenant_json
 from opsroom.db import get_session
-from opsroom.models import TENANT_STATUSES
+from opsroom.domain.statuses import TENANT_STATUSES
 from opsroom.services import tenants as service
 
 TENANT_SCHEMA = {

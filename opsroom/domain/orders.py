@@ -17,9 +17,9 @@ from .booking_rules import MAX_BOOKING_MINUTES
 from .csv_rows import RowError
 from .money import MAX_FEN, parse_money
 from .numbers import MAX_INT, whole_number
+from .statuses import ORDER_STATUSES
 
 UTC = timezone.utc
-ORDER_STATUSES = ("paid", "refunded", "cancelled")
 MIN_YEAR, MAX_YEAR = 2000, 2100
 MAX_QUANTITY = 10**6
 PLATFORM_RE = re.compile(r"^[a-z][a-z0-9_]{0,19}$")

@@ -15,16 +15,14 @@ from opsroom.domain import anchor_rules
 from opsroom.domain.numbers import whole_number
 from opsroom.domain.intervals import Interval
 from opsroom.i18n import park_tz
-from opsroom.models import ACTIVE_STATUSES, Anchor, Assignment, Booking, LineupItem, Tenant, User
+from opsroom.models import Anchor, Assignment, Booking, LineupItem, Tenant, User
+from opsroom.domain.statuses import ACTIVE_STATUSES, WORKED_STATUSES
 from opsroom.security import STAFF, require
 from opsroom.services import audit
 from opsroom.services.errors import Forbidden, NotFound, ValidationFailed
 
 ANCHOR_FIELDS = ("name", "tenant_id", "user_id", "verified", "max_minutes_per_day", "min_rest_minutes", "platform_accounts",
                  "active")
-# Statuses whose minutes count towards an anchor's day (a cancelled or
-# no-show session was not worked).
-WORKED_STATUSES = ("hold", "confirmed", "live", "ended")
 
 
 def profile(anchor: Anchor) -> anchor_rules.AnchorProfile:

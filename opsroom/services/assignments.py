@@ -9,7 +9,8 @@ import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
 from opsroom.domain.intervals import Interval
-from opsroom.models import ACTIVE_STATUSES, ANCHOR_ROLES, Anchor, Assignment, Booking, LineupItem, Product
+from opsroom.models import Anchor, Assignment, Booking, LineupItem, Product
+from opsroom.domain.statuses import ACTIVE_STATUSES, ANCHOR_ROLES
 from opsroom.security import require
 from opsroom.services import anchors as anchor_service
 from opsroom.services import audit

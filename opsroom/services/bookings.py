@@ -19,7 +19,8 @@ from opsroom import clock
 from opsroom.domain import availability, booking_rules, hours, recurrence
 from opsroom.domain.intervals import Interval, subtract
 from opsroom.i18n import park_tz
-from opsroom.models import ACTIVE_STATUSES, Anchor, Assignment, Blackout, Booking, LineupItem, Room, Series, Tenant
+from opsroom.models import Anchor, Assignment, Blackout, Booking, LineupItem, Room, Series, Tenant
+from opsroom.domain.statuses import ACTIVE_STATUSES
 from opsroom.security import require
 from opsroom.services import assignments, audit, notifications
 from opsroom.services.booking_core import (  # noqa: F401  (re-exported: callers import them from here)

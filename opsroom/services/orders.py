@@ -41,9 +41,7 @@ from opsroom.domain.csv_rows import RowError
 from opsroom.domain.order_exports import ExportError, ExportReader
 from opsroom.domain.order_formats import FORMATS, PLATFORMS
 from opsroom.i18n import park_tz
-from opsroom.models import (
-    Anchor, Assignment, Booking, ImportBatch, ImportReject, Order, Product, Room,
-)
+from opsroom.models import Anchor, Assignment, Booking, ImportBatch, ImportReject, Order, Product, Room
 from opsroom.security import require
 from opsroom.services import audit
 from opsroom.services.booking_core import get_booking

@@ -42,13 +42,13 @@ from opsroom.domain.intervals import Interval, to_utc
 from opsroom.domain.money import format_money
 from opsroom.i18n import park_tz
 from opsroom.models import (
-    SOLD_STATUSES, Anchor, Assignment, Blackout, Booking, Order, Room, Tenant, TurnedAway, report_booking_days,
-    report_days, report_dirty, report_room_days, report_start_hours, report_tenant_days,
+    Anchor, Assignment, Blackout, Booking, Order, report_booking_days, report_days, report_dirty, report_room_days,
+    report_start_hours, report_tenant_days, Room, Tenant, TurnedAway,
 )
+from opsroom.domain.statuses import COUNTED_STATUSES, SOLD_STATUSES
 from opsroom.security import require
 from opsroom.services.errors import ValidationFailed
 
-COUNTED_STATUSES = ("confirmed", "live", "ended", "no_show")
 GROUPS = ("room", "zone", "kind", "day", "week", "hour", "tenant", "anchor")
 FORMATS = ("json", "csv", "xlsx")
 HOURS = range(24)

@@ -7,7 +7,8 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
-from opsroom.models import ACTIVE_STATUSES, Blackout, Booking, Room
+from opsroom.models import Blackout, Booking, Room
+from opsroom.domain.statuses import ACTIVE_STATUSES
 from opsroom.security import require
 from opsroom.services import audit
 from opsroom.services.errors import Conflict, NotFound, ValidationFailed

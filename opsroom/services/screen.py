@@ -25,7 +25,7 @@ from opsroom.db import intent
 from opsroom.domain import hours, metrics
 from opsroom.domain.money import format_money
 from opsroom.i18n import park_tz
-from opsroom.models import Booking, Order, Room, ScreenToken, Tenant, sales_quarters
+from opsroom.models import SOLD, Booking, Order, Room, ScreenToken, Tenant, sales_quarters
 from opsroom.security import require
 from opsroom.services import stats
 from opsroom.services.errors import NotFound, ValidationFailed
@@ -241,7 +241,7 @@ def _compute(session: so.Session) -> dict[str, Any]:
     if live_ids:
         # Two index ranges per session (before today, after today), not a filter over all its orders.
         outside = sa.union_all(*[
-            sa.select(Order.booking_id, Order.amount_fen).where(Order.booking_id.in_(live_ids), stats.SOLD, bound)
+            sa.select(Order.booking_id, Order.amount_fen).where(Order.booking_id.in_(live_ids), SOLD, bound)
             for bound in (Order.ordered_at < start, Order.ordered_at >= end)]).subquery()
         for bid, n, g in session.execute(
             sa.select(outside.c.booking_id, sa.func.count(), sa.func.sum(outside.c.amount_fen))

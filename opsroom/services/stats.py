@@ -22,7 +22,7 @@ from opsroom.domain import metrics
 from opsroom.domain.booking_rules import LONGEST_OCCUPANCY
 from opsroom.domain.money import format_money
 from opsroom.i18n import park_tz
-from opsroom.models import Anchor, Assignment, Booking, LineupItem, Order, Room
+from opsroom.models import SOLD, Anchor, Assignment, Booking, LineupItem, Order, Room
 from opsroom.services.booking_core import get_booking
 
 # Shifts the 5-minute step so that it is never negative before the integer
@@ -59,7 +59,6 @@ def _epoch_seconds(session: so.Session, column):
 
 # Sold orders (DESIGN.md §4), written out as literals so that SQLite can use the
 # partial index on sold orders (it cannot match bound parameters to an index's WHERE).
-SOLD = _sold = sa.text("orders.status IN ('paid', 'refunded')")
 
 
 def _minute_key(session: so.Session):
@@ -126,7 +125,7 @@ def _scan(session: so.Session, booking: Booking, items: list[LineupItem]):
         sa.select(*keys, sa.func.count(), sa.func.sum(Order.quantity), sa.func.sum(Order.amount_fen),
                   sa.func.sum(Order.refund_fen), sa.func.sum(sa.case((Order.status == "refunded", 1), else_=0)),
                   sa.func.sum(sa.case((Order.buyer == "", 1), else_=0)))
-        .where(Order.booking_id == booking.id, _sold).group_by(*keys)
+        .where(Order.booking_id == booking.id, SOLD).group_by(*keys)
     ).all()
     results = [ProductResult(item) for item in items]
     other = ProductResult(None)
@@ -159,7 +158,7 @@ def _scan(session: so.Session, booking: Booking, items: list[LineupItem]):
 
 def _buyers(session: so.Session, booking_id: int) -> int:
     """Distinct buyers of the session's sold orders."""
-    named = sa.select(Order.buyer).where(Order.booking_id == booking_id, _sold).group_by(Order.buyer).subquery()
+    named = sa.select(Order.buyer).where(Order.booking_id == booking_id, SOLD).group_by(Order.buyer).subquery()
     return session.scalar(sa.select(sa.func.count()).select_from(named)) or 0
 
 
@@ -181,7 +180,7 @@ def live_loads(session: so.Session, bookings: list[Booking], now: datetime | Non
     for bid, b in live.items():
         since.setdefault(max(cut, b.starts_at), []).append(bid)
     groups = [sa.select(Order.booking_id, sa.func.count())
-              .where(Order.booking_id.in_(ids), _sold, Order.ordered_at >= start, Order.ordered_at < now)
+              .where(Order.booking_id.in_(ids), SOLD, Order.ordered_at >= start, Order.ordered_at < now)
               .group_by(Order.booking_id) for start, ids in sorted(since.items())]
     counts = dict(session.execute(groups[0] if len(groups) == 1 else sa.union_all(*groups)).all())
     out = {}
@@ -227,7 +226,7 @@ def loads(session: so.Session, bookings: Iterable[Booking | int]) -> dict[int, f
         sa.select(Booking.id, Booking.starts_at, Booking.ends_at, Room.order_capacity_per_hour,
                   sa.func.count(Order.id))
         .join(Room, Room.id == Booking.room_id)
-        .outerjoin(Order, sa.and_(Order.booking_id == Booking.id, _sold))
+        .outerjoin(Order, sa.and_(Order.booking_id == Booking.id, SOLD))
         .where(Booking.id.in_(ids))
         .group_by(Booking.id, Booking.starts_at, Booking.ends_at, Room.order_capacity_per_hour)
     ).all()

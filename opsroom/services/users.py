@@ -14,7 +14,8 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from opsroom import clock
-from opsroom.models import ROLES, Anchor, ApiToken, LoginFailure, LoginSession, User
+from opsroom.models import Anchor, ApiToken, LoginFailure, LoginSession, User
+from opsroom.domain.statuses import ROLES
 from opsroom.services.errors import NotFound, TooManyAttempts, ValidationFailed
 
 # NIST SP 800-63B: a minimum length, a generous maximum, no composition rules,

@@ -21,7 +21,7 @@ from opsroom.db import get_session
 from opsroom.domain.intervals import Interval, subtract
 from opsroom.i18n import local_date_today, park_tz
 from opsroom.labels import BOOKING_STATUS_LABELS
-from opsroom.models import ACTIVE_STATUSES
+from opsroom.domain.statuses import ACTIVE_STATUSES
 from opsroom.security import can, permission_required
 from opsroom.services import board as service
 from opsroom.services import rooms as room_service

@@ -1,0 +1,25 @@
+"""Mapped classes, one module per area. Column constraints only; rules live in
+`domain/` and `services/`.
+
+The database is the last line of defence: the overlap of active bookings is
+refused by an exclusion constraint (PostgreSQL) or triggers (SQLite) created in
+the migrations, not here. Every class is imported here so that the mappers can
+resolve each other's names, whichever module a caller imports.
+"""
+from opsroom.models.park import ApiToken, Blackout, LoginFailure, LoginSession, Room, Tenant, User
+from opsroom.models.bookings import AuditEntry, Booking, Series
+from opsroom.models.people_goods import Anchor, Assignment, LineupItem, Product
+from opsroom.models.sales import SOLD, ImportBatch, ImportReject, Order, ReviewNote, ScreenToken, sales_quarters
+from opsroom.models.reporting import (
+    TurnedAway, report_booking_days, report_days, report_dirty, report_room_days, report_start_hours,
+    report_tenant_days,
+)
+from opsroom.models.operations import JobRecord, Notification, SchedulerHeartbeat
+
+__all__ = [
+    "Anchor", "ApiToken", "Assignment", "AuditEntry", "Blackout", "Booking", "ImportBatch", "ImportReject",
+    "JobRecord", "LineupItem", "LoginFailure", "LoginSession", "Notification", "Order", "Product", "ReviewNote",
+    "Room", "SOLD", "SchedulerHeartbeat", "ScreenToken", "Series", "Tenant", "TurnedAway", "User",
+    "report_booking_days", "report_days", "report_dirty", "report_room_days", "report_start_hours",
+    "report_tenant_days", "sales_quarters",
+]
