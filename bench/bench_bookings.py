@@ -56,8 +56,8 @@ from opsroom import clock, create_app  # noqa: E402
 from opsroom.db import intent, make_engine  # noqa: E402
 from opsroom.migrate import upgrade  # noqa: E402
 from opsroom.models import Room, User  # noqa: E402
-from opsroom.services import bookings as booking_service  # noqa: E402
-from opsroom.services import users as user_service  # noqa: E402
+from opsroom.services.bookings import booking as booking_service  # noqa: E402
+from opsroom.services.park import users as user_service  # noqa: E402
 from opsroom.services.errors import Conflict  # noqa: E402
 
 UTC = timezone.utc

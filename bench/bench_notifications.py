@@ -148,7 +148,8 @@ def run(backend: str, args) -> dict:
         engine.dispose()
         app = create_app(TestConfig, DATABASE_URL=url)
         clock.set_now(NOW)
-        from opsroom.services import notifications, reminders, users
+        from opsroom.services.operations import notifications, reminders
+        from opsroom.services.park import users
 
         counter = Counter(app.extensions["opsroom.engine"])
         out = {}

@@ -59,7 +59,7 @@ from opsroom import clock, create_app  # noqa: E402
 from opsroom.db import intent, make_engine  # noqa: E402
 from opsroom.migrate import upgrade  # noqa: E402
 from opsroom.models import Anchor, Assignment, Booking, Order, Room, User  # noqa: E402
-from opsroom.services import orders as service  # noqa: E402
+from opsroom.services.sales import orders as service  # noqa: E402
 
 UTC = timezone.utc
 TZ = ZoneInfo("Asia/Shanghai")
@@ -286,7 +286,7 @@ def _run(backend: str, url: str, args) -> dict:
     log(f"   {results['attributed']:,} of {len(rows):,} orders attributed; CSV {len(data) / 1e6:.1f} MB")
 
     if args.http:
-        from opsroom.services.users import create_token
+        from opsroom.services.park.users import create_token
 
         with app.app_context(), intent(write=True):
             session = app.extensions["opsroom.sessionmaker"]()

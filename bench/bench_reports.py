@@ -40,9 +40,9 @@ from opsroom import clock, create_app  # noqa: E402
 from opsroom.db import intent, make_engine  # noqa: E402
 from opsroom.migrate import upgrade  # noqa: E402
 from opsroom.models import User  # noqa: E402
-from opsroom.services import bookings as booking_service  # noqa: E402
-from opsroom.services import reports as report_service  # noqa: E402
-from opsroom.services import users as user_service  # noqa: E402
+from opsroom.services.bookings import booking as booking_service  # noqa: E402
+from opsroom.services.reporting import reports as report_service  # noqa: E402
+from opsroom.services.park import users as user_service  # noqa: E402
 
 WARMUP = 2
 MANAGER_EMAIL = "manager@bench.example"

@@ -178,7 +178,7 @@ def run(backend: str, args) -> dict:
         engine.dispose()
         app = create_app(TestConfig, DATABASE_URL=url)
         clock.set_now(NOW)
-        from opsroom.services import users
+        from opsroom.services.park import users
 
         with app.app_context():
             session = app.extensions["opsroom.sessionmaker"]()

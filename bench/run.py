@@ -184,9 +184,9 @@ def build(url: str, *, rooms: int, days: int, big: int, per_session: int, seed: 
     app = create_app(Config, DATABASE_URL=url, SECRET_KEY=SECRET)
     clock.set_now(NOW)
     try:
-        from opsroom.services import anchors as anchor_service
-        from opsroom.services import reports as report_service
-        from opsroom.services import users
+        from opsroom.services.people_goods import anchors as anchor_service
+        from opsroom.services.reporting import reports as report_service
+        from opsroom.services.park import users
 
         with app.app_context():
             s = app.extensions["opsroom.sessionmaker"]()
@@ -195,7 +195,7 @@ def build(url: str, *, rooms: int, days: int, big: int, per_session: int, seed: 
                 report_service.refresh(s, park.first_day, park.last_day)
                 s.commit()
             rollup_s = time.perf_counter() - t
-            from opsroom.services import screen as screen_service
+            from opsroom.services.sales import screen as screen_service
 
             screen_service.compact_quarters(s)  # as the scheduler's job does every sweep (PostgreSQL)
             admin = s.scalar(sa.select(users.User).where(users.User.role == "admin"))

@@ -14,8 +14,8 @@ from opsroom.db import get_session
 from opsroom.domain.numbers import whole_number
 from opsroom.forms import LanguageForm, LoginForm, PasswordChangeForm, PostForm, ReauthForm, TokenForm
 from opsroom.models import ApiToken, LoginSession, User
-from opsroom.security import is_safe_next
-from opsroom.services import users
+from opsroom.web.guards import is_safe_next
+from opsroom.services.park import users
 from opsroom.services.errors import ServiceError, TooManyAttempts
 
 bp = Blueprint("auth", __name__)

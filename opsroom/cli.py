@@ -67,7 +67,7 @@ def _holds_data(session) -> bool:
 @click.option("--name", default="")
 def create_user(email: str, role: str, password: str, name: str):
     """Create a user."""
-    from opsroom.services import users
+    from opsroom.services.park import users
     from opsroom.services.errors import ValidationFailed
 
     session = get_session()
@@ -85,7 +85,7 @@ def create_user(email: str, role: str, password: str, name: str):
 @click.option("--label", default="cli")
 def create_token(email: str, label: str):
     """Print a new API token for EMAIL (the last line of output)."""
-    from opsroom.services import users
+    from opsroom.services.park import users
 
     session = get_session()
     user = users.get_user_by_email(session, email)
@@ -117,7 +117,7 @@ def scheduler():
 @click.option("--label", default="", help="Where the screen hangs, e.g. '一楼大厅'.")
 def create_screen_token(label: str):
     """Print a new read-only big-screen token (the last line of output)."""
-    from opsroom.services import screen
+    from opsroom.services.sales import screen
     from opsroom.services.errors import ValidationFailed
 
     session = get_session()
@@ -165,7 +165,7 @@ def demo_live(interval: float, count: int):
 @click.argument("path", type=click.Path(dir_okay=False))
 def backup(path: str):
     """Copy the database to PATH, consistent while the app writes (SQLite; PostgreSQL: pg_dump)."""
-    from opsroom import backup as backups
+    from opsroom.services.operations import backup as backups
 
     try:
         done = backups.backup(get_engine(), path)
@@ -180,7 +180,7 @@ def backup(path: str):
 @click.option("--yes", is_flag=True, help="Do not ask before replacing the database.")
 def restore(path: str, yes: bool):
     """Replace the database with the backup at PATH (SQLite; PostgreSQL: pg_restore)."""
-    from opsroom import backup as backups
+    from opsroom.services.operations import backup as backups
 
     try:
         backups.sqlite_file(get_engine())
@@ -200,7 +200,7 @@ def restore(path: str, yes: bool):
 def reports_refresh(first, last):
     """Compute the report rollups for a range of days now (the scheduler does it a week at a time)."""
     from opsroom.db import intent
-    from opsroom.services import reports
+    from opsroom.services.reporting import reports
 
     with intent(write=True):
         session = get_session()

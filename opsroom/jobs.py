@@ -36,43 +36,43 @@ log = logging.getLogger(__name__)
 
 
 def _sweep(app, session):
-    from opsroom.services import lifecycle
+    from opsroom.services.bookings import lifecycle
 
     return lifecycle.sweep(session, grace_minutes=app.config["NO_SHOW_GRACE_MINUTES"])
 
 
 def _anchor_reminders(app, session):
-    from opsroom.services import reminders
+    from opsroom.services.operations import reminders
 
     return reminders.remind_anchors(session)
 
 
 def _hold_warnings(app, session):
-    from opsroom.services import reminders
+    from opsroom.services.operations import reminders
 
     return reminders.warn_expiring_holds(session)
 
 
 def _daily_summary(app, session):
-    from opsroom.services import reminders
+    from opsroom.services.operations import reminders
 
     return reminders.send_daily_summary(session)
 
 
 def _email(app, session):
-    from opsroom.services import mailer
+    from opsroom.services.operations import mailer
 
     return mailer.send_due_emails(session, app.config)
 
 
 def _report_rollups(app, session):
-    from opsroom.services import reports
+    from opsroom.services.reporting import reports
 
     return reports.refresh_job(session)
 
 
 def _sales_quarters(app, session):
-    from opsroom.services import screen
+    from opsroom.services.sales import screen
 
     return {"folded": screen.compact_quarters(session)}
 

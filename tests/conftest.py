@@ -209,7 +209,7 @@ class Api:
 @pytest.fixture
 def api(client, make, db_session):
     """api("coordinator") → a JSON client with a fresh token of that role."""
-    from opsroom.services import users
+    from opsroom.services.park import users
 
     def for_role(role: str = "admin"):
         user = make.user(role)

@@ -23,7 +23,7 @@ class Factory:
         return obj
 
     def user(self, role: str = "coordinator", **kw) -> User:
-        from opsroom.services.users import create_user
+        from opsroom.services.park.users import create_user
 
         n = next(_seq)
         user = create_user(self.session, email=kw.pop("email", f"{role}{n}@test.example"), role=role,

@@ -27,8 +27,8 @@ from pathlib import Path
 
 import pytest
 
-from opsroom.services import screen as screen_service
-from opsroom.services import users
+from opsroom.services.sales import screen as screen_service
+from opsroom.services.park import users
 from tests.conftest import NOW, csrf_from
 
 ROLES = ("admin", "manager", "coordinator", "anchor", "anonymous", "screen")
@@ -227,7 +227,7 @@ OWNED = {"booking_id", "anchor_id", "notification_id", "token_id", "feed_token"}
 @pytest.fixture
 def world(app, db_session, make):
     from opsroom.models import ImportBatch, LineupItem, Notification, ReviewNote
-    from opsroom.services.anchors import feed_token
+    from opsroom.services.people_goods.anchors import feed_token
 
     people = {role: make.user(role) for role in ("admin", "manager", "coordinator", "anchor")}
     other_user = make.user("anchor")

@@ -9,7 +9,7 @@ import pytest
 from icalendar import Calendar
 
 from opsroom import clock
-from opsroom.services import anchors as anchor_service
+from opsroom.services.people_goods import anchors as anchor_service
 from tests.conftest import at
 
 

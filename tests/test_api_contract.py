@@ -151,7 +151,7 @@ def world(make):
 @pytest.fixture
 def token_of(make, db_session):
     """token_of(role) → a fresh bearer token of a new user with that role."""
-    from opsroom.services import users
+    from opsroom.services.park import users
 
     def make_token(role: str) -> str:
         token = users.create_token(db_session, make.user(role), "contract")
@@ -202,7 +202,7 @@ def test_revoked_token_is_401(client, world, route, token_of, db_session):
     """Once revoked a token opens nothing: 401 on every route (and it worked before)."""
     token = token_of("admin")
     assert call(client, "GET", "/me", token=token).status_code == 200
-    from opsroom.services import users
+    from opsroom.services.park import users
 
     row = db_session.query(ApiToken).filter_by(token_hash=users.hash_token(token)).one()
     row.revoked_at = clock.now()
@@ -213,7 +213,7 @@ def test_revoked_token_is_401(client, world, route, token_of, db_session):
 
 def test_inactive_user_token_is_401(client, make, db_session, token_of):
     """A deactivated user's tokens stop working."""
-    from opsroom.services import users
+    from opsroom.services.park import users
 
     token = token_of("manager")
     user = users.user_for_token(db_session, token)
@@ -617,7 +617,7 @@ def test_availability_of_an_empty_day_is_the_open_hours(client, make, token_of):
 
 def test_me_describes_the_token_user(client, make, db_session):
     """GET /me answers {id, email, name, role, anchor} of the token's user."""
-    from opsroom.services import users
+    from opsroom.services.park import users
 
     user = make.user("coordinator", email="me@test.example", name="小王")
     token = users.create_token(db_session, user)

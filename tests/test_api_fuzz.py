@@ -73,7 +73,8 @@ def seeded_park(url: str) -> tuple[str, callable, dict[str, str]]:
     """A new database with the demo park and an API token for each role."""
     from config import Config
     from opsroom import create_app, seed
-    from opsroom.services import screen, users
+    from opsroom.services.park import users
+    from opsroom.services.sales import screen
 
     db_url, cleanup = provision_database(url)
     app = create_app(Config, DATABASE_URL=db_url, SECRET_KEY="fuzz")

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from config import Config, TestConfig
 from opsroom import clock, create_app
 from opsroom.models import ApiToken, LoginFailure
-from opsroom.security import is_safe_next
+from opsroom.web.guards import is_safe_next
 from tests.conftest import NOW, csrf_from
 from tests.factories import PASSWORD
 
@@ -355,7 +355,7 @@ def test_revoked_token_is_rejected(client, make, db_session):
 
 def test_cannot_revoke_someone_elses_token(app, client, make, db_session):
     """A non-admin revoking another user's token gets 404 and the token keeps working."""
-    from opsroom.services import users
+    from opsroom.services.park import users
 
     owner = make.user("manager")
     token = users.create_token(db_session, owner)

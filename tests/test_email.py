@@ -14,7 +14,7 @@ from aiosmtpd.controller import Controller
 
 from opsroom import clock
 from opsroom.models import Notification
-from opsroom.services import mailer, notifications, reminders
+from opsroom.services.operations import mailer, notifications, reminders
 from tests.conftest import NOW, at
 
 

@@ -38,7 +38,7 @@ import sqlalchemy as sa
 from config import TestConfig
 from opsroom import clock, create_app
 from opsroom.models import Booking, Notification, Order, SchedulerHeartbeat
-from opsroom.services import users
+from opsroom.services.park import users
 from tests.conftest import BACKENDS
 from tests.factories import PASSWORD, Factory
 from tests.live import Gunicorn, backend_url, free_port, provision_database, query

@@ -12,7 +12,7 @@ import pytest
 from markupsafe import escape
 
 from opsroom.domain.cells import FORMULA_STARTS
-from opsroom.services import users
+from opsroom.services.park import users
 from tests.conftest import Api, at, csrf_from
 
 PAYLOADS = {
@@ -177,7 +177,7 @@ def test_forms_store_or_reshow_and_never_500(world, client, form):
 def test_review_notes_and_notices_escape(world, client, db_session):
     """A review note typed in the form and a notice whose body carries a booking
     title: stored or refused with the form's message, shown escaped."""
-    from opsroom.services import notifications
+    from opsroom.services.operations import notifications
 
     b = world["booking"].id
     for payload, value in PAYLOADS.items():

@@ -38,7 +38,8 @@ from opsroom import clock
 from opsroom.db import intent
 from opsroom.models import Anchor, Assignment, Booking, Order, Room, Tenant
 from opsroom.domain.statuses import ACTIVE_STATUSES
-from opsroom.services import screen, users
+from opsroom.services.park import users
+from opsroom.services.sales import screen
 from tests.factories import PASSWORD
 from tests.live import Gunicorn
 

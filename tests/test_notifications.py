@@ -12,7 +12,8 @@ import sqlalchemy as sa
 
 from opsroom import clock
 from opsroom.models import Booking, Notification
-from opsroom.services import bookings, notifications, reminders
+from opsroom.services.bookings import booking as bookings
+from opsroom.services.operations import notifications, reminders
 from opsroom.services.errors import NotFound
 from tests.conftest import NOW, at
 

@@ -9,14 +9,14 @@ import sqlalchemy as sa
 from config import TestConfig
 from opsroom import clock, create_app, jobs
 from opsroom.models import Notification
-from opsroom.services import reminders
+from opsroom.services.operations import reminders
 from tests.conftest import NOW, IsolatedClient, at, csrf_from
 
 
 @pytest.fixture
 def inbox(make, db_session):
     """An anchor with two reminders (10:15 and 11:00 sessions) and a token; a stranger with a token."""
-    from opsroom.services import users
+    from opsroom.services.park import users
 
     user = make.user("anchor")
     anchor = make.anchor(user_id=user.id)

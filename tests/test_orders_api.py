@@ -14,7 +14,7 @@ import sqlalchemy.orm as so
 
 from opsroom.models import ImportBatch, ImportReject, Order
 from opsroom.domain.statuses import SOLD_STATUSES
-from opsroom.services import orders as service
+from opsroom.services.sales import orders as service
 from tests.conftest import at
 
 

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from opsroom.models import ImportBatch, Order
-from opsroom.services import orders as service
+from opsroom.services.sales import orders as service
 from tests.conftest import at, csrf_from
 from tests.factories import PASSWORD
 

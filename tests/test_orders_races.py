@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from opsroom.db import intent
 from opsroom.models import Booking, ImportBatch, Order, Room, Tenant
 from opsroom.domain.statuses import SOLD_STATUSES
-from opsroom.services import orders as service
-from opsroom.services import users
+from opsroom.services.sales import orders as service
+from opsroom.services.park import users
 from tests.conftest import at
 from tests.live import at_once
 

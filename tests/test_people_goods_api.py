@@ -71,7 +71,7 @@ def test_a_transaction_the_database_aborts_for_a_race_is_a_409_not_a_503(park, m
     (each waiting on the other's exclusion-constraint check; seen once in the
     mixed load as a 503): that is a lost race, answered 409 like any other, while
     a lost connection stays a 503 with Retry-After."""
-    from opsroom.services import assignments
+    from opsroom.services.people_goods import assignments
     from tests.conftest import aborted_by_database
 
     b = book(park, 0, at(1, 14), at(1, 16)).json
@@ -284,7 +284,7 @@ def test_catalogue_without_required_columns_is_422(park):
 @pytest.fixture
 def two_anchors(park, make, api, db_session):
     """Two anchor users, each with a session; returns their API clients and bookings."""
-    from opsroom.services import users
+    from opsroom.services.park import users
 
     out = []
     for i in range(2):
@@ -344,7 +344,7 @@ def test_check_in_window_and_ownership(two_anchors):
 
 def test_sweeper_takes_checked_in_sessions_live_and_ends_them(park, make, db_session):
     """Sweeps are idempotent: checked in → live at the start, ended at the end; nobody → no-show."""
-    from opsroom.services import lifecycle
+    from opsroom.services.bookings import lifecycle
 
     room, tenant = park["rooms"][0], park["tenant"]
     came = make.booking(room, tenant, starts_at=at(0, 14), ends_at=at(0, 16), checked_in_at=at(0, 13, 50))
@@ -417,7 +417,7 @@ def test_database_refuses_anchor_overlap_of_a_create_that_slipped_past_the_check
     """Booking and anchors are written by one flush: if the anchor check is beaten by a
     concurrent assignment, the database's guard refuses the whole create, and the 409
     says an anchor was taken (not the room, which is free: no alternatives)."""
-    from opsroom.services import anchors as anchor_service
+    from opsroom.services.people_goods import anchors as anchor_service
 
     anchor = park["anchor"]
     assert book(park, 0, at(1, 14), at(1, 16), anchors=[{"anchor_id": anchor.id}]).status_code == 201

@@ -380,7 +380,7 @@ def test_a_transaction_the_database_aborts_for_a_race_is_a_409_page(staff, token
                                                                     sqlstate, status):
     """A deadlock the database broke by aborting this request is a lost race:
     a 409 page saying to try again; a lost connection stays the 503 page."""
-    from opsroom.services import assignments
+    from opsroom.services.people_goods import assignments
     from tests.conftest import aborted_by_database
 
     monkeypatch.setattr(assignments, "set_anchors", aborted_by_database(sqlstate))

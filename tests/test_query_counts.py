@@ -137,7 +137,7 @@ def test_api_lists_do_not_grow_with_what_they_list(app, world, api):
 
 
 def test_notifications_api_does_not_grow(app, world, client):
-    from opsroom.services import users
+    from opsroom.services.park import users
     from tests.conftest import Api
 
     world["grow"](0)
@@ -152,7 +152,7 @@ def test_api_authentication_is_one_statement(app, world, client):
     """Every API request authenticates with one statement (token, user and linked anchor
     profile together): GET /me of a user with no anchor profile sends exactly one, and an
     anchor's /me one more, for the profile it shows."""
-    from opsroom.services import users
+    from opsroom.services.park import users
     from tests.conftest import Api
 
     world["grow"](1)

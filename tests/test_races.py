@@ -24,8 +24,8 @@ from opsroom import clock
 from opsroom.db import intent
 from opsroom.models import Booking, Room, Tenant
 from opsroom.domain.statuses import ACTIVE_STATUSES
-from opsroom.services import bookings as service
-from opsroom.services import users
+from opsroom.services.bookings import booking as service
+from opsroom.services.park import users
 from opsroom.services.errors import Conflict
 from tests.conftest import at
 from tests.live import at_once
@@ -210,7 +210,7 @@ def test_http_clients_against_multi_worker_server(gunicorn_server):
 def test_one_anchor_two_rooms_at_once_exactly_one_assignment_wins(committed_app):
     """40 clients put one anchor into two overlapping bookings in different rooms: one wins."""
     from opsroom.models import Anchor
-    from opsroom.services import assignments
+    from opsroom.services.people_goods import assignments
 
     user_id, room_id, tenant_id = arrange(committed_app)
     with committed_app.app_context(), intent(write=True):

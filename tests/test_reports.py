@@ -14,7 +14,8 @@ from openpyxl import load_workbook
 from opsroom import clock
 from opsroom.db import intent
 from opsroom.models import TurnedAway
-from opsroom.services import lifecycle, reports
+from opsroom.services.bookings import lifecycle
+from opsroom.services.reporting import reports
 from tests.conftest import NOW, at
 
 DAY = NOW.date()  # 2026-11-20, a Friday
@@ -232,7 +233,8 @@ def test_a_refused_move_is_turned_away_too(api, make, park, db_session):
 def test_concurrent_refusals_of_one_window_keep_one_row(committed_app):
     """Eight clients refused the same window at once: one row, eight attempts."""
     from opsroom.models import Room, Tenant, User
-    from opsroom.services import bookings, users
+    from opsroom.services.bookings import booking as bookings
+    from opsroom.services.park import users
     from opsroom.services.errors import Conflict
 
     app = committed_app

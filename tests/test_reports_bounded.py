@@ -20,7 +20,9 @@ from opsroom.domain.hours import local_days
 from opsroom.domain.intervals import Interval
 from opsroom.i18n import park_tz
 from opsroom.models import Blackout, Booking, report_days, report_dirty, Room, Tenant, User
-from opsroom.services import bookings, reports, rooms, users
+from opsroom.services.bookings import booking as bookings
+from opsroom.services.park import rooms, users
+from opsroom.services.reporting import reports
 from tests.conftest import NOW, at
 
 BOUND = 20  # room-days per transaction in these tests (production: reports.ROOM_DAYS_PER_TRANSACTION)

@@ -10,7 +10,9 @@ import sqlalchemy as sa
 
 from opsroom import clock
 from opsroom.models import Order
-from opsroom.services import bookings, lifecycle, reports, rooms
+from opsroom.services.bookings import booking as bookings, lifecycle
+from opsroom.services.park import rooms
+from opsroom.services.reporting import reports
 from tests.conftest import NOW, at
 
 FIRST, LAST = NOW.date() - timedelta(days=1), NOW.date() + timedelta(days=2)

@@ -14,7 +14,7 @@ import sqlalchemy.orm as so
 from opsroom.migrate import upgrade
 from opsroom.models import Order, sales_quarters, User
 from opsroom.domain.statuses import SOLD_STATUSES
-from opsroom.services import orders as order_service
+from opsroom.services.sales import orders as order_service
 from tests.conftest import at
 
 
@@ -160,7 +160,7 @@ def test_the_scheduler_folds_small_imports_into_one_row_per_session_and_quarter(
     order at a time: a row each); the `sales_quarters` job folds them, and the
     sums stay those of the orders. SQLite keeps one row per pair all along."""
     from opsroom.jobs import JOBS
-    from opsroom.services import screen
+    from opsroom.services.sales import screen
 
     tenant = make.tenant()
     booking = make.booking(make.room(), tenant, starts_at=at(0, 9), ends_at=at(0, 11))
@@ -187,7 +187,8 @@ def test_folding_while_imports_run_loses_nothing(committed_app):
     import threading
 
     from opsroom.db import intent
-    from opsroom.services import screen, users
+    from opsroom.services.park import users
+    from opsroom.services.sales import screen
     from tests.factories import Factory
 
     with committed_app.app_context(), intent(write=True):

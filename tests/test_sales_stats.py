@@ -7,7 +7,7 @@ from contextlib import contextmanager
 import pytest
 import sqlalchemy as sa
 
-from opsroom.services import stats
+from opsroom.services.sales import stats
 from tests.conftest import at
 
 
@@ -154,7 +154,7 @@ def test_staff_read_any_session_and_an_anchor_not_another_ones(api, session_with
 
 
 def test_an_anchor_reads_the_stats_of_their_own_session(api, make, db_session, session_with_orders):
-    from opsroom.services import users
+    from opsroom.services.park import users
 
     user = make.user("anchor")
     make.assign(session_with_orders, make.anchor(user_id=user.id))

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from opsroom.api import PUBLIC_ENDPOINTS
 from opsroom.models import ScreenToken
-from opsroom.services import screen
+from opsroom.services.sales import screen
 from tests.conftest import NOW, Api, at, csrf_from
 from tests.test_html_access import assert_no_inline_code
 

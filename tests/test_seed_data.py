@@ -264,7 +264,7 @@ def test_a_week_of_realistic_orders(app, db_session):
     """Thousands of orders of the sessions that took place or are live: refunds, cancellations and
     unattributed ones; amounts from the products' prices; the evening sells most; so does the apparel
     maker; a flash sale in one live room raises a capacity alert on the screen. Friday 20:10."""
-    from opsroom.services import screen
+    from opsroom.services.sales import screen
 
     clock.set_now(INSTANTS[0])
     summary = seed.load_demo(db_session, wipe=True)

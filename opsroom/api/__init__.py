@@ -9,9 +9,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from opsroom.api.errors import error_response
 from opsroom.db import get_session
-from opsroom.security import require
-from opsroom.services import screen as screen_service
-from opsroom.services import users
+from opsroom.services.permissions import require
+from opsroom.services.sales import screen as screen_service
+from opsroom.services.park import users
 from opsroom.services.errors import BadRequest, ServiceError
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")

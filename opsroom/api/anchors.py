@@ -10,7 +10,7 @@ from opsroom.api.bookings import bound, booking_json
 from opsroom.api.serialize import anchor_json
 from opsroom.db import get_session
 from opsroom.domain.statuses import ANCHOR_ROLES
-from opsroom.services import anchors as service
+from opsroom.services.people_goods import anchors as service
 
 
 def _accounts(v):

@@ -11,8 +11,8 @@ from opsroom.domain.numbers import MAX_STOCK
 from opsroom.domain import hours
 from opsroom.i18n import park_tz
 from opsroom.domain.statuses import BOOKING_STATUSES
-from opsroom.services import assignments
-from opsroom.services import bookings as service
+from opsroom.services.people_goods import assignments
+from opsroom.services.bookings import booking as service
 
 RECURRENCE_SCHEMA = {
     "freq": p.F(p.string(10, choices=("daily", "weekly")), required=True),

@@ -9,9 +9,9 @@ from opsroom.api.errors import error_response
 from opsroom.api.openapi import PATHS, SCHEMAS
 from opsroom.api.serialize import instant
 from opsroom.db import get_engine, get_session
-from opsroom.security import can
-from opsroom.services import health as service
-from opsroom.services import users
+from opsroom.services.permissions import can
+from opsroom.services.operations import health as service
+from opsroom.services.park import users
 
 PUBLIC_ENDPOINTS.add("api.health")
 

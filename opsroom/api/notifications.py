@@ -9,7 +9,7 @@ from opsroom.api.openapi import _ID, PATHS, SCHEMAS, _op
 from opsroom.api.serialize import instant
 from opsroom.db import get_session
 from opsroom.domain.statuses import NOTIFICATION_KINDS
-from opsroom.services import notifications as service
+from opsroom.services.operations import notifications as service
 
 
 def notification_json(n) -> dict:

@@ -14,7 +14,7 @@ from opsroom.api.serialize import instant, money
 from opsroom.db import get_session
 from opsroom.domain.order_formats import PLATFORMS
 from opsroom.domain.statuses import ORDER_STATUSES
-from opsroom.services import orders as service
+from opsroom.services.sales import orders as service
 from opsroom.services.errors import BadRequest, ValidationFailed
 
 

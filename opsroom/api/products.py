@@ -9,7 +9,7 @@ from opsroom.api import parse as p
 from opsroom.api.serialize import product_json
 from opsroom.db import get_session
 from opsroom.domain.numbers import MAX_STOCK
-from opsroom.services import products as service
+from opsroom.services.people_goods import products as service
 from opsroom.services.errors import BadRequest
 
 PRODUCT_SCHEMA = {

@@ -9,7 +9,7 @@ from opsroom.api import bp, current, needs
 from opsroom.api import parse as p
 from opsroom.api.openapi import PATHS, SCHEMAS, _op, _q, _qenum, _qid, _qs
 from opsroom.db import get_session
-from opsroom.services import reports as service
+from opsroom.services.reporting import reports as service
 from opsroom.services.errors import ValidationFailed
 
 MIME = {"csv": "text/csv; charset=utf-8",

@@ -8,8 +8,8 @@ from opsroom.api import parse as p
 from opsroom.api.serialize import blackout_json, interval_json, room_json
 from opsroom.db import get_session
 from opsroom.domain.booking_rules import MAX_BOOKING_MINUTES, MAX_CHANGEOVER_MINUTES
-from opsroom.services import bookings as booking_service
-from opsroom.services import rooms as service
+from opsroom.services.bookings import booking as booking_service
+from opsroom.services.park import rooms as service
 
 ROOM_SCHEMA = {
     "code": p.F(p.string(32, min_len=1), required=True),

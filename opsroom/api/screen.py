@@ -6,7 +6,7 @@ from flask import jsonify
 from opsroom.api import bp, current
 from opsroom.api.openapi import PATHS, SCHEMAS, _op
 from opsroom.db import get_session
-from opsroom.services import screen as service
+from opsroom.services.sales import screen as service
 
 
 @bp.get("/screen")

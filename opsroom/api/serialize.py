@@ -35,7 +35,7 @@ def money(fen: int | None) -> str | None:
 def anchor_json(anchor, *, with_feed: bool = False) -> dict:
     from flask import url_for
 
-    from opsroom.services.anchors import feed_token
+    from opsroom.services.people_goods.anchors import feed_token
 
     out = {
         "id": anchor.id,

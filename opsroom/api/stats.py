@@ -6,7 +6,7 @@ from flask import jsonify
 from opsroom.api import bp, current
 from opsroom.api.openapi import _ID, PATHS, SCHEMAS, _op
 from opsroom.db import get_session
-from opsroom.services import stats as service
+from opsroom.services.sales import stats as service
 
 
 @bp.get("/bookings/<int:booking_id>/stats")

@@ -8,7 +8,7 @@ from opsroom.api import parse as p
 from opsroom.api.serialize import tenant_json
 from opsroom.db import get_session
 from opsroom.domain.statuses import TENANT_STATUSES
-from opsroom.services import tenants as service
+from opsroom.services.park import tenants as service
 
 TENANT_SCHEMA = {
     "name": p.F(p.string(100, min_len=1), required=True),

@@ -8,9 +8,9 @@ from flask_login import current_user
 from opsroom.auth import recent_login_required
 from opsroom.db import get_session
 from opsroom.forms import PostForm
-from opsroom.security import permission_required
-from opsroom.services import health
-from opsroom.services import notifications as notification_service
+from opsroom.web.guards import permission_required
+from opsroom.services.operations import health
+from opsroom.services.operations import notifications as notification_service
 from opsroom.services.errors import NotFound
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")

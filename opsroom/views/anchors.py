@@ -22,12 +22,13 @@ from opsroom.forms import (
 from opsroom.i18n import park_tz
 from opsroom.labels import ANCHOR_ROLE_LABELS
 from opsroom.models import Anchor, Booking
-from opsroom.security import can, permission_required
-from opsroom.services import anchors as service
-from opsroom.services import assignments
-from opsroom.services import bookings as booking_service
-from opsroom.services import products as product_service
-from opsroom.services import tenants as tenant_service
+from opsroom.services.permissions import can
+from opsroom.web.guards import permission_required
+from opsroom.services.people_goods import anchors as service
+from opsroom.services.people_goods import assignments
+from opsroom.services.bookings import booking as booking_service
+from opsroom.services.people_goods import products as product_service
+from opsroom.services.park import tenants as tenant_service
 from opsroom.services.errors import NotFound
 from opsroom.views import attempt
 

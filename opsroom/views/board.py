@@ -22,9 +22,10 @@ from opsroom.domain.intervals import Interval, subtract
 from opsroom.i18n import local_date_today, park_tz
 from opsroom.labels import BOOKING_STATUS_LABELS
 from opsroom.domain.statuses import ACTIVE_STATUSES
-from opsroom.security import can, permission_required
-from opsroom.services import board as service
-from opsroom.services import rooms as room_service
+from opsroom.services.permissions import can
+from opsroom.web.guards import permission_required
+from opsroom.services.bookings import board as service
+from opsroom.services.park import rooms as room_service
 from opsroom.services.errors import NotFound
 from opsroom.views import room_filters
 

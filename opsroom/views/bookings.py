@@ -14,11 +14,11 @@ from opsroom.forms import options, BookingForm, CancelForm
 from opsroom.i18n import park_tz
 from opsroom.labels import BOOKING_STATUS_LABELS
 from opsroom.models import Booking
-from opsroom.security import permission_required
+from opsroom.web.guards import permission_required
 from opsroom.services import audit
-from opsroom.services import bookings as service
-from opsroom.services import rooms as room_service
-from opsroom.services import tenants as tenant_service
+from opsroom.services.bookings import booking as service
+from opsroom.services.park import rooms as room_service
+from opsroom.services.park import tenants as tenant_service
 from opsroom.services.errors import Conflict, NotFound, ServiceError
 from opsroom.views import apply_errors, combine_local
 
@@ -221,8 +221,8 @@ from markupsafe import Markup, escape  # noqa: E402
 
 from opsroom.forms import AddAnchorForm, LineupOrderForm  # noqa: E402
 from opsroom.models import Anchor  # noqa: E402
-from opsroom.services import anchors as anchor_service  # noqa: E402
-from opsroom.services import assignments  # noqa: E402
+from opsroom.services.people_goods import anchors as anchor_service  # noqa: E402
+from opsroom.services.people_goods import assignments  # noqa: E402
 from opsroom.services.errors import ValidationFailed  # noqa: E402
 from opsroom.views import anchors as people  # noqa: E402
 

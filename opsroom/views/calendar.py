@@ -18,7 +18,7 @@ from opsroom import clock
 from opsroom.db import get_session
 from opsroom.i18n import park_tz
 from opsroom.labels import ANCHOR_ROLE_LABELS
-from opsroom.services import anchors as anchor_service
+from opsroom.services.people_goods import anchors as anchor_service
 
 bp = Blueprint("calendar", __name__)
 

@@ -12,9 +12,9 @@ from opsroom import clock
 from opsroom.db import get_session
 from opsroom.domain import hours
 from opsroom.i18n import local_date_today, park_tz
-from opsroom.security import permission_required
-from opsroom.services import anchors as anchor_service
-from opsroom.services import bookings as booking_service
+from opsroom.web.guards import permission_required
+from opsroom.services.people_goods import anchors as anchor_service
+from opsroom.services.bookings import booking as booking_service
 from opsroom.services.errors import ServiceError
 
 bp = Blueprint("me", __name__, url_prefix="/me")

@@ -12,8 +12,8 @@ from wtforms import BooleanField
 
 from opsroom.db import get_session
 from opsroom.forms import PostForm
-from opsroom.security import permission_required
-from opsroom.services import notifications as service
+from opsroom.web.guards import permission_required
+from opsroom.services.operations import notifications as service
 from opsroom.services.errors import NotFound
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")

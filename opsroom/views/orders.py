@@ -21,8 +21,8 @@ from opsroom.domain.numbers import MAX_INT, whole_number
 from opsroom.domain.order_formats import FORMATS, PLATFORMS
 from opsroom.forms import PostForm, options
 from opsroom.i18n import park_tz
-from opsroom.security import permission_required
-from opsroom.services import orders as service
+from opsroom.web.guards import permission_required
+from opsroom.services.sales import orders as service
 from opsroom.services.errors import NotFound, ServiceError
 from opsroom.views import apply_errors
 from opsroom.web import csrf

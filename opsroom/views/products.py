@@ -9,9 +9,9 @@ from flask_login import current_user
 from opsroom.db import get_session
 from opsroom.domain.money import MoneyError, format_money, parse_money
 from opsroom.forms import CatalogueImportForm, ProductForm, options
-from opsroom.security import permission_required
-from opsroom.services import products as service
-from opsroom.services import tenants as tenant_service
+from opsroom.web.guards import permission_required
+from opsroom.services.people_goods import products as service
+from opsroom.services.park import tenants as tenant_service
 from opsroom.services.errors import NotFound
 from opsroom.views import attempt
 

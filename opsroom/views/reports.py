@@ -17,8 +17,8 @@ from opsroom.db import get_session
 from opsroom.domain.numbers import MAX_INT, whole_number
 from opsroom.i18n import park_tz
 from opsroom.models import Room, Tenant
-from opsroom.security import permission_required
-from opsroom.services import reports as service
+from opsroom.web.guards import permission_required
+from opsroom.services.reporting import reports as service
 from opsroom.services.errors import ValidationFailed
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")

@@ -8,8 +8,8 @@ from flask_login import current_user
 from opsroom import clock
 from opsroom.db import get_session
 from opsroom.forms import BlackoutForm, RoomForm
-from opsroom.security import permission_required
-from opsroom.services import rooms as service
+from opsroom.web.guards import permission_required
+from opsroom.services.park import rooms as service
 from opsroom.services.errors import NotFound, ServiceError
 from opsroom.views import apply_errors, attempt, local_instant, room_filters
 

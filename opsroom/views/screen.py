@@ -20,8 +20,9 @@ from wtforms.validators import Length, Optional
 from opsroom.db import get_session
 from opsroom.forms import PostForm
 from opsroom.auth import recent_login_required
-from opsroom.security import can, permission_required
-from opsroom.services import screen as service
+from opsroom.services.permissions import can
+from opsroom.web.guards import permission_required
+from opsroom.services.sales import screen as service
 from opsroom.views import attempt
 
 bp = Blueprint("screen", __name__)

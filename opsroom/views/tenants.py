@@ -8,8 +8,8 @@ from flask_login import current_user
 from opsroom.db import get_session
 from opsroom.forms import options, TenantForm
 from opsroom.labels import TENANT_STATUS_LABELS
-from opsroom.security import permission_required
-from opsroom.services import tenants as service
+from opsroom.web.guards import permission_required
+from opsroom.services.park import tenants as service
 from opsroom.services.errors import NotFound
 from opsroom.views import attempt
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
 
-from opsroom.services import reminders
+from opsroom.services.operations import reminders
 from tests.browser import log_in
 
 TZ = ZoneInfo("Asia/Shanghai")

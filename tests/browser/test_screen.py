@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from playwright.sync_api import expect
 
-from opsroom.services import screen
+from opsroom.services.sales import screen
 from tests.browser import HTML_LANG, t
 
 

@@ -22,7 +22,7 @@ from opsroom.services.errors import NotFound, TooManyAttempts, ValidationFailed
 # and a check against commonly used passwords.
 MIN_PASSWORD_LENGTH = 12
 MAX_PASSWORD_LENGTH = 128  # the login form takes up to 200
-COMMON_PASSWORDS = Path(__file__).resolve().parent.parent / "data" / "common-passwords.txt.gz"
+COMMON_PASSWORDS = Path(__file__).resolve().parents[2] / "data" / "common-passwords.txt.gz"
 
 
 @lru_cache(maxsize=1)

@@ -86,7 +86,7 @@ def init_app(app) -> None:
         return response
 
     from opsroom import labels
-    from opsroom.security import can
+    from opsroom.services.permissions import can
 
     # Globals, not a context processor: imported macros see them too.
     app.jinja_env.globals.update(

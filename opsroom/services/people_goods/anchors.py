@@ -17,7 +17,7 @@ from opsroom.domain.intervals import Interval
 from opsroom.i18n import park_tz
 from opsroom.models import Anchor, Assignment, Booking, LineupItem, Tenant, User
 from opsroom.domain.statuses import ACTIVE_STATUSES, WORKED_STATUSES
-from opsroom.security import STAFF, require
+from opsroom.services.permissions import STAFF, require
 from opsroom.services import audit
 from opsroom.services.errors import Forbidden, NotFound, ValidationFailed
 

@@ -9,7 +9,7 @@ import sqlalchemy.orm as so
 
 from opsroom import clock
 from opsroom.models import Booking
-from opsroom.services.bookings import expire_holds
+from opsroom.services.bookings.booking import expire_holds
 
 
 def start_sessions(session: so.Session) -> int:

@@ -1,12 +1,8 @@
-"""Who may do what: one table, read by every face."""
+"""Who may do what: one table of permissions by role, read by the services
+(`require`) and by the faces (`can`, to show only what a user may do)."""
 from __future__ import annotations
 
-from functools import wraps
-from urllib.parse import urlsplit
-
-from flask import abort
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user
 
 from opsroom.services.errors import Forbidden
 
@@ -50,30 +46,3 @@ def require(user, permission: str) -> None:
     """Raise Forbidden unless `user`'s role holds `permission`."""
     if not can(user, permission):
         raise Forbidden(_l("Your role may not do this."))
-
-
-def permission_required(permission: str):
-    """View decorator: log in first, then 403 for a role without `permission`."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            if not current_user.is_authenticated:
-                from flask import current_app
-
-                return current_app.login_manager.unauthorized()
-            if not can(current_user, permission):
-                abort(403)
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
-def is_safe_next(target: str | None) -> bool:
-    """Only same-site relative paths: no scheme, no host, no `//` or `\\` tricks."""
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
-        return False
-    parts = urlsplit(target)
-    return not parts.scheme and not parts.netloc and all(ord(c) >= 32 for c in target)

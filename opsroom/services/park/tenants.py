@@ -6,7 +6,7 @@ import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
 from opsroom.models import Tenant
-from opsroom.security import require
+from opsroom.services.permissions import require
 from opsroom.services import audit
 from opsroom.services.errors import NotFound, ValidationFailed
 

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from opsroom.db import is_postgres
 from opsroom.labels import rule_message
 from opsroom.models import Anchor, Assignment, Booking
-from opsroom.security import require
+from opsroom.services.permissions import require
 from opsroom.services.errors import Conflict, Forbidden, NotFound
 
 # Markers by which the database names an overlap it refused.

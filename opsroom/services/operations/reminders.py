@@ -21,8 +21,8 @@ from opsroom import clock
 from opsroom.domain import hours
 from opsroom.i18n import park_tz
 from opsroom.models import Anchor, Assignment, Booking, User
-from opsroom.security import PERMISSIONS
-from opsroom.services import notifications
+from opsroom.services.permissions import PERMISSIONS
+from opsroom.services.operations import notifications
 
 
 def remind_anchors(session: so.Session, minutes_before: int | None = None) -> int:
@@ -113,7 +113,8 @@ def summary_figures(session: so.Session, today: date) -> dict[str, Any]:
     """Yesterday's utilization, sessions, no-shows, orders and GMV (reports'
     day_figures, DESIGN.md §4), today's sessions, and the rooms that were
     overloaded yesterday (a session's load ≥ the configured share)."""
-    from opsroom.services import reports, stats
+    from opsroom.services.reporting import reports
+    from opsroom.services.sales import stats
 
     tz = park_tz()
     yesterday = today - timedelta(days=1)

@@ -11,12 +11,10 @@ from flask_babel import lazy_gettext as _l
 from opsroom.domain.intervals import Interval
 from opsroom.models import Anchor, Assignment, Booking, LineupItem, Product
 from opsroom.domain.statuses import ACTIVE_STATUSES, ANCHOR_ROLES
-from opsroom.security import require
-from opsroom.services import anchors as anchor_service
+from opsroom.services.permissions import require
+from opsroom.services.people_goods import anchors as anchor_service
 from opsroom.services import audit
-from opsroom.services.booking_core import (
-    flush_or_conflict, get_booking, lock_booking, lock_contenders, rule_breach,
-)
+from opsroom.services.bookings.core import flush_or_conflict, get_booking, lock_booking, lock_contenders, rule_breach
 from opsroom.services.errors import Conflict, RuleViolation, ValidationFailed
 
 MAX_LINEUP = 200

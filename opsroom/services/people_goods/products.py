@@ -7,7 +7,7 @@ from flask_babel import lazy_gettext as _l
 
 from opsroom.domain import csv_rows
 from opsroom.models import Product, Tenant
-from opsroom.security import require
+from opsroom.services.permissions import require
 from opsroom.services import audit
 from opsroom.services.errors import NotFound, ValidationFailed
 

@@ -46,7 +46,7 @@ from opsroom.models import (
     report_start_hours, report_tenant_days, Room, Tenant, TurnedAway,
 )
 from opsroom.domain.statuses import COUNTED_STATUSES, SOLD_STATUSES
-from opsroom.security import require
+from opsroom.services.permissions import require
 from opsroom.services.errors import ValidationFailed
 
 GROUPS = ("room", "zone", "kind", "day", "week", "hour", "tenant", "anchor")

@@ -10,8 +10,8 @@ import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
 from opsroom.models import ReviewNote
-from opsroom.security import require
-from opsroom.services.booking_core import get_booking
+from opsroom.services.permissions import require
+from opsroom.services.bookings.core import get_booking
 from opsroom.services.errors import ValidationFailed
 
 MAX_NOTE_CHARS = 5000

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 
 from opsroom.models import Blackout, Booking, Room
 from opsroom.domain.statuses import ACTIVE_STATUSES
-from opsroom.security import require
+from opsroom.services.permissions import require
 from opsroom.services import audit
 from opsroom.services.errors import Conflict, NotFound, ValidationFailed
 
@@ -102,7 +102,7 @@ def add_blackout(session: so.Session, user, room_id: int, *, starts_at: datetime
         ).order_by(Booking.starts_at)
     ).all()
     if clashes:
-        from opsroom.services.bookings import clash_detail
+        from opsroom.services.bookings.booking import clash_detail
 
         raise Conflict(
             _l("Active bookings fall inside this period; move or cancel them first."),

@@ -29,7 +29,7 @@ from flask_babel import lazy_gettext as _l
 from opsroom import clock
 from opsroom.labels import ANCHOR_ROLE_LABELS
 from opsroom.models import Anchor, Assignment, Booking, Notification, User
-from opsroom.security import require
+from opsroom.services.permissions import require
 from opsroom.services.errors import NotFound
 
 # ---------------------------------------------------------------------------

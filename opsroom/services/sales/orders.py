@@ -42,9 +42,9 @@ from opsroom.domain.order_exports import ExportError, ExportReader
 from opsroom.domain.order_formats import FORMATS, PLATFORMS
 from opsroom.i18n import park_tz
 from opsroom.models import Anchor, Assignment, Booking, ImportBatch, ImportReject, Order, Product, Room
-from opsroom.security import require
+from opsroom.services.permissions import require
 from opsroom.services import audit
-from opsroom.services.booking_core import get_booking
+from opsroom.services.bookings.core import get_booking
 from opsroom.services.errors import Forbidden, NotFound, RuleViolation, ValidationFailed
 
 ORDERS = Order.__table__

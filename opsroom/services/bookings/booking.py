@@ -21,9 +21,11 @@ from opsroom.domain.intervals import Interval, subtract
 from opsroom.i18n import park_tz
 from opsroom.models import Anchor, Assignment, Blackout, Booking, LineupItem, Room, Series, Tenant
 from opsroom.domain.statuses import ACTIVE_STATUSES
-from opsroom.security import require
-from opsroom.services import assignments, audit, notifications
-from opsroom.services.booking_core import (  # noqa: F401  (re-exported: callers import them from here)
+from opsroom.services.permissions import require
+from opsroom.services import audit
+from opsroom.services.operations import notifications
+from opsroom.services.people_goods import assignments
+from opsroom.services.bookings.core import (  # noqa: F401  (re-exported: callers import them from here)
     flush_or_conflict, get_booking, is_assigned, lock_booking, lock_contenders, rule_breach,
 )
 from opsroom.services.errors import Conflict, Forbidden, NotFound, RuleViolation, ValidationFailed
@@ -323,7 +325,7 @@ def _raise_conflict(session: so.Session, room: Room, clashes: list[dict], want: 
     extra = {}
     if want is not None:
         extra["alternatives"] = alternatives(session, room, want.start, want.end, exclude)
-    from opsroom.services import reports  # turned-away demand, in a transaction of its own
+    from opsroom.services.reporting import reports  # turned-away demand, in a transaction of its own
 
     reports.record_turned_away(session, user, room, refused if refused is not None else [want] if want else [],
                                tenant_id)

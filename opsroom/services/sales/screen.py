@@ -26,8 +26,8 @@ from opsroom.domain import hours, metrics
 from opsroom.domain.money import format_money
 from opsroom.i18n import park_tz
 from opsroom.models import SOLD, Booking, Order, Room, ScreenToken, Tenant, sales_quarters
-from opsroom.security import require
-from opsroom.services import stats
+from opsroom.services.permissions import require
+from opsroom.services.sales import stats
 from opsroom.services.errors import NotFound, ValidationFailed
 
 TOKEN_PREFIX = "scr_"

@@ -18,7 +18,7 @@ from opsroom.domain.booking_rules import LONGEST_OCCUPANCY
 from opsroom.domain.intervals import Interval
 from opsroom.i18n import park_tz
 from opsroom.models import Blackout, Booking, Room, Tenant
-from opsroom.security import require
+from opsroom.services.permissions import require
 
 
 class BoardRoom(NamedTuple):
@@ -138,7 +138,7 @@ def day(session: so.Session, user, on: date, *, zone: str | None = None, kind: s
 
 def _flag_alerts(session: so.Session, lanes: list[Lane]) -> None:
     """Capacity alerts of the sessions live now (one grouped query for all lanes)."""
-    from opsroom.services import stats
+    from opsroom.services.sales import stats
 
     # Never checked in means not live (stats.is_live_now): most rows need no further look.
     figures = stats.live_loads(session, [b for lane in lanes for b in lane.bookings if b.checked_in_at is not None])

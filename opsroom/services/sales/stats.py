@@ -23,7 +23,7 @@ from opsroom.domain.booking_rules import LONGEST_OCCUPANCY
 from opsroom.domain.money import format_money
 from opsroom.i18n import park_tz
 from opsroom.models import SOLD, Anchor, Assignment, Booking, LineupItem, Order, Room
-from opsroom.services.booking_core import get_booking
+from opsroom.services.bookings.core import get_booking
 
 # Shifts the 5-minute step so that it is never negative before the integer
 # division (SQLite's `/` truncates towards zero; floor is what we mean).
