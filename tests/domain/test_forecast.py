@@ -411,6 +411,24 @@ def test_backtest_has_no_future_leakage():
     assert earlier > 100 and later > 10
 
 
-def test_backtest_needs_room_for_the_minimum():
+def test_backtest_baselines_know_only_sessions_that_ended_strictly_before():
+    """A session ending as the next one starts is not known to it, for the baselines too; one
+    microsecond earlier it is."""
+    a = PastSession(FRIDAY - timedelta(hours=2), FRIDAY, 1, frozenset({1}), "standard", 200, 100)
+    touching = PastSession(FRIDAY, FRIDAY + timedelta(hours=2), 1, frozenset({1}), "standard", 400, 200)
+    after = PastSession(FRIDAY + timedelta(microseconds=1), FRIDAY + timedelta(hours=2), 1, frozenset({1}),
+                        "standard", 600, 300)
+    rows = {r.session.orders: r for r in backtest([a, touching, after], TZ).rows}
+    assert (rows[400].last, rows[400].mean, rows[400].forecast.sessions) == (None, None, 0)
+    assert (rows[600].last, rows[600].mean, rows[600].forecast.sessions) == (100, 100, 1)
+
+
+@pytest.mark.parametrize("bad", [
+    {"min_sessions": 5, "max_sessions": 4}, {"min_sessions": 0}, {"half_life_days": 0},
+    {"same_weekday_weight": 0}, {"low": 0.6}, {"high": 1.5},
+])
+def test_settings_that_make_no_sense_are_refused(bad):
     with pytest.raises(ValueError):
-        backtest([], TZ, min_sessions=5, max_sessions=4)
+        forecast(query(), [], **bad)
+    with pytest.raises(ValueError):
+        backtest([], TZ, **bad)
