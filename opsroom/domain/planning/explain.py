@@ -1,0 +1,154 @@
+"""Why an occurrence was left out, and the nearest places that are still free.
+
+Every place the occurrence could have had (each eligible room, each start on the
+granularity in its window) is tested against the final plan, rule by rule in this
+order: the room's duration limits, open hours, blackouts, the room's time taken
+(by an existing booking, a pinned placement or another placed request), the
+anchors (clash, rest, daily limit) and the tenant's weekly prime quota. The place
+that got furthest names the reason: a coordinator acts on "anchor 7 is at her
+daily limit on 6 June" rather than on "the room is closed at 03:00". Its
+``blocking`` lists what holds that time, from every place that stopped there.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+
+from .objective import fit_score
+from .problem import ONE, Cand, Occ, Problem
+from .shapes import Alternative, Blocking, Unplaced
+from .state import State
+
+STAGES = ("duration", "open_hours", "blackout", "taken", "anchor", "quota", "free")
+MAX_BLOCKING = 10
+ALTERNATIVES = 3
+SEARCH_MINUTES = 6 * 60  # how far from the window alternatives are looked for
+
+
+class Explainer:
+    def __init__(self, problem: Problem, state: State) -> None:
+        self.p, self.s = problem, state
+        tl, month = problem.tl, problem.month
+        self.open = [tl.windows(r.open_time, r.close_time) for r in problem.rooms]
+        self.blackouts = defaultdict(list)
+        self.holders = defaultdict(list)  # room → [(start, end, Blocking)] of occupied ranges
+        for busy in month.busy:
+            r = problem.room_index.get(busy.room_id)
+            if r is not None:
+                a, b = tl.range_of(busy.starts_at, busy.ends_at)
+                target = self.blackouts if busy.kind == "blackout" else self.holders
+                target[r].append((a, b, Blocking(busy.kind, busy.id)))
+        self.sessions = defaultdict(list)  # anchor index → [(start, end, Blocking)]
+        anchor_pos = {a: i for i, a in enumerate(problem.anchor_ids)}
+        for i, anchor in enumerate(month.anchors):
+            for start, end in anchor.sessions:
+                self.sessions[i].append((*tl.range_of(start, end), Blocking("anchor", anchor.id)))
+        requests = {q.id: q for q in month.requests}
+        for p in month.pinned:
+            a, b = tl.range_of(p.starts_at, p.ends_at)
+            r = problem.room_index.get(p.room_id)
+            if r is not None:
+                self.holders[r].append((a, b + problem.rooms[r].changeover_minutes, Blocking("request", p.request_id)))
+            for want in getattr(requests.get(p.request_id), "anchors", ()):
+                if want.anchor_id in anchor_pos:
+                    self.sessions[anchor_pos[want.anchor_id]].append((a, b, Blocking("request", p.request_id)))
+        for occ in problem.occs:
+            ci = state.chosen[occ.idx]
+            if ci is None:
+                continue
+            c = problem.cands[ci]
+            self.holders[c.room].append((c.start, c.busy_end, Blocking("request", occ.request.id)))
+            for a, _ in occ.anchors:
+                self.sessions[a].append((c.start, c.end, Blocking("request", occ.request.id)))
+
+    # -- one place ---------------------------------------------------------
+    def _test(self, occ: Occ, r: int, s: int) -> tuple[int, str, dict, list[Blocking]]:
+        p, tl = self.p, self.p.tl
+        room = p.rooms[r]
+        e = s + occ.minutes
+        if (room.min_minutes or 0) > occ.minutes or (room.max_minutes or occ.minutes) < occ.minutes:
+            return 0, "duration", {"min": room.min_minutes, "max": room.max_minutes}, []
+        if not any(a <= s and e <= b for a, b in self.open[r]):
+            return 1, "open_hours", {"open": room.open_time.strftime("%H:%M"),
+                                     "close": room.close_time.strftime("%H:%M")}, []
+        hit = [blk for a, b, blk in self.blackouts[r] if a < e and s < b]
+        if hit:
+            return 2, "blackout", {}, hit
+        busy_end = tl.clamp(e + room.changeover_minutes)
+        hit = [blk for a, b, blk in self.holders[r] if a < busy_end and s < b]
+        if hit:
+            return 3, "taken", {}, hit
+        for a, role in occ.anchors:
+            anchor_id, rest = p.anchor_ids[a], p.anchor_rest[a]
+            near = [(x, y, blk) for x, y, blk in self.sessions[a] if x < e + rest and s < y + rest]
+            if near:
+                clash = any(x < e and s < y for x, y, _ in near)
+                return 4, "anchor_busy" if clash else "anchor_rest", {
+                    "anchor_id": anchor_id, "minutes": rest}, [Blocking("anchor", anchor_id),
+                                                               *(blk for _, _, blk in near)]
+            for d, m in tl.minutes_by_day(s, e):
+                if self.s.day_used[a][d] + m > p.anchor_limit[a]:
+                    return 4, "anchor_daily_limit", {"anchor_id": anchor_id, "minutes": p.anchor_limit[a],
+                                                     "date": tl.date_of(d).isoformat()}, [Blocking("anchor", anchor_id)]
+        tenant = occ.request.tenant_id
+        if tenant in p.quota:
+            for week, m in tl.prime_by_week(s, e):
+                if self.s.quota_used[tenant, week] + m > p.quota[tenant]:
+                    return 5, "quota", {"tenant_id": tenant, "week": f"{week[0]}-W{week[1]:02d}",
+                                        "hours": p.quota[tenant] / 60}, []
+        return 6, "free", {}, []
+
+    def _cand(self, occ: Occ, r: int, s: int) -> Cand:
+        tl, room = self.p.tl, self.p.rooms[r]
+        e = s + occ.minutes
+        return Cand(occ.idx, r, s, e, tl.clamp(e + room.changeover_minutes), 0, tl.prime_minutes(s, e),
+                    tl.prime_by_week(s, e) if occ.quota else (), tl.minutes_by_day(s, e) if occ.anchors else ())
+
+    # -- one occurrence ----------------------------------------------------
+    def explain(self, occ: Occ) -> Unplaced:
+        request, key = occ.request, occ.key
+        if occ.reject is not None:
+            code, params = occ.reject
+            blocking = (Blocking("anchor", params["anchor_id"]),) if code.startswith("anchor_") else ()
+            return Unplaced(request.id, key.date, code, params, blocking, self.alternatives(occ)
+                            if code in ("window", "duration") else ())
+        starts = self.p.tl.starts(key.date, request.window_start, request.window_end, occ.minutes)
+        best, codes, params, blocking = -1, Counter(), {}, []
+        for r in occ.rooms:
+            for s in starts:
+                stage, code, why, hit = self._test(occ, r, s)
+                if stage > best:
+                    best, codes, params, blocking = stage, Counter(), why, []
+                if stage == best:
+                    codes[code] += 1
+                    blocking.extend(hit)
+        code = codes.most_common(1)[0][0] if codes else "window"
+        unique = sorted(set(blocking), key=lambda b: (b.kind, b.id))[:MAX_BLOCKING]
+        return Unplaced(request.id, key.date, code, params, tuple(unique), self.alternatives(occ))
+
+    def alternatives(self, occ: Occ) -> tuple[Alternative, ...]:
+        """Up to three free places nearest the window: same date and duration, any
+        eligible room, starts on the granularity before or after the window."""
+        p, tl = self.p, self.p.tl
+        if not occ.rooms or occ.minutes <= 0 or occ.reject and occ.reject[0] not in ("window", "duration"):
+            return ()
+        first, last = occ.window
+        g = tl.granularity
+        found: list[tuple[int, int, int, int]] = []
+        for step in range(1, SEARCH_MINUTES // g + 1):
+            for s in (first - step * g, last - occ.minutes + step * g):
+                if s < 0 or s + occ.minutes > tl.horizon:
+                    continue
+                for r in occ.rooms:
+                    room = p.rooms[r]
+                    if (room.min_minutes or 0) > occ.minutes or (room.max_minutes or occ.minutes) < occ.minutes:
+                        continue
+                    c = self._cand(occ, r, s)
+                    if p.closed[r].find(ONE, s, c.end) < 0 and self.s.fits(c):
+                        fit = fit_score(room.capacity_per_hour, occ.request.p90_peak_orders)
+                        found.append((step, -fit, r, s))
+            if len(found) >= ALTERNATIVES:
+                break
+        found.sort()
+        return tuple(Alternative(p.rooms[r].id, tl.at(s), tl.at(s + occ.minutes))
+                     for _, _, r, s in found[:ALTERNATIVES])
