@@ -15,21 +15,26 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 
 from .objective import fit_score
-from .problem import ONE, Cand, Occ, Problem
+from .problem import ONE, Occ, Problem
 from .shapes import Alternative, Blocking, Unplaced
 from .state import State
 
-STAGES = ("duration", "open_hours", "blackout", "taken", "anchor", "quota", "free")
 MAX_BLOCKING = 10
 ALTERNATIVES = 3
 SEARCH_MINUTES = 6 * 60  # how far from the window alternatives are looked for
+MAX_PLACES_EXAMINED = 40  # places whose blockers are listed (the reason is the same for all)
 
 
 class Explainer:
     def __init__(self, problem: Problem, state: State) -> None:
         self.p, self.s = problem, state
         tl, month = problem.tl, problem.month
-        self.open = [tl.windows(r.open_time, r.close_time) for r in problem.rooms]
+        self.shut = []  # outside open hours only (the problem's closed map adds blackouts)
+        for room in problem.rooms:
+            shut = bytearray(ONE * tl.horizon)
+            for a, b in tl.windows(room.open_time, room.close_time):
+                shut[a:b] = bytes(b - a)
+            self.shut.append(shut)
         self.blackouts = defaultdict(list)
         self.holders = defaultdict(list)  # room → [(start, end, Blocking)] of occupied ranges
         for busy in month.busy:
@@ -62,47 +67,72 @@ class Explainer:
                 self.sessions[a].append((c.start, c.end, Blocking("request", occ.request.id)))
 
     # -- one place ---------------------------------------------------------
-    def _test(self, occ: Occ, r: int, s: int) -> tuple[int, str, dict, list[Blocking]]:
-        p, tl = self.p, self.p.tl
+    def _stage(self, occ: Occ, r: int, s: int) -> tuple[int, str]:
+        """How far the place ``(room r, start s)`` gets through the rules: byte scans only."""
+        p, state = self.p, self.s
         room = p.rooms[r]
         e = s + occ.minutes
         if (room.min_minutes or 0) > occ.minutes or (room.max_minutes or occ.minutes) < occ.minutes:
-            return 0, "duration", {"min": room.min_minutes, "max": room.max_minutes}, []
-        if not any(a <= s and e <= b for a, b in self.open[r]):
-            return 1, "open_hours", {"open": room.open_time.strftime("%H:%M"),
-                                     "close": room.close_time.strftime("%H:%M")}, []
-        hit = [blk for a, b, blk in self.blackouts[r] if a < e and s < b]
-        if hit:
-            return 2, "blackout", {}, hit
-        busy_end = tl.clamp(e + room.changeover_minutes)
-        hit = [blk for a, b, blk in self.holders[r] if a < busy_end and s < b]
-        if hit:
-            return 3, "taken", {}, hit
-        for a, role in occ.anchors:
-            anchor_id, rest = p.anchor_ids[a], p.anchor_rest[a]
-            near = [(x, y, blk) for x, y, blk in self.sessions[a] if x < e + rest and s < y + rest]
-            if near:
-                clash = any(x < e and s < y for x, y, _ in near)
-                return 4, "anchor_busy" if clash else "anchor_rest", {
-                    "anchor_id": anchor_id, "minutes": rest}, [Blocking("anchor", anchor_id),
-                                                               *(blk for _, _, blk in near)]
-            for d, m in tl.minutes_by_day(s, e):
-                if self.s.day_used[a][d] + m > p.anchor_limit[a]:
-                    return 4, "anchor_daily_limit", {"anchor_id": anchor_id, "minutes": p.anchor_limit[a],
-                                                     "date": tl.date_of(d).isoformat()}, [Blocking("anchor", anchor_id)]
+            return 0, "duration"
+        if self.shut[r].find(ONE, s, e) >= 0:
+            return 1, "open_hours"
+        if p.closed[r].find(ONE, s, e) >= 0:  # open, so a blackout
+            return 2, "blackout"
+        if state.room[r].find(ONE, s, min(e + room.changeover_minutes, p.tl.horizon)) >= 0:
+            return 3, "taken"
+        people = self._stage_people(occ, s, e)
+        if people:
+            return people
+        return 6, "free"
+
+    def _stage_people(self, occ: Occ, s: int, e: int) -> tuple[int, str] | None:
+        """The anchors' and the quota's verdict on ``[s, e)``, whatever the room."""
+        p, state = self.p, self.s
+        for a, _ in occ.anchors:
+            if state.anchor[a].find(ONE, s, min(e + p.anchor_rest[a], p.tl.horizon)) >= 0:
+                return 4, "anchor_rest"
+            if any(state.day_used[a][d] + m > p.anchor_limit[a] for d, m in p.tl.minutes_by_day(s, e)):
+                return 4, "anchor_daily_limit"
         tenant = occ.request.tenant_id
-        if tenant in p.quota:
+        if tenant in p.quota and any(state.quota_used[tenant, w] + m > p.quota[tenant]
+                                     for w, m in p.tl.prime_by_week(s, e)):
+            return 5, "quota"
+        return None
+
+    def _why(self, occ: Occ, r: int, s: int, stage: int) -> tuple[str, dict, list[Blocking]]:
+        """The code, parameters and blockers of a place stopped at ``stage``."""
+        p, tl = self.p, self.p.tl
+        room = p.rooms[r]
+        e = s + occ.minutes
+        if stage == 0:
+            return "duration", {"min": room.min_minutes, "max": room.max_minutes}, []
+        if stage == 1:
+            return "open_hours", {"open": room.open_time.strftime("%H:%M"),
+                                  "close": room.close_time.strftime("%H:%M")}, []
+        if stage == 2:
+            return "blackout", {}, [blk for a, b, blk in self.blackouts[r] if a < e and s < b]
+        if stage == 3:
+            busy_end = e + room.changeover_minutes
+            return "taken", {}, [blk for a, b, blk in self.holders[r] if a < busy_end and s < b]
+        if stage == 4:
+            for a, _ in occ.anchors:
+                anchor_id, rest = p.anchor_ids[a], p.anchor_rest[a]
+                near = [(x, y, blk) for x, y, blk in self.sessions[a] if x < e + rest and s < y + rest]
+                if near:
+                    clash = any(x < e and s < y for x, y, _ in near)
+                    return ("anchor_busy" if clash else "anchor_rest", {"anchor_id": anchor_id, "minutes": rest},
+                            [Blocking("anchor", anchor_id), *(blk for _, _, blk in near)])
+                for d, m in tl.minutes_by_day(s, e):
+                    if self.s.day_used[a][d] + m > p.anchor_limit[a]:
+                        return "anchor_daily_limit", {"anchor_id": anchor_id, "minutes": p.anchor_limit[a],
+                                                      "date": tl.date_of(d).isoformat()}, [Blocking("anchor", anchor_id)]
+        if stage == 5:
+            tenant = occ.request.tenant_id
             for week, m in tl.prime_by_week(s, e):
                 if self.s.quota_used[tenant, week] + m > p.quota[tenant]:
-                    return 5, "quota", {"tenant_id": tenant, "week": f"{week[0]}-W{week[1]:02d}",
-                                        "hours": p.quota[tenant] / 60}, []
-        return 6, "free", {}, []
-
-    def _cand(self, occ: Occ, r: int, s: int) -> Cand:
-        tl, room = self.p.tl, self.p.rooms[r]
-        e = s + occ.minutes
-        return Cand(occ.idx, r, s, e, tl.clamp(e + room.changeover_minutes), 0, tl.prime_minutes(s, e),
-                    tl.prime_by_week(s, e) if occ.quota else (), tl.minutes_by_day(s, e) if occ.anchors else ())
+                    return "quota", {"tenant_id": tenant, "week": f"{week[0]}-W{week[1]:02d}",
+                                     "hours": p.quota[tenant] / 60}, []
+        return "free", {}, []
 
     # -- one occurrence ----------------------------------------------------
     def explain(self, occ: Occ) -> Unplaced:
@@ -113,17 +143,25 @@ class Explainer:
             return Unplaced(request.id, key.date, code, params, blocking, self.alternatives(occ)
                             if code in ("window", "duration") else ())
         starts = self.p.tl.starts(key.date, request.window_start, request.window_end, occ.minutes)
-        best, codes, params, blocking = -1, Counter(), {}, []
+        best, places = -1, []
         for r in occ.rooms:
             for s in starts:
-                stage, code, why, hit = self._test(occ, r, s)
+                stage, _ = self._stage(occ, r, s)
                 if stage > best:
-                    best, codes, params, blocking = stage, Counter(), why, []
+                    best, places = stage, []
                 if stage == best:
-                    codes[code] += 1
-                    blocking.extend(hit)
+                    places.append((r, s))
+        codes: Counter = Counter()
+        params: dict = {}
+        blocking: set[Blocking] = set()
+        for r, s in places[:MAX_PLACES_EXAMINED]:
+            code, why, hit = self._why(occ, r, s, best)
+            if not codes:
+                params = why
+            codes[code] += 1
+            blocking.update(hit)
         code = codes.most_common(1)[0][0] if codes else "window"
-        unique = sorted(set(blocking), key=lambda b: (b.kind, b.id))[:MAX_BLOCKING]
+        unique = sorted(blocking, key=lambda b: (b.kind, b.id))[:MAX_BLOCKING]
         return Unplaced(request.id, key.date, code, params, tuple(unique), self.alternatives(occ))
 
     def alternatives(self, occ: Occ) -> tuple[Alternative, ...]:
@@ -132,20 +170,21 @@ class Explainer:
         p, tl = self.p, self.p.tl
         if not occ.rooms or occ.minutes <= 0 or occ.reject and occ.reject[0] not in ("window", "duration"):
             return ()
+        rooms = [r for r in occ.rooms if (p.rooms[r].min_minutes or 0) <= occ.minutes
+                 <= (p.rooms[r].max_minutes or occ.minutes)]
         first, last = occ.window
         g = tl.granularity
         found: list[tuple[int, int, int, int]] = []
         for step in range(1, SEARCH_MINUTES // g + 1):
             for s in (first - step * g, last - occ.minutes + step * g):
-                if s < 0 or s + occ.minutes > tl.horizon:
+                e = s + occ.minutes
+                # Anchors and quota depend on the start only: one test, then byte scans per room.
+                if s < 0 or e > tl.horizon or self._stage_people(occ, s, e):
                     continue
-                for r in occ.rooms:
-                    room = p.rooms[r]
-                    if (room.min_minutes or 0) > occ.minutes or (room.max_minutes or occ.minutes) < occ.minutes:
-                        continue
-                    c = self._cand(occ, r, s)
-                    if p.closed[r].find(ONE, s, c.end) < 0 and self.s.fits(c):
-                        fit = fit_score(room.capacity_per_hour, occ.request.p90_peak_orders)
+                for r in rooms:
+                    busy_end = min(e + p.rooms[r].changeover_minutes, tl.horizon)
+                    if p.closed[r].find(ONE, s, e) < 0 and self.s.room[r].find(ONE, s, busy_end) < 0:
+                        fit = fit_score(p.rooms[r].capacity_per_hour, occ.request.p90_peak_orders)
                         found.append((step, -fit, r, s))
             if len(found) >= ALTERNATIVES:
                 break

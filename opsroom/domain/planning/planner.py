@@ -3,12 +3,14 @@
 1. Candidates are generated against the month's fixed facts (``problem``).
 2. Home rooms are chosen and the greedy plan is built (``state``): a full,
    feasible plan within seconds, reported as the first progress.
-3. The month is split into parts that do not interact (``components``); each
+3. The month is split into parts (``components``), taken in time order; each
    part the greedy plan did not already solve to its trivial bound gets a share
    of the remaining time, in proportion to its candidates, and a CP-SAT search
-   hinted with the greedy plan (``cpsat``). A part keeps whichever plan is better.
-4. A fill pass places any occurrence that still fits (a search stopped early may
-   leave one), then every left-out occurrence is explained (``explain``).
+   hinted with the greedy plan (``cpsat``). A part keeps whichever plan is
+   better, reconciled with the parts before it (a daily limit or quota cut
+   between parts may refuse a place), and a fill pass places whatever of the
+   part still fits (a search stopped early may leave some).
+4. Every left-out occurrence is explained (``explain``).
 
 Progress reports the whole month: solved parts at their result, the part being
 solved at its incumbent, the rest at the greedy plan; the bound likewise sums
@@ -62,7 +64,7 @@ def plan_month(month: MonthInput, *, time_limit: float = 60.0, num_workers: int 
     deadline = began + time_limit
     problem, state = first_plan(month)
     greedy_chosen = list(state.chosen)
-    parts = split_parts(problem)
+    parts, cut = split_parts(problem)
     part_obj = [part_objective(problem, part, greedy_chosen) for part in parts]
     part_bound = [part_upper_bound(problem, part) for part in parts]
     greedy_objective = sum(part_obj)
@@ -80,38 +82,39 @@ def plan_month(month: MonthInput, *, time_limit: float = 60.0, num_workers: int 
             progress(Progress(plc, obj, bnd, _gap(obj, bnd), elapsed, phase))
 
     emit("greedy")
-    chosen = list(greedy_chosen)
     solved = {"optimal": 0, "feasible": 0, "unknown": 0, "greedy_at_bound": 0, "not_reached": 0}
     sizes = [sum(len(problem.occs[i].cands) for i in part) for part in parts]
-    todo = [k for k in range(len(parts)) if part_obj[k] < part_bound[k]]
-    solved["greedy_at_bound"] = len(parts) - len(todo)
-    for k in range(len(parts)):
+    remaining = sum(size for size, obj, bnd in zip(sizes, part_obj, part_bound) if obj < bnd)
+    final = State(problem)  # the month's plan, part after part in time order
+    for k, part in enumerate(parts):
+        choice = {i: greedy_chosen[i] for i in part}
         if part_obj[k] >= part_bound[k]:
+            solved["greedy_at_bound"] += 1
             part_bound[k] = part_obj[k]
-    remaining = sum(sizes[k] for k in todo)
-    for k in todo:
-        if not solve or (cancel is not None and cancel.is_set()) or _time.monotonic() >= deadline:
+        elif not solve or (cancel is not None and cancel.is_set()) or _time.monotonic() >= deadline:
             solved["not_reached"] += 1
-            continue
-        share = (deadline - _time.monotonic()) * sizes[k] / max(1, remaining)
-        remaining -= sizes[k]
-        result = solve_part(problem, parts[k], greedy_chosen, time_limit=share, num_workers=num_workers,
-                            seed=seed, gap_limit=gap_limit, cancel=cancel,
-                            report=lambda o, b, n, k=k: emit("solve", k, o, b, n))
-        solved[result.status] += 1
-        part_bound[k] = max(part_obj[k], min(part_bound[k], result.bound))
-        if result.objective > part_obj[k]:
-            for i, ci in result.chosen.items():
-                chosen[i] = ci
-            part_obj[k] = result.objective
-            placed_in[k] = sum(1 for ci in result.chosen.values() if ci is not None)
+            remaining -= sizes[k]
+        else:
+            share = (deadline - _time.monotonic()) * sizes[k] / max(1, remaining)
+            remaining -= sizes[k]
+            result = solve_part(problem, part, greedy_chosen, time_limit=share, num_workers=num_workers,
+                                seed=seed, gap_limit=gap_limit, cancel=cancel,
+                                report=lambda o, b, n, k=k: emit("solve", k, o, b, n))
+            solved[result.status] += 1
+            part_bound[k] = max(part_obj[k], min(part_bound[k], result.bound))
+            if result.objective > part_obj[k]:
+                choice = result.chosen
+        # Reconcile with the parts before: only a daily limit or quota cut between
+        # parts can refuse a place here; the fill pass then uses what is left.
+        for ci in sorted((ci for ci in choice.values() if ci is not None), key=lambda ci: -problem.cands[ci].score):
+            if final.fits(problem.cands[ci]):
+                final.place(ci)
+        greedy(final, part)
+        part_obj[k] = part_objective(problem, part, final.chosen)
+        placed_in[k] = sum(1 for i in part if final.chosen[i] is not None)
         emit("solve")
 
-    final = State(problem)
-    for ci in chosen:
-        if ci is not None:
-            final.place(ci)
-    greedy(final)  # the fill pass: only occurrences left out that still fit
+    greedy(final)  # occurrences in no part have no candidate; this only settles the rest
     objective = sum(part_objective(problem, part, final.chosen) for part in parts)
     bound = max(objective, sum(part_bound))
     explainer = Explainer(problem, final)
@@ -125,7 +128,7 @@ def plan_month(month: MonthInput, *, time_limit: float = 60.0, num_workers: int 
     placed_demand = sum(problem.occs[i].value for i, ci in enumerate(final.chosen) if ci is not None)
     stats = {
         "occurrences": len(problem.occs), "candidates": len(problem.cands), "parts": len(parts),
-        "largest_part": len(parts[0]) if parts else 0, "parts_by_status": solved,
+        "largest_part": max(map(len, parts), default=0), "cut_links": cut, "parts_by_status": solved,
         "greedy_objective": greedy_objective, "greedy_seconds": round(greedy_seconds, 3),
         "greedy_placed": sum(1 for ci in greedy_chosen if ci is not None),
         "greedy_demand": sum(problem.occs[i].value for i, ci in enumerate(greedy_chosen) if ci is not None),

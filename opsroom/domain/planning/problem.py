@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .objective import candidate_score, demand
+from .objective import KEEP_ACCEPTED, candidate_score, demand
 from .shapes import MonthInput, Occurrence, Request, Room
 from .timeline import Timeline
 
@@ -191,29 +191,34 @@ def _add_occurrence(problem: Problem, request: Request, tenant, key: Occurrence,
     occ.reject = _fixed_rule(problem, occ, tenant, starts)
     if occ.reject is not None:
         return
+    # What depends on the start only is computed once, not once per room.
+    per_start = []
+    for s in starts:
+        e = s + occ.minutes
+        if not _anchors_allow(problem, occ, s, e):
+            continue
+        prime_weeks = tl.prime_by_week(s, e) if occ.quota else ()
+        if prime_weeks and not _quota_allows(problem, request.tenant_id, prime_weeks):
+            continue
+        per_start.append((s, e, tl.prime_minutes(s, e), prime_weeks, tl.minutes_by_day(s, e) if occ.anchors else ()))
+    cands = problem.cands
     for r in occ.rooms:
         room = problem.rooms[r]
         if (room.min_minutes is not None and occ.minutes < room.min_minutes) or (
                 room.max_minutes is not None and occ.minutes > room.max_minutes):
             continue
-        closed, booked = problem.closed[r], problem.booked[r]
-        for s in starts:
-            e = s + occ.minutes
-            busy_end = tl.clamp(e + room.changeover_minutes)
+        closed, booked, changeover = problem.closed[r], problem.booked[r], room.changeover_minutes
+        score = candidate_score(priority=occ.priority, minutes=occ.minutes, capacity_per_hour=room.capacity_per_hour,
+                                p90_peak=request.p90_peak_orders, home=False, kept=False)
+        horizon = tl.horizon
+        for s, e, prime, prime_weeks, day_minutes in per_start:
+            busy_end = min(e + changeover, horizon)
             if closed.find(ONE, s, e) >= 0 or booked.find(ONE, s, busy_end) >= 0:
                 continue
-            if not _anchors_allow(problem, occ, s, e):
-                continue
-            prime_weeks = tl.prime_by_week(s, e) if occ.quota else ()
-            if prime_weeks and not _quota_allows(problem, request.tenant_id, prime_weeks):
-                continue
             kept = accepted == (r, s)
-            score = candidate_score(priority=occ.priority, minutes=occ.minutes,
-                                    capacity_per_hour=room.capacity_per_hour,
-                                    p90_peak=request.p90_peak_orders, home=False, kept=kept)
-            occ.cands.append(len(problem.cands))
-            problem.cands.append(Cand(occ.idx, r, s, e, busy_end, score, tl.prime_minutes(s, e), prime_weeks,
-                                      tl.minutes_by_day(s, e) if occ.anchors else ()))
+            occ.cands.append(len(cands))
+            cands.append(Cand(occ.idx, r, s, e, busy_end, score + (KEEP_ACCEPTED if kept else 0), prime,
+                              prime_weeks, day_minutes))
 
 
 def _fixed_rule(problem: Problem, occ: Occ, tenant, starts: list[int]) -> tuple[str, dict] | None:
