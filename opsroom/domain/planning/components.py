@@ -8,10 +8,11 @@ Two occurrences interact when one's choice can change what the other may do:
   anchor's rest, or whose minutes in one local day could together pass the
   anchor's daily limit;
 - a quota: one tenant's prime minutes in one ISO week could together pass its
-  weekly prime quota.
+  weekly prime quota;
+- fairness: tenants of one priority want prime time.
 
 Rooms and anchors' clashes and rest always join occurrences into one part. A
-daily limit or a quota joins them only while the part stays below
+daily limit, a quota or fairness joins them only while the part stays below
 ``MAX_PART_CANDIDATES``: past that (a month of late sessions crossing midnight,
 a tenant's quota over a week) the link is cut. A cut limit is still a
 constraint: each part is solved with the whole of the limit (so the sum of the
@@ -19,9 +20,9 @@ parts' bounds stays a bound for the month), then its plan is reconciled, in the
 parts' time order, with what the parts before it used (see ``planner``).
 
 Without cuts the parts are independent and their optima add up to the month's
-optimum for the terms that are sums over occurrences. The same-room
-term is measured against a home room fixed before solving and fairness is
-measured within each part, so neither links parts (see ``objective``).
+optimum. Where fairness is cut it is measured within each part (its weight is
+small: see ``objective``). The same-room term is measured against a home room
+fixed before solving, so it links no parts.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from collections import defaultdict
 
 from .problem import Problem
 
-# A part above this many candidates is not grown further by a daily limit or quota:
+# A part above this many candidates is not grown further by a daily limit, quota or fairness:
 # CP-SAT on two cores closes parts of ~20,000 candidates in seconds.
 MAX_PART_CANDIDATES = 40_000
 
@@ -116,6 +117,14 @@ def parts(problem: Problem, max_part_candidates: int = MAX_PART_CANDIDATES) -> t
                  for (a, d), (members, most) in daily.items()]
     couplings += [(members, problem.quota[t] - problem.quota_used[t, w] < sum(most))
                   for (t, w), (members, most) in weekly.items()]
+    # Fairness compares the tenants of one priority within a part: a month small
+    # enough to be one part gets it exactly, a big month part by part.
+    prime: dict[int, list[int]] = defaultdict(list)
+    for occ in occs:
+        if occ.prime_wanted:
+            prime[occ.priority].append(occ.idx)
+    couplings += [(members, len({problem.occs[i].request.tenant_id for i in members}) > 1)
+                  for members in prime.values()]
     cut = 0
     for members, binds in couplings:
         if not binds:

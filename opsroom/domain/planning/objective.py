@@ -23,7 +23,8 @@ any single occurrence, in this order:
    sufficient room beats every insufficient one. No forecast: 0 everywhere.
 5. **Fairness of prime time** — ``FAIRNESS`` = 1 per percentage point of the
    lowest share (placed ÷ requested prime minutes) among the tenants of one
-   priority, per independent part of the month (≤ 100 per priority and part).
+   priority (≤ 100 per priority), measured over the whole month when it is
+   small enough to be solved as one part, else within each part (``components``).
 
 ``KEEP_ACCEPTED + SAME_ROOM + FIT_MAX`` = 1,400 < ``MIN_DEMAND_UNIT``, so no
 occurrence's lower terms ever buy a quarter-hour of demand; and each term
