@@ -169,12 +169,12 @@ def _at(timeline, seconds: float):
     return best
 
 
-def run(rooms: int, time_limit: float, workers: int, seed: int) -> dict:
+def run(rooms: int, time_limit: float, workers: int, seed: int, gap_limit: float = 0.01) -> dict:
     began = _time.monotonic()
     month = generate_month(rooms, seed=seed)
     generated = _time.monotonic() - began
     ratio = free_prime_ratio(month)
-    result = plan_month(month, time_limit=time_limit, num_workers=workers, seed=seed)
+    result = plan_month(month, time_limit=time_limit, num_workers=workers, seed=seed, gap_limit=gap_limit)
     s = result.stats
     row = {"rooms": rooms, "requests": len(month.requests), "sessions": s["occurrences"],
            "candidates": s["candidates"], "parts": s["parts"], "largest_part": s["largest_part"],
@@ -184,7 +184,7 @@ def run(rooms: int, time_limit: float, workers: int, seed: int) -> dict:
            "bound": result.bound, "gap": result.gap,
            "greedy_share": s["greedy_objective"] / max(1, result.objective),
            "greedy_of_bound": s["greedy_objective"] / max(1, result.bound),
-           "by_status": s["parts_by_status"]}
+           "by_status": s["parts_by_status"], "cut_links": s["cut_links"]}
     for t in (10, 30, 60):
         entry = _at(s["timeline"], t)
         row[f"at_{t}"] = None if entry is None else {"placed": entry[3], "gap": (entry[2] - entry[1]) / entry[2]}
@@ -216,11 +216,13 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=60.0)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--gap-limit", type=float, default=0.01, help="a part stops within this gap of its bound")
     args = parser.parse_args()
     rows = []
     for n in args.rooms:
-        row = run(n, args.time_limit, args.workers, args.seed)
-        print(f"# {n} rooms: {row['seconds']:.1f} s, gap {row['gap']:.2%}, parts {row['by_status']}", file=sys.stderr)
+        row = run(n, args.time_limit, args.workers, args.seed, args.gap_limit)
+        print(f"# {n} rooms: {row['seconds']:.1f} s, gap {row['gap']:.2%}, parts {row['by_status']}, "
+              f"cut links {row['cut_links']}", file=sys.stderr, flush=True)
         rows.append(row)
     print(table(rows))
 

@@ -3,13 +3,15 @@
 1. Candidates are generated against the month's fixed facts (``problem``).
 2. Home rooms are chosen and the greedy plan is built (``state``): a full,
    feasible plan within seconds, reported as the first progress.
-3. The month is split into parts (``components``), taken in time order; each
-   part the greedy plan did not already solve to its trivial bound gets a share
-   of the remaining time, in proportion to its candidates, and a CP-SAT search
-   hinted with the greedy plan (``cpsat``). A part keeps whichever plan is
-   better, reconciled with the parts before it (a daily limit or quota cut
-   between parts may refuse a place), and a fill pass places whatever of the
-   part still fits (a search stopped early may leave some).
+3. The month is split into parts (``components``). Each part the greedy plan
+   did not already solve to its trivial bound gets a CP-SAT search hinted with
+   the greedy plan (``cpsat``) and a share of the time left, in proportion to
+   its candidates; ``num_workers`` is spread over parts solved side by side
+   (two workers: two parts at a time, one worker each). A part keeps whichever
+   plan is better. Then, in time order, each part's plan is reconciled with the
+   parts before it (a daily limit or quota cut between parts may refuse a
+   place) and a fill pass places whatever of the part still fits (a search
+   stopped early may leave some).
 4. Every left-out occurrence is explained (``explain``).
 
 Progress reports the whole month: solved parts at their result, the part being
@@ -25,6 +27,7 @@ from __future__ import annotations
 import threading
 import time as _time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from .components import parts as split_parts
 from .cpsat import solve_part
@@ -71,48 +74,69 @@ def plan_month(month: MonthInput, *, time_limit: float = 60.0, num_workers: int 
     greedy_seconds = _time.monotonic() - began
     placed_in = [sum(1 for i in part if greedy_chosen[i] is not None) for part in parts]
     timeline: list[tuple[float, int, int, int]] = []
+    lock = threading.RLock()  # parts are solved on several threads; their reports meet here
 
     def emit(phase: str, k: int | None = None, objective: int = 0, bound: int = 0, placed: int = 0) -> None:
-        obj = sum(part_obj) if k is None else sum(part_obj) - part_obj[k] + objective
-        bnd = sum(part_bound) if k is None else sum(part_bound) - part_bound[k] + min(bound, part_bound[k])
-        plc = sum(placed_in) if k is None else sum(placed_in) - placed_in[k] + placed
-        elapsed = _time.monotonic() - began
-        timeline.append((round(elapsed, 3), obj, bnd, plc))
-        if progress is not None:
-            progress(Progress(plc, obj, bnd, _gap(obj, bnd), elapsed, phase))
+        with lock:
+            obj = sum(part_obj) if k is None else sum(part_obj) - part_obj[k] + max(objective, part_obj[k])
+            bnd = sum(part_bound) if k is None else sum(part_bound) - part_bound[k] + min(bound, part_bound[k])
+            plc = sum(placed_in) if k is None else sum(placed_in) - placed_in[k] + placed
+            elapsed = _time.monotonic() - began
+            timeline.append((round(elapsed, 3), obj, bnd, plc))
+            if progress is not None:
+                progress(Progress(plc, obj, bnd, _gap(obj, bnd), elapsed, phase))
 
     emit("greedy")
     solved = {"optimal": 0, "feasible": 0, "unknown": 0, "greedy_at_bound": 0, "not_reached": 0}
     sizes = [sum(len(problem.occs[i].cands) for i in part) for part in parts]
-    remaining = sum(size for size, obj, bnd in zip(sizes, part_obj, part_bound) if obj < bnd)
-    final = State(problem)  # the month's plan, part after part in time order
-    for k, part in enumerate(parts):
-        choice = {i: greedy_chosen[i] for i in part}
+    choices = [{i: greedy_chosen[i] for i in part} for part in parts]
+    todo = []
+    for k in range(len(parts)):
         if part_obj[k] >= part_bound[k]:
             solved["greedy_at_bound"] += 1
             part_bound[k] = part_obj[k]
-        elif not solve or (cancel is not None and cancel.is_set()) or _time.monotonic() >= deadline:
-            solved["not_reached"] += 1
-            remaining -= sizes[k]
         else:
-            share = (deadline - _time.monotonic()) * sizes[k] / max(1, remaining)
-            remaining -= sizes[k]
-            result = solve_part(problem, part, greedy_chosen, time_limit=share, num_workers=num_workers,
-                                seed=seed, gap_limit=gap_limit, cancel=cancel,
-                                report=lambda o, b, n, k=k: emit("solve", k, o, b, n))
+            todo.append(k)
+    # CP-SAT's presolve runs on one thread, so two parts at a time with one worker
+    # each keep two cores busier than one part with two workers.
+    lanes = max(1, min(num_workers, len(todo)))
+    left = [sum(sizes[k] for k in todo)]
+
+    def run(k: int) -> None:
+        with lock:
+            size_left = left[0]
+            left[0] -= sizes[k]
+        now = _time.monotonic()
+        if not solve or (cancel is not None and cancel.is_set()) or now >= deadline:
+            with lock:
+                solved["not_reached"] += 1
+            return
+        # Each lane's share of the time left, in proportion to the part's candidates.
+        share = min(deadline - now, lanes * (deadline - now) * sizes[k] / max(1, size_left))
+        result = solve_part(problem, parts[k], greedy_chosen, time_limit=share,
+                            num_workers=max(1, num_workers // lanes), seed=seed, gap_limit=gap_limit,
+                            cancel=cancel, report=lambda o, b, n: emit("solve", k, o, b, n))
+        with lock:
             solved[result.status] += 1
             part_bound[k] = max(part_obj[k], min(part_bound[k], result.bound))
             if result.objective > part_obj[k]:
-                choice = result.chosen
+                choices[k] = result.chosen
+                part_obj[k] = result.objective
+                placed_in[k] = sum(1 for ci in result.chosen.values() if ci is not None)
+        emit("solve")
+
+    # The biggest parts first, so that no long solve starts last.
+    with ThreadPoolExecutor(lanes, thread_name_prefix="plan-part") as pool:
+        list(pool.map(run, sorted(todo, key=lambda k: -sizes[k])))
+
+    final = State(problem)  # the month's plan, part after part in time order
+    for k, part in enumerate(parts):
         # Reconcile with the parts before: only a daily limit or quota cut between
         # parts can refuse a place here; the fill pass then uses what is left.
-        for ci in sorted((ci for ci in choice.values() if ci is not None), key=lambda ci: -problem.cands[ci].score):
+        for ci in sorted((ci for ci in choices[k].values() if ci is not None), key=lambda ci: -problem.cands[ci].score):
             if final.fits(problem.cands[ci]):
                 final.place(ci)
         greedy(final, part)
-        part_obj[k] = part_objective(problem, part, final.chosen)
-        placed_in[k] = sum(1 for i in part if final.chosen[i] is not None)
-        emit("solve")
 
     greedy(final)  # occurrences in no part have no candidate; this only settles the rest
     objective = sum(part_objective(problem, part, final.chosen) for part in parts)
@@ -129,6 +153,7 @@ def plan_month(month: MonthInput, *, time_limit: float = 60.0, num_workers: int 
     stats = {
         "occurrences": len(problem.occs), "candidates": len(problem.cands), "parts": len(parts),
         "largest_part": max(map(len, parts), default=0), "cut_links": cut, "parts_by_status": solved,
+        "lanes": lanes,
         "greedy_objective": greedy_objective, "greedy_seconds": round(greedy_seconds, 3),
         "greedy_placed": sum(1 for ci in greedy_chosen if ci is not None),
         "greedy_demand": sum(problem.occs[i].value for i, ci in enumerate(greedy_chosen) if ci is not None),
