@@ -13,7 +13,7 @@ Two occurrences interact when one's choice can change what the other may do:
 
 Rooms and anchors' clashes and rest always join occurrences into one part. A
 daily limit, a quota or fairness joins them only while the part stays below
-``MAX_PART_CANDIDATES``: past that (a month of late sessions crossing midnight,
+``MAX_PART_CANDIDATES`` (fairness: ``MAX_FAIR_PART_CANDIDATES``): past that (a month of late sessions crossing midnight,
 a tenant's quota over a week) the link is cut. A cut limit is still a
 constraint: each part is solved with the whole of the limit (so the sum of the
 parts' bounds stays a bound for the month), then its plan is reconciled, in the
@@ -31,9 +31,12 @@ from collections import defaultdict
 
 from .problem import Problem
 
-# A part above this many candidates is not grown further by a daily limit, quota or fairness:
-# CP-SAT on two cores closes parts of ~20,000 candidates in seconds.
+# A part above this many candidates is not grown further by a daily limit or quota:
+# CP-SAT on one core closes a day of ~25,000 candidates in seconds.
 MAX_PART_CANDIDATES = 40_000
+# Fairness (a minimum over tenants) has a weak linear relaxation: a month joined
+# by it is much harder than its days, so it joins only small parts.
+MAX_FAIR_PART_CANDIDATES = 2_000
 
 
 class _UnionFind:
@@ -123,14 +126,15 @@ def parts(problem: Problem, max_part_candidates: int = MAX_PART_CANDIDATES) -> t
     for occ in occs:
         if occ.prime_wanted:
             prime[occ.priority].append(occ.idx)
-    couplings += [(members, len({problem.occs[i].request.tenant_id for i in members}) > 1)
-                  for members in prime.values()]
+    couplings = [(members, binds, max_part_candidates) for members, binds in couplings]
+    couplings += [(members, len({problem.occs[i].request.tenant_id for i in members}) > 1,
+                   min(max_part_candidates, MAX_FAIR_PART_CANDIDATES)) for members in prime.values()]
     cut = 0
-    for members, binds in couplings:
+    for members, binds, limit in couplings:
         if not binds:
             continue
         roots = {uf.find(i) for i in members}
-        if sum(size[r] for r in roots) > max_part_candidates:
+        if sum(size[r] for r in roots) > limit:
             cut += 1
             continue
         total = sum(size[r] for r in roots)

@@ -231,9 +231,6 @@ def _fixed_rule(problem: Problem, occ: Occ, tenant, starts: list[int]) -> tuple[
             return "anchor_unknown", {"anchor_id": want.anchor_id}
         if role == "host" and not problem.month.anchors[a].verified:
             return "anchor_unverified", {"anchor_id": want.anchor_id}
-        if occ.minutes > problem.anchor_limit[a]:
-            return "anchor_daily_limit", {"anchor_id": want.anchor_id,
-                                          "minutes": problem.anchor_limit[a], "date": occ.key.date.isoformat()}
     if not occ.rooms:
         return "no_room", {"room_id": request.room_id, "room_kind": request.room_kind, "zone": request.zone}
     g = problem.tl.granularity
@@ -253,7 +250,7 @@ def _anchors_allow(problem: Problem, occ: Occ, s: int, e: int) -> bool:
         if problem.anchor_busy[a].find(ONE, s, problem.tl.clamp(e + problem.anchor_rest[a])) >= 0:
             return False
         used = problem.anchor_day_used[a]
-        if used and any(used[d] + m > problem.anchor_limit[a] for d, m in problem.tl.minutes_by_day(s, e)):
+        if any(used[d] + m > problem.anchor_limit[a] for d, m in problem.tl.minutes_by_day(s, e)):
             return False
     return True
 
