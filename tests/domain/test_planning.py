@@ -15,6 +15,7 @@ import pytest
 from opsroom.domain.planning import (
     Anchor, AnchorWant, Busy, MonthInput, Placement, Request, Room, Tenant, first_plan, fit_score, plan_month,
 )
+from opsroom.domain.planning import components
 from opsroom.domain.planning.objective import SAME_ROOM, demand
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -110,6 +111,19 @@ def test_prime_time_is_shared_fairly_between_tenants_of_one_priority():
     assert result.gap == 0
 
 
+def test_days_that_do_not_interact_are_solved_apart_and_a_late_session_joins_two_days():
+    days = (MON, MON + timedelta(days=1))
+    reqs = [request(1, 1, 19, 22, days=days, room_id=1), request(2, 2, 19, 22, days=days, room_id=1)]
+    apart = month([room(1)], reqs, (Tenant(1, 1), Tenant(2, 3)))  # one priority each: no fairness to weigh
+    problem, _ = first_plan(apart)
+    assert len(components.parts(problem)[0]) == 2
+    late = request(3, 3, 23, 26, 120, days=days[:1], room_id=1)  # 23:00-02:00 reaches Tuesday's 00:00-03:00
+    early = request(4, 4, 0, 3, 120, days=days[1:], room_id=1)
+    r = room(1, open_time=time(0), close_time=time(0))
+    problem, _ = first_plan(month([r], [late, early]))
+    assert len(components.parts(problem)[0]) == 1
+
+
 # -- rules and their explanations -----------------------------------------------
 
 def test_every_left_out_occurrence_names_its_rule_or_what_holds_its_time():
@@ -169,6 +183,18 @@ def test_weekly_prime_quota_counts_across_days():
     assert [u.code for u in result.unplaced] == ["quota", "quota"]
     # One prime hour is left of the quota: 18:00-20:00 is the nearest place that fits it.
     assert result.unplaced[0].alternatives[0].starts_at == at(result.unplaced[0].date, 18)
+
+
+def test_a_quota_cut_between_parts_is_still_obeyed_and_the_bound_stays_a_bound(monkeypatch):
+    days = [MON + timedelta(days=d) for d in range(3)]
+    m = month([room(1)], [request(1, 1, 19, 21, days=days, room_id=1)], (Tenant(1, 2, prime_quota_hours_per_week=3),))
+    exact = plan_month(m, time_limit=5)
+    monkeypatch.setattr(components, "MAX_PART_CANDIDATES", 1)
+    cut = plan_month(m, time_limit=5)
+    assert (cut.stats["parts"], cut.stats["cut_links"]) == (3, 1)
+    assert len(cut.placed) == 1 and [u.code for u in cut.unplaced] == ["quota", "quota"]
+    # Each day was solved with the whole quota: the bound is loose, but a bound.
+    assert cut.objective == exact.objective < cut.bound
 
 
 # -- pinning and re-planning -------------------------------------------------------

@@ -21,7 +21,7 @@ from opsroom.domain import anchor_rules
 from opsroom.domain.booking_rules import check_shape, occupied
 from opsroom.domain.hours import local_day, open_windows
 from opsroom.domain.intervals import Interval, clip, total_seconds
-from opsroom.domain.planning import MonthInput, Placement, PlanResult, plan_month
+from opsroom.domain.planning import MonthInput, Placement, PlanResult, components, plan_month
 
 _spec = importlib.util.spec_from_file_location(
     "bench_plan_month", Path(__file__).resolve().parents[2] / "bench" / "plan_month.py")
@@ -44,6 +44,26 @@ def prime_minutes_by_week(month: MonthInput, session: Interval) -> dict:
             out[day.isocalendar()[:2]] += minutes
         day += timedelta(days=1)
     return out
+
+
+def check_alternative(month: MonthInput, result: PlanResult, unplaced, alt) -> None:
+    """An offered alternative is a place a coordinator could book as it stands."""
+    q = {q.id: q for q in month.requests}[unplaced.request_id]
+    room = {r.id: r for r in month.rooms}[alt.room_id]
+    assert alt.ends_at - alt.starts_at == timedelta(minutes=q.minutes)
+    assert q.room_id in (None, room.id) and q.room_kind in (None, room.kind) and q.zone in (None, room.zone)
+    assert check_shape(alt.starts_at, alt.ends_at, open_time=room.open_time, close_time=room.close_time,
+                       tz=month.tz, granularity_minutes=month.granularity_minutes,
+                       min_minutes=room.min_minutes, max_minutes=room.max_minutes) == []
+    mine = occupied(alt.starts_at, alt.ends_at, room.changeover_minutes)
+    rooms = {r.id: r for r in month.rooms}
+    for b in month.busy:
+        if b.room_id == room.id:
+            other = Interval(b.starts_at, b.ends_at)
+            assert not (mine if b.kind == "booking" else Interval(alt.starts_at, alt.ends_at)).overlaps(other)
+    for p in result.placed:
+        if p.room_id == room.id:
+            assert not mine.overlaps(occupied(p.starts_at, p.ends_at, rooms[p.room_id].changeover_minutes))
 
 
 def check_plan(month: MonthInput, result: PlanResult) -> None:
@@ -134,7 +154,7 @@ def check_plan(month: MonthInput, result: PlanResult) -> None:
         if u.code.startswith("anchor_") and u.code != "anchor_unknown":
             assert "anchor" in {b.kind for b in u.blocking}
         for alt in u.alternatives:
-            assert (alt.ends_at - alt.starts_at) == timedelta(minutes=requests[u.request_id].minutes)
+            check_alternative(month, result, u, alt)
 
     assert result.objective <= result.bound
     assert 0 <= result.gap <= 1
@@ -198,6 +218,17 @@ def test_a_cancel_set_before_the_solve_returns_the_explained_greedy_plan():
     result = plan_month(month, time_limit=30, cancel=cancel)
     assert result.objective == result.stats["greedy_objective"]
     assert result.stats["parts_by_status"]["optimal"] == 0
+    check_plan(month, result)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_limits_cut_between_parts_still_hold(seed, monkeypatch):
+    """With parts kept tiny, daily limits and quotas link parts that are solved
+    apart; reconciling them in time order must still obey every rule."""
+    monkeypatch.setattr(components, "MAX_PART_CANDIDATES", 30)
+    month = bench.generate_month(rooms=8, requests=30, days=14, seed=200 + seed, quota_share=0.6)
+    result = plan_month(month, time_limit=10)
+    assert result.stats["cut_links"] > 0
     check_plan(month, result)
 
 

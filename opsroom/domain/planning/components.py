@@ -69,12 +69,14 @@ def _link_overlapping(uf: _UnionFind, spans: list[tuple[int, int, int]]) -> None
             reach, owner = end, occ
 
 
-def parts(problem: Problem, max_part_candidates: int = MAX_PART_CANDIDATES) -> tuple[list[list[int]], int]:
+def parts(problem: Problem, max_part_candidates: int | None = None) -> tuple[list[list[int]], int]:
     """Parts of the month, in the order of their first start, and how many daily
     limits or quotas were cut between parts (0: the parts are independent).
 
     Occurrences without any candidate are left out: nothing can be decided for them.
     """
+    if max_part_candidates is None:
+        max_part_candidates = MAX_PART_CANDIDATES
     occs = [o for o in problem.occs if o.cands]
     uf = _UnionFind(len(problem.occs))
     room_spans: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
