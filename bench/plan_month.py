@@ -203,7 +203,8 @@ def table(rows: list[dict]) -> str:
 
     for r in rows:
         lines.append(
-            f"| {r['rooms']} | {r['requests']} | {r['sessions']} | {r['candidates']:,} | {r['parts']} ({r['largest_part']}) "
+            f"| {r['rooms']} | {r['requests']} | {r['sessions']} | {r['candidates']:,} "
+            f"| {r['parts']} ({r['largest_part']}) "
             f"| {r['prime_ratio']:.2f} | {r['first_feasible_s']:.1f} s | {at(r, 10)} | {at(r, 30)} | {at(r, 60)} "
             f"| {r['placed']} / {r['unplaced']} | {r['placed_demand_h']:,.0f} | {r['gap']:.2%} "
             f"| {r['greedy_share']:.1%} | {r['greedy_of_bound']:.1%} |")

@@ -110,7 +110,7 @@ def check_plan(month: MonthInput, result: PlanResult) -> None:
     # Occupied ranges (changeover included) of one room never overlap.
     for items in by_room.values():
         items.sort(key=lambda item: item[0].start)
-        for (a, who_a), (b, who_b) in zip(items, items[1:]):
+        for (a, who_a), (b, who_b) in zip(items, items[1:], strict=False):
             assert not a.overlaps(b), (who_a, who_b)
 
     # Anchors: no clash, daily limit, rest, verified hosts, each new session

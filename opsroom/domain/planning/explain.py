@@ -124,8 +124,9 @@ class Explainer:
                             [Blocking("anchor", anchor_id), *(blk for _, _, blk in near)])
                 for d, m in tl.minutes_by_day(s, e):
                     if self.s.day_used[a][d] + m > p.anchor_limit[a]:
-                        return "anchor_daily_limit", {"anchor_id": anchor_id, "minutes": p.anchor_limit[a],
-                                                      "date": tl.date_of(d).isoformat()}, [Blocking("anchor", anchor_id)]
+                        params = {"anchor_id": anchor_id, "minutes": p.anchor_limit[a],
+                                  "date": tl.date_of(d).isoformat()}
+                        return "anchor_daily_limit", params, [Blocking("anchor", anchor_id)]
         if stage == 5:
             tenant = occ.request.tenant_id
             for week, m in tl.prime_by_week(s, e):

@@ -226,7 +226,7 @@ def _fixed_rule(problem: Problem, occ: Occ, tenant, starts: list[int]) -> tuple[
     request = occ.request
     if tenant is None or tenant.status != "active":
         return "tenant_status", {"status": tenant.status if tenant else "unknown"}
-    for (a, role), want in zip(occ.anchors, request.anchors):
+    for (a, role), want in zip(occ.anchors, request.anchors, strict=True):
         if a < 0:
             return "anchor_unknown", {"anchor_id": want.anchor_id}
         if role == "host" and not problem.month.anchors[a].verified:
