@@ -14,8 +14,8 @@
    stopped early may leave some).
 4. Every left-out occurrence is explained (``explain``).
 
-Progress reports the whole month: solved parts at their result, the part being
-solved at its incumbent, the rest at the greedy plan; the bound likewise sums
+Progress reports the whole month: solved parts at their result, parts being
+solved at their incumbent, the rest at the greedy plan; the bound likewise sums
 each part's best bound (a part not yet solved counts at its trivial bound).
 Cancelling (``cancel.set()``) stops the running search within ~0.1 s and skips
 the remaining parts; the result is then the best plan so far, never worse than
@@ -138,8 +138,15 @@ def plan_month(month: MonthInput, *, time_limit: float = 60.0, num_workers: int 
                 final.place(ci)
         greedy(final, part)
 
-    greedy(final)  # occurrences in no part have no candidate; this only settles the rest
     objective = sum(part_objective(problem, part, final.chosen) for part in parts)
+    if objective < greedy_objective:
+        # Reconciling limits cut between parts can, in principle, lose more than
+        # the solver gained; the greedy plan obeys every limit across the month.
+        final = State(problem)
+        for ci in greedy_chosen:
+            if ci is not None:
+                final.place(ci)
+        objective = greedy_objective
     bound = max(objective, sum(part_bound))
     explainer = Explainer(problem, final)
     tl = problem.tl
