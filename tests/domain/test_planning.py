@@ -165,6 +165,17 @@ def test_every_left_out_occurrence_names_its_rule_or_what_holds_its_time():
     assert (4, at(MON, 20)) in [(a.room_id, a.starts_at) for a in why[10, MON].alternatives]
 
 
+def test_an_anchor_named_twice_counts_once_and_an_unknown_one_is_named():
+    anchors = (Anchor(1, True, 600, 0),)
+    reqs = [request(1, 1, 19, 22, room_id=1, anchors=(AnchorWant(1, "assistant"), AnchorWant(1, "host"))),
+            request(2, 1, 19, 22, room_id=2, anchors=(AnchorWant(99),))]
+    result = plan_month(month([room(1), room(2)], reqs, anchors=anchors), time_limit=5)
+    assert where(result) == {(1, MON): (1, "19:00")}
+    u = reasons(result)[2, MON]
+    assert (u.code, u.params, [(b.kind, b.id) for b in u.blocking]) == (
+        "anchor_unknown", {"anchor_id": 99}, [("anchor", 99)])
+
+
 def test_anchor_daily_limit_and_rest_hold_between_new_sessions():
     anchors = (Anchor(1, True, 240, 90),)
     reqs = [request(1, 1, 14, 17, room_id=1, anchors=(AnchorWant(1),)),

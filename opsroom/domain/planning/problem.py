@@ -181,7 +181,7 @@ def _add_occurrence(problem: Problem, request: Request, tenant, key: Occurrence,
     window = tl.window(key.date, request.window_start, request.window_end)
     occ = Occ(len(problem.occs), request, key, tenant.priority if tenant else 3, request.minutes, window,
               [r for r, room in enumerate(problem.rooms) if _eligible(room, request)],
-              [(anchor_pos.get(w.anchor_id, -1), w.role) for w in request.anchors],
+              _anchor_roles(request, anchor_pos),
               tenant is not None and tenant.id in problem.quota, accepted)
     problem.occs.append(occ)
     problem.occ_index[key] = occ.idx
@@ -221,16 +221,26 @@ def _add_occurrence(problem: Problem, request: Request, tenant, key: Occurrence,
                               prime_weeks, day_minutes))
 
 
+def _anchor_roles(request: Request, anchor_pos: dict[int, int]) -> list[tuple[int, str]]:
+    """Each wanted anchor once (as host if any of their roles is host); an
+    unknown anchor id ``n`` becomes ``-n - 1``, so the reason can still name it."""
+    roles: dict[int, str] = {}
+    for want in request.anchors:
+        a = anchor_pos.get(want.anchor_id, -want.anchor_id - 1)
+        roles[a] = "host" if "host" in (want.role, roles.get(a)) else want.role
+    return list(roles.items())
+
+
 def _fixed_rule(problem: Problem, occ: Occ, tenant, starts: list[int]) -> tuple[str, dict] | None:
     """The rule that forbids every place of the occurrence, whatever the room or start."""
     request = occ.request
     if tenant is None or tenant.status != "active":
         return "tenant_status", {"status": tenant.status if tenant else "unknown"}
-    for (a, role), want in zip(occ.anchors, request.anchors, strict=True):
+    for a, role in occ.anchors:
         if a < 0:
-            return "anchor_unknown", {"anchor_id": want.anchor_id}
+            return "anchor_unknown", {"anchor_id": -a - 1}
         if role == "host" and not problem.month.anchors[a].verified:
-            return "anchor_unverified", {"anchor_id": want.anchor_id}
+            return "anchor_unverified", {"anchor_id": problem.anchor_ids[a]}
     if not occ.rooms:
         return "no_room", {"room_id": request.room_id, "room_kind": request.room_kind, "zone": request.zone}
     g = problem.tl.granularity
