@@ -6,11 +6,26 @@
 A month has 1.5 requests per room (300 for 200 rooms, ≈ 20 occurrences each, so
 ≈ 6,000 sessions) and long-standing bookings filling prime time until the
 requests ask for ``--oversubscription`` (1.5) times the prime time that is still
-free. Columns: time to the first feasible (greedy) plan; placed sessions and the
-gap to CP-SAT's bound at 10 / 30 / 60 s; the final placed demand (weighted
-hours), the greedy plan's share of the final objective and of the bound.
+free. Columns: time to the first feasible (greedy) plan and to the explained
+result; placed sessions and the gap to the bound (the sum of the parts' CP-SAT
+bounds; a part not yet solved counts at its trivial bound) at 10 / 30 / 60 s;
+the final placed demand (hours × priority weight 4/2/1), the greedy plan's
+share of the final objective and of the bound. Each part stops within
+``--gap-limit`` (1 %) of its bound.
 
 ``generate_month`` is also what the planner's tests draw random months from.
+
+Measured on the 2-core development machine (seed 1, ``--workers 2``, 60 s):
+
+| rooms | sessions | candidates | parts | first plan | total | gap @10 s / @30 s / end | greedy ÷ bound |
+|---|---|---|---|---|---|---|---|
+| 50 | 1,548 | 25,317 | 80 | 0.3 s | 1.7 s | 0.2 % / 0.2 % / 0.16 % | 93.4 % |
+| 100 | 3,210 | 172,324 | 19 | 1.0 s | 47.1 s | 22.3 % / 14.9 % / 1.13 % | 93.2 % |
+| 200 | 6,232 | 676,025 | 26 | 3.5 s | 33.8 s | 33.3 % / 5.9 % / 0.63 % | 92.8 % |
+
+Seed 2 at 200 rooms: 50.6 s, 1.22 %. The gaps at 10 and 30 s are large because
+parts not yet solved count at their trivial bound, not because the plan is bad:
+the greedy plan alone is within 7–9 % of the final bound.
 """
 
 from __future__ import annotations
@@ -192,7 +207,7 @@ def run(rooms: int, time_limit: float, workers: int, seed: int, gap_limit: float
 
 
 def table(rows: list[dict]) -> str:
-    head = ("| rooms | requests | sessions | candidates | parts (largest) | prime asked ÷ free | first plan | "
+    head = ("| rooms | requests | sessions | candidates | parts (largest) | prime asked ÷ free | first plan | total | "
             "placed @10 s | @30 s | @60 s | final placed / unplaced | placed demand (weighted h) | gap to bound | "
             "greedy ÷ final | greedy ÷ bound |")
     lines = [head, "|" + "---|" * (head.count("|") - 1)]
@@ -205,7 +220,8 @@ def table(rows: list[dict]) -> str:
         lines.append(
             f"| {r['rooms']} | {r['requests']} | {r['sessions']} | {r['candidates']:,} "
             f"| {r['parts']} ({r['largest_part']}) "
-            f"| {r['prime_ratio']:.2f} | {r['first_feasible_s']:.1f} s | {at(r, 10)} | {at(r, 30)} | {at(r, 60)} "
+            f"| {r['prime_ratio']:.2f} | {r['first_feasible_s']:.1f} s | {r['seconds']:.1f} s "
+            f"| {at(r, 10)} | {at(r, 30)} | {at(r, 60)} "
             f"| {r['placed']} / {r['unplaced']} | {r['placed_demand_h']:,.0f} | {r['gap']:.2%} "
             f"| {r['greedy_share']:.1%} | {r['greedy_of_bound']:.1%} |")
     return "\n".join(lines)
