@@ -54,9 +54,9 @@ class Explainer:
             r = problem.room_index.get(p.room_id)
             if r is not None:
                 self.holders[r].append((a, b + problem.rooms[r].changeover_minutes, Blocking("request", p.request_id)))
-            for want in getattr(requests.get(p.request_id), "anchors", ()):
-                if want.anchor_id in anchor_pos:
-                    self.sessions[anchor_pos[want.anchor_id]].append((a, b, Blocking("request", p.request_id)))
+            for anchor_id in {w.anchor_id for w in getattr(requests.get(p.request_id), "anchors", ())}:
+                if anchor_id in anchor_pos:
+                    self.sessions[anchor_pos[anchor_id]].append((a, b, Blocking("request", p.request_id)))
         for occ in problem.occs:
             ci = state.chosen[occ.idx]
             if ci is None:

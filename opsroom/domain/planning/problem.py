@@ -150,9 +150,9 @@ def build(month: MonthInput) -> Problem:
         request = requests.get(p.request_id)
         if request is None:
             continue
-        for want in request.anchors:
-            if want.anchor_id in anchor_pos:
-                anchor_session(anchor_pos[want.anchor_id], a, b)
+        for anchor_id in {want.anchor_id for want in request.anchors}:
+            if anchor_id in anchor_pos:
+                anchor_session(anchor_pos[anchor_id], a, b)
         if request.tenant_id in quota:
             for week, minutes in tl.prime_by_week(a, b):
                 quota_used[request.tenant_id, week] += minutes
