@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from opsroom.domain.integrations.messages import EVENT_TYPES, Notice, notice_for
+from opsroom.domain.integrations.messages import EVENT_TYPES, Notice, digest, notice_for
 
 BASE = "https://ops.park.cn/"
 BOOKING = {
@@ -152,3 +152,15 @@ def test_every_contract_event_type_has_a_notice():
             "offer": {"booking_id": 1, "expires_at": "2026-11-21T18:00:00+08:00"}}}.get(head) or samples[head]
         notice = notice_for(event_type, data, base_url=BASE)
         assert notice.title and notice.text and notice.url.startswith("https://ops.park.cn/")
+
+
+def test_a_digest_counts_and_numbers_its_notices_and_flattens_digests():
+    one, two, three = (Notice("开播", f"B{n} 直播间已开播", f"http://x/bookings/{n}") for n in (1, 2, 3))
+    merged = digest([one, two])
+    assert merged.title == "2 条通知" and merged.items == (one, two) and merged.url is None
+    assert merged.plain().splitlines() == [
+        "【2 条通知】（发送频率受限，已合并）", "1. " + one.plain(), "2. " + two.plain()]
+    again = digest([merged, three])
+    assert again.title == "3 条通知" and again.items == (one, two, three)
+    with pytest.raises(ValueError):
+        digest([one])

@@ -19,6 +19,9 @@ but the ids and times optional (a missing one is left out of the sentence):
 - ``daily.summary``: ``{date, bookings?, no_shows?, cancellations?, orders?,
   gmv?, utilization?}`` (utilization 0..1). Link: ``/reports/?from=…&to=…``.
 
+``digest`` merges several notices into one (【5 条通知】 and a numbered line
+each) when a robot's rate limit leaves fewer sends than notices.
+
 Times are RFC 3339 with an offset, as the API writes them in the park's zone;
 they are shown in that offset unless ``tz`` is given. Money is the API's decimal
 string ("4567.00"). An unknown event type or a missing id/time is a
@@ -28,7 +31,7 @@ string ("4567.00"). An unknown event type or a missing id/time is a
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any
 from urllib.parse import urlencode
@@ -46,15 +49,34 @@ EVENT_TYPES = (
 
 @dataclasses.dataclass(frozen=True)
 class Notice:
-    """What a chat group is told: ``【title】text 查看：url``."""
+    """What a chat group is told: ``【title】text 查看：url``.
+
+    A digest (several notices merged to stay under a robot's rate limit) has
+    the merged notices in ``items``, kept whole so each keeps its own link.
+    """
 
     title: str
     text: str
     url: str | None = None
+    items: tuple[Notice, ...] = ()
 
     def plain(self) -> str:
+        if self.items:
+            lines = [f"{n}. {item.plain()}" for n, item in enumerate(self.items, 1)]
+            return "\n".join([f"【{self.title}】{self.text}", *lines])
         line = f"【{self.title}】{self.text}"
         return f"{line} 查看：{self.url}" if self.url else line
+
+
+def digest(notices: Sequence[Notice]) -> Notice:
+    """One notice standing for several, oldest first: 【5 条通知】 and a numbered line each.
+
+    Digests of digests are flattened, so a count is always of real notices.
+    """
+    items = tuple(item for notice in notices for item in (notice.items or (notice,)))
+    if len(items) < 2:
+        raise ValueError("a digest needs at least two notices")
+    return Notice(f"{len(items)} 条通知", "（发送频率受限，已合并）", None, items)
 
 
 def notice_for(event_type: str, data: Mapping[str, Any], *, base_url: str, tz: tzinfo | None = None) -> Notice:
