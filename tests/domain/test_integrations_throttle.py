@@ -8,14 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from opsroom.domain.integrations.messages import Notice
+from opsroom.domain.integrations.messages import Notice, digest
 from opsroom.domain.integrations.robots import Outcome, fits
 from opsroom.domain.integrations.throttle import (
+    Plan,
     budget,
     free_at,
     next_attempt_at,
     pause_after_throttled,
-    Plan,
     plan,
     retry_delay,
 )
@@ -74,8 +74,6 @@ def test_a_digest_stops_at_the_platforms_size_limit_and_the_rest_waits():
     decision = plan("wecom", sent, queue, now=T)
     assert 2 <= decision.take < 80
     assert fits("wecom", decision.notice)
-    from opsroom.domain.integrations.messages import digest
-
     assert not fits("wecom", digest(queue[: decision.take + 1]))
     assert decision.next_at == T + 0.5  # the next slot: when the oldest send leaves the minute
 
