@@ -242,7 +242,7 @@ def _text_id(value: Any, field: str) -> str | None:
         if value < 0:
             raise DoudianError(f"{field} must not be negative")
         return str(value)
-    if isinstance(value, str) and value.strip() and len(value) <= 64:
+    if isinstance(value, str) and value.strip() and len(value) <= 128:
         return value.strip()
     raise DoudianError(f"{field} must be a number or a non-empty string")
 
