@@ -56,9 +56,9 @@ from opsroom import clock, create_app  # noqa: E402
 from opsroom.db import intent, make_engine  # noqa: E402
 from opsroom.migrate import upgrade  # noqa: E402
 from opsroom.models import Room, User  # noqa: E402
-from opsroom.services.bookings import booking as booking_service  # noqa: E402
 from opsroom.services.park import users as user_service  # noqa: E402
 from opsroom.services.errors import Conflict  # noqa: E402
+from opsroom.services.bookings.create import create_booking
 
 UTC = timezone.utc
 TZ = ZoneInfo("Asia/Shanghai")
@@ -137,7 +137,7 @@ def bench_create(app, counter, user, park, n: int) -> tuple[list, list]:
         with app.app_context(), intent(write=True):
             session = sessionmaker()
             try:
-                result = booking_service.create_booking(session, user, data)
+                result = create_booking(session, user, data)
             except Conflict as exc:
                 if not expect_conflict:
                     raise

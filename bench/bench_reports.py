@@ -40,9 +40,9 @@ from opsroom import clock, create_app  # noqa: E402
 from opsroom.db import intent, make_engine  # noqa: E402
 from opsroom.migrate import upgrade  # noqa: E402
 from opsroom.models import User  # noqa: E402
-from opsroom.services.bookings import booking as booking_service  # noqa: E402
 from opsroom.services.reporting import reports as report_service  # noqa: E402
 from opsroom.services.park import users as user_service  # noqa: E402
+from opsroom.services.bookings.create import create_booking
 
 WARMUP = 2
 MANAGER_EMAIL = "manager@bench.example"
@@ -120,7 +120,7 @@ def run_backend(backend: str, args) -> dict:
             with app.app_context(), intent(write=True):
                 s = app.extensions["opsroom.sessionmaker"]()
                 who = s.get(User, coordinator.id)
-                booking_service.create_booking(s, who, {
+                create_booking(s, who, {
                     "room_id": slot.room_id, "tenant_id": park.active_tenant_ids[0],
                     "starts_at": slot.starts_at, "ends_at": slot.ends_at})
                 s.close()

@@ -12,10 +12,12 @@ import sqlalchemy as sa
 
 from opsroom import clock
 from opsroom.models import Booking, Notification
-from opsroom.services.bookings import booking as bookings
 from opsroom.services.operations import notifications, reminders
 from opsroom.services.errors import NotFound
 from tests.conftest import NOW, at
+from opsroom.services.bookings.create import create_booking
+from opsroom.services.bookings.lifecycle import cancel_booking
+from opsroom.services.bookings.move import update_booking
 
 
 def notices(session, **where):
@@ -92,7 +94,7 @@ def test_moved_session_is_reminded_again_and_anchor_told(db_session, make, sessi
     w = session_with_anchor
     staff = make.user("coordinator")
     assert reminders.remind_anchors(db_session) == 1
-    bookings.update_booking(db_session, staff, w["booking"].id, {"starts_at": at(0, 10, 30), "ends_at": at(0, 12, 30)})
+    update_booking(db_session, staff, w["booking"].id, {"starts_at": at(0, 10, 30), "ends_at": at(0, 12, 30)})
     moved = notices(db_session, kind="booking_moved")
     assert len(moved) == 1 and moved[0].user_id == w["user"].id and "A101" in moved[0].body
     assert reminders.remind_anchors(db_session) == 1
@@ -100,7 +102,7 @@ def test_moved_session_is_reminded_again_and_anchor_told(db_session, make, sessi
     starts = [n.key.rsplit(":", 3)[-3:] for n in notices(db_session, kind="reminder")]
     assert len(starts) == 2
 
-    bookings.update_booking(db_session, staff, w["booking"].id, {"starts_at": at(0, 14), "ends_at": at(0, 16)})
+    update_booking(db_session, staff, w["booking"].id, {"starts_at": at(0, 14), "ends_at": at(0, 16)})
     assert len(notices(db_session, kind="booking_moved")) == 2
     assert reminders.remind_anchors(db_session) == 0
     clock.set_now(at(0, 13, 0))
@@ -109,13 +111,13 @@ def test_moved_session_is_reminded_again_and_anchor_told(db_session, make, sessi
 
 
 def test_retitle_is_no_move(db_session, make, session_with_anchor):
-    bookings.update_booking(db_session, make.user("coordinator"), session_with_anchor["booking"].id, {"title": "新标题"})
+    update_booking(db_session, make.user("coordinator"), session_with_anchor["booking"].id, {"title": "新标题"})
     assert notices(db_session, kind="booking_moved") == []
 
 
 def test_cancel_tells_the_anchors_once(db_session, make, session_with_anchor):
     w = session_with_anchor
-    bookings.cancel_booking(db_session, make.user("coordinator"), w["booking"].id, reason="设备故障")
+    cancel_booking(db_session, make.user("coordinator"), w["booking"].id, reason="设备故障")
     (n,) = notices(db_session, kind="booking_cancelled")
     assert n.user_id == w["user"].id and n.booking_id == w["booking"].id
     assert reminders.remind_anchors(db_session) == 0  # cancelled: no reminder either
@@ -126,7 +128,7 @@ def test_failed_move_leaves_no_notice(db_session, make, session_with_anchor):
     w = session_with_anchor
     make.booking(w["room"], w["tenant"], starts_at=at(0, 15), ends_at=at(0, 17))
     with pytest.raises(Exception):
-        bookings.update_booking(db_session, make.user("coordinator"), w["booking"].id,
+        update_booking(db_session, make.user("coordinator"), w["booking"].id,
                                 {"starts_at": at(0, 15), "ends_at": at(0, 17)})
     db_session.rollback()
     assert notices(db_session) == []
@@ -135,7 +137,7 @@ def test_failed_move_leaves_no_notice(db_session, make, session_with_anchor):
 def test_hold_expiring_goes_to_its_creator_once(db_session, make):
     """A hold made at 10:00 expires at 11:00; from 10:45 its creator is warned, once."""
     coordinator, other = make.user("coordinator"), make.user("coordinator")
-    result = bookings.create_booking(db_session, coordinator, {
+    result = create_booking(db_session, coordinator, {
         "room_id": make.room().id, "tenant_id": make.tenant().id, "starts_at": at(1, 14), "ends_at": at(1, 16),
         "status": "hold"})
     hold = result.bookings[0]

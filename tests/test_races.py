@@ -24,11 +24,11 @@ from opsroom import clock
 from opsroom.db import intent
 from opsroom.models import Booking, Room, Tenant
 from opsroom.domain.statuses import ACTIVE_STATUSES
-from opsroom.services.bookings import booking as service
 from opsroom.services.park import users
 from opsroom.services.errors import Conflict
 from tests.conftest import at
 from tests.live import at_once
+from opsroom.services.bookings.create import create_booking
 
 pytestmark = pytest.mark.live
 CLIENTS = 40
@@ -56,7 +56,7 @@ def race(app, windows):
 
     def book(session, user, window):
         try:
-            service.create_booking(session, user, {
+            create_booking(session, user, {
                 "room_id": room_id, "tenant_id": tenant_id, "starts_at": window[0], "ends_at": window[1]})
             return 201
         except Conflict:
@@ -96,7 +96,7 @@ def test_every_loser_is_told_which_booking_won(committed_app):
 
     def book(session, user, window):
         try:
-            return service.create_booking(session, user, {
+            return create_booking(session, user, {
                 "room_id": room_id, "tenant_id": tenant_id, "starts_at": window[0], "ends_at": window[1]}
             ).bookings[0].id
         except Conflict as exc:

@@ -17,6 +17,7 @@ from opsroom.models import TurnedAway
 from opsroom.services.bookings import lifecycle
 from opsroom.services.reporting import reports
 from tests.conftest import NOW, at
+from opsroom.services.bookings.create import create_booking
 
 DAY = NOW.date()  # 2026-11-20, a Friday
 URL = "/reports/utilization?from={}&to={}"
@@ -233,7 +234,6 @@ def test_a_refused_move_is_turned_away_too(api, make, park, db_session):
 def test_concurrent_refusals_of_one_window_keep_one_row(committed_app):
     """Eight clients refused the same window at once: one row, eight attempts."""
     from opsroom.models import Room, Tenant, User
-    from opsroom.services.bookings import booking as bookings
     from opsroom.services.park import users
     from opsroom.services.errors import Conflict
 
@@ -245,7 +245,7 @@ def test_concurrent_refusals_of_one_window_keep_one_row(committed_app):
         tenant = Tenant(name="ta tenant")
         s.add_all([room, tenant])
         s.commit()
-        bookings.create_booking(s, user, {"room_id": room.id, "tenant_id": tenant.id,
+        create_booking(s, user, {"room_id": room.id, "tenant_id": tenant.id,
                                           "starts_at": at(1, 20), "ends_at": at(1, 22)})
         ids = user.id, room.id, tenant.id
         s.close()
@@ -259,7 +259,7 @@ def test_concurrent_refusals_of_one_window_keep_one_row(committed_app):
                 who = s.get(User, ids[0])
                 s.commit()  # hold no lock while waiting for the others
                 barrier.wait(timeout=60)
-                bookings.create_booking(s, who, {"room_id": ids[1], "tenant_id": ids[2],
+                create_booking(s, who, {"room_id": ids[1], "tenant_id": ids[2],
                                                  "starts_at": at(1, 20), "ends_at": at(1, 22)})
                 outcomes.append("booked")
             except Conflict:

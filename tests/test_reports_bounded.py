@@ -20,10 +20,10 @@ from opsroom.domain.hours import local_days
 from opsroom.domain.intervals import Interval
 from opsroom.i18n import park_tz
 from opsroom.models import Blackout, Booking, report_days, report_dirty, Room, Tenant, User
-from opsroom.services.bookings import booking as bookings
 from opsroom.services.park import rooms, users
 from opsroom.services.reporting import reports
 from tests.conftest import NOW, at
+from opsroom.services.bookings.create import create_booking
 
 BOUND = 20  # room-days per transaction in these tests (production: reports.ROOM_DAYS_PER_TRANSACTION)
 
@@ -215,7 +215,7 @@ def test_a_booking_is_not_held_up_by_a_big_report_on_sqlite(committed_app, datab
             writing.wait(timeout=60)
             with app.app_context(), intent(write=True):
                 s = app.extensions["opsroom.sessionmaker"]()
-                bookings.create_booking(s, s.get(User, ids[0]), {"room_id": ids[1], "tenant_id": ids[2],
+                create_booking(s, s.get(User, ids[0]), {"room_id": ids[1], "tenant_id": ids[2],
                                                                   "starts_at": at(1, 20), "ends_at": at(1, 22)})
                 with lock:
                     log.append(("booking", 1))

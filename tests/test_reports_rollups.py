@@ -10,10 +10,13 @@ import sqlalchemy as sa
 
 from opsroom import clock
 from opsroom.models import Order
-from opsroom.services.bookings import booking as bookings, lifecycle
+from opsroom.services.bookings import lifecycle
 from opsroom.services.park import rooms
 from opsroom.services.reporting import reports
 from tests.conftest import NOW, at
+from opsroom.services.bookings.create import create_booking
+from opsroom.services.bookings.lifecycle import cancel_booking, check_in
+from opsroom.services.bookings.move import update_booking
 
 FIRST, LAST = NOW.date() - timedelta(days=1), NOW.date() + timedelta(days=2)
 SECONDS = ("bookable", "booked", "prime_bookable", "prime_booked", "used")
@@ -81,22 +84,22 @@ def test_rollups_agree_with_a_computation_from_scratch(make, db_session):
     check(s, admin)  # computes the range
 
     def book(room, tenant, start, end):
-        return bookings.create_booking(s, admin, {"room_id": room.id, "tenant_id": tenant.id, "starts_at": start,
+        return create_booking(s, admin, {"room_id": room.id, "tenant_id": tenant.id, "starts_at": start,
                                                   "ends_at": end}).bookings[0]
 
     late = book(b, t2, at(0, 22), at(1, 2))
     check(s, admin)
-    bookings.update_booking(s, admin, late.id, {"room_id": a.id, "starts_at": at(1, 23), "ends_at": at(2, 1)})
+    update_booking(s, admin, late.id, {"room_id": a.id, "starts_at": at(1, 23), "ends_at": at(2, 1)})
     check(s, admin)
     gone = book(b, t1, at(1, 20), at(1, 22))
-    bookings.cancel_booking(s, admin, gone.id, reason="plans changed")
+    cancel_booking(s, admin, gone.id, reason="plans changed")
     check(s, admin)
 
     # a no-show released after the grace period, and a session checked in and ended
     missed = book(a, t2, at(0, 10), at(0, 12))
     kept = book(b, t1, at(0, 0), at(0, 2))
     clock.set_now(at(0, 0, 5))
-    bookings.check_in(s, admin, kept.id)
+    check_in(s, admin, kept.id)
     clock.set_now(at(0, 10, 30))
     lifecycle.sweep(s, grace_minutes=15)
     got = check(s, admin)

@@ -12,7 +12,10 @@ from opsroom.domain import hours
 from opsroom.i18n import park_tz
 from opsroom.domain.statuses import BOOKING_STATUSES
 from opsroom.services.people_goods import assignments
-from opsroom.services.bookings import booking as service
+from opsroom.services.bookings.core import get_booking, list_bookings
+from opsroom.services.bookings.create import create_booking
+from opsroom.services.bookings.lifecycle import cancel_booking, check_in, confirm_booking
+from opsroom.services.bookings.move import update_booking
 
 RECURRENCE_SCHEMA = {
     "freq": p.F(p.string(10, choices=("daily", "weekly")), required=True),
@@ -82,7 +85,7 @@ def bound(name: str, *, end: bool, required: bool = False):
 @needs("bookings.write")
 def bookings_create():
     data = p.parse(BOOKING_SCHEMA, body())
-    result = service.create_booking(get_session(), current(), data)
+    result = create_booking(get_session(), current(), data)
     if data.get("recurrence"):
         return jsonify({"bookings": [booking_json(b) for b in result.bookings], "skipped": result.skipped,
                         "series_id": result.series.id if result.series else None}), 201
@@ -93,7 +96,7 @@ def bookings_create():
 @needs("bookings.read")
 def bookings_index():
     args = request.args
-    rows = service.list_bookings(
+    rows = list_bookings(
         get_session(), current(),
         start=bound("from", end=False), end=bound("to", end=True),
         room_id=p.query_value(args, "room_id", p.id_param),
@@ -106,33 +109,33 @@ def bookings_index():
 @bp.get("/bookings/<int:booking_id>")
 @needs("bookings.read")
 def bookings_show(booking_id: int):
-    return jsonify(booking_json(service.get_booking(get_session(), current(), booking_id)))
+    return jsonify(booking_json(get_booking(get_session(), current(), booking_id)))
 
 
 @bp.patch("/bookings/<int:booking_id>")
 @needs("bookings.write")
 def bookings_update(booking_id: int):
     data = p.parse(PATCH_SCHEMA, body(), partial=True)
-    return jsonify(booking_json(service.update_booking(get_session(), current(), booking_id, data)))
+    return jsonify(booking_json(update_booking(get_session(), current(), booking_id, data)))
 
 
 @bp.post("/bookings/<int:booking_id>/confirm")
 @needs("bookings.write")
 def bookings_confirm(booking_id: int):
-    return jsonify(booking_json(service.confirm_booking(get_session(), current(), booking_id)))
+    return jsonify(booking_json(confirm_booking(get_session(), current(), booking_id)))
 
 
 @bp.post("/bookings/<int:booking_id>/cancel")
 @needs("bookings.write")
 def bookings_cancel(booking_id: int):
     data = p.parse(CANCEL_SCHEMA, body() if request.content_length else {})
-    rows = service.cancel_booking(get_session(), current(), booking_id, **data)
+    rows = cancel_booking(get_session(), current(), booking_id, **data)
     return jsonify({**booking_json(rows[0]), "cancelled_ids": [b.id for b in rows]})
 
 
 @bp.post("/bookings/<int:booking_id>/checkin")
 def bookings_checkin(booking_id: int):
-    return jsonify(booking_json(service.check_in(get_session(), current(), booking_id)))
+    return jsonify(booking_json(check_in(get_session(), current(), booking_id)))
 
 
 @bp.get("/bookings/<int:booking_id>/audit")
@@ -141,7 +144,7 @@ def bookings_audit(booking_id: int):
     from opsroom.api.serialize import instant
     from opsroom.services import audit
 
-    service.get_booking(get_session(), current(), booking_id)
+    get_booking(get_session(), current(), booking_id)
     return jsonify([
         {"at": instant(e.at), "user": e.user.email if e.user else None, "action": e.action, "changes": e.changes}
         for e in audit.history(get_session(), "booking", booking_id)

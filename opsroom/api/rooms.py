@@ -8,8 +8,8 @@ from opsroom.api import parse as p
 from opsroom.api.serialize import blackout_json, interval_json, room_json
 from opsroom.db import get_session
 from opsroom.domain.booking_rules import MAX_BOOKING_MINUTES, MAX_CHANGEOVER_MINUTES
-from opsroom.services.bookings import booking as booking_service
 from opsroom.services.park import rooms as service
+from opsroom.services.bookings.availability import free_windows
 
 ROOM_SCHEMA = {
     "code": p.F(p.string(32, min_len=1), required=True),
@@ -65,7 +65,7 @@ def rooms_update(room_id: int):
 @bp.get("/rooms/<int:room_id>/availability")
 def rooms_availability(room_id: int):
     day = p.query_value(request.args, "date", p.day, required=True)
-    free = booking_service.free_windows(get_session(), current(), room_id, day)
+    free = free_windows(get_session(), current(), room_id, day)
     return jsonify({"free": [interval_json(i) for i in free]})
 
 

@@ -26,11 +26,11 @@ from opsroom.services.permissions import can
 from opsroom.web.guards import permission_required
 from opsroom.services.people_goods import anchors as service
 from opsroom.services.people_goods import assignments
-from opsroom.services.bookings import booking as booking_service
 from opsroom.services.people_goods import products as product_service
 from opsroom.services.park import tenants as tenant_service
 from opsroom.services.errors import NotFound
 from opsroom.views import attempt
+from opsroom.services.bookings.core import list_bookings
 
 bp = Blueprint("anchors", __name__, url_prefix="/anchors")
 
@@ -164,7 +164,7 @@ def series_week(session, booking: Booking) -> list[Booking]:
     if booking.series_id is None:
         return []
     start, end = week_of(booking)
-    rows = booking_service.list_bookings(session, current_user, start=start, end=end, tenant_id=booking.tenant_id)
+    rows = list_bookings(session, current_user, start=start, end=end, tenant_id=booking.tenant_id)
     return [b for b in rows if b.series_id == booking.series_id and b.id != booking.id and b.is_active]
 
 

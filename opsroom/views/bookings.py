@@ -16,7 +16,6 @@ from opsroom.labels import BOOKING_STATUS_LABELS
 from opsroom.models import Booking
 from opsroom.web.guards import permission_required
 from opsroom.services import audit
-from opsroom.services.bookings import booking as service
 from opsroom.services.park import rooms as room_service
 from opsroom.services.park import tenants as tenant_service
 from opsroom.services.errors import Conflict, NotFound, ServiceError
@@ -30,7 +29,7 @@ ON_CONFLICT_CHOICES = [("reject", _l("Book nothing and show the clashes")), ("sk
 
 def _booking_or_404(booking_id: int) -> Booking:
     try:
-        return service.get_booking(get_session(), current_user, booking_id)
+        return get_booking(get_session(), current_user, booking_id)
     except NotFound:
         abort(404)
 
@@ -106,7 +105,7 @@ def create():
                 "recurrence": _recurrence(form), "on_conflict": form.on_conflict.data}
         session = get_session()
         try:
-            result = service.create_booking(session, current_user, data)
+            result = create_booking(session, current_user, data)
         except Conflict as exc:
             session.rollback()
             conflict = exc
@@ -152,7 +151,7 @@ def edit(booking_id: int):
         starts_at, ends_at = _window(form)
         session = get_session()
         try:
-            service.update_booking(session, current_user, booking_id, {
+            update_booking(session, current_user, booking_id, {
                 "room_id": form.room_id.data, "title": form.title.data or "",
                 "starts_at": starts_at, "ends_at": ends_at})
         except Conflict as exc:
@@ -186,7 +185,7 @@ def _action(booking_id: int, run, done_message: str):
 @bp.post("/<int:booking_id>/confirm")
 @permission_required("bookings.write")
 def confirm(booking_id: int):
-    return _action(booking_id, lambda s: service.confirm_booking(s, current_user, booking_id), _("Booking confirmed."))
+    return _action(booking_id, lambda s: confirm_booking(s, current_user, booking_id), _("Booking confirmed."))
 
 
 @bp.post("/<int:booking_id>/cancel")
@@ -196,14 +195,14 @@ def cancel(booking_id: int):
     form.scope.choices = options([("one", "one"), ("following", "following")])
     if not form.validate():
         abort(400)
-    return _action(booking_id, lambda s: service.cancel_booking(
+    return _action(booking_id, lambda s: cancel_booking(
         s, current_user, booking_id, reason=form.reason.data or "", scope=form.scope.data), _("Booking cancelled."))
 
 
 @bp.post("/<int:booking_id>/checkin")
 @permission_required("bookings.write")
 def checkin(booking_id: int):
-    return _action(booking_id, lambda s: service.check_in(s, current_user, booking_id), _("Checked in."))
+    return _action(booking_id, lambda s: check_in(s, current_user, booking_id), _("Checked in."))
 
 
 # ---------------------------------------------------------------------------
@@ -225,6 +224,10 @@ from opsroom.services.people_goods import anchors as anchor_service  # noqa: E40
 from opsroom.services.people_goods import assignments  # noqa: E402
 from opsroom.services.errors import ValidationFailed  # noqa: E402
 from opsroom.views import anchors as people  # noqa: E402
+from opsroom.services.bookings.core import get_booking
+from opsroom.services.bookings.create import create_booking
+from opsroom.services.bookings.lifecycle import cancel_booking, check_in, confirm_booking
+from opsroom.services.bookings.move import update_booking
 
 
 def _reshow(booking_id: int, status: int, **forms):

@@ -14,8 +14,9 @@ from opsroom.domain import hours
 from opsroom.i18n import local_date_today, park_tz
 from opsroom.web.guards import permission_required
 from opsroom.services.people_goods import anchors as anchor_service
-from opsroom.services.bookings import booking as booking_service
 from opsroom.services.errors import ServiceError
+from opsroom.services.bookings.core import get_booking
+from opsroom.services.bookings.lifecycle import check_in
 
 bp = Blueprint("me", __name__, url_prefix="/me")
 
@@ -56,7 +57,7 @@ def schedule():
 def session_detail(booking_id: int):
     session = get_session()
     try:
-        booking = booking_service.get_booking(session, current_user, booking_id)
+        booking = get_booking(session, current_user, booking_id)
     except ServiceError as exc:
         abort(exc.status)
     anchor = _anchor()
@@ -70,7 +71,7 @@ def session_detail(booking_id: int):
 def checkin(booking_id: int):
     session = get_session()
     try:
-        booking_service.check_in(session, current_user, booking_id)
+        check_in(session, current_user, booking_id)
     except ServiceError as exc:
         session.rollback()
         if exc.status in (403, 404):

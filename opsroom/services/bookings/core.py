@@ -7,18 +7,23 @@ imports it at the top and neither imports the other from inside a function.
 """
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
+
+from opsroom.i18n import park_tz
+from opsroom.models import Anchor, Assignment, Booking, LineupItem
+from opsroom.services.permissions import require
+from opsroom.services.errors import Conflict, Forbidden, NotFound
+
+
 from sqlalchemy.exc import IntegrityError
 
 from opsroom.db import is_postgres
 from opsroom.labels import rule_message
-from opsroom.models import Anchor, Assignment, Booking
-from opsroom.services.permissions import require
-from opsroom.services.errors import Conflict, Forbidden, NotFound
 
 # Markers by which the database names an overlap it refused.
 ANCHOR_MARKERS = ("anchor_overlap", "ex_assignments_anchor_overlap",
@@ -162,3 +167,49 @@ def flush_or_conflict(session: so.Session, on_overlap, message=None, *, anchor_m
             raise Conflict(anchor_message, []) from None
         on_overlap()
         raise Conflict(message or _l("The room was taken a moment ago."), []) from None
+
+
+AUDIT_FIELDS = ("room_id", "tenant_id", "title", "starts_at", "ends_at", "status")
+
+
+def list_bookings(session: so.Session, user, *, start: datetime | None = None, end: datetime | None = None,
+                  room_id: int | None = None, tenant_id: int | None = None, status: str | None = None,
+                  limit: int = 1000) -> list[Booking]:
+    """Bookings overlapping [start, end), oldest first."""
+    require(user, "bookings.read")
+    q = sa.select(Booking).options(
+        so.joinedload(Booking.room), so.joinedload(Booking.tenant),
+        so.selectinload(Booking.assignments).joinedload(Assignment.anchor),
+        so.selectinload(Booking.lineup).joinedload(LineupItem.product),
+    )
+    if user.role == "anchor":  # only their own sessions
+        q = q.where(Booking.id.in_(
+            sa.select(Assignment.booking_id).join(Anchor, Anchor.id == Assignment.anchor_id)
+            .where(Anchor.user_id == user.id)))
+    if start is not None:
+        q = q.where(Booking.ends_at > start)
+    if end is not None:
+        q = q.where(Booking.starts_at < end)
+    if room_id is not None:
+        q = q.where(Booking.room_id == room_id)
+    if tenant_id is not None:
+        q = q.where(Booking.tenant_id == tenant_id)
+    if status is not None:
+        q = q.where(Booking.status == status)
+    return list(session.scalars(q.order_by(Booking.starts_at, Booking.id).limit(limit)))
+
+
+def clash_detail(kind: str, obj) -> dict[str, Any]:
+    """One clash as API.md lists it; instants in the park timezone."""
+    tz = park_tz()
+    detail: dict[str, Any] = {"kind": kind}
+    if kind == "blackout":
+        detail["blackout_id"] = obj.id
+        detail["reason"] = obj.reason
+    else:
+        detail["booking_id"] = obj.id
+    detail["starts_at"] = obj.starts_at.astimezone(tz).isoformat()
+    detail["ends_at"] = obj.ends_at.astimezone(tz).isoformat()
+    if kind == "room":  # the room is free again only after the changeover
+        detail["occupied_until"] = obj.occupied_until.astimezone(tz).isoformat()
+    return detail

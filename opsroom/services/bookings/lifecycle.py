@@ -1,15 +1,127 @@
-"""Sweepers: what is due now? Each is one conditional update, so running it
-twice, or from two schedulers at once, changes nothing the second time."""
+"""A booking's life after it is made: confirm a hold, cancel, check in; and the
+sweepers that move time along (holds expire, sessions start and end, no-shows
+are released). Each sweeper is one conditional update, so running it twice, or
+from two schedulers at once, changes nothing the second time."""
 from __future__ import annotations
 
 from datetime import timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from flask_babel import lazy_gettext as _l
 
 from opsroom import clock
 from opsroom.models import Booking
-from opsroom.services.bookings.booking import expire_holds
+from opsroom.domain.statuses import ACTIVE_STATUSES
+from opsroom.services.permissions import require
+from opsroom.services import audit
+from opsroom.services.operations import notifications
+from opsroom.services.bookings.core import (  # noqa: F401  (re-exported: callers import them from here)
+    flush_or_conflict, get_booking, is_assigned, lock_booking, lock_contenders, rule_breach,
+)
+from opsroom.services.errors import Forbidden, NotFound, RuleViolation
+from opsroom.services.bookings.rules import _settings
+
+
+
+
+
+def expire_holds(session: so.Session, *, room_ids: list[int] | None = None,
+                 booking_ids: list[int] | None = None) -> int:
+    """Cancel every hold whose time is up (of the rooms, of the bookings). Idempotent conditional update."""
+    now = clock.now()
+    q = (
+        sa.update(Booking)
+        .where(Booking.status == "hold", Booking.hold_expires_at <= now)
+        .values(status="cancelled", cancelled_at=now, cancel_reason="hold_expired")
+    )
+    if room_ids is not None:
+        q = q.where(Booking.room_id.in_(room_ids))
+    if booking_ids is not None:
+        q = q.where(Booking.id.in_(booking_ids))
+    # A Core statement: nothing in the session needs synchronizing (the ORM's
+    # bulk-update path cost more than the statement).
+    return session.connection().execute(q).rowcount or 0
+
+
+def confirm_booking(session: so.Session, user, booking_id: int) -> Booking:
+    """A hold becomes confirmed, if it has not expired and the tenant may still book. Commits."""
+    require(user, "bookings.write")
+    booking = get_booking(session, user, booking_id)
+    if booking.status == "confirmed":
+        return booking
+    if booking.status == "hold" and booking.hold_expires_at and booking.hold_expires_at <= clock.now():
+        expire_holds(session, room_ids=[booking.room_id])
+        session.commit()
+        raise RuleViolation(_l("The booking breaks a rule of the park."), [rule_breach("hold_expired", "status")])
+    if booking.status != "hold":
+        raise RuleViolation(_l("The booking breaks a rule of the park."), [rule_breach("status", "status")])
+    if booking.tenant.status != "active":
+        raise RuleViolation(_l("The booking breaks a rule of the park."), [rule_breach("tenant_status", "tenant_id")])
+    booking.status, booking.hold_expires_at = "confirmed", None
+    audit.record(session, user, "booking", booking.id, "confirmed", {"status": ["hold", "confirmed"]})
+    session.commit()
+    return booking
+
+
+def cancel_booking(session: so.Session, user, booking_id: int, *, reason: str = "",
+                   scope: str = "one") -> list[Booking]:
+    """Cancel one booking, or it and the following ones of its series. The rows
+    stay for reports; the room is free again at once. Commits."""
+    require(user, "bookings.write")
+    booking = get_booking(session, user, booking_id)
+    if booking.status not in ACTIVE_STATUSES:
+        raise RuleViolation(_l("The booking breaks a rule of the park."), [rule_breach("status", "status")])
+    targets = [booking]
+    if scope == "following" and booking.series_id is not None:
+        targets = list(session.scalars(
+            sa.select(Booking).where(
+                Booking.series_id == booking.series_id,
+                Booking.starts_at >= booking.starts_at,
+                Booking.status.in_(ACTIVE_STATUSES),
+            ).order_by(Booking.starts_at)
+        ))
+    now = clock.now()
+    for b in targets:
+        old = b.status
+        b.status, b.cancelled_at, b.cancel_reason = "cancelled", now, reason[:200]
+        audit.record(session, user, "booking", b.id, "cancelled",
+                     {"status": [old, "cancelled"], "reason": reason[:200], "scope": scope})
+        notifications.booking_cancelled(session, b)
+    session.commit()
+    return targets
+
+
+def check_in(session: so.Session, user, booking_id: int) -> Booking:
+    """Record that the team is in the room: from a set time before the start
+    until the end; a started booking goes live. Commits."""
+    booking = session.get(Booking, booking_id)
+    if booking is None:
+        raise NotFound(_l("No such booking."))
+    may_check_in(session, user, booking)
+    now = clock.now()
+    opens = booking.starts_at - timedelta(minutes=_settings()["checkin_before"])
+    if booking.status not in ("confirmed", "live"):
+        raise RuleViolation(_l("The booking breaks a rule of the park."), [rule_breach("status", "status")])
+    if not (opens <= now < booking.ends_at):
+        raise RuleViolation(_l("The booking breaks a rule of the park."),
+                            [rule_breach("checkin_window", "checked_in_at", minutes=_settings()["checkin_before"])])
+    if booking.checked_in_at is None:
+        booking.checked_in_at = now
+        if now >= booking.starts_at:
+            booking.status = "live"
+        audit.record(session, user, "booking", booking.id, "checked_in", {"checked_in_at": now.isoformat()})
+        session.commit()
+    return booking
+
+
+def may_check_in(session: so.Session, user, booking: Booking) -> None:
+    """Staff may check any booking in; an anchor only a session they are in."""
+    if user.role == "anchor":
+        if not is_assigned(session, user, booking.id):
+            raise Forbidden(_l("You may only check in to your own sessions."))
+        return
+    require(user, "bookings.write")
 
 
 def start_sessions(session: so.Session) -> int:

@@ -12,6 +12,7 @@ from opsroom.domain.statuses import ACTIVE_STATUSES
 from opsroom.services.permissions import require
 from opsroom.services import audit
 from opsroom.services.errors import Conflict, NotFound, ValidationFailed
+from opsroom.services.bookings.core import clash_detail
 
 ROOM_FIELDS = (
     "code", "name", "zone", "kind", "area_m2", "equipment", "open_time", "close_time",
@@ -102,7 +103,6 @@ def add_blackout(session: so.Session, user, room_id: int, *, starts_at: datetime
         ).order_by(Booking.starts_at)
     ).all()
     if clashes:
-        from opsroom.services.bookings.booking import clash_detail
 
         raise Conflict(
             _l("Active bookings fall inside this period; move or cancel them first."),
