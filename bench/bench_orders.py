@@ -59,7 +59,7 @@ from opsroom import clock, create_app  # noqa: E402
 from opsroom.db import intent, make_engine  # noqa: E402
 from opsroom.migrate import upgrade  # noqa: E402
 from opsroom.models import Anchor, Assignment, Booking, Order, Room, User  # noqa: E402
-from opsroom.services.sales import orders as service  # noqa: E402
+from opsroom.services.sales.ingestion import import_export, import_json
 
 UTC = timezone.utc
 TZ = ZoneInfo("Asia/Shanghai")
@@ -232,7 +232,7 @@ def _run(backend: str, url: str, args) -> dict:
 
         def json_batches():
             for i in range(0, len(json_rows), BATCH):
-                out = service.import_json(session, user, json_rows[i:i + BATCH])
+                out = import_json(session, user, json_rows[i:i + BATCH])
                 assert not out["errors"], out["errors"][:3]
 
         for rep in range(args.repeat):
@@ -272,7 +272,7 @@ def _run(backend: str, url: str, args) -> dict:
             empty(engine)
             out: dict = {}
             samples["csv"].append(timed(
-                lambda: out.update(service.import_export(session, user, io.BytesIO(data), size=len(data))),
+                lambda: out.update(import_export(session, user, io.BytesIO(data), size=len(data))),
                 "csv" if rep == 0 else ""))
             assert out["created"] == len(rows) and not out["errors"], (out["created"], out["errors"][:3])
             log(f"   run {rep + 1}: " + ", ".join(
@@ -355,7 +355,7 @@ def child(url: str, path: str, email: str) -> None:
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         t0 = time.perf_counter()
         with open(path, "rb") as f:
-            out = service.import_export(session, user, f, size=os.path.getsize(path))
+            out = import_export(session, user, f, size=os.path.getsize(path))
         wall = time.perf_counter() - t0
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"rows": out["created"], "seconds": wall, "rows_s": out["created"] / wall,

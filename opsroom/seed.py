@@ -33,6 +33,7 @@ from opsroom.domain.intervals import Interval
 from opsroom.models import Anchor, Assignment, Blackout, Booking, LineupItem, Order, Product, Room, Series, Tenant, User
 from opsroom.domain.statuses import ACTIVE_STATUSES
 from opsroom.services.park.users import create_user
+from opsroom.services.sales.ingestion import ingest_rows
 
 UTC = timezone.utc
 SEED = 2026
@@ -839,7 +840,6 @@ def feed_live_orders(session: so.Session, *, interval: float = 3.0, rng: random.
     Each session gets 0–3 orders; the one in the room with the smallest capacity
     keeps its flash sale above capacity. Commits; returns a one-line summary."""
     from opsroom.services.sales import stats
-    from opsroom.services.sales.orders import ingest_rows
 
     rng = rng or random.Random()
     now = clock.now()

@@ -14,8 +14,9 @@ import sqlalchemy.orm as so
 
 from opsroom.models import ImportBatch, ImportReject, Order
 from opsroom.domain.statuses import SOLD_STATUSES
-from opsroom.services.sales import orders as service
 from tests.conftest import at
+from opsroom.services.sales import ingestion
+from opsroom.services.sales.ingestion import apply_chunk, import_export, ingest_rows
 
 
 def figures(session, booking_id=None):
@@ -112,7 +113,7 @@ def test_an_error_halfway_leaves_all_or_nothing(api, park, db_session, monkeypat
     (after the first has written) rolls the whole batch back, batch record
     included, and the same batch sent again is taken whole."""
     coordinator = api("coordinator")
-    monkeypatch.setattr(service, "UPSERT_ROWS", 10)
+    monkeypatch.setattr(ingestion, "UPSERT_ROWS", 10)
     real_execute = so.Session.execute
     runs = []
 
@@ -143,7 +144,7 @@ def test_ingest_rows_takes_parsed_rows(make, park, db_session):
              "status": "refunded"},
             {"platform": "douyin", "external_id": "P3", "quantity": 1, "amount_fen": -1, "ordered_at": at(0, 9),
              "status": "paid"}]
-    result = service.ingest_rows(db_session, user, rows)
+    result = ingest_rows(db_session, user, rows)
     assert (result["created"], result["unattributed"], [e["index"] for e in result["errors"]]) == (2, 1, [2])
     p1 = db_session.scalar(sa.select(Order).where(Order.external_id == "P1"))
     assert (p1.booking_id, p1.product_id) == (park["tonight"].id, park["product"].id)
@@ -263,7 +264,7 @@ def test_a_failed_chunk_keeps_the_chunks_before_it_and_a_retry_completes(app, pa
     rows = [(f"69310000000002{i:04d}", "NGL-5", 1, "1.00", "2026-11-20 19:30:00", "已完成", "", "", "A01")
             for i in range(35)]
     data = douyin_export(rows).encode()
-    real = service.apply_chunk
+    real = apply_chunk
     calls = {"n": 0}
 
     def flaky(*args, **kw):
@@ -272,14 +273,14 @@ def test_a_failed_chunk_keeps_the_chunks_before_it_and_a_retry_completes(app, pa
             raise RuntimeError("worker killed (injected)")
         return real(*args, **kw)
 
-    monkeypatch.setattr(service, "apply_chunk", flaky)
+    monkeypatch.setattr(ingestion, "apply_chunk", flaky)
     with pytest.raises(RuntimeError):
-        service.import_export(db_session, user, io.BytesIO(data))
+        import_export(db_session, user, io.BytesIO(data))
     assert db_session.scalar(sa.select(sa.func.count()).select_from(Order)) == 20
     failed = db_session.scalar(sa.select(ImportBatch).order_by(ImportBatch.id.desc()))
     assert failed.state == "failed" and "injected" in failed.message and failed.rows_seen == 20
-    monkeypatch.setattr(service, "apply_chunk", real)
-    retry = service.import_export(db_session, user, io.BytesIO(data))
+    monkeypatch.setattr(ingestion, "apply_chunk", real)
+    retry = import_export(db_session, user, io.BytesIO(data))
     assert (retry["created"], retry["unchanged"]) == (15, 20)
     assert figures(db_session, park["tonight"].id) == (35, 3500, 0)
 

@@ -10,9 +10,9 @@ import pytest
 import sqlalchemy as sa
 
 from opsroom.models import ImportBatch, Order
-from opsroom.services.sales import orders as service
 from tests.conftest import at, csrf_from
 from tests.factories import PASSWORD
+from opsroom.services.sales.ingestion import ingest_rows
 
 EXPORT = ("子订单编号,商品数量,订单应付金额,订单提交时间,订单状态,售后状态,直播间\n"
           "\t6931000000000000501,1,99.00,2026-11-20 19:10:00,已完成,,A01\n"
@@ -104,7 +104,7 @@ def test_large_uploads_use_the_routes_own_limit(app, client, coordinator, tonigh
 
 def test_unattributed_orders_assigned_one_by_one_and_in_bulk(client, coordinator, tonight, make, db_session):
     user = make.user("coordinator")
-    service.ingest_rows(db_session, user, [
+    ingest_rows(db_session, user, [
         {"platform": "douyin", "external_id": f"UA{i}", "quantity": 1, "amount_fen": 100,
          "ordered_at": at(0, 19, i), "status": "paid"} for i in range(4)])
     ids = [o.id for o in db_session.scalars(sa.select(Order).order_by(Order.external_id))]

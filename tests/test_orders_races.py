@@ -12,10 +12,10 @@ import sqlalchemy as sa
 from opsroom.db import intent
 from opsroom.models import Booking, ImportBatch, Order, Room, Tenant
 from opsroom.domain.statuses import SOLD_STATUSES
-from opsroom.services.sales import orders as service
 from opsroom.services.park import users
 from tests.conftest import at
 from tests.live import at_once
+from opsroom.services.sales.ingestion import import_export, ingest_rows
 
 pytestmark = pytest.mark.live
 CLIENTS = 8
@@ -67,7 +67,7 @@ GMV = sum(1000 + n for n in range(UNIQUE))
 
 def test_concurrent_overlapping_json_batches_store_each_order_once(committed_app):
     user_id, booking_id = arrange(committed_app)
-    results = run_clients(committed_app, user_id, lambda session, user, i: service.ingest_rows(session, user, rows_for(i)))
+    results = run_clients(committed_app, user_id, lambda session, user, i: ingest_rows(session, user, rows_for(i)))
     assert all(r["errors"] == [] for r in results)
     assert sum(r["created"] for r in results) == UNIQUE
     assert sum(r["created"] + r["updated"] + r["unchanged"] for r in results) == CLIENTS * PER_CLIENT
@@ -87,7 +87,7 @@ def test_concurrent_overlapping_csv_imports_store_each_order_once(committed_app)
     committed_app.config["ORDER_IMPORT_CHUNK_ROWS"] = 64
     user_id, booking_id = arrange(committed_app)
     results = run_clients(committed_app, user_id,
-                          lambda session, user, i: service.import_export(session, user, io.BytesIO(_csv(i))))
+                          lambda session, user, i: import_export(session, user, io.BytesIO(_csv(i))))
     assert sum(r["created"] for r in results) == UNIQUE
     assert all(r["errors"] == [] and r["unattributed"] == 0 for r in results)
     assert totals(committed_app) == ((UNIQUE, UNIQUE, GMV), CLIENTS)

@@ -14,8 +14,8 @@ import sqlalchemy.orm as so
 from opsroom.migrate import upgrade
 from opsroom.models import Order, sales_quarters, User
 from opsroom.domain.statuses import SOLD_STATUSES
-from opsroom.services.sales import orders as order_service
 from tests.conftest import at
+from opsroom.services.sales.ingestion import ingest_rows
 
 
 def from_orders(session) -> dict[tuple[int, int], tuple[int, int]]:
@@ -67,7 +67,7 @@ def test_quarter_sums_follow_every_kind_of_change(make, db_session):
                 "quantity": 1}
     rows = [row(f"IMP{i}", rng.choice([*bookings, None])) for i in range(40)]
     rows += [row(o.external_id, rng.choice(bookings)) for o in rng.sample(made, 20)]
-    result = order_service.ingest_rows(db_session, user, rows)
+    result = ingest_rows(db_session, user, rows)
     assert result["errors"] == [], result
     assert from_quarters(db_session) == from_orders(db_session)
 
@@ -167,8 +167,8 @@ def test_the_scheduler_folds_small_imports_into_one_row_per_session_and_quarter(
     user = make.user("coordinator")
     db_session.commit()
     for i in range(12):  # one order an import, four quarters
-        order_service.ingest_rows(db_session, user, [_order_row(f"ONE{i}", booking, 5 * i)])
-    order_service.ingest_rows(db_session, user, [_order_row("ONE0", booking, 0, status="cancelled")])
+        ingest_rows(db_session, user, [_order_row(f"ONE{i}", booking, 5 * i)])
+    ingest_rows(db_session, user, [_order_row("ONE0", booking, 0, status="cancelled")])
     count = sa.select(sa.func.count()).select_from(sales_quarters)
     postgres = db_session.get_bind().dialect.name == "postgresql"
     assert db_session.scalar(count) == (13 if postgres else 4)
@@ -217,10 +217,10 @@ def test_folding_while_imports_run_loses_nothing(committed_app):
         def run(session):
             who = session.get(User, user_id)
             for i in range(40):
-                order_service.ingest_rows(session, who, [_order_row(f"C{n}-{i}", booking, (n * 40 + i) % 60,
+                ingest_rows(session, who, [_order_row(f"C{n}-{i}", booking, (n * 40 + i) % 60,
                                                                      status=("paid", "refunded")[i % 2])])
                 if i % 5 == 4:  # and a change of one already in
-                    order_service.ingest_rows(session, who, [_order_row(f"C{n}-{i - 2}", booking, 0,
+                    ingest_rows(session, who, [_order_row(f"C{n}-{i - 2}", booking, 0,
                                                                          status="cancelled")])
         return run
 

@@ -14,8 +14,10 @@ from opsroom.api.serialize import instant, money
 from opsroom.db import get_session
 from opsroom.domain.order_formats import PLATFORMS
 from opsroom.domain.statuses import ORDER_STATUSES
-from opsroom.services.sales import orders as service
 from opsroom.services.errors import BadRequest, ValidationFailed
+from opsroom.services.sales.batches import get_batch, rejects_csv
+from opsroom.services.sales.ingestion import import_export, import_json
+from opsroom.services.sales.orders import attribute, list_orders
 
 
 def order_json(order) -> dict:
@@ -66,7 +68,7 @@ def orders_ingest():
     if not isinstance(data, dict) or "orders" not in data:
         raise ValidationFailed(_l("Please correct the marked fields."),
                                [{"field": "orders", "message": _l("This field is required.")}])
-    return jsonify(service.import_json(get_session(), current(), data["orders"]))
+    return jsonify(import_json(get_session(), current(), data["orders"]))
 
 
 @bp.post("/orders/import")
@@ -85,7 +87,7 @@ def orders_import():
         raise ValidationFailed(_l("Please correct the marked fields."),
                                [{"field": "platform", "message": _l("Must not contain a NUL character.")}])
     # No platform: the export's own (a 快手小店 file is kuaishou); douyin for English headers.
-    result = service.import_export(get_session(), current(), upload.stream, platform=platform,
+    result = import_export(get_session(), current(), upload.stream, platform=platform,
                                    filename=upload.filename or "", size=upload_size(upload),
                                    upload_key=(request.form.get("upload_key") or "").replace("\x00", ""))
     return jsonify(result)
@@ -97,7 +99,7 @@ def orders_index():
     args = request.args
     unattributed = p.query_value(args, "unattributed", p.string(5, choices=("true", "false")))
     limit = _limit()
-    rows = service.list_orders(
+    rows = list_orders(
         get_session(), current(), booking_id=p.query_value(args, "booking_id", p.id_param),
         unattributed=unattributed == "true", start=bound("from", end=False), end=bound("to", end=True),
         limit=limit or current_app.config["API_MAX_LIST"])
@@ -126,19 +128,19 @@ def orders_attribute():
     if not data["order_ids"]:
         raise ValidationFailed(_l("Please correct the marked fields."),
                                [{"field": "order_ids", "message": _l("Choose at least one order.")}])
-    return jsonify({"updated": service.attribute(get_session(), current(), data["order_ids"], data["booking_id"])})
+    return jsonify({"updated": attribute(get_session(), current(), data["order_ids"], data["booking_id"])})
 
 
 @bp.get("/orders/imports/<int:batch_id>")
 @needs("orders.write")
 def orders_batch(batch_id: int):
-    return jsonify(batch_json(service.get_batch(get_session(), current(), batch_id)))
+    return jsonify(batch_json(get_batch(get_session(), current(), batch_id)))
 
 
 @bp.get("/orders/imports/<int:batch_id>/rejects.csv")
 @needs("orders.write")
 def orders_batch_rejects(batch_id: int):
-    data = service.rejects_csv(get_session(), current(), batch_id)
+    data = rejects_csv(get_session(), current(), batch_id)
     return send_file(data, mimetype="text/csv", as_attachment=True, download_name=f"import-{batch_id}-rejects.csv")
 
 

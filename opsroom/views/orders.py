@@ -22,10 +22,12 @@ from opsroom.domain.order_formats import FORMATS, PLATFORMS
 from opsroom.forms import PostForm, options
 from opsroom.i18n import park_tz
 from opsroom.web.guards import permission_required
-from opsroom.services.sales import orders as service
 from opsroom.services.errors import NotFound, ServiceError
 from opsroom.views import apply_errors
 from opsroom.web import csrf
+from opsroom.services.sales.batches import batch_by_key, batch_rejects, get_batch, recent_batches, rejects_csv
+from opsroom.services.sales.ingestion import import_export
+from opsroom.services.sales.orders import attribute, bookings_for_assignment, list_orders, unattributed_count
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 
@@ -66,8 +68,8 @@ def _json_error(status: int, message, details=None):
 @permission_required("orders.write")
 def index():
     session = get_session()
-    return render_template("orders/index.html", batches=service.recent_batches(session, current_user),
-                           unattributed=service.unattributed_count(session, current_user))
+    return render_template("orders/index.html", batches=recent_batches(session, current_user),
+                           unattributed=unattributed_count(session, current_user))
 
 
 # CSRFProtect reads the form before any view runs, which would refuse a large
@@ -91,7 +93,7 @@ def upload():
     if valid:
         upload_file = form.file.data
         try:
-            result = service.import_export(
+            result = import_export(
                 get_session(), current_user, upload_file.stream, platform=form.platform.data or None,
                 filename=upload_file.filename or "", size=upload_size(upload_file),
                 upload_key=(form.upload_key.data or "").replace("\x00", ""))
@@ -120,7 +122,7 @@ def progress():
     if not key or "\x00" in key:
         abort(404)
     try:
-        batch = service.batch_by_key(get_session(), current_user, key)
+        batch = batch_by_key(get_session(), current_user, key)
     except NotFound:
         return jsonify({"state": "waiting"}), 404
     return jsonify({**batch_json(batch), "url": url_for("orders.batch", batch_id=batch.id)})
@@ -131,10 +133,10 @@ def progress():
 def batch(batch_id: int):
     session = get_session()
     try:
-        found = service.get_batch(session, current_user, batch_id)
+        found = get_batch(session, current_user, batch_id)
     except NotFound:
         abort(404)
-    rejects = service.batch_rejects(session, current_user, batch_id, limit=REJECTS_SHOWN)
+    rejects = batch_rejects(session, current_user, batch_id, limit=REJECTS_SHOWN)
     return render_template("orders/batch.html", batch=found, rejects=rejects, shown=REJECTS_SHOWN)
 
 
@@ -142,7 +144,7 @@ def batch(batch_id: int):
 @permission_required("orders.write")
 def rejects(batch_id: int):
     try:
-        data = service.rejects_csv(get_session(), current_user, batch_id)
+        data = rejects_csv(get_session(), current_user, batch_id)
     except NotFound:
         abort(404)
     return send_file(data, mimetype="text/csv", as_attachment=True, download_name=f"import-{batch_id}-rejects.csv")
@@ -182,7 +184,7 @@ def unattributed():
             flash(_("Choose the session to assign the orders to."), "error")
         else:
             try:
-                n = service.attribute(session, current_user, ids, booking_id)
+                n = attribute(session, current_user, ids, booking_id)
             except ServiceError as exc:
                 session.rollback()
                 for detail in exc.details or [{"message": exc.message}]:
@@ -195,13 +197,13 @@ def unattributed():
         start, end = window.start, window.end
     else:
         start = end = None
-    orders = service.list_orders(session, current_user, unattributed=True, start=start, end=end,
+    orders = list_orders(session, current_user, unattributed=True, start=start, end=end,
                                  limit=UNATTRIBUTED_PAGE)
     bookings = []
     if orders:
         lo = start or orders[0].ordered_at - timedelta(hours=12)
         hi = end or orders[-1].ordered_at + timedelta(hours=12)
-        bookings = service.bookings_for_assignment(session, current_user, lo, hi)
+        bookings = bookings_for_assignment(session, current_user, lo, hi)
     status = 422 if request.method == "POST" else 200
     return render_template("orders/unattributed.html", orders=orders, bookings=bookings, day=day, form=form,
-                           total=service.unattributed_count(session, current_user), page=UNATTRIBUTED_PAGE), status
+                           total=unattributed_count(session, current_user), page=UNATTRIBUTED_PAGE), status

@@ -1,0 +1,324 @@
+"""Orders (订单) in: ingestion of JSON batches and shop exports (docs/domain.md, Orders).
+
+- One row per platform sub-order, unique on (platform, external_id). Writing
+  is one `INSERT … ON CONFLICT (platform, external_id) DO UPDATE … WHERE
+  <changed> RETURNING` per chunk on both engines, never read-then-write: two
+  clients importing the same orders at once store each order once, and a
+  re-import changes only status, amounts and quantity (and fills in a
+  missing attribution), so it never double counts.
+- Attribution, first match wins: the row's explicit booking id; else its
+  room code and a session of that room (not cancelled) whose
+  [starts_at, ends_at + grace) holds the order time; else the anchor whose
+  platform account it names and a session they are assigned to, same window;
+  else unattributed, kept for a coordinator to assign. Nothing is dropped:
+  a row that cannot be taken is a reject with its line/index and reason.
+- Every ingestion is an ImportBatch (who, when, counts, state) with its
+  rejects. A JSON batch is one transaction; a shop export is streamed and
+  committed chunk by chunk, each chunk all or nothing (a retry after a crash
+  changes nothing that was already taken).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import IO, Any, Iterator
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from opsroom import clock
+from opsroom.domain import orders as rules
+from opsroom.domain.csv_rows import RowError
+from opsroom.domain.order_exports import ExportError, ExportReader
+from opsroom.domain.order_formats import FORMATS, PLATFORMS
+from opsroom.i18n import park_tz
+from opsroom.models import ImportBatch, ImportReject, Order
+from opsroom.services.permissions import require
+from opsroom.services.errors import ValidationFailed
+from opsroom.services.sales.attribution import link_products, attribute_rows
+from opsroom.services.sales.row_messages import FILE_MESSAGES, row_message
+
+
+ORDERS = Order.__table__
+
+
+REJECTS = ImportReject.__table__
+
+
+# Statement size for the upsert: rows per INSERT … VALUES (…), (…) (SQLite
+# allows 32,766 parameters; an order row has 17).
+UPSERT_ROWS = 1000
+
+
+UPSERT_COLUMNS = ("platform", "external_id", "parent_id", "booking_id", "attributed_by", "room_code",
+                  "anchor_account", "sku", "product_id", "product_name", "buyer", "quantity", "amount_fen",
+                  "refund_fen", "status", "ordered_at")
+
+
+def ingest_rows(session: so.Session, user, rows: list[dict], *, source: str = "json",
+                platform: str | None = None, batch: ImportBatch | None = None) -> dict:
+    """Store parsed order rows (see domain.orders.ROW_KEYS) atomically, with
+    attribution; rows that fail the checks are reported by 0-based index and
+    skipped. `platform` fills rows that carry none. With `batch` the counts
+    add to that batch (left running); without, a batch of its own is recorded.
+    Commits. → {"created", "updated", "unchanged", "unattributed", "errors", "batch_id"}."""
+    require(user, "orders.write")
+    good, bad = [], []
+    for i, row in enumerate(rows):
+        try:
+            good.append((i, rules.check_row(row, platform)))
+        except RowError as exc:
+            bad.append((i, _ext(row), row_message(exc)))
+    return _ingest_batch(session, user, good, bad, source=source, platform=platform, batch=batch)
+
+
+def import_json(session: so.Session, user, items: list) -> dict:
+    """POST /orders: each element parsed on its own (domain.orders.order_from_json),
+    the good ones applied together in one transaction. Commits."""
+    require(user, "orders.write")
+    limit = current_app.config["ORDER_BATCH_MAX_ROWS"]
+    if not isinstance(items, list):
+        raise ValidationFailed(_l("Please correct the marked fields."),
+                               [{"field": "orders", "message": _l("Expected a list of orders.")}])
+    if len(items) > limit:
+        raise ValidationFailed(_l("Too many orders in one call."),
+                               [{"field": "orders", "message": _l("At most %(n)s orders per call.", n=limit)}])
+    good, bad = [], []
+    for i, item in enumerate(items):
+        try:
+            good.append((i, rules.order_from_json(item)))
+        except RowError as exc:
+            bad.append((i, _ext(item), row_message(exc)))
+    platforms = {row["platform"] for _, row in good}
+    return _ingest_batch(session, user, good, bad, source="json",
+                         platform=platforms.pop() if len(platforms) == 1 else "")
+
+
+def _ext(row: Any) -> str:
+    value = row.get("external_id") if isinstance(row, dict) else None
+    return str(value).replace("\x00", "")[:64] if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+
+
+def _ingest_batch(session, user, good, bad, *, source, platform, batch=None) -> dict:
+    own = batch is None
+    if own:
+        batch = ImportBatch(user_id=getattr(user, "id", None), source=source, platform=platform or "",
+                            state="running", started_at=clock.now())
+        session.add(batch)
+        session.flush()
+    counts = apply_chunk(session, batch, good, bad)
+    batch.rows_seen += len(good) + len(bad)
+    if own:
+        batch.state, batch.finished_at = "done", clock.now()
+    session.commit()
+    late = counts.pop("late_errors")
+    return {**counts, "batch_id": batch.id,
+            "errors": [{"index": i, "message": m} for i, _e, m in sorted(bad + late)]}
+
+
+def apply_chunk(session: so.Session, batch: ImportBatch, good: list[tuple[int, dict]],
+                bad: list[tuple[int, str, str]]) -> dict:
+    """Attribute and upsert one chunk of checked rows, store its rejects and add
+    its counts to `batch`. Does not commit: the caller decides the transaction.
+
+    `good` = [(position, row)], `bad` = [(position, external_id, reason)]."""
+    now = clock.now()
+    # One row per order: a later row of the same order in the chunk supersedes
+    # an earlier one (and counts as an update only if it changes the figures).
+    unique: dict[tuple[str, str], tuple[int, dict]] = {}
+    dup_same = dup_changed = 0
+    for pos, row in good:
+        key = (row["platform"], row["external_id"])
+        seen = unique.get(key)
+        if seen is not None:
+            if rules.same_order(seen[1], row):
+                dup_same += 1
+            else:
+                dup_changed += 1
+        unique[key] = (pos, row)
+    late_errors: list[tuple[int, str, str]] = []
+    rows = attribute_rows(session, list(unique.values()), late_errors)
+    link_products(session, rows)
+    created = updated = unattributed = 0
+    if rows:
+        records = [{
+            "platform": r["platform"], "external_id": r["external_id"], "parent_id": r["parent_id"],
+            "booking_id": r["booking_id"], "attributed_by": r["attributed_by"], "room_code": r["room_code"],
+            "anchor_account": r["anchor_account"], "sku": r["sku"], "product_id": r["product_id"],
+            "product_name": r["product_name"], "buyer": r["buyer"], "quantity": r["quantity"],
+            "amount_fen": r["amount_fen"], "refund_fen": r["refund_fen"], "status": r["status"],
+            "ordered_at": r["ordered_at"],
+        } for r in sorted(rows, key=lambda r: (r["platform"], r["external_id"]))]
+        postgres = session.get_bind().dialect.name == "postgresql"
+        if postgres:
+            _binary_arrays(session)
+        stmt = _upsert(session, batch.id, now)
+        for start in range(0, len(records), UPSERT_ROWS):
+            part = records[start:start + UPSERT_ROWS]
+            # PostgreSQL: one statement with an array per column (unnest), far
+            # cheaper than a VALUES list of thousands of parameters.
+            params = {c: [r[c] for r in part] for c in UPSERT_COLUMNS} if postgres else part
+            for updated_at, booking_id in session.execute(stmt, params):
+                if updated_at is None:
+                    created += 1
+                    unattributed += booking_id is None
+                else:
+                    updated += 1
+    returned = created + updated
+    rejects = bad + late_errors
+    if rejects:
+        session.execute(REJECTS.insert(), [
+            {"batch_id": batch.id, "position": pos, "external_id": ext[:64], "reason": reason[:500]}
+            for pos, ext, reason in rejects])
+    counts = {"created": created, "updated": updated + dup_changed,
+              "unchanged": len(rows) - returned + dup_same, "unattributed": unattributed}
+    batch.created += counts["created"]
+    batch.updated += counts["updated"]
+    batch.unchanged += counts["unchanged"]
+    batch.unattributed += counts["unattributed"]
+    batch.rejected += len(rejects)
+    return {**counts, "late_errors": late_errors}
+
+
+def _binary_arrays(session: so.Session) -> None:
+    """Send Python lists to PostgreSQL as binary arrays: psycopg's default text
+    arrays quote every element with a regular expression, which costs more
+    than the insert itself. (Lists reach the database only as array
+    parameters, so this changes nothing else on the connection.)"""
+    from psycopg.types.array import ListBinaryDumper
+
+    session.connection().connection.dbapi_connection.adapters.register_dumper(list, ListBinaryDumper)
+
+
+def _upsert(session: so.Session, batch_id: int, now: datetime):
+    """INSERT … ON CONFLICT (platform, external_id) DO UPDATE, only when the
+    figures change or an attribution is filled in; RETURNING tells a new row
+    (updated_at still NULL) from an updated one. The batch and the instant are
+    the same for every row: bound once, not per row."""
+    if session.get_bind().dialect.name == "postgresql":
+        rows = sa.select(*[sa.func.unnest(sa.bindparam(c, type_=ARRAY(ORDERS.c[c].type))).label(c)
+                           for c in UPSERT_COLUMNS],
+                         sa.literal(batch_id, sa.Integer).label("batch_id"),
+                         sa.literal(now, ORDERS.c.created_at.type).label("created_at"))
+        stmt = pg_insert(ORDERS).from_select([*UPSERT_COLUMNS, "batch_id", "created_at"], rows)
+    else:
+        stmt = sqlite_insert(ORDERS).values(batch_id=sa.literal(batch_id, sa.Integer),
+                                            created_at=sa.literal(now, ORDERS.c.created_at.type))
+    new, old = stmt.excluded, ORDERS.c
+    # A re-import fills in a missing attribution, or replaces an automatic one
+    # by an explicit booking id; it never undoes a coordinator's assignment.
+    take = sa.and_(new.booking_id.is_not(None), sa.or_(
+        old.booking_id.is_(None),
+        sa.and_(new.attributed_by == "booking", old.attributed_by != "booking", old.attributed_by != "manual")))
+    changed = sa.or_(old.status != new.status, old.amount_fen != new.amount_fen,
+                     old.refund_fen != new.refund_fen, old.quantity != new.quantity, take)
+    return stmt.on_conflict_do_update(
+        index_elements=[old.platform, old.external_id],
+        set_={
+            "status": new.status, "amount_fen": new.amount_fen, "refund_fen": new.refund_fen,
+            "quantity": new.quantity,
+            "booking_id": sa.case((take, new.booking_id), else_=old.booking_id),
+            "attributed_by": sa.case((take, new.attributed_by), else_=old.attributed_by),
+            "product_id": sa.case((take, new.product_id), else_=old.product_id),
+            "batch_id": new.batch_id,
+            "updated_at": new.created_at,
+        },
+        where=changed,
+    ).returning(old.updated_at, old.booking_id)
+
+
+def check_platform(platform: str | None) -> str | None:
+    if platform in (None, ""):
+        return None
+    if platform not in PLATFORMS:
+        raise ValidationFailed(_l("Please correct the marked fields."), [{"field": "platform", "message": _l(
+            "Must be one of: %(choices)s.", choices=", ".join(PLATFORMS))}])
+    return platform
+
+
+def import_export(session: so.Session, user, stream: IO[bytes], *, platform: str | None = None,
+                  filename: str = "", size: int | None = None, upload_key: str = "",
+                  chunk_rows: int | None = None) -> dict:
+    """Import a shop's order export (CSV: UTF-8 with or without BOM, or
+    GBK/GB18030; Douyin, Kuaishou or English headers) read as a stream.
+
+    The batch is committed first (so its progress can be followed), then each
+    chunk of rows in its own transaction together with the batch's progress;
+    the import is idempotent, so a retry after a failure duplicates nothing.
+    A file that cannot be read at all is a 422 and leaves no batch."""
+    require(user, "orders.write")
+    platform = check_platform(platform)
+    chunk_rows = chunk_rows or current_app.config["ORDER_IMPORT_CHUNK_ROWS"]
+    shown = current_app.config["ORDER_IMPORT_ERRORS_SHOWN"]
+    try:
+        reader = ExportReader(stream, tz=park_tz(), platform=platform)
+    except ExportError as exc:
+        details = [{"field": "file", "message": FILE_MESSAGES.get(exc.code, FILE_MESSAGES["header"])}]
+        for item in exc.details:
+            fmt, _, name = item.partition(":")
+            details.append({"field": "file", "message": _l("Missing column: %(column)s", column=_column_names(fmt, name))})
+        raise ValidationFailed(_l("The file cannot be read."), details) from None
+    batch = ImportBatch(user_id=getattr(user, "id", None), source="csv", platform=reader.platform,
+                        filename=(filename or "")[:255].replace("\x00", ""), state="running",
+                        bytes_total=size or 0, upload_key=(upload_key or "")[:64], started_at=clock.now())
+    session.add(batch)
+    session.commit()
+    totals = {"created": 0, "updated": 0, "unchanged": 0, "unattributed": 0}
+    errors: list[dict] = []
+    try:
+        for good, bad in _chunks(reader, chunk_rows):
+            counts = apply_chunk(session, batch, good, bad)
+            for key in totals:
+                totals[key] += counts[key]
+            for line, _e, message in sorted(bad + counts["late_errors"]):
+                if len(errors) < shown:
+                    errors.append({"line": line, "message": message})
+            batch.rows_seen += len(good) + len(bad)
+            batch.bytes_done = reader.bytes_read
+            session.commit()
+    except BaseException as exc:
+        session.rollback()
+        _fail(session, batch.id, exc)
+        raise
+    batch.state, batch.finished_at = "done", clock.now()
+    batch.bytes_done = max(batch.bytes_total, reader.bytes_read)
+    session.commit()
+    errors.sort(key=lambda e: e["line"])
+    return {**totals, "errors": errors, "rejected": batch.rejected, "batch_id": batch.id,
+            "format": reader.format.name, "platform": reader.platform, "encoding": reader.encoding}
+
+
+def _column_names(fmt: str, name: str) -> str:
+    for f in FORMATS:
+        if f.name == fmt and name in f.columns:
+            return " / ".join(f.columns[name][:2])
+    return name
+
+
+def _chunks(reader: ExportReader, size: int) -> Iterator[tuple[list, list]]:
+    good: list[tuple[int, dict]] = []
+    bad: list[tuple[int, str, str]] = []
+    for line, item in reader:
+        if isinstance(item, RowError):
+            bad.append((line, getattr(item, "external_id", ""), row_message(item)))
+        else:  # the reader has checked every cell (domain.order_exports.ExportReader.convert)
+            good.append((line, item))
+        if len(good) + len(bad) >= size:
+            yield good, bad
+            good, bad = [], []
+    if good or bad:
+        yield good, bad
+
+
+def _fail(session: so.Session, batch_id: int, exc: BaseException) -> None:
+    """Mark a batch failed after its import stopped (what was committed stays)."""
+    try:
+        session.execute(sa.update(ImportBatch).where(ImportBatch.id == batch_id).values(
+            state="failed", finished_at=clock.now(), message=(type(exc).__name__ + ": " + str(exc))[:500]))
+        session.commit()
+    except Exception:  # the database itself is gone: the batch stays "running"
+        session.rollback()
