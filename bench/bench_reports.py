@@ -40,9 +40,9 @@ from opsroom import clock, create_app  # noqa: E402
 from opsroom.db import intent, make_engine  # noqa: E402
 from opsroom.migrate import upgrade  # noqa: E402
 from opsroom.models import User  # noqa: E402
-from opsroom.services.reporting import reports as report_service  # noqa: E402
 from opsroom.services.park import users as user_service  # noqa: E402
 from opsroom.services.bookings.create import create_booking
+from opsroom.services.reporting.refresh import refresh
 
 WARMUP = 2
 MANAGER_EMAIL = "manager@bench.example"
@@ -69,7 +69,7 @@ def run_backend(backend: str, args) -> dict:
         with app.app_context(), intent(write=True):
             session = app.extensions["opsroom.sessionmaker"]()
             t0 = time.perf_counter()
-            room_days = report_service.refresh(session, first, last)
+            room_days = refresh(session, first, last)
             session.commit()
             rollup_s = time.perf_counter() - t0
             manager = session.scalar(sa.select(User).where(User.email == MANAGER_EMAIL))

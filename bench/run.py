@@ -41,6 +41,7 @@ from opsroom import clock, create_app  # noqa: E402
 from opsroom.db import make_engine  # noqa: E402
 from opsroom.migrate import upgrade  # noqa: E402
 from opsroom.models import Anchor, Assignment, Booking, Order, Product, Room  # noqa: E402
+from opsroom.services.reporting.refresh import refresh
 
 UTC = timezone.utc
 TZ = park_builder.TZ
@@ -185,14 +186,13 @@ def build(url: str, *, rooms: int, days: int, big: int, per_session: int, seed: 
     clock.set_now(NOW)
     try:
         from opsroom.services.people_goods import anchors as anchor_service
-        from opsroom.services.reporting import reports as report_service
         from opsroom.services.park import users
 
         with app.app_context():
             s = app.extensions["opsroom.sessionmaker"]()
             t = time.perf_counter()
             if rollups:  # (skipped by --only when no report is measured: the longest step of a build)
-                report_service.refresh(s, park.first_day, park.last_day)
+                refresh(s, park.first_day, park.last_day)
                 s.commit()
             rollup_s = time.perf_counter() - t
             from opsroom.services.sales import screen as screen_service

@@ -8,6 +8,7 @@ from flask.cli import with_appcontext
 
 from opsroom.db import get_engine, get_session
 from opsroom.domain.statuses import ROLES
+from opsroom.services.reporting.refresh import refresh
 
 
 def init_app(app) -> None:
@@ -200,10 +201,9 @@ def restore(path: str, yes: bool):
 def reports_refresh(first, last):
     """Compute the report rollups for a range of days now (the scheduler does it a week at a time)."""
     from opsroom.db import intent
-    from opsroom.services.reporting import reports
 
     with intent(write=True):
         session = get_session()
-        written = reports.refresh(session, first.date(), last.date(), pause=True)
+        written = refresh(session, first.date(), last.date(), pause=True)
         session.commit()
     click.echo(f"{written} room-days computed")

@@ -27,6 +27,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from opsroom import clock, leader
 from opsroom.db import intent
+from opsroom.services.reporting.refresh import refresh_job
 
 log = logging.getLogger(__name__)
 
@@ -66,9 +67,8 @@ def _email(app, session):
 
 
 def _report_rollups(app, session):
-    from opsroom.services.reporting import reports
 
-    return reports.refresh_job(session)
+    return refresh_job(session)
 
 
 def _sales_quarters(app, session):

@@ -1,6 +1,6 @@
 """A report read never does unbounded work inside one write transaction: it
 recomputes only what changed within its own days, at most
-`reports.ROOM_DAYS_PER_TRANSACTION` room-days per transaction; a room made dirty
+`ROOM_DAYS_PER_TRANSACTION` room-days per transaction; a room made dirty
 as a whole (new, or its hours changed) costs a read its asked days, not every
 day ever computed; and the figures still equal a computation from scratch."""
 from __future__ import annotations
@@ -21,11 +21,14 @@ from opsroom.domain.intervals import Interval
 from opsroom.i18n import park_tz
 from opsroom.models import Blackout, Booking, report_days, report_dirty, Room, Tenant, User
 from opsroom.services.park import rooms, users
-from opsroom.services.reporting import reports
+from opsroom.services.reporting import refresh
 from tests.conftest import NOW, at
 from opsroom.services.bookings.create import create_booking
+from opsroom.services.reporting.query import Query, as_minutes, scratch_totals, utilization
+from opsroom.services.reporting.refresh import refresh_job, refresh_step
+from opsroom.services.reporting.rollups import _steady_offset, compute_rows, settings
 
-BOUND = 20  # room-days per transaction in these tests (production: reports.ROOM_DAYS_PER_TRANSACTION)
+BOUND = 20  # room-days per transaction in these tests (production: ROOM_DAYS_PER_TRANSACTION)
 
 
 class Writes:
@@ -37,7 +40,7 @@ class Writes:
         self.statements: list[int] = []
         self._rows = self._stmts = 0
         engine = session.get_bind().engine
-        inner = reports.refresh_step
+        inner = refresh_step
 
         def step(*args, **kwargs):
             self._rows = self._stmts = 0
@@ -51,7 +54,7 @@ class Writes:
             if statement.lstrip().upper().startswith("INSERT INTO REPORT_ROOM_DAYS"):
                 self._rows += len(parameters) if executemany else 1
 
-        monkeypatch.setattr(reports, "refresh_step", step)
+        monkeypatch.setattr(refresh, "refresh_step", step)
         sa.event.listen(engine, "before_cursor_execute", count)
         self._engine, self._count = engine, count
 
@@ -65,26 +68,26 @@ class Writes:
 
 def same_as_scratch(session, user, first: date, last: date) -> dict:
     """The report by room (and its hour-of-day session counts) equals the scratch computation."""
-    scratch = reports.scratch_totals(session, first, last)
+    scratch = scratch_totals(session, first, last)
     want = defaultdict(Counter)
     for r in scratch["rooms"]:
         want[r["room_id"]].update({f: r[f] for f in ("bookable", "booked", "used")})
     for r in scratch["bookings_rows"]:
         want[r["room_id"]].update({f: r[f] for f in ("sessions", "cancellations", "orders", "gmv_fen")})
     codes = dict(session.execute(sa.select(Room.code, Room.id)).all())
-    got = reports.utilization(session, user, reports.Query(first, last, "room"))
+    got = utilization(session, user, Query(first, last, "room"))
     assert {row["key"]: (row["bookable_minutes"], row["booked_minutes"], row["used_minutes"], row["bookings"],
                          row["cancellations"], row["orders"], row["gmv"]) for row in got["rows"]} == {
-        code: (reports._minutes(want[rid]["bookable"]), reports._minutes(want[rid]["booked"]),
-               reports._minutes(want[rid]["used"]), want[rid]["sessions"], want[rid]["cancellations"],
+        code: (as_minutes(want[rid]["bookable"]), as_minutes(want[rid]["booked"]),
+               as_minutes(want[rid]["used"]), want[rid]["sessions"], want[rid]["cancellations"],
                want[rid]["orders"], f"{want[rid]['gmv_fen'] / 100:.2f}") for code, rid in codes.items()}
-    hours = reports.utilization(session, user, reports.Query(first, last, "hour"))
+    hours = utilization(session, user, Query(first, last, "hour"))
     assert sum(r["bookings"] for r in hours["rows"]) == sum(w["sessions"] for w in want.values())
     return got
 
 
 def test_a_whole_room_change_costs_a_read_its_own_days_in_bounded_transactions(make, db_session, monkeypatch):
-    monkeypatch.setattr(reports, "ROOM_DAYS_PER_TRANSACTION", BOUND)
+    monkeypatch.setattr(refresh, "ROOM_DAYS_PER_TRANSACTION", BOUND)
     s = db_session
     admin = make.user("admin")
     a = make.room(code="A1", open_time=time(8), close_time=time(2))
@@ -121,7 +124,7 @@ def test_a_whole_room_change_costs_a_read_its_own_days_in_bounded_transactions(m
         assert max(writes.steps) <= BOUND
         # The scheduler takes the marks left in the kept window, in bounded steps too.
         writes.clear()
-        reports.refresh_job(s)
+        refresh_job(s)
         assert s.scalar(sa.select(sa.func.count()).select_from(report_dirty)) == 0
         assert max(writes.steps) <= BOUND
         same_as_scratch(s, admin, first - timedelta(days=10), last + timedelta(days=10))
@@ -136,7 +139,7 @@ def test_a_refresh_runs_as_many_statements_for_many_changed_room_days_as_for_few
     rs = [make.room(code=f"R{i}", open_time=time(0), close_time=time(0)) for i in range(4)]
     t = make.tenant()
     first, last = NOW.date(), NOW.date() + timedelta(days=20)
-    reports.utilization(s, admin, reports.Query(first, last, "room"))
+    utilization(s, admin, Query(first, last, "room"))
     writes = Writes(s, monkeypatch)
     counts = []
     try:
@@ -165,7 +168,7 @@ def test_a_booking_is_not_held_up_by_a_big_report_on_sqlite(committed_app, datab
     write lock); none of those transactions wrote more than the bound."""
     if not database_url.startswith("sqlite"):
         pytest.skip("PostgreSQL locks rows: writers do not queue behind a report")
-    monkeypatch.setattr(reports, "ROOM_DAYS_PER_TRANSACTION", BOUND)
+    monkeypatch.setattr(refresh, "ROOM_DAYS_PER_TRANSACTION", BOUND)
     app = committed_app
     with app.app_context(), intent(write=True):
         s = app.extensions["opsroom.sessionmaker"]()
@@ -185,7 +188,7 @@ def test_a_booking_is_not_held_up_by_a_big_report_on_sqlite(committed_app, datab
         if statement.lstrip().upper().startswith("INSERT INTO REPORT_ROOM_DAYS"):
             writing.set()
 
-    inner = reports.refresh_step
+    inner = refresh_step
 
     def step(*args, **kwargs):
         out = inner(*args, **kwargs)
@@ -193,7 +196,7 @@ def test_a_booking_is_not_held_up_by_a_big_report_on_sqlite(committed_app, datab
             log.append(("report step", out.written))
         return out
 
-    monkeypatch.setattr(reports, "refresh_step", step)
+    monkeypatch.setattr(refresh, "refresh_step", step)
     first = NOW.date() - timedelta(days=100)
     errors = []
 
@@ -202,7 +205,7 @@ def test_a_booking_is_not_held_up_by_a_big_report_on_sqlite(committed_app, datab
         try:
             with app.app_context(), intent(write=False):
                 s = app.extensions["opsroom.sessionmaker"]()
-                reports.utilization(s, s.get(User, ids[0]), reports.Query(first, first + timedelta(days=199), "room"))
+                utilization(s, s.get(User, ids[0]), Query(first, first + timedelta(days=199), "room"))
                 s.close()
         except Exception as exc:  # pragma: no cover - reported below
             errors.append(exc)
@@ -251,10 +254,10 @@ def test_idle_room_days_computed_once_equal_each_day_computed_in_full(make, db_s
     make.blackout(rs[2], starts_at=at(5, 10), ends_at=at(5, 12))
     first = NOW.date()
     days = set(util.days_of(first, first + timedelta(days=59)))
-    room_rows, _ = reports.compute_rows(s, {r.id: days for r in rs})
+    room_rows, _ = compute_rows(s, {r.id: days for r in rs})
     assert len(room_rows) == 4 * 60
     by_id = {r.id: r for r in rs}
-    cfg = reports.settings()
+    cfg = settings()
     for row in room_rows:
         room = by_id[row["room_id"]]
         full = util.room_day(
@@ -269,6 +272,6 @@ def test_idle_room_days_computed_once_equal_each_day_computed_in_full(make, db_s
         assert [row[f"bookable_h{h:02d}"] for h in range(24)] == full.bookable_hours
     # A daylight-saving change near the days: no shortcut there.
     berlin = ZoneInfo("Europe/Berlin")
-    assert not reports._steady_offset(berlin, local_days(date(2026, 3, 1), date(2026, 3, 31), berlin))
-    assert not reports._steady_offset(berlin, local_days(date(2026, 3, 30), date(2026, 4, 20), berlin))
-    assert reports._steady_offset(berlin, local_days(date(2026, 6, 1), date(2026, 7, 1), berlin))
+    assert not _steady_offset(berlin, local_days(date(2026, 3, 1), date(2026, 3, 31), berlin))
+    assert not _steady_offset(berlin, local_days(date(2026, 3, 30), date(2026, 4, 20), berlin))
+    assert _steady_offset(berlin, local_days(date(2026, 6, 1), date(2026, 7, 1), berlin))

@@ -12,24 +12,21 @@ from opsroom import clock
 from opsroom.models import Order
 from opsroom.services.bookings import lifecycle
 from opsroom.services.park import rooms
-from opsroom.services.reporting import reports
 from tests.conftest import NOW, at
 from opsroom.services.bookings.create import create_booking
 from opsroom.services.bookings.lifecycle import cancel_booking, check_in
 from opsroom.services.bookings.move import update_booking
+from opsroom.services.reporting.query import Query, as_minutes, scratch_totals, utilization
+from opsroom.services.reporting.refresh import refresh_job
 
 FIRST, LAST = NOW.date() - timedelta(days=1), NOW.date() + timedelta(days=2)
 SECONDS = ("bookable", "booked", "prime_bookable", "prime_booked", "used")
 COUNTS = ("sessions", "no_shows", "cancellations", "late_cancellations", "orders", "gmv_fen")
 
 
-def _minutes(seconds):
-    return reports._minutes(seconds)
-
-
 def check(session, user):
     """Every room's and every tenant's report row equals the scratch computation."""
-    scratch = reports.scratch_totals(session, FIRST, LAST)
+    scratch = scratch_totals(session, FIRST, LAST)
     per_room, per_tenant = defaultdict(lambda: defaultdict(int)), defaultdict(lambda: defaultdict(int))
     for r in scratch["rooms"]:
         for f in SECONDS:
@@ -41,35 +38,35 @@ def check(session, user):
     from opsroom.models import Room
 
     codes = dict(session.execute(sa.select(Room.code, Room.id)).all())
-    got = reports.utilization(session, user, reports.Query(FIRST, LAST, "room"))
+    got = utilization(session, user, Query(FIRST, LAST, "room"))
     assert len(got["rows"]) == len(codes)
     for row in got["rows"]:
         want = per_room[codes[row["key"]]]
-        assert row["bookable_minutes"] == _minutes(want["bookable"]), row["key"]
-        assert row["booked_minutes"] == _minutes(want["booked"]), row["key"]
-        assert row["prime_booked_minutes"] == _minutes(want["prime_booked"])
-        assert row["used_minutes"] == _minutes(want["used"])
+        assert row["bookable_minutes"] == as_minutes(want["bookable"]), row["key"]
+        assert row["booked_minutes"] == as_minutes(want["booked"]), row["key"]
+        assert row["prime_booked_minutes"] == as_minutes(want["prime_booked"])
+        assert row["used_minutes"] == as_minutes(want["used"])
         assert (row["bookings"], row["no_shows"], row["cancellations"], row["late_cancellations"], row["orders"]) == \
             tuple(want["b_" + f] for f in COUNTS[:5])
         assert row["gmv"] == f"{want['b_gmv_fen'] / 100:.2f}"
-    assert got["total"]["booked_minutes"] == _minutes(scratch["booked"])
+    assert got["total"]["booked_minutes"] == as_minutes(scratch["booked"])
     per_hour = defaultdict(lambda: [0, 0, 0])
     for r in scratch["bookings_rows"]:
         if r["starts_here"]:
             per_hour[r["start_hour"]][0] += r["sessions"]
             per_hour[r["start_hour"]][1] += r["cancellations"]
             per_hour[r["start_hour"]][2] += r["orders"]
-    hours = reports.utilization(session, user, reports.Query(FIRST, LAST, "hour"))
+    hours = utilization(session, user, Query(FIRST, LAST, "hour"))
     assert {r["key"]: [r["bookings"], r["cancellations"], r["orders"]] for r in hours["rows"]
             if r["bookings"] or r["cancellations"] or r["orders"]} == {h: v for h, v in per_hour.items() if any(v)}
     zone = session.scalar(sa.select(Room.zone).order_by(Room.id).limit(1))
-    in_zone = reports.utilization(session, user, reports.Query(FIRST, LAST, "hour", zone=zone))
+    in_zone = utilization(session, user, Query(FIRST, LAST, "hour", zone=zone))
     assert sum(r["bookings"] for r in in_zone["rows"]) == in_zone["total"]["bookings"]
-    by_tenant = reports.utilization(session, user, reports.Query(FIRST, LAST, "tenant", zone=zone))
+    by_tenant = utilization(session, user, Query(FIRST, LAST, "tenant", zone=zone))
     assert sum(r["bookings"] for r in by_tenant["rows"]) == in_zone["total"]["bookings"]
-    tenants = reports.utilization(session, user, reports.Query(FIRST, LAST, "tenant"))
+    tenants = utilization(session, user, Query(FIRST, LAST, "tenant"))
     assert {r["key"]: (r["booked_minutes"], r["bookings"], r["orders"]) for r in tenants["rows"]} == {
-        t: (_minutes(v["booked"]), v["sessions"], v["orders"]) for t, v in per_tenant.items()}
+        t: (as_minutes(v["booked"]), v["sessions"], v["orders"]) for t, v in per_tenant.items()}
     return got
 
 
@@ -126,7 +123,7 @@ def test_rollups_agree_with_a_computation_from_scratch(make, db_session):
     # a room moved to another zone counts there, by hour too
     rooms.update_room(s, admin, b.id, {"zone": "夜场区"})
     got = check(s, admin)
-    night = reports.utilization(s, admin, reports.Query(FIRST, LAST, "hour", zone="夜场区"))
+    night = utilization(s, admin, Query(FIRST, LAST, "hour", zone="夜场区"))
     assert night["total"]["bookings"] == sum(r["bookings"] for r in got["rows"] if r["key"] == "B1") > 0
 
     # a room added after the range was computed appears with its bookable time
@@ -141,10 +138,10 @@ def test_the_scheduler_job_extends_the_computed_days_a_week_at_a_time(app, make,
 
     make.room()
     assert "report_rollups" in JOBS
-    assert reports.refresh_job(db_session)["room_days"] == 7
+    assert refresh_job(db_session)["room_days"] == 7
     days = sorted(db_session.scalars(sa.select(report_days.c.day)))
     today = NOW.date()
     assert days == [today + timedelta(days=i) for i in range(-3, 4)]
     assert db_session.scalar(sa.select(sa.func.count()).select_from(report_dirty)) == 0
-    reports.refresh_job(db_session)
+    refresh_job(db_session)
     assert len(db_session.scalars(sa.select(report_days.c.day)).all()) == 14

@@ -9,29 +9,30 @@ from opsroom.api import bp, current, needs
 from opsroom.api import parse as p
 from opsroom.api.openapi import PATHS, SCHEMAS, _op, _q, _qenum, _qid, _qs
 from opsroom.db import get_session
-from opsroom.services.reporting import reports as service
 from opsroom.services.errors import ValidationFailed
+from opsroom.services.reporting.exports import FORMATS, export_name, to_csv, to_xlsx
+from opsroom.services.reporting.query import GROUPS, Query, utilization, validate
 
 MIME = {"csv": "text/csv; charset=utf-8",
         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
 KNOWN = {"from", "to", "group_by", "zone", "kind", "tenant_id", "format"}
 
 
-def query_from(args) -> service.Query:
+def query_from(args) -> Query:
     """The report's query string, every bad parameter named in one 422."""
     errors, values = [], {}
     for name in sorted(set(args) - KNOWN):
         errors.append({"field": name, "message": _l("Unknown parameter.")})
-    for name, convert in (("from", p.day), ("to", p.day), ("group_by", p.string(20, choices=service.GROUPS)),
+    for name, convert in (("from", p.day), ("to", p.day), ("group_by", p.string(20, choices=GROUPS)),
                           ("zone", p.string(50)), ("kind", p.string(50)), ("tenant_id", p.id_param),
-                          ("format", p.string(10, choices=service.FORMATS))):
+                          ("format", p.string(10, choices=FORMATS))):
         try:
             values[name] = p.query_value(args, name, convert, required=name in ("from", "to"))
         except ValidationFailed as exc:
             errors.extend(exc.details)
     if errors:
         raise ValidationFailed(_l("Please correct the marked fields."), errors)
-    return service.validate(get_session(), values["from"], values["to"], values["group_by"] or "room",
+    return validate(get_session(), values["from"], values["to"], values["group_by"] or "room",
                             zone=values["zone"], kind=values["kind"], tenant_id=values["tenant_id"])
 
 
@@ -39,13 +40,13 @@ def query_from(args) -> service.Query:
 @needs("reports.read")
 def reports_utilization():
     q = query_from(request.args)
-    report = service.utilization(get_session(), current(), q)
+    report = utilization(get_session(), current(), q)
     fmt = request.args.get("format") or "json"
     if fmt == "json":
         return jsonify(report)
-    body = service.to_csv(report) if fmt == "csv" else service.to_xlsx(report)
+    body = to_csv(report) if fmt == "csv" else to_xlsx(report)
     return Response(body, mimetype=MIME[fmt], headers={
-        "Content-Disposition": f'attachment; filename="{service.export_name(report, fmt)}"'})
+        "Content-Disposition": f'attachment; filename="{export_name(report, fmt)}"'})
 
 
 def _enum(name: str, values) -> dict:
@@ -70,7 +71,7 @@ _ROW = {"type": "object", "properties": {
 SCHEMAS.update({
     "UtilizationRow": _ROW,
     "UtilizationReport": {"type": "object", "required": ["rows", "total"], "properties": {
-        "group_by": {"type": "string", "enum": list(service.GROUPS)},
+        "group_by": {"type": "string", "enum": list(GROUPS)},
         "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"},
         "rows": {"type": "array", "items": {"$ref": "#/components/schemas/UtilizationRow"}},
         "total": {"$ref": "#/components/schemas/UtilizationRow"}}},
@@ -78,8 +79,8 @@ SCHEMAS.update({
 
 _report_op = _op("Utilization, used and prime time, sales and turned-away demand (managers); any other query "
                  "parameter is a 422", errors=(401, 403, 422),
-                 params=[_q("from", "date", True), _q("to", "date", True), _qenum("group_by", service.GROUPS),
-                         _qs("zone", 50), _qs("kind", 50), _qid("tenant_id"), _qenum("format", service.FORMATS)])
+                 params=[_q("from", "date", True), _q("to", "date", True), _qenum("group_by", GROUPS),
+                         _qs("zone", 50), _qs("kind", 50), _qid("tenant_id"), _qenum("format", FORMATS)])
 _report_op["responses"]["200"] = {"description": "OK", "content": {
     "application/json": {"schema": {"$ref": "#/components/schemas/UtilizationReport"}},
     "text/csv": {"schema": {"type": "string"}},

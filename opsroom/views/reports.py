@@ -18,8 +18,9 @@ from opsroom.domain.numbers import MAX_INT, whole_number
 from opsroom.i18n import park_tz
 from opsroom.models import Room, Tenant
 from opsroom.web.guards import permission_required
-from opsroom.services.reporting import reports as service
 from opsroom.services.errors import ValidationFailed
+from opsroom.services.reporting.exports import export_name, to_csv, to_xlsx
+from opsroom.services.reporting.query import GROUPS, Query, heatmap, utilization, validate
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -57,7 +58,7 @@ def _form():
     return form
 
 
-def _query(form) -> service.Query | None:
+def _query(form) -> Query | None:
     """The form's query, or None with the errors shown on its fields."""
     if not form.validate():
         return None
@@ -67,7 +68,7 @@ def _query(form) -> service.Query | None:
         form.tenant_id.errors = [str(_l("No such tenant."))]
         return None
     try:
-        return service.validate(get_session(), form.start.data, form.end.data, "room", zone=form.zone.data or None,
+        return validate(get_session(), form.start.data, form.end.data, "room", zone=form.zone.data or None,
                                 kind=form.kind.data or None, tenant_id=tenant)
     except ValidationFailed as exc:
         for d in exc.details:
@@ -76,7 +77,7 @@ def _query(form) -> service.Query | None:
         return None
 
 
-def _args(q: service.Query, **extra) -> dict:
+def _args(q: Query, **extra) -> dict:
     args = {"from": q.first.isoformat(), "to": q.last.isoformat()}
     if q.zone:
         args["zone"] = q.zone
@@ -101,9 +102,9 @@ def index():
     session, user = get_session(), current_user
     by = {}
     for group in ("room", "week", "hour", "tenant", "anchor"):
-        by[group] = service.utilization(session, user, service.Query(q.first, q.last, group, q.zone, q.kind,
+        by[group] = utilization(session, user, Query(q.first, q.last, group, q.zone, q.kind,
                                                                        q.tenant_id))
-    heat = service.heatmap(session, user, q)
+    heat = heatmap(session, user, q)
     charts = {
         "heatmap": {"weekdays": [str(d) for d in WEEKDAYS], "hours": [f"{h:02d}" for h in range(24)],
                     "cells": [[c["hour"], c["weekday"], None if c["utilization"] is None else
@@ -119,10 +120,10 @@ def index():
                    "values": [r["turned_away"] for r in by["hour"]["rows"]], "label": str(_l("Turned away"))},
     }
     downloads = {g: {fmt: url_for("reports.export", **_args(q, group_by=g, format=fmt)) for fmt in ("csv", "xlsx")}
-                 for g in service.GROUPS}
+                 for g in GROUPS}
     return render_template("reports/index.html", form=form, q=q, by=by, total=by["room"]["total"],
                            tenants=by["tenant"]["rows"][:RANKING_SIZE], anchors=by["anchor"]["rows"][:RANKING_SIZE],
-                           charts=json.dumps(charts, ensure_ascii=False), downloads=downloads, groups=service.GROUPS)
+                           charts=json.dumps(charts, ensure_ascii=False), downloads=downloads, groups=GROUPS)
 
 
 def _pct(value):
@@ -136,10 +137,10 @@ def export():
     form = _form()
     q = _query(form)
     group, fmt = request.args.get("group_by", "room"), request.args.get("format", "csv")
-    if q is None or group not in service.GROUPS or fmt not in ("csv", "xlsx"):
+    if q is None or group not in GROUPS or fmt not in ("csv", "xlsx"):
         return render_template("reports/index.html", form=form, q=None), 422
-    report = service.utilization(get_session(), current_user, service.Query(q.first, q.last, group, q.zone, q.kind,
+    report = utilization(get_session(), current_user, Query(q.first, q.last, group, q.zone, q.kind,
                                                                             q.tenant_id))
-    body = service.to_csv(report) if fmt == "csv" else service.to_xlsx(report)
+    body = to_csv(report) if fmt == "csv" else to_xlsx(report)
     return Response(body, mimetype=MIME[fmt], headers={
-        "Content-Disposition": f'attachment; filename="{service.export_name(report, fmt)}"'})
+        "Content-Disposition": f'attachment; filename="{export_name(report, fmt)}"'})

@@ -21,6 +21,7 @@ from opsroom.services.bookings.core import (  # noqa: F401  (re-exported: caller
 from opsroom.services.errors import Conflict, NotFound
 from opsroom.services.bookings.core import clash_detail
 from opsroom.services.bookings.rules import _settings
+from opsroom.services.reporting.turned_away import record_turned_away
 
 
 def busy_bookings(session: so.Session, room_ids: list[int], window: Interval, exclude: set[int]) -> dict[int, list[Booking]]:
@@ -158,8 +159,7 @@ def raise_conflict(session: so.Session, room: Room, clashes: list[dict], want: I
     extra = {}
     if want is not None:
         extra["alternatives"] = alternatives(session, room, want.start, want.end, exclude)
-    from opsroom.services.reporting import reports  # turned-away demand, in a transaction of its own
 
-    reports.record_turned_away(session, user, room, refused if refused is not None else [want] if want else [],
+    record_turned_away(session, user, room, refused if refused is not None else [want] if want else [],
                                tenant_id)
     raise Conflict(_l("The room is taken at this time."), clashes, **extra)

@@ -23,6 +23,7 @@ from opsroom.i18n import park_tz
 from opsroom.models import Anchor, Assignment, Booking, User
 from opsroom.services.permissions import PERMISSIONS
 from opsroom.services.operations import notifications
+from opsroom.services.reporting.query import day_figures
 
 
 def remind_anchors(session: so.Session, minutes_before: int | None = None) -> int:
@@ -113,12 +114,11 @@ def summary_figures(session: so.Session, today: date) -> dict[str, Any]:
     """Yesterday's utilization, sessions, no-shows, orders and GMV (reports'
     day_figures, DESIGN.md §4), today's sessions, and the rooms that were
     overloaded yesterday (a session's load ≥ the configured share)."""
-    from opsroom.services.reporting import reports
     from opsroom.services.sales import stats
 
     tz = park_tz()
     yesterday = today - timedelta(days=1)
-    figures = reports.day_figures(session, yesterday)
+    figures = day_figures(session, yesterday)
     day = hours.local_day(today, tz)
     today_sessions = session.scalar(
         sa.select(sa.func.count()).select_from(Booking)
