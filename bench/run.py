@@ -200,7 +200,7 @@ def build(url: str, *, rooms: int, days: int, big: int, per_session: int, seed: 
             screen_service.compact_quarters(s)  # as the scheduler's job does every sweep (PostgreSQL)
             admin = s.scalar(sa.select(users.User).where(users.User.role == "admin"))
             token = users.create_token(s, admin, "bench")
-            feed = anchor_service.feed_token(s.get(Anchor, 1))
+            feed = anchor_service.feed_token(s, s.get(Anchor, 1))
             s.commit()
             s.close()
     finally:

@@ -8,6 +8,8 @@ from pathlib import Path
 from flask import Flask
 from flask.sessions import SecureCookieSessionInterface
 
+from opsroom.settings import Settings
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -51,6 +53,8 @@ def create_app(config_object=None, **overrides) -> Flask:
     app.config.update(overrides)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret(app)
+    # Read once: services get them with their session, faces from the app.
+    app.extensions["opsroom.settings"] = Settings.from_config(app.config)
 
     from opsroom import auth, catalogs, cli, db, i18n, web
     from opsroom.api import bp as api_bp

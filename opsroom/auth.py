@@ -125,9 +125,7 @@ def login():
     if form.validate_on_submit():
         db = get_session()
         try:
-            user = users.authenticate(
-                db, form.email.data, form.password.data, ip=client_ip(), config=current_app.config
-            )
+            user = users.authenticate(db, form.email.data, form.password.data, ip=client_ip())
         except TooManyAttempts as exc:
             form.password.errors.append(str(exc.message))
             return render_template("auth/login.html", form=form), 429
@@ -187,7 +185,7 @@ def reauth():
         db = get_session()
         try:
             ok = users.confirm_password(db, current_user, form.password.data, ip=client_ip(),
-                                        config=current_app.config, key=getattr(current_user, "login_key", ""))
+                                        key=getattr(current_user, "login_key", ""))
         except TooManyAttempts as exc:
             form.password.errors.append(str(exc.message))
             return render_template("auth/reauth.html", form=form), 429
@@ -217,7 +215,7 @@ def change_password():
             user = current_user._get_current_object()
             try:
                 users.change_password(db, user, current=form.current_password.data, new=form.new_password.data,
-                                      ip=client_ip(), config=current_app.config)
+                                      ip=client_ip())
             except TooManyAttempts as exc:
                 form.current_password.errors.append(str(exc.message))
                 return render_template("auth/password.html", form=form), 429

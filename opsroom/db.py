@@ -123,15 +123,18 @@ def make_engine(url: str, *, busy_timeout: int = 30, connect_timeout: int = 5, *
     return sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
 
 
+def make_sessionmaker(bind, settings, **kwargs) -> so.sessionmaker:
+    """Sessions whose units of work carry the park's settings (`settings_of(session)`)."""
+    return so.sessionmaker(bind=bind, expire_on_commit=False, info={"settings": settings}, **kwargs)
+
+
 def init_app(app: Flask) -> None:
     engine = make_engine(
         app.config["DATABASE_URL"], busy_timeout=app.config["SQLITE_BUSY_TIMEOUT_SECONDS"],
         connect_timeout=app.config.get("DATABASE_CONNECT_TIMEOUT_SECONDS", 5),
     )
     app.extensions["opsroom.engine"] = engine
-    app.extensions["opsroom.sessionmaker"] = so.sessionmaker(
-        bind=engine, expire_on_commit=False, autoflush=True
-    )
+    app.extensions["opsroom.sessionmaker"] = make_sessionmaker(engine, app.extensions["opsroom.settings"])
 
     @app.before_request
     def _set_intent():

@@ -27,11 +27,12 @@ def select_locale() -> str:
 
 
 def select_timezone() -> str:
-    return current_app.config["TIMEZONE"]
+    return current_app.extensions["opsroom.settings"].timezone
 
 
 def park_tz() -> ZoneInfo:
-    return ZoneInfo(current_app.config["TIMEZONE"])
+    """The park's timezone, for the faces (services read it from their session's settings)."""
+    return current_app.extensions["opsroom.settings"].tz
 
 
 def init_app(app) -> None:

@@ -15,12 +15,12 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-import sqlalchemy.orm as so
 from flask.testing import FlaskClient
 
 from config import TestConfig
 from opsroom import clock, create_app
-from opsroom.db import make_engine
+from opsroom.settings import Settings
+from opsroom.db import make_engine, make_sessionmaker
 from opsroom.migrate import upgrade
 from tests import factories
 
@@ -122,8 +122,8 @@ def app(engine, database_url):
     connection = engine.connect()
     outer = connection.begin()
     app.extensions["opsroom.engine"] = engine
-    app.extensions["opsroom.sessionmaker"] = so.sessionmaker(
-        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    app.extensions["opsroom.sessionmaker"] = make_sessionmaker(
+        connection, app.extensions["opsroom.settings"], join_transaction_mode="create_savepoint"
     )
     with app.app_context():
         yield app
@@ -220,6 +220,18 @@ def api(client, make, db_session):
     return for_role
 
 
+def configure(app, *sessions, **changes) -> None:
+    """Change settings of a running test app, as its configuration would have set
+    them (upper-case names, as in config.py): the app's config, its settings, the
+    sessions it makes from now on, and the given open `sessions`."""
+    app.config.update(changes)
+    settings = Settings.from_config(app.config)
+    app.extensions["opsroom.settings"] = settings
+    app.extensions["opsroom.sessionmaker"].kw["info"] = {"settings": settings}
+    for session in sessions:
+        session.info["settings"] = settings
+
+
 def at(day_offset: int, hh: int, mm: int = 0) -> datetime:
     """A park-local instant relative to NOW's date: at(1, 20) = tomorrow 20:00."""
     base = NOW.replace(hour=0, minute=0) + timedelta(days=day_offset)
@@ -243,7 +255,7 @@ def committed_app(database_url):
     engine.dispose()
     engine = make_engine(database_url, pool_size=60, max_overflow=0, pool_timeout=60)
     app.extensions["opsroom.engine"] = engine
-    app.extensions["opsroom.sessionmaker"] = so.sessionmaker(bind=engine, expire_on_commit=False)
+    app.extensions["opsroom.sessionmaker"] = make_sessionmaker(engine, app.extensions["opsroom.settings"])
     yield app
     wipe(engine)
     engine.dispose()

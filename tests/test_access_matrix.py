@@ -271,7 +271,7 @@ def world(app, db_session, make):
     return dict(people=people, other_user=other_user, room=room, tenant=tenant, me=me, other=other,
                 product=product, own=own, theirs=theirs, item=item, notes=notes, batch=batch, blackout=blackout,
                 tokens=tokens, screen_token=screen_token, token_ids=token_ids, screen_id=screen_id,
-                feed=feed_token(me))
+                feed=feed_token(db_session, me))
 
 
 def _value(name: str, endpoint: str, world, role: str, owner: str):

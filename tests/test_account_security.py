@@ -201,7 +201,7 @@ def test_password_change_refusals_reshow_the_form(app, client, make, db_session,
     assert r.status_code == 422, r.status_code
     assert needle in r.get_data(as_text=True)
     db_session.refresh(user)
-    assert users.authenticate(db_session, user.email, PASSWORD, ip="198.51.100.1", config=app.config)
+    assert users.authenticate(db_session, user.email, PASSWORD, ip="198.51.100.1")
 
 
 def test_password_change_ends_every_other_login(app, client, make, db_session):

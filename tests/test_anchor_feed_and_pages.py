@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
+import sqlalchemy.orm as so
 from icalendar import Calendar
 
 from opsroom import clock
@@ -37,7 +38,7 @@ def setup(make, api, db_session):
 
 
 def feed_path(anchor):
-    return f"/calendar/anchors/{anchor_service.feed_token(anchor)}.ics"
+    return f"/calendar/anchors/{anchor_service.feed_token(so.object_session(anchor), anchor)}.ics"
 
 
 def events(client, anchor):
@@ -122,7 +123,7 @@ def test_unknown_feed_tokens_are_404(client, setup, token):
 
 
 def test_another_anchors_token_does_not_open_my_feed(setup, client):
-    mine, theirs = anchor_service.feed_token(setup["anchor"]), anchor_service.feed_token(setup["other"])
+    mine, theirs = anchor_service.feed_token(so.object_session(setup["anchor"]), setup["anchor"]), anchor_service.feed_token(so.object_session(setup["other"]), setup["other"])
     forged = f"{setup['anchor'].id}.{theirs.split('.')[1]}"
     assert forged != mine
     assert client.get(f"/calendar/anchors/{forged}.ics").status_code == 404

@@ -15,7 +15,7 @@ from aiosmtpd.controller import Controller
 from opsroom import clock
 from opsroom.models import Notification
 from opsroom.services.operations import mailer, notifications, reminders
-from tests.conftest import NOW, at
+from tests.conftest import NOW, at, configure
 
 
 def free_port() -> int:
@@ -62,8 +62,8 @@ def smtp_server():
         controller.stop()
 
 
-def use_smtp(app, port: int, **kw) -> None:
-    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port, SMTP_SECURITY="none", SMTP_TIMEOUT_SECONDS=5,
+def use_smtp(app, port: int, *sessions, **kw) -> None:
+    configure(app, *sessions, SMTP_HOST="127.0.0.1", SMTP_PORT=port, SMTP_SECURITY="none", SMTP_TIMEOUT_SECONDS=5,
                       SMTP_FROM="opsroom@park.example", EMAIL_MAX_ATTEMPTS=3, EMAIL_RETRY_BASE_SECONDS=60, **kw)
 
 
@@ -84,11 +84,11 @@ def only_notice(session) -> Notification:
 
 def test_email_sent_once_in_the_recipients_language(app, db_session, smtp_server, due_reminder):
     inbox, port = smtp_server()
-    use_smtp(app, port)
+    use_smtp(app, port, db_session)
     assert reminders.remind_anchors(db_session) == 1
     assert only_notice(db_session).email_status == "pending"
-    assert mailer.send_due_emails(db_session, app.config) == {"sent": 1, "retried": 0, "failed": 0}
-    assert mailer.send_due_emails(db_session, app.config)["sent"] == 0
+    assert mailer.send_due_emails(db_session) == {"sent": 1, "retried": 0, "failed": 0}
+    assert mailer.send_due_emails(db_session)["sent"] == 0
     assert reminders.remind_anchors(db_session) == 0
     assert len(inbox.messages) == 1
     msg = inbox.messages[0]
@@ -104,14 +104,14 @@ def test_no_email_without_smtp_settings_or_when_turned_off(app, db_session, make
     inbox, port = smtp_server()
     reminders.remind_anchors(db_session)  # no SMTP configured: inbox only
     assert only_notice(db_session).email_status is None
-    use_smtp(app, port)
+    use_smtp(app, port, db_session)
     notifications.set_email_preference(db_session, due_reminder, False)
     other = make.user("anchor")
     b = make.booking(starts_at=at(0, 10, 45))
     make.assign(b, make.anchor(user_id=other.id))
     notifications.set_email_preference(db_session, other, False)
     reminders.remind_anchors(db_session)
-    assert mailer.send_due_emails(db_session, app.config)["sent"] == 0
+    assert mailer.send_due_emails(db_session)["sent"] == 0
     assert inbox.messages == []
     assert db_session.scalar(sa.select(sa.func.count()).select_from(Notification)) == 2  # both in the inbox
 
@@ -122,25 +122,25 @@ def test_refusing_or_unreachable_server_retries_with_backoff_then_fails(app, db_
     """Attempts at 10:00, 10:01, 10:03 (60 s, then 120 s later); the third failure gives up.
     The inbox has the notice throughout; an admin sees the failure and may send it again."""
     port = free_port() if server == "unreachable" else smtp_server(server)[1]
-    use_smtp(app, port)
+    use_smtp(app, port, db_session)
     reminders.remind_anchors(db_session)
-    assert mailer.send_due_emails(db_session, app.config) == {"sent": 0, "retried": 1, "failed": 0}
+    assert mailer.send_due_emails(db_session) == {"sent": 0, "retried": 1, "failed": 0}
     notice = only_notice(db_session)
     assert (notice.email_status, notice.email_attempts) == ("pending", 1)
     assert notice.email_next_at == NOW + timedelta(seconds=60) and notice.email_error
 
-    assert mailer.send_due_emails(db_session, app.config)["retried"] == 0  # not due yet
+    assert mailer.send_due_emails(db_session)["retried"] == 0  # not due yet
     clock.set_now(NOW + timedelta(seconds=60))
-    assert mailer.send_due_emails(db_session, app.config)["retried"] == 1
+    assert mailer.send_due_emails(db_session)["retried"] == 1
     assert only_notice(db_session).email_next_at == NOW + timedelta(seconds=60 + 120)
     clock.set_now(NOW + timedelta(seconds=179))
-    assert mailer.send_due_emails(db_session, app.config)["retried"] == 0
+    assert mailer.send_due_emails(db_session)["retried"] == 0
     clock.set_now(NOW + timedelta(seconds=180))
-    assert mailer.send_due_emails(db_session, app.config) == {"sent": 0, "retried": 0, "failed": 1}
+    assert mailer.send_due_emails(db_session) == {"sent": 0, "retried": 0, "failed": 1}
     notice = only_notice(db_session)
     assert (notice.email_status, notice.email_attempts, notice.email_next_at) == ("failed", 3, None)
     clock.advance(timedelta(days=1))
-    assert mailer.send_due_emails(db_session, app.config)["failed"] == 0  # given up: not tried again
+    assert mailer.send_due_emails(db_session)["failed"] == 0  # given up: not tried again
 
     assert notifications.list_notifications(db_session, due_reminder) == [notice]  # nothing lost
     admin = make.user("admin")
@@ -148,9 +148,9 @@ def test_refusing_or_unreachable_server_retries_with_backoff_then_fails(app, db_
 
     # The admin fixes the mail server and sends it again.
     inbox, port = smtp_server()
-    use_smtp(app, port)
+    use_smtp(app, port, db_session)
     notifications.retry_email(db_session, admin, notice.id)
-    assert mailer.send_due_emails(db_session, app.config)["sent"] == 1
+    assert mailer.send_due_emails(db_session)["sent"] == 1
     assert len(inbox.messages) == 1 and only_notice(db_session).email_status == "sent"
     assert notifications.failed_emails(db_session, admin) == []
 
@@ -159,11 +159,11 @@ def test_a_claimed_email_is_not_sent_by_a_second_outbox_run(app, db_session, smt
     """An outbox run claims an email before sending; another run meanwhile skips it.
     A claim whose run died lapses after its lease and the email goes out then."""
     inbox, port = smtp_server()
-    use_smtp(app, port, EMAIL_BATCH=10)
+    use_smtp(app, port, db_session, EMAIL_BATCH=10)
     reminders.remind_anchors(db_session)
     lease = timedelta(seconds=5 * 12 + 60)
     assert len(mailer._claim(db_session, 10, lease)) == 1  # a run that then dies
-    assert mailer.send_due_emails(db_session, app.config)["sent"] == 0
+    assert mailer.send_due_emails(db_session)["sent"] == 0
     clock.advance(lease)
-    assert mailer.send_due_emails(db_session, app.config)["sent"] == 1
+    assert mailer.send_due_emails(db_session)["sent"] == 1
     assert len(inbox.messages) == 1

@@ -14,7 +14,7 @@ from opsroom import clock
 from opsroom.models import Booking, Notification
 from opsroom.services.operations import notifications, reminders
 from opsroom.services.errors import NotFound
-from tests.conftest import NOW, at
+from tests.conftest import NOW, at, configure
 from opsroom.services.bookings.create import create_booking
 from opsroom.services.bookings.lifecycle import cancel_booking
 from opsroom.services.bookings.move import update_booking
@@ -82,7 +82,7 @@ def test_reminder_window(db_session, make, starts, status, sent):
 
 
 def test_reminder_minutes_are_configurable(app, db_session, session_with_anchor):
-    app.config["REMINDER_MINUTES_BEFORE"] = 30
+    configure(app, db_session, REMINDER_MINUTES_BEFORE=30)
     assert reminders.remind_anchors(db_session) == 0
     clock.advance(timedelta(minutes=15))
     assert reminders.remind_anchors(db_session) == 1

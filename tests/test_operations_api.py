@@ -9,8 +9,14 @@ import sqlalchemy as sa
 from config import TestConfig
 from opsroom import clock, create_app, jobs
 from opsroom.models import Notification
-from opsroom.services.operations import reminders
-from tests.conftest import NOW, IsolatedClient, at, csrf_from
+from opsroom.services.operations import reminders, scheduler
+from tests.conftest import IsolatedClient, NOW, at, configure, csrf_from
+
+
+def record_run(app, job_id, error, next_run):
+    """A scheduler node's record of one run of `job_id`."""
+    with app.extensions["opsroom.sessionmaker"]() as session:
+        scheduler.record_run(session, job_id, "test-node", error, next_run)
 
 
 @pytest.fixture
@@ -79,15 +85,15 @@ def test_health_bare_without_token(client, app):
     r = client.get("/api/v1/health")
     assert r.status_code == 200 and r.json == {"status": "degraded"}  # no scheduler has ever run
     jobs.beat(app, NOW)
-    for job_id in jobs.JOBS:
-        jobs.record_run(app, job_id, None, NOW + timedelta(seconds=60))
+    for job_id in scheduler.JOBS:
+        record_run(app, job_id, None, NOW + timedelta(seconds=60))
     assert client.get("/api/v1/health").json == {"status": "ok"}
 
 
 def test_health_details_for_admins_only(client, app, api):
     jobs.beat(app, NOW - timedelta(minutes=5))
-    jobs.record_run(app, "sweep", None, NOW + timedelta(seconds=60))
-    jobs.record_run(app, "email", "SMTPServerDisconnected: gone", NOW + timedelta(seconds=60))
+    record_run(app, "sweep", None, NOW + timedelta(seconds=60))
+    record_run(app, "email", "SMTPServerDisconnected: gone", NOW + timedelta(seconds=60))
     admin = api("admin").get("/health")
     assert admin.status_code == 200
     body = admin.json
@@ -95,7 +101,7 @@ def test_health_details_for_admins_only(client, app, api):
     sched = body["scheduler"]
     assert sched["last_heartbeat"] == NOW.isoformat() and sched["stale"] is False
     by_id = {j["id"]: j for j in sched["jobs"]}
-    assert set(by_id) == set(jobs.JOBS)
+    assert set(by_id) == set(scheduler.JOBS)
     assert by_id["sweep"] == {"id": "sweep", "last_run": NOW.isoformat(), "last_error": None, "last_error_at": None,
                               "next_run": (NOW + timedelta(seconds=60)).isoformat(), "failing": False, "overdue": False}
     assert by_id["email"]["last_error"] == "SMTPServerDisconnected: gone" and by_id["email"]["failing"]
@@ -109,8 +115,8 @@ def test_health_details_for_admins_only(client, app, api):
 def test_health_heartbeat_goes_stale_after_two_sweeps(client, app, api):
     admin = api("admin")
     jobs.beat(app, NOW)
-    for job_id in jobs.JOBS:
-        jobs.record_run(app, job_id, None, NOW + timedelta(seconds=60))
+    for job_id in scheduler.JOBS:
+        record_run(app, job_id, None, NOW + timedelta(seconds=60))
     clock.advance(timedelta(seconds=120))
     assert admin.get("/health").json["scheduler"]["stale"] is False
     clock.advance(timedelta(seconds=1))
@@ -173,7 +179,7 @@ def test_header_count_is_one_query(app, client, auth, inbox, engine):
 
 
 def test_email_setting_on_the_inbox_page(app, client, auth, db_session, inbox):
-    app.config["SMTP_HOST"] = "127.0.0.1"
+    configure(app, db_session, SMTP_HOST="127.0.0.1")
     inbox["user"].locale = "en"
     db_session.commit()
     auth.login(inbox["user"].email)
@@ -190,7 +196,7 @@ def test_email_setting_on_the_inbox_page(app, client, auth, db_session, inbox):
 def test_admin_operations_page_shows_problems(app, client, auth, make, db_session, inbox):
     jobs.beat(app, NOW - timedelta(hours=1))
     clock.advance(timedelta(minutes=10))
-    jobs.record_run(app, "email", "ConnectionRefusedError: [Errno 111] Connection refused", None)
+    record_run(app, "email", "ConnectionRefusedError: [Errno 111] Connection refused", None)
     notice = db_session.get(Notification, inbox["ids"][0])
     notice.email_status, notice.email_attempts, notice.email_error = "failed", 5, "SMTPDataError: (451, b'later')"
     db_session.commit()

@@ -14,7 +14,7 @@ import sqlalchemy.orm as so
 
 from opsroom.models import ImportBatch, ImportReject, Order
 from opsroom.domain.statuses import SOLD_STATUSES
-from tests.conftest import at
+from tests.conftest import at, configure
 from opsroom.services.sales import ingestion
 from opsroom.services.sales.ingestion import apply_chunk, import_export, ingest_rows
 
@@ -248,7 +248,7 @@ def test_kuaishou_and_english_exports(api, park, db_session):
 
 def test_a_big_export_is_taken_chunk_by_chunk(app, api, park, db_session):
     """Chunks commit one by one; progress and counts add up over them."""
-    app.config["ORDER_IMPORT_CHUNK_ROWS"] = 7
+    configure(app, db_session, ORDER_IMPORT_CHUNK_ROWS=7)
     rows = [(f"69310000000001{i:04d}", "NGL-5", 1, "1.00", "2026-11-20 19:30:00", "已完成", "", "", "A01")
             for i in range(50)]
     body = upload(api("coordinator"), douyin_export(rows), "utf-8").json
@@ -259,7 +259,7 @@ def test_a_big_export_is_taken_chunk_by_chunk(app, api, park, db_session):
 
 
 def test_a_failed_chunk_keeps_the_chunks_before_it_and_a_retry_completes(app, park, db_session, make, monkeypatch):
-    app.config["ORDER_IMPORT_CHUNK_ROWS"] = 10
+    configure(app, db_session, ORDER_IMPORT_CHUNK_ROWS=10)
     user = make.user("coordinator")
     rows = [(f"69310000000002{i:04d}", "NGL-5", 1, "1.00", "2026-11-20 19:30:00", "已完成", "", "", "A01")
             for i in range(35)]
@@ -406,12 +406,12 @@ def test_import_form_errors(api):
 
 
 def test_the_upload_limit_is_the_routes_own(app, api):
-    app.config["ORDER_IMPORT_MAX_BYTES"] = 20_000_000
-    app.config["MAX_CONTENT_LENGTH"] = 1000
+    configure(app, ORDER_IMPORT_MAX_BYTES=20_000_000)
+    configure(app, MAX_CONTENT_LENGTH=1000)
     big = DOUYIN_HEADER + "".join(
         f"\t69310000000003{i:04d},,,NGL-5,南果梨,1,1.00,2026-11-20 09:00:00,已完成,,,\n" for i in range(200))
     assert upload(api("coordinator"), big, "utf-8").json["created"] == 200
-    app.config["ORDER_IMPORT_MAX_BYTES"] = 1000
+    configure(app, ORDER_IMPORT_MAX_BYTES=1000)
     r = upload(api("coordinator"), big, "utf-8")
     assert r.status_code == 413 and r.json["error"]["code"] == "too_large"
 

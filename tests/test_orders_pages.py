@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from opsroom.models import ImportBatch, Order
-from tests.conftest import at, csrf_from
+from tests.conftest import at, configure, csrf_from
 from tests.factories import PASSWORD
 from opsroom.services.sales.ingestion import ingest_rows
 
@@ -95,10 +95,10 @@ def test_upload_errors_reshow_the_form(client, coordinator):
 
 
 def test_large_uploads_use_the_routes_own_limit(app, client, coordinator, tonight):
-    app.config["MAX_CONTENT_LENGTH"] = 500
+    configure(app, MAX_CONTENT_LENGTH=500)
     html = client.get("/orders/import").get_data(as_text=True)
     assert _post_file(client, csrf_from(html), EXPORT.encode() * 1).status_code == 302
-    app.config["ORDER_IMPORT_MAX_BYTES"] = 300
+    configure(app, ORDER_IMPORT_MAX_BYTES=300)
     assert _post_file(client, csrf_from(html), EXPORT.encode() * 3).status_code == 413
 
 

@@ -13,7 +13,7 @@ from opsroom.db import intent
 from opsroom.models import Booking, ImportBatch, Order, Room, Tenant
 from opsroom.domain.statuses import SOLD_STATUSES
 from opsroom.services.park import users
-from tests.conftest import at
+from tests.conftest import at, configure
 from tests.live import at_once
 from opsroom.services.sales.ingestion import import_export, ingest_rows
 
@@ -84,7 +84,7 @@ def _csv(i: int) -> bytes:
 
 def test_concurrent_overlapping_csv_imports_store_each_order_once(committed_app):
     """Shop exports committed chunk by chunk, interleaving with one another."""
-    committed_app.config["ORDER_IMPORT_CHUNK_ROWS"] = 64
+    configure(committed_app, ORDER_IMPORT_CHUNK_ROWS=64)
     user_id, booking_id = arrange(committed_app)
     results = run_clients(committed_app, user_id,
                           lambda session, user, i: import_export(session, user, io.BytesIO(_csv(i))))

@@ -350,15 +350,15 @@ def test_sweeper_takes_checked_in_sessions_live_and_ends_them(park, make, db_ses
     came = make.booking(room, tenant, starts_at=at(0, 14), ends_at=at(0, 16), checked_in_at=at(0, 13, 50))
     absent = make.booking(park["rooms"][1], tenant, starts_at=at(0, 14), ends_at=at(0, 16))
     clock.set_now(at(0, 14, 20))
-    counts = lifecycle.sweep(db_session, grace_minutes=15)
+    counts = lifecycle.sweep(db_session)
     assert counts["started"] == 1 and counts["no_shows"] == 1
-    assert lifecycle.sweep(db_session, grace_minutes=15) == {"expired_holds": 0, "no_shows": 0, "started": 0, "ended": 0}
+    assert lifecycle.sweep(db_session) == {"expired_holds": 0, "no_shows": 0, "started": 0, "ended": 0}
     db_session.expire_all()
     assert db_session.get(Booking, came.id).status == "live"
     no_show = db_session.get(Booking, absent.id)
     assert no_show.status == "no_show" and no_show.ends_at == at(0, 14, 15)
     clock.set_now(at(0, 16, 5))
-    lifecycle.sweep(db_session, grace_minutes=15)
+    lifecycle.sweep(db_session)
     db_session.expire_all()
     assert db_session.get(Booking, came.id).status == "ended"
 

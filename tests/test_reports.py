@@ -99,7 +99,7 @@ def test_utilization_by_room_hand_computed(api, make, park):
 
 def test_no_show_released_early_counts_until_release(api, make, park, db_session):
     make.booking(park["a"], park["t1"], starts_at=at(0, 8), ends_at=at(0, 10))
-    lifecycle.mark_no_shows(db_session, grace_minutes=15)
+    lifecycle.mark_no_shows(db_session)
     db_session.commit()
     row = api("manager").get(url(group_by="room")).json["rows"][0]
     assert row["key"] == "A1"

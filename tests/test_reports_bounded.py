@@ -257,7 +257,7 @@ def test_idle_room_days_computed_once_equal_each_day_computed_in_full(make, db_s
     room_rows, _ = compute_rows(s, {r.id: days for r in rs})
     assert len(room_rows) == 4 * 60
     by_id = {r.id: r for r in rs}
-    cfg = settings()
+    cfg = settings(s)
     for row in room_rows:
         room = by_id[row["room_id"]]
         full = util.room_day(

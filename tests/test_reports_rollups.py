@@ -98,7 +98,7 @@ def test_rollups_agree_with_a_computation_from_scratch(make, db_session):
     clock.set_now(at(0, 0, 5))
     check_in(s, admin, kept.id)
     clock.set_now(at(0, 10, 30))
-    lifecycle.sweep(s, grace_minutes=15)
+    lifecycle.sweep(s)
     got = check(s, admin)
     assert {r["key"]: r["no_shows"] for r in got["rows"]}["A1"] == 1
     assert got["total"]["used_minutes"] == 115
@@ -133,7 +133,7 @@ def test_rollups_agree_with_a_computation_from_scratch(make, db_session):
 
 
 def test_the_scheduler_job_extends_the_computed_days_a_week_at_a_time(app, make, db_session):
-    from opsroom.jobs import JOBS
+    from opsroom.services.operations.scheduler import JOBS
     from opsroom.models import report_days, report_dirty
 
     make.room()

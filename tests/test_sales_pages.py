@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from opsroom.models import LineupItem, ReviewNote
-from tests.conftest import Auth, at, csrf_from
+from tests.conftest import Auth, at, configure, csrf_from
 from tests.test_html_access import assert_no_inline_code
 
 
@@ -60,7 +60,7 @@ def test_the_board_flags_the_live_session_over_capacity(app, make, hot):
 
 
 def test_no_alert_below_the_threshold(app, make, hot):
-    app.config["CAPACITY_ALERT_PERCENT"] = 130
+    configure(app, CAPACITY_ALERT_PERCENT=130)
     client, _ = login(app, make, "coordinator", locale="en")
     assert "capacity-alert" not in client.get("/board/").get_data(as_text=True)
     assert "Capacity alert" not in client.get(f"/bookings/{hot.id}").get_data(as_text=True)

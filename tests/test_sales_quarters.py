@@ -159,7 +159,7 @@ def test_the_scheduler_folds_small_imports_into_one_row_per_session_and_quarter(
     """PostgreSQL's triggers append a row per import and session-quarter (an
     order at a time: a row each); the `sales_quarters` job folds them, and the
     sums stay those of the orders. SQLite keeps one row per pair all along."""
-    from opsroom.jobs import JOBS
+    from opsroom.services.operations.scheduler import JOBS
     from opsroom.services.sales import screen
 
     tenant = make.tenant()

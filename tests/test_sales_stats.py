@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 from opsroom.services.sales import stats
-from tests.conftest import at
+from tests.conftest import at, configure
 
 
 @pytest.fixture
@@ -100,9 +100,9 @@ def test_live_load_counts_the_elapsed_time_and_alerts_strictly_over_the_threshol
     client = api("coordinator")
     s = client.get(f"/bookings/{live_session.id}/stats").json
     assert (s["live"], s["live_load"], s["alert"], s["alert_threshold"]) == (True, 0.8, False, 0.9)
-    app.config["CAPACITY_ALERT_PERCENT"] = 70
+    configure(app, CAPACITY_ALERT_PERCENT=70)
     assert client.get(f"/bookings/{live_session.id}/stats").json["alert"] is True
-    app.config["CAPACITY_ALERT_PERCENT"] = 90
+    configure(app, CAPACITY_ALERT_PERCENT=90)
     make.order(live_session, ordered_at=at(0, 9, 59))
     s = client.get(f"/bookings/{live_session.id}/stats").json
     assert (s["live_load"], s["alert"]) == (1.0, True)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from opsroom.api import PUBLIC_ENDPOINTS
 from opsroom.models import ScreenToken
 from opsroom.services.sales import screen
-from tests.conftest import NOW, Api, at, csrf_from
+from tests.conftest import Api, NOW, at, configure, csrf_from
 from tests.test_html_access import assert_no_inline_code
 
 
@@ -80,7 +80,7 @@ def test_rankings_and_totals_cover_the_park_local_day(api, park):
 
 
 def test_ranking_size_comes_from_the_settings(app, api, park):
-    app.config["SCREEN_RANKING_SIZE"] = 1
+    configure(app, SCREEN_RANKING_SIZE=1)
     data = api("admin").get("/screen").json
     assert len(data["rankings"]["rooms"]) == 1 and len(data["rankings"]["anchors"]) == 1
 
@@ -89,13 +89,13 @@ def test_a_worker_computes_the_screen_once_per_cache_period(app, api, make, park
     """With SCREEN_CACHE_SECONDS set, polls within the period get the snapshot already taken (a new order
     waits for the next period); at 0, the tests' setting, every read computes it afresh."""
     coordinator = api("coordinator")
-    app.config["SCREEN_CACHE_SECONDS"] = 60
+    configure(app, SCREEN_CACHE_SECONDS=60)
     try:
         first = coordinator.get("/screen").json
         make.order(park["live"], ordered_at=at(0, 9, 50), amount_fen=100)
         assert coordinator.get("/screen").json == first
     finally:
-        app.config["SCREEN_CACHE_SECONDS"] = 0
+        configure(app, SCREEN_CACHE_SECONDS=0)
         app.extensions.pop("opsroom.screen_snapshot", None)
     assert coordinator.get("/screen").json["totals"]["orders"] == first["totals"]["orders"] + 1
 
@@ -105,7 +105,7 @@ def test_a_live_room_over_the_threshold_raises_an_alert(api, make, park):
         make.order(park["live"], ordered_at=at(0, 9, minute), amount_fen=100)
     from flask import current_app
 
-    current_app.config["CAPACITY_ALERT_PERCENT"] = 50
+    configure(current_app, CAPACITY_ALERT_PERCENT=50)
     data = api("coordinator").get("/screen").json
     a101 = data["live"][0]
     assert (a101["room_code"], a101["live_load"], a101["alert"]) == ("A101", round(32 / 60, 4), True)

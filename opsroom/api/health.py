@@ -1,7 +1,7 @@
 """Health: a bare status for anyone (load balancers, monitors); details for admins."""
 from __future__ import annotations
 
-from flask import current_app, jsonify, request
+from flask import jsonify, request
 from flask_babel import lazy_gettext as _l
 
 from opsroom.api import PUBLIC_ENDPOINTS, bp
@@ -36,7 +36,7 @@ def health():
         user = users.user_for_token(session, token.strip()) if scheme.lower() == "bearer" else None
         if user is None:
             return error_response(401)
-    report = service.report(session, current_app.config)
+    report = service.report(session)
     body = {"status": report["status"]}
     if user is not None and can(user, "operations.admin"):
         sched = report["scheduler"]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
+from opsroom.db import get_session
 from opsroom.i18n import park_tz
 
 
@@ -49,7 +50,7 @@ def anchor_json(anchor, *, with_feed: bool = False) -> dict:
         "active": anchor.active,
     }
     if with_feed:
-        out["feed_url"] = url_for("calendar.anchor_feed", feed_token=feed_token(anchor), _external=True)
+        out["feed_url"] = url_for("calendar.anchor_feed", feed_token=feed_token(get_session(), anchor), _external=True)
     return out
 
 

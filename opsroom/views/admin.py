@@ -1,7 +1,7 @@
 """Admin pages: operations (scheduler heartbeat, job runs, failed emails)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import current_app, Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -21,10 +21,10 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @recent_login_required
 def operations():
     session = get_session()
-    state = health.report(session, current_app.config)
+    state = health.report(session)
     failed = notification_service.failed_emails(session, current_user)
     return render_template("admin/operations.html", state=state, failed=failed, post_form=PostForm(),
-                           email_enabled=notification_service.email_enabled())
+                           email_enabled=current_app.extensions["opsroom.settings"].email_enabled)
 
 
 @bp.post("/operations/emails/<int:notification_id>/retry")

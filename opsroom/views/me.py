@@ -48,7 +48,7 @@ def schedule():
     now = clock.now()
     days = [(day, [dict(booking=b, assignment=a, can_check_in=_can_check_in(b, now)) for b, a in items])
             for day, items in groupby(rows, key=lambda r: r[0].starts_at.astimezone(tz).date())]
-    feed_url = url_for("calendar.anchor_feed", feed_token=anchor_service.feed_token(anchor), _external=True)
+    feed_url = url_for("calendar.anchor_feed", feed_token=anchor_service.feed_token(get_session(), anchor), _external=True)
     return render_template("me/schedule.html", anchor=anchor, days=days, today=today, feed_url=feed_url)
 
 

@@ -2,7 +2,7 @@
 they also come by email. The header's unread count comes from here too."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import current_app, Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -48,7 +48,7 @@ def index():
     notices = service.list_notifications(session, current_user)
     form = EmailSettingForm(formdata=None, email=current_user.email_notifications)
     return render_template("notifications/index.html", notices=notices, post_form=PostForm(), email_form=form,
-                           email_enabled=service.email_enabled(),
+                           email_enabled=current_app.extensions["opsroom.settings"].email_enabled,
                            unread=service.unread_count(session, current_user))
 
 

@@ -6,6 +6,8 @@ import re
 from datetime import timedelta
 
 import pytest
+
+from tests.conftest import configure
 from playwright.sync_api import expect
 
 from opsroom.services.sales import screen
@@ -27,9 +29,9 @@ def hall(make, live_server):
     token = screen.create_token(make.session, None, "一楼大厅")
     make.session.commit()
     previous = live_server.app.config["SCREEN_POLL_SECONDS"]
-    live_server.app.config["SCREEN_POLL_SECONDS"] = 1
+    configure(live_server.app, SCREEN_POLL_SECONDS=1)
     yield {"booking": booking, "token": token}
-    live_server.app.config["SCREEN_POLL_SECONDS"] = previous
+    configure(live_server.app, SCREEN_POLL_SECONDS=previous)
 
 
 @pytest.mark.parametrize("lang", ["zh_CN", "en"])

@@ -2,6 +2,7 @@
 bookable and free windows, and the alternatives offered when a slot is taken."""
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
@@ -11,16 +12,12 @@ from flask_babel import lazy_gettext as _l
 from opsroom import clock
 from opsroom.domain import availability, booking_rules, hours
 from opsroom.domain.intervals import Interval, subtract
-from opsroom.i18n import park_tz
+from opsroom.settings import settings_of
 from opsroom.models import Blackout, Booking, Room
 from opsroom.domain.statuses import ACTIVE_STATUSES
 from opsroom.services.permissions import require
-from opsroom.services.bookings.core import (  # noqa: F401  (re-exported: callers import them from here)
-    flush_or_conflict, get_booking, is_assigned, lock_booking, lock_contenders, rule_breach,
-)
 from opsroom.services.errors import Conflict, NotFound
 from opsroom.services.bookings.core import clash_detail
-from opsroom.services.bookings.rules import _settings
 from opsroom.services.reporting.turned_away import record_turned_away
 
 
@@ -54,12 +51,13 @@ def blackouts_by_room(session: so.Session, room_ids: list[int], window: Interval
     return out
 
 
-def clashes_of(occ: Interval, changeover: int, busy: list[Booking], blackouts: list[Blackout]) -> list[dict]:
+def clashes_of(occ: Interval, changeover: int, busy: list[Booking], blackouts: list[Blackout],
+               tz: ZoneInfo) -> list[dict]:
     """A booking over `occ` clashes with a booking whose occupied range meets its
     own occupied range [start, end + changeover), and with a blackout over [start, end)."""
     mine = booking_rules.occupied(occ.start, occ.end, changeover)
-    found = [clash_detail("room", b) for b in busy if Interval(b.starts_at, b.occupied_until).overlaps(mine)]
-    found += [clash_detail("blackout", b) for b in blackouts if Interval(b.starts_at, b.ends_at).overlaps(occ)]
+    found = [clash_detail("room", b, tz) for b in busy if Interval(b.starts_at, b.occupied_until).overlaps(mine)]
+    found += [clash_detail("blackout", b, tz) for b in blackouts if Interval(b.starts_at, b.ends_at).overlaps(occ)]
     return found
 
 
@@ -76,12 +74,12 @@ def find_clashes(session: so.Session, room: Room, starts_at: datetime, ends_at: 
     span = booking_rules.occupied(starts_at, ends_at, room.changeover_minutes)
     busy = busy_bookings(session, [room.id], span, exclude or set())[room.id]
     blackouts = blackouts_by_room(session, [room.id], occ)[room.id]
-    return clashes_of(occ, room.changeover_minutes, busy, blackouts)
+    return clashes_of(occ, room.changeover_minutes, busy, blackouts, settings_of(session).tz)
 
 
 def bookable_windows(session: so.Session, room: Room, window: Interval) -> list[Interval]:
     """Open hours ∩ window, minus blackouts."""
-    opened = hours.open_windows(room.open_time, room.close_time, window, park_tz())
+    opened = hours.open_windows(room.open_time, room.close_time, window, settings_of(session).tz)
     closed = [Interval(b.starts_at, b.ends_at) for b in blackouts_by_room(session, [room.id], window)[room.id]]
     return subtract(opened, closed)
 
@@ -90,11 +88,11 @@ def alternatives(session: so.Session, room: Room, starts_at: datetime, ends_at: 
                  exclude: set[int] | None = None) -> dict[str, list[dict]]:
     """Where else the wanted slot fits: the same window in other free rooms of
     the same kind, and the nearest free windows in the asked room that day."""
-    settings = _settings()
-    tz = park_tz()
+    settings = settings_of(session)
+    tz = settings.tz
     exclude = exclude or set()
     want = Interval(starts_at, ends_at)
-    limit = settings["alternatives"]
+    limit = settings.alternatives_limit
 
     others = session.scalars(
         sa.select(Room).where(Room.kind == room.kind, Room.id != room.id, Room.active.is_(True)).order_by(Room.code)
@@ -113,7 +111,7 @@ def alternatives(session: so.Session, room: Room, starts_at: datetime, ends_at: 
             if key not in misshapen:
                 misshapen[key] = bool(booking_rules.check_shape(
                     starts_at, ends_at, open_time=other.open_time, close_time=other.close_time, tz=tz,
-                    granularity_minutes=settings["granularity"], min_minutes=other.min_minutes,
+                    granularity_minutes=settings.booking_granularity_minutes, min_minutes=other.min_minutes,
                     max_minutes=other.max_minutes,
                 ))
             if misshapen[key]:
@@ -130,7 +128,7 @@ def alternatives(session: so.Session, room: Room, starts_at: datetime, ends_at: 
     busy_here = busy_bookings(session, [room.id], Interval(day.start, day.end + timedelta(days=1)), exclude)[room.id]
     slots = availability.nearest_slots(
         want=want, bookable=bookable, busy_occupied=[Interval(b.starts_at, b.occupied_until) for b in busy_here],
-        changeover_minutes=room.changeover_minutes, granularity_minutes=settings["granularity"], tz=tz, limit=limit,
+        changeover_minutes=room.changeover_minutes, granularity_minutes=settings.booking_granularity_minutes, tz=tz, limit=limit,
     )
     return {
         "rooms": rooms_out,
@@ -146,7 +144,7 @@ def free_windows(session: so.Session, user, room_id: int, day: date) -> list[Int
     room = session.get(Room, room_id)
     if room is None:
         raise NotFound(_l("No such room."))
-    window = hours.local_day(day, park_tz())
+    window = hours.local_day(day, settings_of(session).tz)
     busy = busy_bookings(session, [room.id], window, set())[room.id]
     return availability.free_windows(
         bookable_windows(session, room, window), [Interval(b.starts_at, b.occupied_until) for b in busy]

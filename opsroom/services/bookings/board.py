@@ -16,7 +16,7 @@ import sqlalchemy.orm as so
 from opsroom.domain import hours
 from opsroom.domain.booking_rules import LONGEST_OCCUPANCY
 from opsroom.domain.intervals import Interval
-from opsroom.i18n import park_tz
+from opsroom.settings import settings_of
 from opsroom.models import Blackout, Booking, Room, Tenant
 from opsroom.services.permissions import require
 
@@ -111,7 +111,7 @@ def day(session: so.Session, user, on: date, *, zone: str | None = None, kind: s
         show_cancelled: bool = False) -> list[Lane]:
     """Every active room (filtered by zone/kind) with its bookings of one local day."""
     require(user, "board.read")
-    tz = park_tz()
+    tz = settings_of(session).tz
     window = hours.local_day(on, tz)
     q = sa.select(*_ROOM_COLUMNS).where(Room.active.is_(True)).order_by(Room.zone, Room.code)
     if zone:
@@ -149,7 +149,7 @@ def _flag_alerts(session: so.Session, lanes: list[Lane]) -> None:
 def week(session: so.Session, user, room: Room, first: date, *, show_cancelled: bool = False) -> list[Lane]:
     """Seven lanes, one per local day from `first`, for one room."""
     require(user, "board.read")
-    tz = park_tz()
+    tz = settings_of(session).tz
     lanes = []
     for i in range(7):
         d = first + timedelta(days=i)

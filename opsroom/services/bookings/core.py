@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
-from opsroom.i18n import park_tz
 from opsroom.models import Anchor, Assignment, Booking, LineupItem
 from opsroom.services.permissions import require
 from opsroom.services.errors import Conflict, Forbidden, NotFound
@@ -199,9 +199,8 @@ def list_bookings(session: so.Session, user, *, start: datetime | None = None, e
     return list(session.scalars(q.order_by(Booking.starts_at, Booking.id).limit(limit)))
 
 
-def clash_detail(kind: str, obj) -> dict[str, Any]:
-    """One clash as API.md lists it; instants in the park timezone."""
-    tz = park_tz()
+def clash_detail(kind: str, obj, tz: ZoneInfo) -> dict[str, Any]:
+    """One clash as a 409's details list it (docs/api.md); instants in the park timezone."""
     detail: dict[str, Any] = {"kind": kind}
     if kind == "blackout":
         detail["blackout_id"] = obj.id

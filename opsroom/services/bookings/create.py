@@ -15,19 +15,17 @@ from flask_babel import lazy_gettext as _l
 from opsroom import clock
 from opsroom.domain import booking_rules
 from opsroom.domain.intervals import Interval
-from opsroom.i18n import park_tz
+from opsroom.settings import settings_of
 from opsroom.models import Booking, Room, Series
 from opsroom.services.permissions import require
 from opsroom.services import audit
 from opsroom.services.people_goods import assignments
-from opsroom.services.bookings.core import (  # noqa: F401  (re-exported: callers import them from here)
-    flush_or_conflict, get_booking, is_assigned, lock_booking, lock_contenders, rule_breach,
-)
 from opsroom.services.errors import Conflict, RuleViolation
 from opsroom.services.bookings.availability import blackouts_by_room, busy_bookings, clashes_of, find_clashes, raise_conflict
 from opsroom.services.bookings.core import AUDIT_FIELDS
 from opsroom.services.bookings.lifecycle import expire_holds
-from opsroom.services.bookings.rules import _settings, expand_occurrences, load_refs, rule_breaches
+from opsroom.services.bookings.rules import expand_occurrences, load_refs, rule_breaches
+from opsroom.services.bookings.core import flush_or_conflict, lock_contenders
 
 
 ANCHOR_RACE = _l("An anchor was assigned elsewhere a moment ago.")
@@ -53,11 +51,12 @@ def create_booking(session: so.Session, user, data: dict[str, Any]) -> CreateRes
     room, tenant = load_refs(session, data["room_id"], data["tenant_id"])
     status = data.get("status") or "confirmed"
     rule = data.get("recurrence")
-    occurrences = expand_occurrences(data["starts_at"], data["ends_at"], rule)
+    settings = settings_of(session)
+    occurrences = expand_occurrences(settings, data["starts_at"], data["ends_at"], rule)
 
     breaches: list[dict] = []
     for occ in occurrences:
-        for b in rule_breaches(room, tenant, occ.start, occ.end, user=user):
+        for b in rule_breaches(settings, room, tenant, occ.start, occ.end, user=user):
             if b not in breaches:
                 breaches.append(b)
     if breaches:
@@ -76,9 +75,9 @@ def create_booking(session: so.Session, user, data: dict[str, Any]) -> CreateRes
         busy = [b for b in busy if b.id not in stale]
     blk = blackouts_by_room(session, [room.id], span)[room.id]
     keep, skipped, all_clashes = [], [], []
-    tz = park_tz()
+    tz = settings.tz
     for occ in occurrences:
-        clashes = clashes_of(occ, room.changeover_minutes, busy, blk)
+        clashes = clashes_of(occ, room.changeover_minutes, busy, blk, tz)
         if clashes:
             all_clashes.extend(clashes)
             skipped.append({"starts_at": occ.start.astimezone(tz).isoformat(),
@@ -98,7 +97,7 @@ def create_booking(session: so.Session, user, data: dict[str, Any]) -> CreateRes
                         created_by_id=user.id)
         session.add(series)
         session.flush()
-    hold_until = now + timedelta(minutes=_settings()["hold_minutes"])
+    hold_until = now + timedelta(minutes=settings.hold_minutes)
     created = []
     for occ in keep:
         created.append(Booking(

@@ -16,11 +16,9 @@ from opsroom.domain.statuses import ACTIVE_STATUSES
 from opsroom.services.permissions import require
 from opsroom.services import audit
 from opsroom.services.operations import notifications
-from opsroom.services.bookings.core import (  # noqa: F401  (re-exported: callers import them from here)
-    flush_or_conflict, get_booking, is_assigned, lock_booking, lock_contenders, rule_breach,
-)
 from opsroom.services.errors import Forbidden, NotFound, RuleViolation
-from opsroom.services.bookings.rules import _settings
+from opsroom.settings import settings_of
+from opsroom.services.bookings.core import get_booking, is_assigned, rule_breach
 
 
 
@@ -100,12 +98,13 @@ def check_in(session: so.Session, user, booking_id: int) -> Booking:
         raise NotFound(_l("No such booking."))
     may_check_in(session, user, booking)
     now = clock.now()
-    opens = booking.starts_at - timedelta(minutes=_settings()["checkin_before"])
+    before = settings_of(session).checkin_opens_minutes_before
+    opens = booking.starts_at - timedelta(minutes=before)
     if booking.status not in ("confirmed", "live"):
         raise RuleViolation(_l("The booking breaks a rule of the park."), [rule_breach("status", "status")])
     if not (opens <= now < booking.ends_at):
         raise RuleViolation(_l("The booking breaks a rule of the park."),
-                            [rule_breach("checkin_window", "checked_in_at", minutes=_settings()["checkin_before"])])
+                            [rule_breach("checkin_window", "checked_in_at", minutes=before)])
     if booking.checked_in_at is None:
         booking.checked_in_at = now
         if now >= booking.starts_at:
@@ -143,10 +142,11 @@ def end_sessions(session: so.Session) -> int:
     return session.execute(q, execution_options={"synchronize_session": False}).rowcount or 0
 
 
-def mark_no_shows(session: so.Session, grace_minutes: int) -> int:
+def mark_no_shows(session: so.Session) -> int:
     """Nobody checked in within the grace period: the booking is a no-show and
-    the room is released; its ends_at becomes the release time (DESIGN.md §4)."""
+    the room is released; its ends_at becomes the release time (docs/domain.md, Bookings)."""
     now = clock.now()
+    grace_minutes = settings_of(session).no_show_grace_minutes
     due = session.scalars(
         sa.select(Booking).where(
             Booking.status == "confirmed", Booking.checked_in_at.is_(None),
@@ -159,11 +159,11 @@ def mark_no_shows(session: so.Session, grace_minutes: int) -> int:
     return len(due)
 
 
-def sweep(session: so.Session, *, grace_minutes: int) -> dict[str, int]:
+def sweep(session: so.Session) -> dict[str, int]:
     """One pass of every sweeper, in one transaction. Commits."""
     counts = {
         "expired_holds": expire_holds(session),
-        "no_shows": mark_no_shows(session, grace_minutes),
+        "no_shows": mark_no_shows(session),
         "started": start_sessions(session),
         "ended": end_sessions(session),
     }

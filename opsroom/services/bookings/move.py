@@ -8,20 +8,19 @@ from flask_babel import lazy_gettext as _l
 
 from opsroom.domain import booking_rules
 from opsroom.domain.intervals import Interval
+from opsroom.settings import settings_of
 from opsroom.models import Booking, Room
 from opsroom.domain.statuses import ACTIVE_STATUSES
 from opsroom.services.permissions import require
 from opsroom.services import audit
 from opsroom.services.operations import notifications
 from opsroom.services.people_goods import assignments
-from opsroom.services.bookings.core import (  # noqa: F401  (re-exported: callers import them from here)
-    flush_or_conflict, get_booking, is_assigned, lock_booking, lock_contenders, rule_breach,
-)
 from opsroom.services.errors import RuleViolation
 from opsroom.services.bookings.availability import find_clashes, raise_conflict
 from opsroom.services.bookings.core import AUDIT_FIELDS
 from opsroom.services.bookings.lifecycle import expire_holds
 from opsroom.services.bookings.rules import load_refs, rule_breaches
+from opsroom.services.bookings.core import flush_or_conflict, get_booking, lock_booking, lock_contenders, rule_breach
 
 
 def update_booking(session: so.Session, user, booking_id: int, data: dict[str, Any]) -> Booking:
@@ -48,7 +47,7 @@ def update_booking(session: so.Session, user, booking_id: int, data: dict[str, A
     moved = (room.id, starts_at, ends_at) != (booking.room_id, booking.starts_at, booking.ends_at)
     was = {"old_room": booking.room.code, "old_starts_at": booking.starts_at, "old_ends_at": booking.ends_at}
     if moved:
-        breaches = rule_breaches(room, tenant, starts_at, ends_at, user=user,
+        breaches = rule_breaches(settings_of(session), room, tenant, starts_at, ends_at, user=user,
                                  check_past=starts_at != booking.starts_at)
         if breaches:
             raise RuleViolation(_l("The booking breaks a rule of the park."), breaches)

@@ -8,37 +8,22 @@ from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from opsroom import clock
 from opsroom.domain import booking_rules, recurrence
 from opsroom.domain.intervals import Interval
-from opsroom.i18n import park_tz
+from opsroom.settings import Settings
 from opsroom.models import Room, Tenant
-from opsroom.services.bookings.core import (  # noqa: F401  (re-exported: callers import them from here)
-    flush_or_conflict, get_booking, is_assigned, lock_booking, lock_contenders, rule_breach,
-)
+from opsroom.services.bookings.core import rule_breach
 from opsroom.services.errors import RuleViolation, ValidationFailed
 
 
-def _settings() -> dict[str, int]:
-    cfg = current_app.config
-    return {
-        "granularity": cfg["BOOKING_GRANULARITY_MINUTES"],
-        "hold_minutes": cfg["HOLD_MINUTES"],
-        "max_occurrences": cfg["MAX_RECURRENCE_OCCURRENCES"],
-        "alternatives": cfg["ALTERNATIVES_LIMIT"],
-        "checkin_before": cfg["CHECKIN_OPENS_MINUTES_BEFORE"],
-    }
-
-
-def rule_breaches(room: Room, tenant: Tenant, starts_at: datetime, ends_at: datetime, *, user,
-                  check_past: bool = True) -> list[dict[str, Any]]:
+def rule_breaches(settings: Settings, room: Room, tenant: Tenant, starts_at: datetime, ends_at: datetime, *,
+                  user, check_past: bool = True) -> list[dict[str, Any]]:
     """Every rule a booking of `room` for `tenant` over [starts_at, ends_at) breaks:
     open hours, granularity, min/max duration, start in the future (admins
     excepted), an active tenant and a bookable room."""
-    settings = _settings()
     breaches = []
     if not room.active:
         breaches.append(rule_breach("room_inactive", "room_id"))
@@ -47,8 +32,8 @@ def rule_breaches(room: Room, tenant: Tenant, starts_at: datetime, ends_at: date
     if check_past and starts_at < clock.now() and user.role != "admin":
         breaches.append(rule_breach("past", "starts_at"))
     for b in booking_rules.check_shape(
-        starts_at, ends_at, open_time=room.open_time, close_time=room.close_time, tz=park_tz(),
-        granularity_minutes=settings["granularity"], min_minutes=room.min_minutes, max_minutes=room.max_minutes,
+        starts_at, ends_at, open_time=room.open_time, close_time=room.close_time, tz=settings.tz,
+        granularity_minutes=settings.booking_granularity_minutes, min_minutes=room.min_minutes, max_minutes=room.max_minutes,
     ):
         breaches.append(rule_breach(b.code, b.field, **b.params))
     return breaches
@@ -71,19 +56,20 @@ def load_refs(session: so.Session, room_id: int, tenant_id: int) -> tuple[Room, 
     return room, tenant
 
 
-def expand_occurrences(starts_at: datetime, ends_at: datetime, rule: dict | None) -> list[Interval]:
+def expand_occurrences(settings: Settings, starts_at: datetime, ends_at: datetime, rule: dict | None) -> list[Interval]:
+    """The occurrences of a booking by its recurrence rule (one, without a rule), in the park's time."""
     if not rule:
         return [Interval(starts_at, ends_at)]
     try:
         found = recurrence.expand(
-            starts_at, ends_at, freq=rule.get("freq"), tz=park_tz(), interval=rule.get("interval") or 1,
+            starts_at, ends_at, freq=rule.get("freq"), tz=settings.tz, interval=rule.get("interval") or 1,
             weekdays=rule.get("weekdays"), until=rule.get("until"), count=rule.get("count"),
-            max_occurrences=_settings()["max_occurrences"],
+            max_occurrences=settings.max_recurrence_occurrences,
         )
     except recurrence.RecurrenceError as exc:
         raise RuleViolation(
             _l("The recurrence rule is not valid."),
-            [rule_breach(exc.code, f"recurrence.{exc.field}", max=_settings()["max_occurrences"])],
+            [rule_breach(exc.code, f"recurrence.{exc.field}", max=settings.max_recurrence_occurrences)],
         ) from None
     if not found:  # e.g. until ends before the first chosen weekday
         raise RuleViolation(_l("The recurrence rule is not valid."), [rule_breach("until", "recurrence.until")])

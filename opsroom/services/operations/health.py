@@ -5,6 +5,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from opsroom.models import Notification
+from opsroom.services.operations.scheduler import heartbeat_state
 
 
 def database_reachable(engine: sa.Engine) -> bool:
@@ -34,10 +35,8 @@ def email_counts(session: so.Session) -> dict[str, int]:
     return counts
 
 
-def report(session: so.Session, config) -> dict:
+def report(session: so.Session) -> dict:
     """The scheduler's heartbeat and job records, emails by state, and the overall status."""
-    from opsroom.jobs import heartbeat_state
-
-    state = heartbeat_state(session, config)
+    state = heartbeat_state(session)
     return {"status": "degraded" if problems(state) else "ok", "scheduler": state,
             "emails": email_counts(session), "problems": problems(state)}

@@ -21,30 +21,31 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from opsroom import clock
+from opsroom.settings import Settings, settings_of
 from opsroom.models import Notification
 
 DUE = ("pending", "sending")
 
 
-def smtp_connect(config) -> smtplib.SMTP:
+def smtp_connect(settings: Settings) -> smtplib.SMTP:
     """A connection to the configured server (STARTTLS, SSL or plain), logged in if a user is set."""
-    host, port, timeout = config["SMTP_HOST"], config["SMTP_PORT"], config["SMTP_TIMEOUT_SECONDS"]
-    security = (config.get("SMTP_SECURITY") or "starttls").lower()
+    host, port, timeout = settings.smtp_host, settings.smtp_port, settings.smtp_timeout_seconds
+    security = (settings.smtp_security or "starttls").lower()
     if security == "ssl":
         conn: smtplib.SMTP = smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
     else:
         conn = smtplib.SMTP(host, port, timeout=timeout)
         if security == "starttls":
             conn.starttls(context=ssl.create_default_context())
-    if config.get("SMTP_USER"):
-        conn.login(config["SMTP_USER"], config.get("SMTP_PASSWORD") or "")
+    if settings.smtp_user:
+        conn.login(settings.smtp_user, settings.smtp_password or "")
     return conn
 
 
-def build_message(notice: Notification, config) -> EmailMessage:
+def build_message(notice: Notification, settings: Settings) -> EmailMessage:
     msg = EmailMessage()
     msg["Subject"] = notice.title
-    msg["From"] = config["SMTP_FROM"]
+    msg["From"] = settings.smtp_from
     msg["To"] = notice.user.email
     msg["Message-ID"] = make_msgid(domain="opsroom")
     msg["X-Opsroom-Notice"] = notice.key
@@ -71,24 +72,27 @@ def _claim(session: so.Session, batch: int, lease: timedelta) -> list[int]:
     return claimed
 
 
-def _failed(notice: Notification, error: Exception, config) -> str:
+def _failed(notice: Notification, error: Exception, settings: Settings) -> str:
     notice.email_attempts += 1
     notice.email_error = f"{type(error).__name__}: {error}"[:500]
-    if notice.email_attempts >= config["EMAIL_MAX_ATTEMPTS"]:
+    if notice.email_attempts >= settings.email_max_attempts:
         notice.email_status, notice.email_next_at = "failed", None
         return "failed"
-    delay = config["EMAIL_RETRY_BASE_SECONDS"] * 2 ** (notice.email_attempts - 1)
+    delay = settings.email_retry_base_seconds * 2 ** (notice.email_attempts - 1)
     notice.email_status, notice.email_next_at = "pending", clock.now() + timedelta(seconds=delay)
     return "retried"
 
 
-def send_due_emails(session: so.Session, config) -> dict[str, int]:
-    """Send what is due; returns counts of sent, retried (failed, will retry) and failed. Commits."""
+def send_due_emails(session: so.Session) -> dict[str, int]:
+    """Send what is due; returns counts of sent, retried (failed, will retry) and failed.
+    Commits in steps: the claim first, then each outcome as it happens (an email
+    that went out must stay marked sent, whatever happens to the next)."""
+    settings = settings_of(session)
     counts = {"sent": 0, "retried": 0, "failed": 0}
-    if not config.get("SMTP_HOST"):
+    if not settings.email_enabled:
         return counts
-    batch = config["EMAIL_BATCH"]
-    lease = timedelta(seconds=config["SMTP_TIMEOUT_SECONDS"] * (batch + 2) + 60)
+    batch = settings.email_batch
+    lease = timedelta(seconds=settings.smtp_timeout_seconds * (batch + 2) + 60)
     claimed = _claim(session, batch, lease)
     if not claimed:
         return counts
@@ -100,17 +104,17 @@ def send_due_emails(session: so.Session, config) -> dict[str, int]:
         for i, notice in enumerate(notices):
             if conn is None:
                 try:
-                    conn = smtp_connect(config)
+                    conn = smtp_connect(settings)
                 except (smtplib.SMTPException, OSError) as exc:
                     # Unreachable or refusing: the whole batch waits for its next attempt.
                     for rest in notices[i:]:
-                        counts[_failed(rest, exc, config)] += 1
+                        counts[_failed(rest, exc, settings)] += 1
                     session.commit()
                     break
             try:
-                conn.send_message(build_message(notice, config))
+                conn.send_message(build_message(notice, settings))
             except (smtplib.SMTPException, OSError) as exc:
-                counts[_failed(notice, exc, config)] += 1
+                counts[_failed(notice, exc, settings)] += 1
                 if not isinstance(exc, smtplib.SMTPRecipientsRefused):
                     _close(conn)  # a broken session: start afresh for the next one
                     conn = None

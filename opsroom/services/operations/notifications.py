@@ -22,12 +22,12 @@ from typing import Any, Callable, Iterable
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import current_app
 from flask_babel import force_locale, format_date, format_datetime, format_time, gettext
 from flask_babel import lazy_gettext as _l
 
 from opsroom import clock
 from opsroom.labels import ANCHOR_ROLE_LABELS
+from opsroom.settings import Settings, settings_of
 from opsroom.models import Anchor, Assignment, Booking, Notification, User
 from opsroom.services.permissions import require
 from opsroom.services.errors import NotFound
@@ -112,18 +112,13 @@ KIND_LABELS = {
 }
 
 
-def recipient_locale(user: User) -> str:
-    cfg = current_app.config
-    return user.locale if user.locale in cfg["LANGUAGES"] else cfg["BABEL_DEFAULT_LOCALE"]
+def recipient_locale(settings: Settings, user: User) -> str:
+    return user.locale if user.locale in settings.languages else settings.default_locale
 
 
 def render(kind: str, params: dict, locale: str) -> tuple[str, str]:
     with force_locale(locale):
         return RENDERERS[kind](params)
-
-
-def email_enabled() -> bool:
-    return bool(current_app.config.get("SMTP_HOST"))
 
 
 # ---------------------------------------------------------------------------
@@ -154,10 +149,11 @@ def send(session: so.Session, user: User, kind: str, key: str, params: dict, *,
          booking_id: int | None = None) -> bool:
     """Put a notice in `user`'s inbox (and the email outbox) unless the sent-log
     already has `key`. Returns whether it was new. No commit."""
-    locale = recipient_locale(user)
+    settings = settings_of(session)
+    locale = recipient_locale(settings, user)
     title, body = render(kind, params, locale)
     now = clock.now()
-    wants_email = email_enabled() and user.email_notifications and user.active and bool(user.email)
+    wants_email = settings.email_enabled and user.email_notifications and user.active and bool(user.email)
     return _insert_ignore(session, {
         "user_id": user.id, "kind": kind, "key": key[:200], "booking_id": booking_id,
         "title": title[:300], "body": body, "locale": locale, "created_at": now,
@@ -222,7 +218,7 @@ def list_notifications(session: so.Session, user, *, unread_only: bool = False,
     q = sa.select(Notification).where(Notification.user_id == user.id)
     if unread_only:
         q = q.where(Notification.read_at.is_(None))
-    limit = limit or current_app.config["INBOX_PAGE_SIZE"]
+    limit = limit or settings_of(session).inbox_page_size
     return list(session.scalars(q.order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)))
 
 

@@ -15,11 +15,10 @@ from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import current_app
 
 from opsroom import clock
 from opsroom.domain import hours
-from opsroom.i18n import park_tz
+from opsroom.settings import Settings, settings_of
 from opsroom.models import Anchor, Assignment, Booking, User
 from opsroom.services.permissions import PERMISSIONS
 from opsroom.services.operations import notifications
@@ -29,7 +28,7 @@ from opsroom.services.reporting.query import day_figures
 def remind_anchors(session: so.Session, minutes_before: int | None = None) -> int:
     """Remind each anchor (with a login) of a confirmed session starting within
     the next `minutes_before` minutes. Returns how many were new. Commits."""
-    minutes = current_app.config["REMINDER_MINUTES_BEFORE"] if minutes_before is None else minutes_before
+    minutes = settings_of(session).reminder_minutes_before if minutes_before is None else minutes_before
     now = clock.now()
     rows = session.execute(
         sa.select(Assignment, Booking, User)
@@ -62,7 +61,7 @@ def _active_users(session: so.Session, roles) -> list[User]:
 def warn_expiring_holds(session: so.Session, minutes_before: int | None = None) -> int:
     """Warn whoever made a hold that it expires within `minutes_before` minutes
     (holds made outside the app go to every coordinator). Commits."""
-    minutes = current_app.config["HOLD_WARNING_MINUTES_BEFORE"] if minutes_before is None else minutes_before
+    minutes = settings_of(session).hold_warning_minutes_before if minutes_before is None else minutes_before
     now = clock.now()
     holds = session.scalars(
         sa.select(Booking).options(so.joinedload(Booking.room), so.joinedload(Booking.tenant))
@@ -103,20 +102,21 @@ def warn_expiring_holds(session: so.Session, minutes_before: int | None = None) 
 # The managers' morning summary
 
 
-def summary_due_day(now: datetime) -> date | None:
+def summary_due_day(settings: Settings, now: datetime) -> date | None:
     """The park-local day whose summary is due at `now` (None before the set time)."""
-    local = now.astimezone(park_tz())
-    hh, mm = (int(x) for x in current_app.config["DAILY_SUMMARY_AT"].split(":"))
+    local = now.astimezone(settings.tz)
+    hh, mm = (int(x) for x in settings.daily_summary_at.split(":"))
     return local.date() if local.time() >= time(hh, mm) else None
 
 
 def summary_figures(session: so.Session, today: date) -> dict[str, Any]:
     """Yesterday's utilization, sessions, no-shows, orders and GMV (reports'
-    day_figures, DESIGN.md §4), today's sessions, and the rooms that were
+    day_figures, docs/domain.md), today's sessions, and the rooms that were
     overloaded yesterday (a session's load ≥ the configured share)."""
     from opsroom.services.sales import stats
 
-    tz = park_tz()
+    settings = settings_of(session)
+    tz = settings.tz
     yesterday = today - timedelta(days=1)
     figures = day_figures(session, yesterday)
     day = hours.local_day(today, tz)
@@ -130,7 +130,7 @@ def summary_figures(session: so.Session, today: date) -> dict[str, Any]:
                Booking.status.in_(("live", "ended", "confirmed")))
         .order_by(Booking.id)
     ).all()
-    threshold = current_app.config["SUMMARY_OVERLOAD_LOAD"]
+    threshold = settings.summary_overload_load
     worst: dict[str, float] = {}
     for booking_id, load in stats.loads(session, done).items():
         if load is not None and load >= threshold:
@@ -148,7 +148,7 @@ def summary_figures(session: so.Session, today: date) -> dict[str, Any]:
 def send_daily_summary(session: so.Session) -> int:
     """From the set time (default 08:00 park time) on, each manager and admin
     gets the day's summary once. Commits."""
-    today = summary_due_day(clock.now())
+    today = summary_due_day(settings_of(session), clock.now())
     if today is None:
         return 0
     recipients = {f"daily_summary:{u.id}:{today.isoformat()}": u

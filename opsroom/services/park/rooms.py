@@ -7,6 +7,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
+from opsroom.settings import settings_of
 from opsroom.models import Blackout, Booking, Room
 from opsroom.domain.statuses import ACTIVE_STATUSES
 from opsroom.services.permissions import require
@@ -106,7 +107,7 @@ def add_blackout(session: so.Session, user, room_id: int, *, starts_at: datetime
 
         raise Conflict(
             _l("Active bookings fall inside this period; move or cancel them first."),
-            [clash_detail("room", b) for b in clashes],
+            [clash_detail("room", b, settings_of(session).tz) for b in clashes],
         )
     blackout = Blackout(room_id=room_id, starts_at=starts_at, ends_at=ends_at, reason=reason)
     session.add(blackout)

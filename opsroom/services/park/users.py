@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from opsroom import clock
+from opsroom.settings import settings_of
 from opsroom.models import Anchor, ApiToken, LoginFailure, LoginSession, User
 from opsroom.domain.statuses import ROLES
 from opsroom.services.errors import NotFound, TooManyAttempts, ValidationFailed
@@ -47,21 +48,19 @@ def password_problem(password: str | None):
     return None
 
 
-def _method() -> str:
-    """werkzeug's scrypt, at the cost set in config (tests use a cheaper one)."""
-    from flask import current_app, has_app_context
-
-    return current_app.config["PASSWORD_HASH_METHOD"] if has_app_context() else "scrypt"
+def _method(session: so.Session) -> str:
+    """werkzeug's scrypt, at the cost set in the settings (tests use a cheaper one)."""
+    return settings_of(session).password_hash_method
 
 
 _dummy_hashes: dict[str, str] = {}
 
 
-def _dummy_hash() -> str:
+def _dummy_hash(session: so.Session) -> str:
     """A hash no password matches, checked for unknown emails so that the
     response time does not tell which accounts exist (made once per method,
     so an unknown email costs one scrypt, like a real one)."""
-    method = _method()
+    method = _method(session)
     if method not in _dummy_hashes:
         _dummy_hashes[method] = generate_password_hash("not-a-real-password", method=method)
     return _dummy_hashes[method]
@@ -90,7 +89,7 @@ def create_user(session: so.Session, *, email: str, role: str, password: str, na
         email=email,
         role=role,
         name=name or email.split("@")[0],
-        password_hash=generate_password_hash(password, method=_method()),
+        password_hash=generate_password_hash(password, method=_method(session)),
     )
     session.add(user)
     session.flush()
@@ -103,7 +102,7 @@ def _failure_count(session: so.Session, key: str, since) -> int:
     )
 
 
-def authenticate(session: so.Session, email: str, password: str, *, ip: str, config) -> User | None:
+def authenticate(session: so.Session, email: str, password: str, *, ip: str) -> User | None:
     """Check a login. Refuses while an account or an IP has too many recent failures.
 
     Failures are rows in the database, so the limit holds across every worker
@@ -112,15 +111,16 @@ def authenticate(session: so.Session, email: str, password: str, *, ip: str, con
     """
     email = normalize_email(email)
     now = clock.now()
-    since = now - timedelta(seconds=config["LOGIN_FAILURE_WINDOW_SECONDS"])
+    settings = settings_of(session)
+    since = now - timedelta(seconds=settings.login_failure_window_seconds)
     account_key, ip_key = f"account:{email}", f"ip:{ip}"
     if (
-        _failure_count(session, account_key, since) >= config["LOGIN_MAX_FAILURES_PER_ACCOUNT"]
-        or _failure_count(session, ip_key, since) >= config["LOGIN_MAX_FAILURES_PER_IP"]
+        _failure_count(session, account_key, since) >= settings.login_max_failures_per_account
+        or _failure_count(session, ip_key, since) >= settings.login_max_failures_per_ip
     ):
         raise TooManyAttempts(_l("Too many failed logins. Please wait a few minutes and try again."))
     user = session.scalar(sa.select(User).where(User.email == email))
-    ok = check_password_hash(user.password_hash if user else _dummy_hash(), password or "")
+    ok = check_password_hash(user.password_hash if user else _dummy_hash(session), password or "")
     if ok and user is not None and user.active:
         session.execute(sa.delete(LoginFailure).where(LoginFailure.key == account_key))
         session.commit()
@@ -221,14 +221,13 @@ def prune_login_sessions(session: so.Session, user: User, *, older_than) -> None
                                                   LoginSession.created_at < older_than))
 
 
-def confirm_password(session: so.Session, user: User, password: str, *, ip: str, config,
-                     key: str) -> bool:
+def confirm_password(session: so.Session, user: User, password: str, *, ip: str, key: str) -> bool:
     """Re-authentication: `user` typed their password again in login session `key`.
 
     Throttled like a login (a wrong password counts as a failure for the
     account and the IP). True and the session's `authenticated_at` set to now,
     or False. Commits."""
-    ok = authenticate(session, user.email, password, ip=ip, config=config)
+    ok = authenticate(session, user.email, password, ip=ip)
     if ok is None or ok.id != user.id:
         return False
     row = login_session(session, user.id, key)
@@ -239,16 +238,16 @@ def confirm_password(session: so.Session, user: User, password: str, *, ip: str,
     return True
 
 
-def change_password(session: so.Session, user: User, *, current: str, new: str, ip: str, config) -> None:
+def change_password(session: so.Session, user: User, *, current: str, new: str, ip: str) -> None:
     """Change `user`'s own password: the current one must be right (throttled
     like a login), the new one must pass the rules. Ends every login session of
     the user (the caller opens a new one for the browser that asked). Commits."""
     problem = password_problem(new)
     if problem is not None:
         raise ValidationFailed(_l("Please correct the marked fields."), [{"field": "new_password", "message": problem}])
-    if authenticate(session, user.email, current, ip=ip, config=config) is None:
+    if authenticate(session, user.email, current, ip=ip) is None:
         raise ValidationFailed(_l("Please correct the marked fields."),
                                [{"field": "current_password", "message": _l("Wrong password.")}])
-    user.password_hash = generate_password_hash(new, method=_method())
+    user.password_hash = generate_password_hash(new, method=_method(session))
     end_all_login_sessions(session, user)
     session.commit()

@@ -8,13 +8,12 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from opsroom.domain import anchor_rules
 from opsroom.domain.numbers import whole_number
 from opsroom.domain.intervals import Interval
-from opsroom.i18n import park_tz
+from opsroom.settings import settings_of
 from opsroom.models import Anchor, Assignment, Booking, LineupItem, Tenant, User
 from opsroom.domain.statuses import ACTIVE_STATUSES, WORKED_STATUSES
 from opsroom.services.permissions import STAFF, require
@@ -112,14 +111,14 @@ def update_anchor(session: so.Session, user, anchor_id: int, data: dict) -> Anch
 # Calendar feed tokens: derived with HMAC, never stored; reset by a version bump.
 
 
-def _mac(anchor: Anchor) -> str:
-    key = current_app.config["SECRET_KEY"].encode()
+def _mac(session: so.Session, anchor: Anchor) -> str:
+    key = settings_of(session).secret_key.encode()
     digest = hmac.new(key, f"anchor-feed:{anchor.id}:{anchor.feed_version}".encode(), hashlib.sha256).digest()
     return base64.urlsafe_b64encode(digest).decode().rstrip("=")[:32]
 
 
-def feed_token(anchor: Anchor) -> str:
-    return f"{anchor.id}.{_mac(anchor)}"
+def feed_token(session: so.Session, anchor: Anchor) -> str:
+    return f"{anchor.id}.{_mac(session, anchor)}"
 
 
 def anchor_for_feed(session: so.Session, token: str) -> Anchor | None:
@@ -129,7 +128,7 @@ def anchor_for_feed(session: so.Session, token: str) -> Anchor | None:
     if number is None or not mac:
         return None
     anchor = session.get(Anchor, number)
-    if anchor is None or not anchor.active or not hmac.compare_digest(mac, _mac(anchor)):
+    if anchor is None or not anchor.active or not hmac.compare_digest(mac, _mac(session, anchor)):
         return None
     return anchor
 
@@ -197,7 +196,7 @@ def evaluate(session: so.Session, anchors: list[tuple[Anchor, str]], candidate: 
     count towards the day and the rest."""
     from opsroom.labels import rule_message
 
-    tz = park_tz()
+    tz = settings_of(session).tz
     # A local day either side covers the daily limit and any rest period.
     window = Interval(candidate.start - timedelta(days=1), candidate.end + timedelta(days=1))
     busy = _busy(session, [a.id for a, _ in anchors], window, exclude_booking)
@@ -229,7 +228,7 @@ def free_anchors(session: so.Session, user, starts_at: datetime, ends_at: dateti
     if not anchors:
         return []
     candidate = Interval(starts_at, ends_at)
-    tz = park_tz()
+    tz = settings_of(session).tz
     window = Interval(starts_at - timedelta(days=1), ends_at + timedelta(days=1))
     busy = _busy(session, [a.id for a in anchors], window, None)
     free = []

@@ -50,8 +50,8 @@ def validate(session: so.Session, first: date | None, last: date | None, group_b
     if first and last:
         if first > last:
             errors.append({"field": "from", "message": _l("The first day must not be after the last day.")})
-        elif (last - first).days + 1 > settings()["max_days"]:
-            errors.append({"field": "to", "message": _l("A report covers at most %(n)s days.", n=settings()["max_days"])})
+        elif (last - first).days + 1 > settings(session)["max_days"]:
+            errors.append({"field": "to", "message": _l("A report covers at most %(n)s days.", n=settings(session)["max_days"])})
     for name, value in (("from", first), ("to", last)):
         if value and not YEARS[0] <= value.year <= YEARS[1]:
             errors.append({"field": name, "message": _l("The year must be between %(lo)s and %(hi)s.",

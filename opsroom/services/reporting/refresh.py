@@ -11,13 +11,12 @@ from datetime import date, timedelta
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import current_app
 
 from opsroom import clock
 from opsroom.db import intent, is_postgres
 from opsroom.domain import utilization as util
 from opsroom.domain.hours import local_days
-from opsroom.i18n import park_tz
+from opsroom.settings import settings_of
 from opsroom.models import (
     report_days, report_dirty, Room,
 )
@@ -73,11 +72,11 @@ def _runs(days) -> list[Span]:
     return _merge((d, d) for d in days)
 
 
-def keep_window() -> Span:
+def keep_window(session: so.Session) -> Span:
     """The days the scheduler keeps computed (REPORT_KEEP_DAYS_BACK/AHEAD of today)."""
-    cfg = current_app.config
-    today = local_date(clock.now(), park_tz())
-    return (today - timedelta(days=cfg["REPORT_KEEP_DAYS_BACK"]), today + timedelta(days=cfg["REPORT_KEEP_DAYS_AHEAD"]))
+    s = settings_of(session)
+    today = local_date(clock.now(), s.tz)
+    return today - timedelta(days=s.report_keep_days_back), today + timedelta(days=s.report_keep_days_ahead)
 
 
 def _mark_of(room_id: int, span: Span, tz, checkin_before: timedelta) -> dict:
@@ -90,9 +89,9 @@ def _mark_of(room_id: int, span: Span, tz, checkin_before: timedelta) -> dict:
 _MARK_COLUMNS = (report_dirty.c.room_id, report_dirty.c.booking_id, report_dirty.c.starts_at, report_dirty.c.ends_at)
 
 
-def _marks(rows) -> tuple[dict[int, list[Span]], set[int]]:
+def _marks(session: so.Session, rows) -> tuple[dict[int, list[Span]], set[int]]:
     """Change marks as each room's changed days (merged spans) and the bookings whose sales changed."""
-    tz, cfg = park_tz(), settings()
+    tz, cfg = settings_of(session).tz, settings(session)
     spans: dict[int, list[Span]] = defaultdict(list)
     sales: set[int] = set()
     for d in rows:
@@ -131,11 +130,11 @@ def refresh_step(session: so.Session, first: date | None = None, last: date | No
     its hours changed) costs a read at most its asked days, in bounded steps."""
     budget = budget or ROOM_DAYS_PER_TRANSACTION
     lock_refresh(session)
-    tz, cfg = park_tz(), settings()
-    keep = keep_window()
+    tz, cfg = settings_of(session).tz, settings(session)
+    keep = keep_window(session)
     asked: Span | None = (first, last) if first and last else None
     zone = asked or keep
-    spans, sales = _marks(session.execute(sa.delete(report_dirty).returning(*_MARK_COLUMNS)).all())
+    spans, sales = _marks(session, session.execute(sa.delete(report_dirty).returning(*_MARK_COLUMNS)).all())
     # Far days: forget them (a cheap delete of a few day ranges, whatever the rooms).
     far = _merge(s for rid_spans in spans.values() for s in _minus(_minus(rid_spans, zone), keep))
     if far:
@@ -192,8 +191,8 @@ def needs_refresh(session: so.Session, first: date, last: date) -> bool:
     """Whether a report over [first, last] must refresh first (reads only): a day
     not covered, sales to recount, or a change within or far from these days.
     Changes only elsewhere in the kept window are the scheduler's."""
-    spans, sales = _marks(session.execute(sa.select(*_MARK_COLUMNS)).all())
-    keep = keep_window()
+    spans, sales = _marks(session, session.execute(sa.select(*_MARK_COLUMNS)).all())
+    keep = keep_window(session)
     if sales or any(_clip(ss, (first, last)) or _minus(_minus(ss, (first, last)), keep) for ss in spans.values()):
         return True
     covered = session.scalar(sa.select(sa.func.count()).select_from(report_days)
@@ -256,7 +255,7 @@ def refresh_job(session: so.Session, *, days_per_run: int = 7, steps: int = 40) 
     the computed range by a few days per run, nearest to today first. Every
     step is a transaction of its own and at most `steps` run, so no run holds
     the write lock for long; what is left waits for the next run. Commits."""
-    window = keep_window()
+    window = keep_window(session)
     written = 0
     for _ in range(steps):
         began = time_module.monotonic()
@@ -266,7 +265,7 @@ def refresh_job(session: so.Session, *, days_per_run: int = 7, steps: int = 40) 
         if not progress.left:
             break
         _pause(session, began)
-    today = local_date(clock.now(), park_tz())
+    today = local_date(clock.now(), settings_of(session).tz)
     covered = set(session.scalars(sa.select(report_days.c.day).where(report_days.c.day >= window[0])))
     missing = sorted((d for d in util.days_of(*window) if d not in covered),
                      key=lambda d: abs((d - today).days))[:days_per_run]

@@ -20,19 +20,18 @@ configured window computed ahead of time, so a report usually only reads
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import current_app
 
 from opsroom.db import is_postgres
 from opsroom.domain import utilization as util
 from opsroom.domain.booking_rules import LONGEST_OCCUPANCY
 from opsroom.domain.hours import local_days
 from opsroom.domain.intervals import Interval, to_utc
-from opsroom.i18n import park_tz
+from opsroom.settings import settings_of
 from opsroom.models import (
     Blackout, Booking, Order, Room,
 )
@@ -60,18 +59,14 @@ def sum_of(col):
     return sa.func.coalesce(sa.func.sum(col), 0)
 
 
-def _hhmm(value: str) -> time:
-    hh, mm = value.split(":")
-    return time(int(hh) % 24, int(mm))
-
-
-def settings() -> dict[str, Any]:
-    cfg = current_app.config
+def settings(session: so.Session) -> dict[str, Any]:
+    """The report settings of this unit of work, in the units the rollups use."""
+    s = settings_of(session)
     return {
-        "prime": (_hhmm(cfg["REPORT_PRIME_START"]), _hhmm(cfg["REPORT_PRIME_END"])),
-        "late_notice": timedelta(hours=cfg["REPORT_LATE_CANCEL_HOURS"]),
-        "max_days": cfg["REPORT_MAX_DAYS"],
-        "checkin_before": timedelta(minutes=cfg["CHECKIN_OPENS_MINUTES_BEFORE"]),
+        "prime": s.prime_hours,
+        "late_notice": timedelta(hours=s.report_late_cancel_hours),
+        "max_days": s.report_max_days,
+        "checkin_before": timedelta(minutes=s.checkin_opens_minutes_before),
     }
 
 
@@ -107,7 +102,7 @@ def _steady_offset(tz, window: Interval) -> bool:
 def compute_rows(session: so.Session, targets: dict[int, set[date]]) -> tuple[list[dict], list[dict]]:
     """The rollup rows of the given rooms and park-local days, computed from
     the bookings, blackouts, rooms and orders as they are now. Reads only."""
-    tz, cfg = park_tz(), settings()
+    tz, cfg = settings_of(session).tz, settings(session)
     room_rows: list[dict] = []
     booking_rows: list[dict] = []
     all_days = sorted(set().union(*targets.values())) if targets else []

@@ -2,18 +2,21 @@
 the park could not serve (one row per user and wanted window, however often retried)."""
 from __future__ import annotations
 
+import logging
+
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import current_app
 
 from opsroom import clock
 from opsroom.db import is_postgres
 from opsroom.domain.intervals import Interval, to_utc
-from opsroom.i18n import park_tz
+from opsroom.settings import settings_of
 from opsroom.models import (
     Room, TurnedAway,
 )
+
+log = logging.getLogger(__name__)
 
 
 def record_turned_away(session: so.Session, user, room: Room, windows: list[Interval],
@@ -27,7 +30,7 @@ def record_turned_away(session: so.Session, user, room: Room, windows: list[Inte
     the 409 it accompanies."""
     if user is None or getattr(user, "id", None) is None or not windows:
         return
-    tz, now = park_tz(), clock.now()
+    tz, now = settings_of(session).tz, clock.now()
     user_id, room_id, zone, kind = user.id, room.id, room.zone, room.kind
     session.rollback()
     seen, values = set(), []
@@ -56,4 +59,4 @@ def record_turned_away(session: so.Session, user, room: Room, windows: list[Inte
         session.commit()
     except sa.exc.SQLAlchemyError:
         session.rollback()
-        current_app.logger.exception("could not record turned-away demand")
+        log.exception("could not record turned-away demand")

@@ -9,21 +9,21 @@ from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import current_app
 
 from opsroom.domain import orders as rules
+from opsroom.settings import settings_of
 from opsroom.models import Anchor, Assignment, Booking, Product, Room
 from opsroom.services.sales.row_messages import ROW_MESSAGES
 
 
-def _grace() -> timedelta:
-    return timedelta(minutes=current_app.config["ORDER_ATTRIBUTION_GRACE_MINUTES"])
+def _grace(session: so.Session) -> timedelta:
+    return timedelta(minutes=settings_of(session).order_attribution_grace_minutes)
 
 
 def attribute_rows(session: so.Session, items: list[tuple[int, dict]], late_errors: list) -> list[dict]:
     """Set booking_id, attributed_by and tenant_id on each row, with a few
     set-based queries for the whole chunk (none per row)."""
-    grace = _grace()
+    grace = _grace(session)
     rows: list[dict] = []
     explicit = {row["booking_id"] for _, row in items if row["booking_id"]}
     tenants, cancelled = {}, set()

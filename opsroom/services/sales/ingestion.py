@@ -24,7 +24,6 @@ from typing import IO, Any, Iterator
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -35,7 +34,7 @@ from opsroom.domain import orders as rules
 from opsroom.domain.csv_rows import RowError
 from opsroom.domain.order_exports import ExportError, ExportReader
 from opsroom.domain.order_formats import FORMATS, PLATFORMS
-from opsroom.i18n import park_tz
+from opsroom.settings import settings_of
 from opsroom.models import ImportBatch, ImportReject, Order
 from opsroom.services.permissions import require
 from opsroom.services.errors import ValidationFailed
@@ -80,7 +79,7 @@ def import_json(session: so.Session, user, items: list) -> dict:
     """POST /orders: each element parsed on its own (domain.orders.order_from_json),
     the good ones applied together in one transaction. Commits."""
     require(user, "orders.write")
-    limit = current_app.config["ORDER_BATCH_MAX_ROWS"]
+    limit = settings_of(session).order_batch_max_rows
     if not isinstance(items, list):
         raise ValidationFailed(_l("Please correct the marked fields."),
                                [{"field": "orders", "message": _l("Expected a list of orders.")}])
@@ -252,10 +251,11 @@ def import_export(session: so.Session, user, stream: IO[bytes], *, platform: str
     A file that cannot be read at all is a 422 and leaves no batch."""
     require(user, "orders.write")
     platform = check_platform(platform)
-    chunk_rows = chunk_rows or current_app.config["ORDER_IMPORT_CHUNK_ROWS"]
-    shown = current_app.config["ORDER_IMPORT_ERRORS_SHOWN"]
+    settings = settings_of(session)
+    chunk_rows = chunk_rows or settings.order_import_chunk_rows
+    shown = settings.order_import_errors_shown
     try:
-        reader = ExportReader(stream, tz=park_tz(), platform=platform)
+        reader = ExportReader(stream, tz=settings.tz, platform=platform)
     except ExportError as exc:
         details = [{"field": "file", "message": FILE_MESSAGES.get(exc.code, FILE_MESSAGES["header"])}]
         for item in exc.details:

@@ -17,14 +17,13 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import current_app
 from flask_babel import lazy_gettext as _l
 
 from opsroom import clock
 from opsroom.db import intent
 from opsroom.domain import hours, metrics
 from opsroom.domain.money import format_money
-from opsroom.i18n import park_tz
+from opsroom.settings import settings_of
 from opsroom.models import SOLD, Booking, Order, Room, ScreenToken, Tenant, sales_quarters
 from opsroom.services.permissions import require
 from opsroom.services.sales import stats
@@ -134,8 +133,7 @@ def viewer_for_token(session: so.Session, token: str | None) -> ScreenViewer | N
 # The snapshot
 
 
-def _today() -> tuple[datetime, datetime]:
-    tz = park_tz()
+def _today(tz) -> tuple[datetime, datetime]:
     window = hours.local_day(clock.now().astimezone(tz).date(), tz)
     return window.start, window.end
 
@@ -181,6 +179,10 @@ def compact_quarters(session: so.Session, now: datetime | None = None) -> int:
     return folded
 
 
+# The last snapshot computed by this process: (expires, data) per database and settings.
+_SNAPSHOTS: dict[tuple, tuple[float, dict[str, Any]]] = {}
+
+
 def snapshot(session: so.Session, viewer) -> dict[str, Any]:
     """What the big screen shows now (API.md `GET /screen`). Staff or a screen token.
 
@@ -189,18 +191,18 @@ def snapshot(session: so.Session, viewer) -> dict[str, Any]:
     pass over every sold order is the costly part) and answers the polls in between
     with that snapshot ("at" says when it was taken). Callers must not modify it."""
     require(viewer, "screen.read")
-    ttl = current_app.config.get("SCREEN_CACHE_SECONDS", 0)
+    settings = settings_of(session)
+    ttl = settings.screen_cache_seconds
     if ttl <= 0:
         return _compute(session)
-    cache = current_app.extensions.setdefault("opsroom.screen_snapshot", {})
-    key = tuple(current_app.config[k] for k in ("TIMEZONE", "SCREEN_RANKING_SIZE", "CAPACITY_ALERT_PERCENT",
-                                                 "LIVE_LOAD_WINDOW_MINUTES"))
-    hit = cache.get(key)
+    # One snapshot per database and settings in this process.
+    key = (str(session.get_bind().engine.url), settings)
+    hit = _SNAPSHOTS.get(key)
     tick = time.monotonic()
     if hit is not None and tick < hit[0]:
         return hit[1]
     data = _compute(session)
-    cache[key] = (tick + ttl, data)
+    _SNAPSHOTS[key] = (tick + ttl, data)
     return data
 
 
@@ -213,8 +215,9 @@ def _compute(session: so.Session) -> dict[str, Any]:
     orders outside today (it began before midnight) come from its own index
     range, and its live load from the orders of the last window only."""
     now = clock.now()
-    size = current_app.config["SCREEN_RANKING_SIZE"]
-    start, end = _today()
+    settings = settings_of(session)
+    size, tz = settings.screen_ranking_size, settings.tz
+    start, end = _today(tz)
     # Plain rows, not mapped objects: 200 live rooms cost no ORM bookkeeping.
     live = [_LiveBooking(bid, s_at, e_at, status, checked, title, _Room(code, cap), tenant)
             for bid, s_at, e_at, status, checked, title, code, cap, tenant in session.execute(
@@ -251,7 +254,6 @@ def _compute(session: so.Session) -> dict[str, Any]:
             live_sold[bid][1] += int(g or 0)
     loads_now = stats.live_loads(session, list(live), now)
     live_anchors = stats.anchors_of(session, live_ids)
-    tz = park_tz()
     live_rows = []
     for b in live:
         n, gmv = live_sold[b.id]
@@ -292,5 +294,5 @@ def _compute(session: so.Session) -> dict[str, Any]:
                      "anchors": _ranked(list(anchors.values()), size, "name")},
         "totals": {"orders": total_orders, "gmv": _money(total_gmv), "live_rooms": len(live_rows),
                    "alerts": sum(1 for r in live_rows if r["alert"])},
-        "alert_threshold": current_app.config["CAPACITY_ALERT_PERCENT"] / 100,
+        "alert_threshold": settings.capacity_alert_percent / 100,
     }

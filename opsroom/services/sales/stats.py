@@ -13,26 +13,22 @@ from datetime import datetime, timedelta, timezone
 from fractions import Fraction
 from typing import Any
 
+from zoneinfo import ZoneInfo
+
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from flask import current_app
 
 from opsroom import clock
 from opsroom.domain import metrics
 from opsroom.domain.booking_rules import LONGEST_OCCUPANCY
 from opsroom.domain.money import format_money
-from opsroom.i18n import park_tz
+from opsroom.settings import settings_of
 from opsroom.models import SOLD, Anchor, Assignment, Booking, LineupItem, Order, Room
 from opsroom.services.bookings.core import get_booking
 
 # Shifts the 5-minute step so that it is never negative before the integer
 # division (SQLite's `/` truncates towards zero; floor is what we mean).
 _STEP_SHIFT = 10**6
-
-
-def settings() -> dict[str, int]:
-    cfg = current_app.config
-    return {"threshold": cfg["CAPACITY_ALERT_PERCENT"], "window": cfg["LIVE_LOAD_WINDOW_MINUTES"]}
 
 
 def live_now_clause(now: datetime):
@@ -95,6 +91,7 @@ class BookingStats:
     live_load: Fraction | None
     alert: bool
     threshold_percent: int
+    tz: ZoneInfo  # the park's, for the JSON's instants
     per_product: list[ProductResult] = field(default_factory=list)
     other: ProductResult | None = None
 
@@ -168,11 +165,11 @@ def live_loads(session: so.Session, bookings: list[Booking], now: datetime | Non
     reading only the orders of the last window (an index range per booking).
     `bookings` need their room (capacity)."""
     now = now or clock.now()
-    conf = settings()
+    settings = settings_of(session)
     live = {b.id: b for b in bookings if is_live_now(b, now)}
     if not live:
         return {}
-    cut = now - timedelta(minutes=conf["window"])
+    cut = now - timedelta(minutes=settings.live_load_window_minutes)
     # Each session counts from max(window start, its own start). Sessions share a few
     # start instants (quarter hours), so one index range per group of them, with no
     # join to bookings (which PostgreSQL planned as a merge join over every booking).
@@ -185,9 +182,9 @@ def live_loads(session: so.Session, bookings: list[Booking], now: datetime | Non
     counts = dict(session.execute(groups[0] if len(groups) == 1 else sa.union_all(*groups)).all())
     out = {}
     for bid, b in live.items():
-        since, until = metrics.live_window(b.starts_at, b.ends_at, now, conf["window"])
+        since, until = metrics.live_window(b.starts_at, b.ends_at, now, settings.live_load_window_minutes)
         load_now = metrics.live_load(counts.get(bid, 0), b.room.order_capacity_per_hour, since, until)
-        out[bid] = (load_now, metrics.is_alert(load_now, conf["threshold"]))
+        out[bid] = (load_now, metrics.is_alert(load_now, settings.capacity_alert_percent))
     return out
 
 
@@ -196,7 +193,7 @@ def booking_stats(session: so.Session, user, booking_id: int) -> BookingStats:
     anchor only one they are on (the booking's visibility rule)."""
     booking = get_booking(session, user, booking_id)
     room = booking.room
-    conf = settings()
+    settings = settings_of(session)
     items = session.scalars(
         sa.select(LineupItem).where(LineupItem.booking_id == booking.id)
         .options(so.joinedload(LineupItem.product)).order_by(LineupItem.position)
@@ -206,10 +203,11 @@ def booking_stats(session: so.Session, user, booking_id: int) -> BookingStats:
     # Buyers are known only when every sold order names one.
     buyers = _buyers(session, booking.id) if orders and not unnamed else None
     m = metrics.session_metrics(starts_at=booking.starts_at, ends_at=booking.ends_at,
-                                per_hour=room.order_capacity_per_hour, cells=cells, tz=park_tz(), buyers=buyers)
+                                per_hour=room.order_capacity_per_hour, cells=cells, tz=settings.tz, buyers=buyers)
     now = clock.now()
     load_now, alert = live_loads(session, [booking], now).get(booking.id, (None, False))
-    return BookingStats(booking, m, is_live_now(booking, now), load_now, alert, conf["threshold"], per_product, other)
+    return BookingStats(booking, m, is_live_now(booking, now), load_now, alert, settings.capacity_alert_percent,
+                        settings.tz, per_product, other)
 
 
 def _ids(bookings: Iterable[Booking | int]) -> list[int]:
@@ -217,7 +215,7 @@ def _ids(bookings: Iterable[Booking | int]) -> list[int]:
 
 
 def loads(session: so.Session, bookings: Iterable[Booking | int]) -> dict[int, float | None]:
-    """Load (orders ÷ capacity, DESIGN.md §4) of many bookings in one query;
+    """Load (orders ÷ capacity, docs/domain.md) of many bookings in one query;
     None where the room has no capacity."""
     ids = _ids(bookings)
     if not ids:
@@ -235,11 +233,11 @@ def loads(session: so.Session, bookings: Iterable[Booking | int]) -> dict[int, f
 
 
 # ---------------------------------------------------------------------------
-# JSON (API.md field names; money as "129.90", instants in the park timezone)
+# JSON (docs/api.md field names; money as "129.90", instants in the park timezone)
 
 
-def _instant(value: datetime | None) -> str | None:
-    return value.astimezone(park_tz()).isoformat() if value else None
+def _instant(value: datetime | None, tz: ZoneInfo) -> str | None:
+    return value.astimezone(tz).isoformat() if value else None
 
 
 def _money(fen: int | None) -> str | None:
@@ -272,7 +270,7 @@ def stats_json(s: BookingStats) -> dict[str, Any]:
         "net_gmv": _money(m.net_gmv_fen),
         "avg_order_value": _money(m.avg_order_fen),
         "orders_per_hour": metrics.as_float(m.orders_per_hour, 2),
-        "peak_hour": _instant(m.peak_hour),
+        "peak_hour": _instant(m.peak_hour, s.tz),
         "peak_hour_orders": m.peak_hour_orders,
         "capacity_per_hour": s.booking.room.order_capacity_per_hour,
         "capacity": _number(m.capacity),
@@ -282,7 +280,7 @@ def stats_json(s: BookingStats) -> dict[str, Any]:
         "alert": s.alert,
         "alert_threshold": s.threshold_percent / 100,
         "capacity_per_5min": _number(m.capacity_per_5min),
-        "per_5min": [{"starts_at": _instant(t), "orders": n} for t, n in m.per_5min],
+        "per_5min": [{"starts_at": _instant(t, s.tz), "orders": n} for t, n in m.per_5min],
         "outside_chart": m.outside_chart,
         "per_product": [product_json(r) for r in s.per_product],
         "other_products": product_json(s.other) if s.other else None,
