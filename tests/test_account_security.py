@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from opsroom import clock
 from opsroom.models import LoginSession, User
-DEMO_PASSWORD = "opsroom-demo"  # opsroom.demo.builders.DEMO_PASSWORD, README, Makefile
+DEMO_PASSWORD = "opsroom-demo"  # opsroom.demo.data.DEMO_PASSWORD, README, Makefile
 from opsroom.services.park import users
 from opsroom.services.errors import ValidationFailed
 from tests.conftest import csrf_from
