@@ -1,4 +1,4 @@
-"""The API under fuzzing (issue 11): schemathesis with every check, over every
+"""The API under fuzzing: schemathesis with every check, over every
 operation of /api/v1/openapi.json, as every role, against real gunicorn workers
 on a freshly seeded demo park (a new database per run, so the mutating
 operations never leak from one run into the next).

@@ -1,4 +1,4 @@
-"""The Flask CLI of API.md (init-db, create-user, create-token, seed-demo),
+"""The Flask CLI of docs/api.md ("Command line": init-db, create-user, create-token, seed-demo),
 run against a fresh SQLite file per test, with real commits."""
 from __future__ import annotations
 

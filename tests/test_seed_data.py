@@ -259,7 +259,7 @@ def test_invariants_hold_at_any_time_of_day(app, db_session, instant):
 
 
 # ---------------------------------------------------------------------------
-# Orders (issue 7)
+# Orders
 
 
 def test_a_week_of_realistic_orders(app, db_session):
