@@ -50,7 +50,7 @@ if str(ROOT) not in sys.path:
 import sqlalchemy as sa  # noqa: E402
 
 from bench import park as park_builder  # noqa: E402
-from bench.common import DEFAULT_PG_URL, code_version, provision, server_version  # noqa: E402,F401
+from bench.common import DEFAULT_PG_URL, NOW, code_version, provision, server_version  # noqa: E402,F401
 from config import TestConfig  # noqa: E402
 from opsroom import clock, create_app  # noqa: E402
 from opsroom.db import intent, make_engine  # noqa: E402
@@ -62,8 +62,6 @@ from opsroom.services.bookings.create import create_booking
 
 UTC = timezone.utc
 TZ = ZoneInfo("Asia/Shanghai")
-# The park's "now": a Sunday morning, 09:30 park time.
-NOW = datetime(2026, 11, 22, 9, 30, tzinfo=TZ)
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
 CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 LANE_RE = re.compile(r'<div class="lane" role="row">')

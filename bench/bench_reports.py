@@ -32,9 +32,10 @@ import sqlalchemy as sa  # noqa: E402
 
 from bench import park as park_builder  # noqa: E402
 from bench.bench_bookings import (  # noqa: E402
-    DEFAULT_PG_URL, NOW, RESULTS_DIR, StatementCounter, code_version, log, provision, server_version,
+    DEFAULT_PG_URL, RESULTS_DIR, StatementCounter, code_version, log, provision, server_version,
     summarize, timed,
 )
+from bench.common import NOW  # noqa: E402
 from config import TestConfig  # noqa: E402
 from opsroom import clock, create_app  # noqa: E402
 from opsroom.db import intent, make_engine  # noqa: E402

@@ -7,8 +7,10 @@ import shutil
 import sqlite3
 import subprocess
 import tempfile
+from datetime import datetime
 from pathlib import Path
 from typing import Callable
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
@@ -17,6 +19,9 @@ from opsroom.db import make_engine
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_PG_URL = os.environ.get("OPSROOM_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 CHUNK = 10_000
+# The park's "now" of bench_bookings.py, bench_reports.py and explain.py: a Sunday morning,
+# 09:30 park time.
+NOW = datetime(2026, 11, 22, 9, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 
 def provision(backend: str, pg_url: str, prefix: str = "opsroom_bench") -> tuple[str, Callable[[], None]]:

@@ -145,7 +145,7 @@ if __name__ == "__main__":
     # On a database kept by `bench_bookings.py --keep`: python bench/explain.py <url>
     from config import TestConfig
     from opsroom import create_app
-    from bench.bench_bookings import NOW
+    from bench.common import NOW
 
     clock.set_now(NOW)
     report(create_app(TestConfig, DATABASE_URL=sys.argv[1]))

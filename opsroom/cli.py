@@ -40,7 +40,7 @@ def init_db():
 @click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when the database holds data.")
 def seed_demo(force: bool, if_empty: bool):
     """Load the demo park (rooms, tenants, a week of bookings, users)."""
-    from opsroom import seed
+    from opsroom.demo.park import load_demo
 
     session = get_session()
     if _holds_data(session) and not force:
@@ -48,7 +48,7 @@ def seed_demo(force: bool, if_empty: bool):
             click.echo("database holds data; demo park not loaded")
             return
         raise click.ClickException("the database is not empty; use --force to wipe it and load the demo park")
-    summary = seed.load_demo(session, wipe=force)
+    summary = load_demo(session, wipe=force)
     click.echo(summary)
 
 
@@ -142,13 +142,13 @@ def demo_live(interval: float, count: int):
     ingestion as the API, so that the big screen moves."""
     import time as _time
 
-    from opsroom import seed
+    from opsroom.demo.orders import feed_live_orders
 
     session = get_session()
     rounds = 0
     try:
         while count == 0 or rounds < count:
-            summary = seed.feed_live_orders(session, interval=interval)
+            summary = feed_live_orders(session, interval=interval)
             session.close()
             rounds += 1
             click.echo(f"round {rounds}: {summary}")

@@ -1,4 +1,4 @@
-"""Account security (issue 11): a fresh session on login, logout and password
+"""Account security: a fresh session on login, logout and password
 changes that end every copy of a session or remember-me cookie server-side,
 password rules (≥ 12 characters, ≤ 128, no composition rules, no common
 password), and admin pages that want a recent login."""
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from opsroom import clock
 from opsroom.models import LoginSession, User
-DEMO_PASSWORD = "opsroom-demo"  # opsroom.seed.DEMO_PASSWORD, README, Makefile
+DEMO_PASSWORD = "opsroom-demo"  # opsroom.demo.data.DEMO_PASSWORD, README, Makefile
 from opsroom.services.park import users
 from opsroom.services.errors import ValidationFailed
 from tests.conftest import csrf_from
@@ -119,7 +119,7 @@ def test_cookies_of_deactivated_users_stop_working(app, client, make, db_session
 
 
 def test_a_cookie_without_a_login_key_is_anonymous(app, client, make):
-    """A signed session naming a user id alone (as cookies did before issue 11) is not a login."""
+    """A signed session naming a user id alone (as older cookies did) is not a login."""
     user = make.user("admin")
     with client.session_transaction() as s:
         s["_user_id"] = str(user.id)

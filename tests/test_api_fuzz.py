@@ -1,4 +1,4 @@
-"""The API under fuzzing (issue 11): schemathesis with every check, over every
+"""The API under fuzzing: schemathesis with every check, over every
 operation of /api/v1/openapi.json, as every role, against real gunicorn workers
 on a freshly seeded demo park (a new database per run, so the mutating
 operations never leak from one run into the next).
@@ -72,7 +72,8 @@ def _config(path: Path) -> None:
 def seeded_park(url: str) -> tuple[str, callable, dict[str, str]]:
     """A new database with the demo park and an API token for each role."""
     from config import Config
-    from opsroom import create_app, seed
+    from opsroom import create_app
+    from opsroom.demo.park import load_demo
     from opsroom.services.park import users
     from opsroom.services.sales import screen
 
@@ -82,7 +83,7 @@ def seeded_park(url: str) -> tuple[str, callable, dict[str, str]]:
     with app.app_context():
         session = app.extensions["opsroom.sessionmaker"]()
         try:
-            seed.load_demo(session, order_scale=0.05)
+            load_demo(session, order_scale=0.05)
             for role in ("admin", "manager", "coordinator", "anchor"):
                 tokens[role] = users.create_token(session, users.get_user_by_email(session, f"{role}@park.demo"), "fuzz")
             tokens["screen"] = screen.create_token(session, users.get_user_by_email(session, "admin@park.demo"), "fuzz")

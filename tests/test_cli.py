@@ -1,4 +1,4 @@
-"""The Flask CLI of API.md (init-db, create-user, create-token, seed-demo),
+"""The Flask CLI of docs/api.md ("Command line": init-db, create-user, create-token, seed-demo),
 run against a fresh SQLite file per test, with real commits."""
 from __future__ import annotations
 
@@ -194,7 +194,7 @@ def test_a_database_with_only_users_is_not_empty(cli_app, migrated):
 
 def test_seed_demo_loads_an_empty_database_and_force_reloads(cli_app, migrated):
     """seed-demo fills an empty database; a second run refuses; --force wipes and loads the same park again."""
-    pytest.importorskip("opsroom.seed")
+    pytest.importorskip("opsroom.demo.park")
     result = migrated("seed-demo")
     assert result.exit_code == 0, result.output
     rooms, tenants, bookings = count(cli_app, Room), count(cli_app, Tenant), count(cli_app, Booking)
@@ -210,7 +210,7 @@ def test_seed_demo_loads_an_empty_database_and_force_reloads(cli_app, migrated):
 
 def test_seed_demo_if_empty_loads_an_empty_database(cli_app, migrated):
     """`--if-empty` on an empty database loads the demo park."""
-    pytest.importorskip("opsroom.seed")
+    pytest.importorskip("opsroom.demo.park")
     result = migrated("seed-demo", "--if-empty")
     assert result.exit_code == 0, result.output
     assert count(cli_app, Room) > 0

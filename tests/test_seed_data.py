@@ -1,4 +1,4 @@
-"""The demo park (`opsroom.seed`) keeps every rule the app itself enforces."""
+"""The demo park (`opsroom.demo`) keeps every rule the app itself enforces."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
@@ -9,7 +9,9 @@ import pytest
 import sqlalchemy as sa
 from werkzeug.security import check_password_hash
 
-from opsroom import clock, seed
+from opsroom import clock
+from opsroom.demo.data import DEMO_PASSWORD, DEMO_USERS, XILIU
+from opsroom.demo.park import load_demo
 from opsroom.domain.booking_rules import check_shape
 from opsroom.domain.intervals import Interval
 from opsroom.models import Blackout, Booking, Order, Product, Room, Series, Tenant, User
@@ -43,7 +45,7 @@ SMALL = 0.05
 
 @pytest.fixture
 def demo(app, db_session):
-    return seed.load_demo(db_session, wipe=True, order_scale=SMALL)
+    return load_demo(db_session, wipe=True, order_scale=SMALL)
 
 
 # ---------------------------------------------------------------------------
@@ -144,12 +146,12 @@ def test_summary_names_what_was_loaded(demo, db_session):
 
 def test_every_role_has_a_demo_user_with_the_demo_password(demo, db_session):
     users = {u.email: u for u in db_session.scalars(sa.select(User))}
-    assert {role for _, role, _ in seed.DEMO_USERS} == set(ROLES)
-    for email, role, name in seed.DEMO_USERS:
+    assert {role for _, role, _ in DEMO_USERS} == set(ROLES)
+    for email, role, name in DEMO_USERS:
         user = users[email]
         assert (user.role, user.name) == (role, name)
         assert user.password_hash.startswith("scrypt:")
-        assert check_password_hash(user.password_hash, seed.DEMO_PASSWORD)
+        assert check_password_hash(user.password_hash, DEMO_PASSWORD)
 
 
 def test_rooms_span_the_zones_of_the_park(demo, db_session):
@@ -239,9 +241,9 @@ def test_loading_twice_with_wipe_gives_the_same_park(app, db_session):
             ],
         }
 
-    first_summary = seed.load_demo(db_session, wipe=True, order_scale=SMALL)
+    first_summary = load_demo(db_session, wipe=True, order_scale=SMALL)
     first = snapshot()
-    second_summary = seed.load_demo(db_session, wipe=True, order_scale=SMALL)
+    second_summary = load_demo(db_session, wipe=True, order_scale=SMALL)
     second = snapshot()
     assert first_summary == second_summary
     assert first == second
@@ -250,14 +252,14 @@ def test_loading_twice_with_wipe_gives_the_same_park(app, db_session):
 @pytest.mark.parametrize("instant", INSTANTS, ids=lambda d: d.strftime("%Y%m%d-%H%M"))
 def test_invariants_hold_at_any_time_of_day(app, db_session, instant):
     clock.set_now(instant)  # the autouse clock fixture unfreezes afterwards
-    seed.load_demo(db_session, wipe=True, order_scale=SMALL)
+    load_demo(db_session, wipe=True, order_scale=SMALL)
     assert_all_invariants(app, db_session)
     if instant.hour == 20:
         assert any(b.status == "live" for b in _bookings(db_session))
 
 
 # ---------------------------------------------------------------------------
-# Orders (issue 7)
+# Orders
 
 
 def test_a_week_of_realistic_orders(app, db_session):
@@ -267,7 +269,7 @@ def test_a_week_of_realistic_orders(app, db_session):
     from opsroom.services.sales import screen
 
     clock.set_now(INSTANTS[0])
-    summary = seed.load_demo(db_session, wipe=True)
+    summary = load_demo(db_session, wipe=True)
     orders = db_session.scalars(sa.select(Order).options(sa.orm.joinedload(Order.booking))).all()
     assert len(orders) >= 5000 and f"{len(orders)} orders" in summary
     by_status = Counter(o.status for o in orders)
@@ -289,7 +291,7 @@ def test_a_week_of_realistic_orders(app, db_session):
         if o.status != "cancelled":
             gmv[o.booking.tenant.name] += o.amount_fen
     orders_by_tenant = Counter(o.booking.tenant.name for o in attributed)
-    assert orders_by_tenant.most_common(1)[0][0] == gmv.most_common(1)[0][0] == seed.XILIU
+    assert orders_by_tenant.most_common(1)[0][0] == gmv.most_common(1)[0][0] == XILIU
     admin = db_session.scalar(sa.select(User).where(User.role == "admin"))
     with app.test_request_context():
         snap = screen.snapshot(db_session, admin)
@@ -301,7 +303,7 @@ def test_a_week_of_realistic_orders(app, db_session):
 def test_demo_live_feeds_the_live_sessions_through_ingestion(app, db_session):
     """`demo-live --count 2` adds orders to the sessions live now (and only to them), and stops."""
     clock.set_now(INSTANTS[0])
-    seed.load_demo(db_session, wipe=True, order_scale=SMALL)
+    load_demo(db_session, wipe=True, order_scale=SMALL)
     before = _count(db_session, Order)
     last_id = db_session.scalar(sa.select(sa.func.max(Order.id)))
     result = app.test_cli_runner().invoke(args=["demo-live", "--interval", "0", "--count", "2"])
