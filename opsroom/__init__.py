@@ -56,15 +56,20 @@ def create_app(config_object=None, **overrides) -> Flask:
     # Read once: services get them with their session, faces from the app.
     app.extensions["opsroom.settings"] = Settings.from_config(app.config)
 
-    from opsroom import auth, catalogs, cli, db, i18n, web
-    from opsroom.api import bp as api_bp
+    from opsroom import api, catalogs, cli, db, views
+    from opsroom.web import converters, errors, headers, i18n, login
+    from opsroom.web.extensions import csrf
 
     db.init_app(app)
     catalogs.compile_catalogs(app.config["BABEL_TRANSLATION_DIRECTORIES"])  # a fresh checkout has no .mo
     i18n.init_app(app)
-    auth.init_app(app)
-    web.init_app(app)
-    app.register_blueprint(api_bp)
+    login.init_app(app)
+    csrf.init_app(app)
+    converters.init_app(app)  # before any blueprint: rules bind their converters when added
+    headers.init_app(app)
+    errors.init_app(app)
+    views.register(app)
+    api.register(app)
     cli.init_app(app)
 
     if app.config.get("EMBED_SCHEDULER") and not app.config.get("TESTING"):

@@ -67,7 +67,7 @@ class UTCDateTime(sa.types.TypeDecorator):
 BigId = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
 
-def check_in(column: str, values: tuple[str, ...]) -> str:
+def sql_in(column: str, values: tuple[str, ...]) -> str:
     """SQL text `column IN ('a', 'b')`, for CHECK constraints and partial indexes."""
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 

@@ -115,7 +115,7 @@ def _pages():
     """HTML routes: (method, endpoint) → expectation."""
     ev = STAFF + ("anchor",)
     p = {
-        ("GET", "web.home"): allow(ev, 302),
+        ("GET", "auth.home"): allow(ev, 302),
         ("GET", "auth.login"): allow(ev, 302, anonymous=200, screen=200),
         ("POST", "auth.login"): allow(ev, 302, anonymous=400, screen=400),
         ("POST", "auth.logout"): allow(ev, 302, anonymous=302, screen=302),

@@ -18,7 +18,7 @@ from opsroom.db import intent
 from opsroom.domain import utilization as util
 from opsroom.domain.hours import local_days
 from opsroom.domain.intervals import Interval
-from opsroom.i18n import park_tz
+from opsroom.web.i18n import park_tz
 from opsroom.models import Blackout, Booking, report_days, report_dirty, Room, Tenant, User
 from opsroom.services.park import rooms, users
 from opsroom.services.reporting import refresh

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from opsroom.api import PUBLIC_ENDPOINTS
+from opsroom.api.base import PUBLIC_ENDPOINTS
 from opsroom.models import ScreenToken
 from opsroom.services.sales import screen
 from tests.conftest import Api, NOW, at, configure, csrf_from

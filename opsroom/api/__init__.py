@@ -1,108 +1,16 @@
-"""JSON API under /api/v1: bearer tokens only (no cookies, so no CSRF)."""
+"""The JSON API (docs/api.md): thin routes over the services, one module per area;
+the live OpenAPI document at /api/v1/openapi.json describes every route."""
 from __future__ import annotations
 
-from functools import wraps
 
-from flask import Blueprint, g, jsonify, request
-from flask_babel import lazy_gettext as _l
-from sqlalchemy.exc import IntegrityError, OperationalError
-
-from opsroom.api.errors import error_response
-from opsroom.db import get_session
-from opsroom.services.permissions import require
-from opsroom.services.sales import screen as screen_service
-from opsroom.services.park import users
-from opsroom.services.errors import BadRequest, ServiceError
-
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
-
-PUBLIC_ENDPOINTS = {"api.openapi"}
-# The only endpoints a screen token opens.
-SCREEN_ENDPOINTS = {"api.screen"}
-
-
-@bp.before_request
-def _authenticate():
-    if request.endpoint in PUBLIC_ENDPOINTS:
-        return None
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    token = token.strip() if scheme.lower() == "bearer" else ""
-    if token.startswith(screen_service.TOKEN_PREFIX):
-        # A screen token (issue 7) is read-only: it opens the screen's data and nothing else.
-        viewer = screen_service.viewer_for_token(get_session(), token)
-        if viewer is None:
-            return error_response(401)
-        if request.endpoint not in SCREEN_ENDPOINTS:
-            return error_response(403, _l("A screen token opens only the big screen."))
-        g.api_user = viewer
-        return None
-    found = users.principal_for_token(get_session(), token)
-    if found is None:
-        return error_response(401)
-    g.api_user, g.api_anchor_id = found
-    return None
-
-
-def current():
-    """The user behind the request's token."""
-    return g.api_user
-
-
-def needs(permission: str):
-    """Check the role before reading the body: a wrong role is a 403 whatever it sent."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            require(current(), permission)
-            return view(*args, **kwargs)
-
-        return wrapped
-
-    return decorator
-
-
-def body() -> object:
-    """The request's JSON body, or a 400 bad_request."""
-    if not request.is_json:
-        raise BadRequest(_l("Send JSON with Content-Type: application/json."))
-    data = request.get_json(silent=True)
-    if data is None:
-        raise BadRequest(_l("The body is not valid JSON."))
-    return data
-
-
-@bp.errorhandler(ServiceError)
-def _service_error(exc: ServiceError):
-    get_session().rollback()
-    response = jsonify(exc.body())
-    response.status_code = exc.status
-    return response
-
-
-@bp.errorhandler(IntegrityError)
-def _integrity_error(exc):
-    # A constraint the service did not foresee (e.g. a race on a unique key).
-    get_session().rollback()
-    return error_response(409, _l("The change clashes with data saved at the same moment. Please retry."))
-
-
-@bp.errorhandler(OperationalError)
-def _operational_error(exc):
-    from opsroom.db import lost_race
-    from opsroom.web import database_unavailable
-
-    if lost_race(exc):  # a race lost outside flush_or_conflict's watch
-        return _integrity_error(exc)
-    return database_unavailable(exc)  # rollback that survives a lost connection, Retry-After
-
-
-def _register():
-    from opsroom.api import (  # noqa: F401
+def register(app) -> None:
+    """Every route of the API, on its blueprint, exempt from CSRF (bearer tokens only)."""
+    from opsroom.api import (  # noqa: F401  (importing a module adds its routes to the blueprint)
         anchors, bookings, health, me, notifications, openapi, orders, products, reports, rooms, screen, stats,
         tenants,
     )
+    from opsroom.api.base import bp
+    from opsroom.web.extensions import csrf
 
-
-_register()
+    csrf.exempt(bp)
+    app.register_blueprint(bp)

@@ -4,10 +4,10 @@ from __future__ import annotations
 from flask import jsonify, request
 from flask_babel import lazy_gettext as _l
 
-from opsroom.api import body, bp, current, needs
+from opsroom.api.base import body, bp, current, needs
 from opsroom.api import parse as p
 from opsroom.api.bookings import bound, booking_json
-from opsroom.api.serialize import anchor_json
+from opsroom.web.serialize import anchor_json
 from opsroom.db import get_session
 from opsroom.domain.statuses import ANCHOR_ROLES
 from opsroom.services.people_goods import anchors as service

@@ -3,13 +3,13 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
-from opsroom.api import body, bp, current, needs
+from opsroom.api.base import body, bp, current, needs
 from opsroom.api import parse as p
-from opsroom.api.serialize import booking_json
+from opsroom.web.serialize import booking_json
 from opsroom.db import get_session
 from opsroom.domain.numbers import MAX_STOCK
 from opsroom.domain import hours
-from opsroom.i18n import park_tz
+from opsroom.web.i18n import park_tz
 from opsroom.domain.statuses import BOOKING_STATUSES
 from opsroom.services.people_goods import assignments
 from opsroom.services.bookings.core import get_booking, list_bookings
@@ -141,7 +141,7 @@ def bookings_checkin(booking_id: int):
 @bp.get("/bookings/<int:booking_id>/audit")
 @needs("bookings.read")
 def bookings_audit(booking_id: int):
-    from opsroom.api.serialize import instant
+    from opsroom.web.serialize import instant
     from opsroom.services import audit
 
     get_booking(get_session(), current(), booking_id)

@@ -4,10 +4,10 @@ from __future__ import annotations
 from flask import jsonify, request
 from flask_babel import lazy_gettext as _l
 
-from opsroom.api import PUBLIC_ENDPOINTS, bp
-from opsroom.api.errors import error_response
+from opsroom.api.base import PUBLIC_ENDPOINTS, bp
+from opsroom.web.errors import error_response
 from opsroom.api.openapi import PATHS, SCHEMAS
-from opsroom.api.serialize import instant
+from opsroom.web.serialize import instant
 from opsroom.db import get_engine, get_session
 from opsroom.services.permissions import can
 from opsroom.services.operations import health as service

@@ -1,7 +1,7 @@
 from flask import g, jsonify
 
-from opsroom.api import bp, current
-from opsroom.api.serialize import user_json
+from opsroom.api.base import bp, current
+from opsroom.web.serialize import user_json
 from opsroom.db import get_session
 from opsroom.models import Anchor
 

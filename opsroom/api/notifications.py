@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
-from opsroom.api import bp, current, needs
+from opsroom.api.base import bp, current, needs
 from opsroom.api import parse as p
 from opsroom.api.openapi import _ID, PATHS, SCHEMAS, _op
-from opsroom.api.serialize import instant
+from opsroom.web.serialize import instant
 from opsroom.db import get_session
 from opsroom.domain.statuses import NOTIFICATION_KINDS
 from opsroom.services.operations import notifications as service

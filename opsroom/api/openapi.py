@@ -5,7 +5,7 @@ import copy
 
 from flask import jsonify
 
-from opsroom.api import bp
+from opsroom.api.base import bp
 
 from opsroom.api.parse import DATE_SCHEMA, ID_SCHEMA, INSTANT_SCHEMA
 from opsroom.domain.statuses import BOOKING_STATUSES, TENANT_STATUSES

@@ -5,12 +5,12 @@ from flask import current_app, jsonify, request, send_file
 from flask_babel import lazy_gettext as _l
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from opsroom.api import body, bp, current, needs
+from opsroom.api.base import body, bp, current, needs
 from opsroom.api import parse as p
 from opsroom.api.bookings import bound
-from opsroom.api.errors import error_response
+from opsroom.web.errors import error_response
 from opsroom.api.openapi import _BOUND, _ID, PATHS, SCHEMAS, _op, _q, _qenum, _qid, _ref
-from opsroom.api.serialize import instant, money
+from opsroom.web.serialize import instant, money
 from opsroom.db import get_session
 from opsroom.domain.order_formats import PLATFORMS
 from opsroom.domain.statuses import ORDER_STATUSES
@@ -18,6 +18,8 @@ from opsroom.services.errors import BadRequest, ValidationFailed
 from opsroom.services.sales.batches import get_batch, rejects_csv
 from opsroom.services.sales.ingestion import import_export, import_json
 from opsroom.services.sales.orders import attribute, list_orders
+from opsroom.web.serialize import batch_json
+from opsroom.web.uploads import raise_upload_limit, upload_size
 
 
 def order_json(order) -> dict:
@@ -31,34 +33,10 @@ def order_json(order) -> dict:
     }
 
 
-def batch_json(batch) -> dict:
-    return {
-        "id": batch.id, "source": batch.source, "platform": batch.platform, "filename": batch.filename,
-        "state": batch.state, "bytes_total": batch.bytes_total, "bytes_done": batch.bytes_done,
-        "rows_seen": batch.rows_seen, "created": batch.created, "updated": batch.updated,
-        "unchanged": batch.unchanged, "unattributed": batch.unattributed, "rejected": batch.rejected,
-        "message": batch.message, "user_id": batch.user_id, "started_at": instant(batch.started_at),
-        "finished_at": instant(batch.finished_at),
-    }
 
 
-def raise_upload_limit() -> None:
-    """Shop exports may be far larger than the global MAX_CONTENT_LENGTH (which
-    guards every other route): raise it for this request only, before the body
-    is read."""
-    request.max_content_length = current_app.config["ORDER_IMPORT_MAX_BYTES"]
 
 
-def upload_size(upload) -> int:
-    stream = upload.stream
-    try:
-        position = stream.tell()
-        stream.seek(0, 2)
-        size = stream.tell()
-        stream.seek(position)
-        return size
-    except (AttributeError, OSError):
-        return 0
 
 
 @bp.post("/orders")

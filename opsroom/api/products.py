@@ -4,9 +4,9 @@ from __future__ import annotations
 from flask import jsonify, request
 from flask_babel import lazy_gettext as _l
 
-from opsroom.api import body, bp, current, needs
+from opsroom.api.base import body, bp, current, needs
 from opsroom.api import parse as p
-from opsroom.api.serialize import product_json
+from opsroom.web.serialize import product_json
 from opsroom.db import get_session
 from opsroom.domain.numbers import MAX_STOCK
 from opsroom.services.people_goods import products as service

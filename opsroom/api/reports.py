@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Response, jsonify, request
 from flask_babel import lazy_gettext as _l
 
-from opsroom.api import bp, current, needs
+from opsroom.api.base import bp, current, needs
 from opsroom.api import parse as p
 from opsroom.api.openapi import PATHS, SCHEMAS, _op, _q, _qenum, _qid, _qs
 from opsroom.db import get_session

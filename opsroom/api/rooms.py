@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
-from opsroom.api import body, bp, current, needs
+from opsroom.api.base import body, bp, current, needs
 from opsroom.api import parse as p
-from opsroom.api.serialize import blackout_json, interval_json, room_json
+from opsroom.web.serialize import blackout_json, interval_json, room_json
 from opsroom.db import get_session
 from opsroom.domain.booking_rules import MAX_BOOKING_MINUTES, MAX_CHANGEOVER_MINUTES
 from opsroom.services.park import rooms as service

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import jsonify
 
-from opsroom.api import bp, current
+from opsroom.api.base import bp, current
 from opsroom.api.openapi import PATHS, SCHEMAS, _op
 from opsroom.db import get_session
 from opsroom.services.sales import screen as service

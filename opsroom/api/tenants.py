@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from flask import jsonify, request
 
-from opsroom.api import body, bp, current, needs
+from opsroom.api.base import body, bp, current, needs
 from opsroom.api import parse as p
-from opsroom.api.serialize import tenant_json
+from opsroom.web.serialize import tenant_json
 from opsroom.db import get_session
 from opsroom.domain.statuses import TENANT_STATUSES
 from opsroom.services.park import tenants as service

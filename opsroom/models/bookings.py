@@ -8,7 +8,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from opsroom import clock
-from opsroom.db import Base, UTCDateTime, check_in
+from opsroom.db import Base, UTCDateTime, sql_in
 from opsroom.domain.statuses import ACTIVE_STATUSES, BOOKING_STATUSES
 
 if TYPE_CHECKING:  # the mappers resolve these names by the class registry at run time
@@ -67,7 +67,7 @@ class Booking(Base):
     __table_args__ = (
         sa.CheckConstraint("ends_at > starts_at", name="positive"),
         sa.CheckConstraint("occupied_until >= ends_at", name="occupied"),
-        sa.CheckConstraint(check_in("status", BOOKING_STATUSES), name="status"),
+        sa.CheckConstraint(sql_in("status", BOOKING_STATUSES), name="status"),
         sa.Index("ix_bookings_room_time", "room_id", "starts_at", "occupied_until"),
         sa.Index("ix_bookings_time", "starts_at"),
         sa.Index("ix_bookings_status_hold", "status", "hold_expires_at"),

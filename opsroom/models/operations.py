@@ -8,7 +8,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from opsroom import clock
-from opsroom.db import Base, UTCDateTime, check_in
+from opsroom.db import Base, UTCDateTime, sql_in
 from opsroom.domain.statuses import EMAIL_STATES, NOTIFICATION_KINDS
 
 if TYPE_CHECKING:  # the mappers resolve these names by the class registry at run time
@@ -45,8 +45,8 @@ class Notification(Base):
     user: so.Mapped[User] = so.relationship()
 
     __table_args__ = (
-        sa.CheckConstraint(check_in("kind", NOTIFICATION_KINDS), name="kind"),
-        sa.CheckConstraint(check_in("email_status", EMAIL_STATES), name="email_status"),
+        sa.CheckConstraint(sql_in("kind", NOTIFICATION_KINDS), name="kind"),
+        sa.CheckConstraint(sql_in("email_status", EMAIL_STATES), name="email_status"),
         # The inbox (newest first) and the header's unread count.
         sa.Index("ix_notifications_user_read", "user_id", "read_at"),
         sa.Index("ix_notifications_user_created", "user_id", "created_at"),

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from opsroom import clock
-from opsroom.db import Base, UTCDateTime, check_in
+from opsroom.db import Base, UTCDateTime, sql_in
 from opsroom.domain.statuses import ROLES, TENANT_STATUSES
 
 
@@ -26,7 +26,7 @@ class User(Base):
     # Notices also by email when the park has SMTP settings (issue 9).
     email_notifications: so.Mapped[bool] = so.mapped_column(default=True, server_default=sa.true())
 
-    __table_args__ = (sa.CheckConstraint(check_in("role", ROLES), name="role"),)
+    __table_args__ = (sa.CheckConstraint(sql_in("role", ROLES), name="role"),)
 
     # Flask-Login protocol
     @property
@@ -130,7 +130,7 @@ class Tenant(Base):
     status: so.Mapped[str] = so.mapped_column(sa.String(20), default="active")
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=clock.now)
 
-    __table_args__ = (sa.CheckConstraint(check_in("status", TENANT_STATUSES), name="status"),)
+    __table_args__ = (sa.CheckConstraint(sql_in("status", TENANT_STATUSES), name="status"),)
 
 
 class Blackout(Base):

@@ -8,7 +8,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from opsroom import clock
-from opsroom.db import Base, UTCDateTime, check_in
+from opsroom.db import Base, UTCDateTime, sql_in
 from opsroom.domain.statuses import ANCHOR_ROLES
 
 if TYPE_CHECKING:  # the mappers resolve these names by the class registry at run time
@@ -63,7 +63,7 @@ class Assignment(Base):
 
     __table_args__ = (
         sa.UniqueConstraint("booking_id", "anchor_id", name="uq_assignments_booking_anchor"),
-        sa.CheckConstraint(check_in("role", ANCHOR_ROLES), name="role"),
+        sa.CheckConstraint(sql_in("role", ANCHOR_ROLES), name="role"),
         sa.CheckConstraint("ends_at > starts_at", name="positive"),
         sa.Index("ix_assignments_anchor_time", "anchor_id", "starts_at", "ends_at"),
     )

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from opsroom import clock
-from opsroom.db import BigId, Base, UTCDateTime, check_in
+from opsroom.db import BigId, Base, UTCDateTime, sql_in
 from opsroom.domain.statuses import ATTRIBUTION_METHODS, IMPORT_SOURCES, IMPORT_STATES, ORDER_STATUSES, SOLD_STATUSES
 
 if TYPE_CHECKING:  # the mappers resolve these names by the class registry at run time
@@ -63,8 +63,8 @@ class ImportBatch(Base):
     user: so.Mapped[Optional[User]] = so.relationship()
 
     __table_args__ = (
-        sa.CheckConstraint(check_in("source", IMPORT_SOURCES), name="source"),
-        sa.CheckConstraint(check_in("state", IMPORT_STATES), name="state"),
+        sa.CheckConstraint(sql_in("source", IMPORT_SOURCES), name="source"),
+        sa.CheckConstraint(sql_in("state", IMPORT_STATES), name="state"),
         sa.Index("ix_import_batches_user_upload_key", "user_id", "upload_key"),
     )
 
@@ -119,8 +119,8 @@ class Order(Base):
 
     __table_args__ = (
         sa.UniqueConstraint("platform", "external_id", name="uq_orders_platform_external_id"),
-        sa.CheckConstraint(check_in("status", ORDER_STATUSES), name="status"),
-        sa.CheckConstraint(check_in("attributed_by", ATTRIBUTION_METHODS), name="attributed_by"),
+        sa.CheckConstraint(sql_in("status", ORDER_STATUSES), name="status"),
+        sa.CheckConstraint(sql_in("attributed_by", ATTRIBUTION_METHODS), name="attributed_by"),
         sa.CheckConstraint("quantity >= 0", name="quantity_nonneg"),
         sa.CheckConstraint("amount_fen >= 0 AND refund_fen >= 0 AND refund_fen <= amount_fen", name="money"),
         # A session's orders in time order (stats, 5-minute buckets, the screen).
@@ -130,8 +130,8 @@ class Order(Base):
         # Sold orders by session and time with their amount (issue 7): the screen's day
         # and the live loads are read from this index alone.
         sa.Index("ix_orders_sold_booking_time", "booking_id", "ordered_at", "amount_fen",
-                 sqlite_where=sa.text(check_in("status", SOLD_STATUSES)),
-                 postgresql_where=sa.text(check_in("status", SOLD_STATUSES))),
+                 sqlite_where=sa.text(sql_in("status", SOLD_STATUSES)),
+                 postgresql_where=sa.text(sql_in("status", SOLD_STATUSES))),
     )
 
 
@@ -166,7 +166,7 @@ class ReviewNote(Base):
 
 # The sold-orders predicate as SQL text, spelled as the partial index's own
 # predicate so that SQLite's planner can use that index.
-SOLD = sa.text(check_in("orders.status", SOLD_STATUSES))
+SOLD = sa.text(sql_in("orders.status", SOLD_STATUSES))
 
 # Deleting orders writes to sales_quarters (the triggers): wipes delete orders first.
 Order.__table__.add_is_dependent_on(sales_quarters)

@@ -1,78 +1,41 @@
-"""HTML faces: thin views over the services."""
+"""The HTML faces: thin views over the services, one blueprint per module,
+grouped by the same areas as the services (park, bookings, people and goods,
+sales, reporting, operations)."""
 from __future__ import annotations
 
-from datetime import datetime
+from flask_login import current_user
 
-from flask import flash
-
-from opsroom.i18n import park_tz
-from opsroom.services.errors import ServiceError
+from opsroom import labels
+from opsroom.services.permissions import can
+from opsroom.views.forms import LanguageForm, PostForm
+from opsroom.web.i18n import locale_code
 
 
 def register(app) -> None:
-    from opsroom.views import (
-        admin, anchors, board, bookings, calendar, me, notifications, orders, products, reports, review, rooms, screen,
-        tenants,
-    )
+    """Every view blueprint, and what every template sees."""
+    from opsroom.views.bookings import board, bookings, calendar, lineup  # noqa: F401  (lineup's routes join bookings.bp)
+    from opsroom.views.operations import admin, notifications
+    from opsroom.views.park import account, rooms, tenants
+    from opsroom.views.people_goods import anchors, me, products
+    from opsroom.views.reporting import reports
+    from opsroom.views.sales import orders, review, screen
 
-    for module in (rooms, tenants, board, bookings, calendar, me, anchors, products, orders, screen, reports,
-                   notifications, admin, review):
+    for module in (account, rooms, tenants, board, bookings, calendar, me, anchors, products, orders, screen,
+                   reports, notifications, admin, review):
         app.register_blueprint(module.bp)
 
+    # Globals, not a context processor: imported macros see them too.
+    app.jinja_env.globals.update(
+        get_locale=locale_code,
+        can=lambda perm: can(current_user, perm),
+        booking_status_label=lambda s: labels.BOOKING_STATUS_LABELS.get(s, s),
+        tenant_status_label=lambda s: labels.TENANT_STATUS_LABELS.get(s, s),
+        role_label=lambda s: labels.ROLE_LABELS.get(s, s),
+        action_label=lambda s: labels.ACTION_LABELS.get(s, s),
+        anchor_role_label=lambda s: labels.ANCHOR_ROLE_LABELS.get(s, s),
+        cancel_reason_label=lambda s: labels.CANCEL_REASON_LABELS.get(s, s),
+    )
 
-def apply_errors(form, exc: ServiceError) -> None:
-    """Show a service's errors on the form's fields; the rest as a message."""
-    shown = False
-    for detail in exc.details:
-        name = str(detail.get("field", "")).split(".")[-1]
-        field = getattr(form, name, None) if name else None
-        message = str(detail.get("message", exc.message))
-        if field is not None and hasattr(field, "errors"):
-            if isinstance(field.errors, tuple):
-                field.errors = list(field.errors)
-            field.errors.append(message)
-            shown = True
-        elif "message" in detail:
-            flash(message, "error")
-            shown = True
-    if not shown:
-        flash(str(exc.message), "error")
-
-
-def attempt(form, call):
-    """Run a service call for a submitted form: (True, result), or, when the
-    service refuses, roll back, show its errors on the form and (False, None)."""
-    from opsroom.db import get_session
-
-    try:
-        return True, call()
-    except ServiceError as exc:
-        get_session().rollback()
-        apply_errors(form, exc)
-        return False, None
-
-
-def room_filters() -> tuple[str | None, str | None]:
-    """The ?zone= and ?kind= filters of the room lists; a NUL (which no
-    database stores) is a 400 on every engine."""
-    from flask import abort, request
-
-    values = tuple(request.args.get(name) or None for name in ("zone", "kind"))
-    if any(v and "\x00" in v for v in values):
-        abort(400)
-    return values
-
-
-def local_instant(value: str) -> datetime | None:
-    """An <input type=datetime-local> value, read in the park timezone."""
-    try:
-        naive = datetime.fromisoformat(value.strip())
-    except (ValueError, AttributeError):
-        return None
-    if naive.tzinfo is not None:
-        return naive
-    return naive.replace(tzinfo=park_tz())
-
-
-def combine_local(day, at) -> datetime:
-    return datetime.combine(day, at, tzinfo=park_tz())
+    @app.context_processor
+    def _forms():
+        return {"language_form": LanguageForm(formdata=None), "post_form": PostForm(formdata=None)}

@@ -11,7 +11,7 @@ from flask_login import current_user
 from opsroom import clock
 from opsroom.db import get_session
 from opsroom.domain import hours
-from opsroom.i18n import local_date_today, park_tz
+from opsroom.web.i18n import local_date_today, park_tz
 from opsroom.web.guards import permission_required
 from opsroom.services.people_goods import anchors as anchor_service
 from opsroom.services.errors import ServiceError

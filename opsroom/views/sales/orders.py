@@ -14,20 +14,22 @@ from flask_wtf.file import FileField, FileRequired
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import HiddenField, SelectField
 
-from opsroom.api.orders import batch_json, raise_upload_limit, upload_size
+
 from opsroom.db import get_session
 from opsroom.domain import hours
 from opsroom.domain.numbers import MAX_INT, whole_number
 from opsroom.domain.order_formats import FORMATS, PLATFORMS
-from opsroom.forms import PostForm, options
-from opsroom.i18n import park_tz
+from opsroom.views.forms import PostForm, options
+from opsroom.web.i18n import park_tz
 from opsroom.web.guards import permission_required
 from opsroom.services.errors import NotFound, ServiceError
-from opsroom.views import apply_errors
-from opsroom.web import csrf
+from opsroom.views.helpers import apply_errors
+from opsroom.web.extensions import csrf
 from opsroom.services.sales.batches import batch_by_key, batch_rejects, get_batch, recent_batches, rejects_csv
 from opsroom.services.sales.ingestion import import_export
 from opsroom.services.sales.orders import attribute, bookings_for_assignment, list_orders, unattributed_count
+from opsroom.web.serialize import batch_json
+from opsroom.web.uploads import raise_upload_limit, upload_size
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 

@@ -18,12 +18,12 @@ from wtforms import StringField
 from wtforms.validators import Length, Optional
 
 from opsroom.db import get_session
-from opsroom.forms import PostForm
-from opsroom.auth import recent_login_required
+from opsroom.views.forms import PostForm
+from opsroom.web.guards import recent_login_required
 from opsroom.services.permissions import can
 from opsroom.web.guards import permission_required
 from opsroom.services.sales import screen as service
-from opsroom.views import attempt
+from opsroom.views.helpers import attempt
 
 bp = Blueprint("screen", __name__)
 

@@ -5,9 +5,9 @@ from flask import current_app, Blueprint, abort, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from opsroom.auth import recent_login_required
+from opsroom.web.guards import recent_login_required
 from opsroom.db import get_session
-from opsroom.forms import PostForm
+from opsroom.views.forms import PostForm
 from opsroom.web.guards import permission_required
 from opsroom.services.operations import health
 from opsroom.services.operations import notifications as notification_service

@@ -5,10 +5,12 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_request_context, request, session
-from flask_babel import Babel, format_date, format_datetime, format_time
+from babel import Locale
+from flask_babel import format_date, format_datetime, format_time, get_locale
 from flask_login import current_user
 
-babel = Babel()
+from opsroom.web.extensions import babel
+
 
 
 def select_locale() -> str:
@@ -71,3 +73,14 @@ def local_date_today() -> date:
     from opsroom import clock
 
     return clock.now().astimezone(park_tz()).date()
+
+
+def locale_code() -> str:
+    """The active language as LANGUAGES spells it ("zh_CN", "en"), for templates:
+    Babel's own name for zh_CN is "zh_Hans_CN", so `get_locale()|string` never
+    equalled "zh_CN" and Chinese pages said lang="en"."""
+    active = get_locale()
+    for code in current_app.config["LANGUAGES"]:
+        if Locale.parse(code) == active:
+            return code
+    return str(active)

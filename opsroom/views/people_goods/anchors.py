@@ -11,15 +11,8 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from opsroom.db import get_session
-from opsroom.forms import (
-    AnchorForm,
-    BookingAnchorsForm,
-    CopySetupForm,
-    LineupAddForm,
-    LineupOrderForm,
-    options,
-)
-from opsroom.i18n import park_tz
+from opsroom.views.forms import AnchorForm, BookingAnchorsForm, CopySetupForm, LineupAddForm, LineupOrderForm, options
+from opsroom.web.i18n import park_tz
 from opsroom.labels import ANCHOR_ROLE_LABELS
 from opsroom.models import Anchor, Booking
 from opsroom.services.permissions import can
@@ -29,7 +22,7 @@ from opsroom.services.people_goods import assignments
 from opsroom.services.people_goods import products as product_service
 from opsroom.services.park import tenants as tenant_service
 from opsroom.services.errors import NotFound
-from opsroom.views import attempt
+from opsroom.views.helpers import attempt
 from opsroom.services.bookings.core import list_bookings
 
 bp = Blueprint("anchors", __name__, url_prefix="/anchors")

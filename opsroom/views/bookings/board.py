@@ -19,7 +19,7 @@ from markupsafe import Markup, escape
 from opsroom import clock
 from opsroom.db import get_session
 from opsroom.domain.intervals import Interval, subtract
-from opsroom.i18n import local_date_today, park_tz
+from opsroom.web.i18n import local_date_today, park_tz
 from opsroom.labels import BOOKING_STATUS_LABELS
 from opsroom.domain.statuses import ACTIVE_STATUSES
 from opsroom.services.permissions import can
@@ -27,7 +27,7 @@ from opsroom.web.guards import permission_required
 from opsroom.services.bookings import board as service
 from opsroom.services.park import rooms as room_service
 from opsroom.services.errors import NotFound
-from opsroom.views import room_filters
+from opsroom.views.helpers import room_filters
 
 bp = Blueprint("board", __name__, url_prefix="/board")
 

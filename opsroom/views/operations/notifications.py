@@ -11,7 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from wtforms import BooleanField
 
 from opsroom.db import get_session
-from opsroom.forms import PostForm
+from opsroom.views.forms import PostForm
 from opsroom.web.guards import permission_required
 from opsroom.services.operations import notifications as service
 from opsroom.services.errors import NotFound

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from opsroom.db import get_session
-from opsroom.i18n import park_tz
+from opsroom.web.i18n import park_tz
 
 
 def instant(value: datetime | None) -> str | None:
@@ -128,4 +128,15 @@ def booking_json(booking) -> dict:
                     "planned_quantity": i.planned_quantity} for i in booking.lineup],
         "checked_in_at": instant(booking.checked_in_at),
         "created_at": instant(booking.created_at),
+    }
+
+
+def batch_json(batch) -> dict:
+    return {
+        "id": batch.id, "source": batch.source, "platform": batch.platform, "filename": batch.filename,
+        "state": batch.state, "bytes_total": batch.bytes_total, "bytes_done": batch.bytes_done,
+        "rows_seen": batch.rows_seen, "created": batch.created, "updated": batch.updated,
+        "unchanged": batch.unchanged, "unattributed": batch.unattributed, "rejected": batch.rejected,
+        "message": batch.message, "user_id": batch.user_id, "started_at": instant(batch.started_at),
+        "finished_at": instant(batch.finished_at),
     }

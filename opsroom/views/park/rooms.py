@@ -7,11 +7,11 @@ from flask_login import current_user
 
 from opsroom import clock
 from opsroom.db import get_session
-from opsroom.forms import BlackoutForm, RoomForm
+from opsroom.views.forms import BlackoutForm, RoomForm
 from opsroom.web.guards import permission_required
 from opsroom.services.park import rooms as service
 from opsroom.services.errors import NotFound, ServiceError
-from opsroom.views import apply_errors, attempt, local_instant, room_filters
+from opsroom.views.helpers import apply_errors, attempt, local_instant, room_filters
 
 bp = Blueprint("rooms", __name__, url_prefix="/rooms")
 

@@ -15,7 +15,7 @@ from wtforms import DateField, SelectField
 from opsroom import clock
 from opsroom.db import get_session
 from opsroom.domain.numbers import MAX_INT, whole_number
-from opsroom.i18n import park_tz
+from opsroom.web.i18n import park_tz
 from opsroom.models import Room, Tenant
 from opsroom.web.guards import permission_required
 from opsroom.services.errors import ValidationFailed

@@ -6,12 +6,12 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from opsroom.db import get_session
-from opsroom.forms import options, TenantForm
+from opsroom.views.forms import options, TenantForm
 from opsroom.labels import TENANT_STATUS_LABELS
 from opsroom.web.guards import permission_required
 from opsroom.services.park import tenants as service
 from opsroom.services.errors import NotFound
-from opsroom.views import attempt
+from opsroom.views.helpers import attempt
 
 bp = Blueprint("tenants", __name__, url_prefix="/tenants")
 

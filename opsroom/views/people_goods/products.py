@@ -8,12 +8,12 @@ from flask_login import current_user
 
 from opsroom.db import get_session
 from opsroom.domain.money import MoneyError, format_money, parse_money
-from opsroom.forms import CatalogueImportForm, ProductForm, options
+from opsroom.views.forms import CatalogueImportForm, ProductForm, options
 from opsroom.web.guards import permission_required
 from opsroom.services.people_goods import products as service
 from opsroom.services.park import tenants as tenant_service
 from opsroom.services.errors import NotFound
-from opsroom.views import attempt
+from opsroom.views.helpers import attempt
 
 bp = Blueprint("products", __name__, url_prefix="/products")
 

@@ -1,233 +1,38 @@
-"""Booking pages: book (once or recurring), show with history, move, confirm, cancel."""
+"""People and goods of a booking (人、货): anchors, lineup, copying them to the rest of a
+series' week, and the printable run sheet. The booking page shows them through
+templates/bookings/_people_goods.html and the `people_goods` template global
+(views/people_goods/anchors.py). A form with bad input is re-shown on the booking page
+with its messages (422); a broken rule or a clash comes back as flash messages that name
+the rule or link to the clashing booking."""
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from opsroom.db import get_session
 from opsroom.domain.numbers import whole_number
-from opsroom.forms import options, BookingForm, CancelForm
-from opsroom.i18n import park_tz
-from opsroom.labels import BOOKING_STATUS_LABELS
+from opsroom.web.i18n import park_tz
 from opsroom.models import Booking
 from opsroom.web.guards import permission_required
-from opsroom.services import audit
-from opsroom.services.park import rooms as room_service
-from opsroom.services.park import tenants as tenant_service
-from opsroom.services.errors import Conflict, NotFound, ServiceError
-from opsroom.views import apply_errors, combine_local
-
-bp = Blueprint("bookings", __name__, url_prefix="/bookings")
-
-REPEAT_CHOICES = [("", _l("Does not repeat")), ("daily", _l("Daily")), ("weekly", _l("Weekly"))]
-ON_CONFLICT_CHOICES = [("reject", _l("Book nothing and show the clashes")), ("skip", _l("Skip the clashing dates"))]
+from opsroom.services.errors import ServiceError
+from opsroom.views.bookings.bookings import booking_or_404, bp, show
 
 
-def _booking_or_404(booking_id: int) -> Booking:
-    try:
-        return get_booking(get_session(), current_user, booking_id)
-    except NotFound:
-        abort(404)
+from collections import defaultdict, deque
 
+from flask import g
+from flask_babel import format_datetime, format_time
+from markupsafe import Markup, escape
 
-def _form(editing: bool = False) -> BookingForm:
-    session = get_session()
-    form = BookingForm()
-    rooms = room_service.list_rooms(session, current_user, active=True)
-    form.room_id.choices = options([(r.id, f"{r.code} · {r.name}") for r in rooms])
-    tenants = tenant_service.list_tenants(session, current_user, status=None if editing else "active")
-    form.tenant_id.choices = options([(t.id, t.name) for t in tenants])
-    form.status.choices = options([("confirmed", str(BOOKING_STATUS_LABELS["confirmed"])), ("hold", str(BOOKING_STATUS_LABELS["hold"]))])
-    form.repeat.choices = options(REPEAT_CHOICES)
-    form.on_conflict.choices = options(ON_CONFLICT_CHOICES)
-    return form
-
-
-def _window(form: BookingForm) -> tuple[datetime, datetime]:
-    """Start and end from date + times; an end at or before the start is the next day."""
-    starts_at = combine_local(form.day.data, form.start.data)
-    ends_at = combine_local(form.day.data, form.end.data)
-    if ends_at <= starts_at:
-        ends_at = combine_local(form.day.data + timedelta(days=1), form.end.data)
-    return starts_at, ends_at
-
-
-def _recurrence(form: BookingForm) -> dict | None:
-    if not form.repeat.data:
-        return None
-    rule = {"freq": form.repeat.data, "interval": form.interval.data or 1,
-            "until": form.until.data, "count": form.count.data}
-    if form.repeat.data == "weekly":
-        rule["weekdays"] = form.weekdays.data or None
-    return rule
-
-
-def _prefill(form: BookingForm) -> None:
-    args = request.args
-    for field_name in ("room_id", "tenant_id"):
-        if (value := whole_number(args.get(field_name))) is not None:
-            getattr(form, field_name).data = value
-    if args.get("title"):
-        form.title.data = args["title"][:200]
-    try:
-        if args.get("start"):
-            start = datetime.fromisoformat(args["start"])
-            start = start.astimezone(park_tz()) if start.tzinfo else start
-            form.day.data, form.start.data = start.date(), start.time().replace(tzinfo=None)
-            end = start + timedelta(hours=2)
-            if args.get("end"):
-                end = datetime.fromisoformat(args["end"])
-                end = end.astimezone(park_tz()) if end.tzinfo else end
-            form.end.data = end.time().replace(tzinfo=None)
-        elif args.get("date"):
-            form.day.data = date.fromisoformat(args["date"])
-    except ValueError:
-        pass
-    if form.start.data is None:
-        form.start.data, form.end.data = time(19, 0), time(21, 0)
-
-
-@bp.route("/new", methods=["GET", "POST"])
-@permission_required("bookings.write")
-def create():
-    form = _form()
-    conflict = None
-    if request.method == "GET":
-        _prefill(form)
-    elif form.validate_on_submit():
-        starts_at, ends_at = _window(form)
-        data = {"room_id": form.room_id.data, "tenant_id": form.tenant_id.data, "title": form.title.data or "",
-                "starts_at": starts_at, "ends_at": ends_at, "status": form.status.data,
-                "recurrence": _recurrence(form), "on_conflict": form.on_conflict.data}
-        session = get_session()
-        try:
-            result = create_booking(session, current_user, data)
-        except Conflict as exc:
-            session.rollback()
-            conflict = exc
-        except ServiceError as exc:
-            session.rollback()
-            apply_errors(form, exc)
-        else:
-            if not result.bookings:
-                flash(_("Every date clashed; nothing was booked."), "error")
-                conflict = Conflict(_("The room is taken at this time."), [d for s in result.skipped for d in s["details"]])
-            else:
-                if result.skipped:
-                    flash(_("%(n)s bookings made, %(m)s dates skipped because they clash.",
-                            n=len(result.bookings), m=len(result.skipped)), "warning")
-                else:
-                    flash(_("Booked."))
-                return redirect(url_for("bookings.show", booking_id=result.bookings[0].id))
-    status = 409 if conflict else (422 if form.errors or request.method == "POST" else 200)
-    return render_template("bookings/form.html", form=form, conflict=conflict, booking=None), status
-
-
-@bp.get("/<int:booking_id>")
-@permission_required("board.read")
-def show(booking_id: int):
-    booking = _booking_or_404(booking_id)
-    cancel_form = CancelForm(formdata=None)
-    cancel_form.scope.choices = options([("one", _("Only this one")), ("following", _("This and the following ones"))])
-    return render_template("bookings/show.html", booking=booking, cancel_form=cancel_form,
-                           history=audit.history(get_session(), "booking", booking.id))
-
-
-@bp.route("/<int:booking_id>/edit", methods=["GET", "POST"])
-@permission_required("bookings.write")
-def edit(booking_id: int):
-    booking = _booking_or_404(booking_id)
-    form = _form(editing=True)
-    conflict = None
-    if request.method == "GET":
-        local_start, local_end = booking.starts_at.astimezone(park_tz()), booking.ends_at.astimezone(park_tz())
-        form.room_id.data, form.tenant_id.data, form.title.data = booking.room_id, booking.tenant_id, booking.title
-        form.day.data, form.start.data, form.end.data = local_start.date(), local_start.time(), local_end.time()
-    elif form.validate_on_submit():
-        starts_at, ends_at = _window(form)
-        session = get_session()
-        try:
-            update_booking(session, current_user, booking_id, {
-                "room_id": form.room_id.data, "title": form.title.data or "",
-                "starts_at": starts_at, "ends_at": ends_at})
-        except Conflict as exc:
-            session.rollback()
-            conflict = exc
-        except ServiceError as exc:
-            session.rollback()
-            apply_errors(form, exc)
-        else:
-            flash(_("Booking saved."))
-            return redirect(url_for("bookings.show", booking_id=booking_id))
-    status = 409 if conflict else (422 if request.method == "POST" else 200)
-    return render_template("bookings/form.html", form=form, conflict=conflict, booking=booking), status
-
-
-def _action(booking_id: int, run, done_message: str):
-    _booking_or_404(booking_id)
-    session = get_session()
-    try:
-        run(session)
-    except ServiceError as exc:
-        session.rollback()
-        messages = [str(d.get("message")) for d in exc.details if d.get("message")] or [str(exc.message)]
-        for m in messages:
-            flash(m, "error")
-    else:
-        flash(done_message)
-    return redirect(url_for("bookings.show", booking_id=booking_id))
-
-
-@bp.post("/<int:booking_id>/confirm")
-@permission_required("bookings.write")
-def confirm(booking_id: int):
-    return _action(booking_id, lambda s: confirm_booking(s, current_user, booking_id), _("Booking confirmed."))
-
-
-@bp.post("/<int:booking_id>/cancel")
-@permission_required("bookings.write")
-def cancel(booking_id: int):
-    form = CancelForm()
-    form.scope.choices = options([("one", "one"), ("following", "following")])
-    if not form.validate():
-        abort(400)
-    return _action(booking_id, lambda s: cancel_booking(
-        s, current_user, booking_id, reason=form.reason.data or "", scope=form.scope.data), _("Booking cancelled."))
-
-
-@bp.post("/<int:booking_id>/checkin")
-@permission_required("bookings.write")
-def checkin(booking_id: int):
-    return _action(booking_id, lambda s: check_in(s, current_user, booking_id), _("Checked in."))
-
-
-# ---------------------------------------------------------------------------
-# People and goods of a booking (人、货): anchors, lineup, copying them to the
-# rest of a series' week, and the printable run sheet. The booking page shows
-# them through templates/bookings/_people_goods.html and the `people_goods`
-# template global (views/anchors.py). A form with bad input is re-shown on the
-# booking page with its messages (422); a broken rule or a clash comes back as
-# flash messages that name the rule or link to the clashing booking.
-from collections import defaultdict, deque  # noqa: E402
-
-from flask import g  # noqa: E402
-from flask_babel import format_datetime, format_time  # noqa: E402
-from markupsafe import Markup, escape  # noqa: E402
-
-from opsroom.forms import AddAnchorForm, LineupOrderForm  # noqa: E402
-from opsroom.models import Anchor  # noqa: E402
-from opsroom.services.people_goods import anchors as anchor_service  # noqa: E402
-from opsroom.services.people_goods import assignments  # noqa: E402
-from opsroom.services.errors import ValidationFailed  # noqa: E402
-from opsroom.views import anchors as people  # noqa: E402
-from opsroom.services.bookings.core import get_booking
-from opsroom.services.bookings.create import create_booking
-from opsroom.services.bookings.lifecycle import cancel_booking, check_in, confirm_booking
-from opsroom.services.bookings.move import update_booking
+from opsroom.views.forms import AddAnchorForm, LineupOrderForm
+from opsroom.models import Anchor
+from opsroom.services.people_goods import anchors as anchor_service
+from opsroom.services.people_goods import assignments
+from opsroom.services.errors import ValidationFailed
+from opsroom.views.people_goods import anchors as people
 
 
 def _reshow(booking_id: int, status: int, **forms):
@@ -274,7 +79,7 @@ def _flash_error(error: ServiceError | dict, prefix: Markup | str = "") -> None:
 
 
 def _editable_or_404(booking_id: int) -> Booking:
-    booking = _booking_or_404(booking_id)
+    booking = booking_or_404(booking_id)
     if not booking.is_active:
         flash(_("This booking can no longer be changed."), "error")
         abort(redirect(url_for("bookings.show", booking_id=booking_id)))
@@ -295,7 +100,7 @@ def set_anchors(booking_id: int):
         assignments.set_anchors(session, current_user, booking_id, entries)
     except ValidationFailed as exc:
         session.rollback()
-        form = people.anchors_form_for(session, _booking_or_404(booking_id), formdata=True)
+        form = people.anchors_form_for(session, booking_or_404(booking_id), formdata=True)
         form.validate()
         used = [slot for slot in form.slots if slot.anchor_id.data]
         for detail in exc.details:
@@ -316,7 +121,7 @@ def set_anchors(booking_id: int):
 @bp.get("/<int:booking_id>/free-anchors")
 @permission_required("bookings.write")
 def free_anchors(booking_id: int):
-    booking = _booking_or_404(booking_id)
+    booking = booking_or_404(booking_id)
     # Everyone free as an assistant; the host button is offered to verified ones.
     anchors = anchor_service.free_anchors(get_session(), current_user, booking.starts_at, booking.ends_at,
                                           role="assistant", tenant_id=booking.tenant_id)
@@ -468,6 +273,6 @@ def copy_setup(booking_id: int):
 @bp.get("/<int:booking_id>/runsheet")
 @permission_required("products.read")  # staff only: prices and stock
 def runsheet(booking_id: int):
-    booking = _booking_or_404(booking_id)
+    booking = booking_or_404(booking_id)
     return render_template("bookings/runsheet.html", booking=booking,
                            warnings={w["product_id"]: w for w in assignments.stock_warnings(booking)})

@@ -16,7 +16,7 @@ from icalendar.prop import vDDDTypes
 
 from opsroom import clock
 from opsroom.db import get_session
-from opsroom.i18n import park_tz
+from opsroom.web.i18n import park_tz
 from opsroom.labels import ANCHOR_ROLE_LABELS
 from opsroom.services.people_goods import anchors as anchor_service
 

@@ -12,12 +12,12 @@ from wtforms.validators import DataRequired, Length
 
 from opsroom.db import get_session
 from opsroom.domain import metrics
-from opsroom.i18n import park_tz
+from opsroom.web.i18n import park_tz
 from opsroom.web.guards import permission_required
 from opsroom.services.sales import review as service
 from opsroom.services.sales import stats as stats_service
 from opsroom.services.errors import Forbidden, NotFound
-from opsroom.views import attempt
+from opsroom.views.helpers import attempt
 
 bp = Blueprint("review", __name__, url_prefix="/bookings")
 
