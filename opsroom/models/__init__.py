@@ -7,8 +7,8 @@ the migrations, not here. Every class is imported here so that the mappers can
 resolve each other's names, whichever module a caller imports.
 """
 from opsroom.models.park import ApiToken, Blackout, LoginFailure, LoginSession, Room, Tenant, User
-from opsroom.models.bookings import AuditEntry, Booking, Series
-from opsroom.models.people_goods import Anchor, Assignment, LineupItem, Product
+from opsroom.models.bookings import Assignment, AuditEntry, Booking, LineupItem, Series
+from opsroom.models.people_goods import Anchor, Product
 from opsroom.models.sales import SOLD, ImportBatch, ImportReject, Order, ReviewNote, ScreenToken, sales_quarters
 from opsroom.models.reporting import (
     TurnedAway, report_booking_days, report_days, report_dirty, report_room_days, report_start_hours,

@@ -1,4 +1,5 @@
-"""Bookings (场次), the series that create them together, and the audit log."""
+"""Bookings (场次) and what each holds (its anchors' assignments and its lineup), the
+series that create them together, and the audit log."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -9,11 +10,11 @@ import sqlalchemy.orm as so
 
 from opsroom import clock
 from opsroom.db import Base, UTCDateTime, sql_in
-from opsroom.domain.statuses import ACTIVE_STATUSES, BOOKING_STATUSES
+from opsroom.domain.statuses import ACTIVE_STATUSES, ANCHOR_ROLES, BOOKING_STATUSES
 
 if TYPE_CHECKING:  # the mappers resolve these names by the class registry at run time
     from opsroom.models.park import Room, Tenant, User
-    from opsroom.models.people_goods import Assignment, LineupItem
+    from opsroom.models.people_goods import Anchor, Product
 
 
 class Series(Base):
@@ -94,3 +95,48 @@ class AuditEntry(Base):
     user: so.Mapped[Optional[User]] = so.relationship()
 
     __table_args__ = (sa.Index("ix_audit_entity", "entity", "entity_id"),)
+
+
+class Assignment(Base):
+    """An anchor in a booking, with a role. Carries the booking's times and
+    whether it is active, kept in step by database triggers, so the anchor
+    overlap constraint needs no join."""
+
+    __tablename__ = "assignments"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    booking_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("bookings.id", ondelete="CASCADE"))
+    anchor_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("anchors.id"))
+    role: so.Mapped[str] = so.mapped_column(sa.String(20), default="host")
+    starts_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    ends_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    active: so.Mapped[bool] = so.mapped_column(default=True)
+
+    booking: so.Mapped[Booking] = so.relationship(back_populates="assignments")
+    anchor: so.Mapped[Anchor] = so.relationship()
+
+    __table_args__ = (
+        sa.UniqueConstraint("booking_id", "anchor_id", name="uq_assignments_booking_anchor"),
+        sa.CheckConstraint(sql_in("role", ANCHOR_ROLES), name="role"),
+        sa.CheckConstraint("ends_at > starts_at", name="positive"),
+        sa.Index("ix_assignments_anchor_time", "anchor_id", "starts_at", "ends_at"),
+    )
+
+
+class LineupItem(Base):
+    """One product in a booking's ordered lineup (排品)."""
+
+    __tablename__ = "lineup_items"
+
+    id: so.Mapped[int] = so.mapped_column(primary_key=True)
+    booking_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("bookings.id", ondelete="CASCADE"), index=True)
+    product_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("products.id"))
+    position: so.Mapped[int] = so.mapped_column()
+    planned_start: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
+    planned_end: so.Mapped[Optional[datetime]] = so.mapped_column(UTCDateTime)
+    planned_quantity: so.Mapped[Optional[int]] = so.mapped_column()
+
+    booking: so.Mapped[Booking] = so.relationship(back_populates="lineup")
+    product: so.Mapped[Product] = so.relationship()
+
+    __table_args__ = (sa.UniqueConstraint("booking_id", "position", name="uq_lineup_booking_position"),)
