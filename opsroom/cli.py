@@ -76,7 +76,6 @@ def create_user(email: str, role: str, password: str, name: str):
         user = users.create_user(session, email=email, role=role, password=password, name=name)
     except ValidationFailed as exc:
         raise click.ClickException("; ".join(f"{d['field']}: {d['message']}" for d in exc.details)) from None
-    session.commit()
     click.echo(f"created {user.role} {user.email}")
 
 
@@ -93,7 +92,6 @@ def create_token(email: str, label: str):
     if user is None:
         raise click.ClickException(f"no user {email}")
     token = users.create_token(session, user, label)
-    session.commit()
     click.echo(token)
 
 
@@ -126,7 +124,6 @@ def create_screen_token(label: str):
         token = screen.create_token(session, None, label)
     except ValidationFailed as exc:
         raise click.ClickException("; ".join(f"{d['field']}: {d['message']}" for d in exc.details)) from None
-    session.commit()
     click.echo(f"screen token{' for ' + label if label else ''}; open /screen?token=<token> on the hall PC:")
     click.echo(token)
 
@@ -205,5 +202,4 @@ def reports_refresh(first, last):
     with intent(write=True):
         session = get_session()
         written = refresh(session, first.date(), last.date(), pause=True)
-        session.commit()
     click.echo(f"{written} room-days computed")

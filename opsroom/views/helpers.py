@@ -6,7 +6,6 @@ from datetime import datetime
 
 from flask import abort, flash, request
 
-from opsroom.db import get_session
 from opsroom.services.errors import ServiceError
 from opsroom.web.i18n import park_tz
 
@@ -32,11 +31,10 @@ def apply_errors(form, exc: ServiceError) -> None:
 
 def attempt(form, call):
     """Run a service call for a submitted form: (True, result), or, when the
-    service refuses, roll back, show its errors on the form and (False, None)."""
+    service refuses (and has rolled its work back), its errors on the form and (False, None)."""
     try:
         return True, call()
     except ServiceError as exc:
-        get_session().rollback()
         apply_errors(form, exc)
         return False, None
 

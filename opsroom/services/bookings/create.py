@@ -26,6 +26,7 @@ from opsroom.services.bookings.core import AUDIT_FIELDS
 from opsroom.services.bookings.lifecycle import expire_holds
 from opsroom.services.bookings.rules import expand_occurrences, load_refs, rule_breaches
 from opsroom.services.bookings.core import flush_or_conflict, lock_contenders
+from opsroom.services.transaction import transactional
 
 
 ANCHOR_RACE = _l("An anchor was assigned elsewhere a moment ago.")
@@ -38,6 +39,7 @@ class CreateResult:
     series: Series | None = None
 
 
+@transactional
 def create_booking(session: so.Session, user, data: dict[str, Any]) -> CreateResult:
     """Book a room for a tenant, once or by a recurrence rule.
 
@@ -45,7 +47,6 @@ def create_booking(session: so.Session, user, data: dict[str, Any]) -> CreateRes
     and clash with no active booking's occupied range nor a blackout. With
     on_conflict "reject" one clash creates nothing and the 409 lists every
     clash; with "skip" the clashing occurrences are left out and reported.
-    Commits.
     """
     require(user, "bookings.write")
     room, tenant = load_refs(session, data["room_id"], data["tenant_id"])
@@ -125,7 +126,6 @@ def create_booking(session: so.Session, user, data: dict[str, Any]) -> CreateRes
         _attach_people_and_goods(session, created, data)
     for booking in created:
         audit.record(session, user, "booking", booking.id, "created", audit.snapshot(booking, AUDIT_FIELDS))
-    session.commit()
     return CreateResult(created, skipped, series)
 
 

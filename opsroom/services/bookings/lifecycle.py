@@ -19,6 +19,7 @@ from opsroom.services.operations import notifications
 from opsroom.services.errors import Forbidden, NotFound, RuleViolation
 from opsroom.settings import settings_of
 from opsroom.services.bookings.core import get_booking, is_assigned, rule_breach
+from opsroom.services.transaction import transactional
 
 
 
@@ -42,15 +43,16 @@ def expire_holds(session: so.Session, *, room_ids: list[int] | None = None,
     return session.connection().execute(q).rowcount or 0
 
 
+@transactional
 def confirm_booking(session: so.Session, user, booking_id: int) -> Booking:
-    """A hold becomes confirmed, if it has not expired and the tenant may still book. Commits."""
+    """A hold becomes confirmed, if it has not expired and the tenant may still book."""
     require(user, "bookings.write")
     booking = get_booking(session, user, booking_id)
     if booking.status == "confirmed":
         return booking
     if booking.status == "hold" and booking.hold_expires_at and booking.hold_expires_at <= clock.now():
         expire_holds(session, room_ids=[booking.room_id])
-        session.commit()
+        session.commit()  # the expiry stands although the confirmation is refused
         raise RuleViolation(_l("The booking breaks a rule of the park."), [rule_breach("hold_expired", "status")])
     if booking.status != "hold":
         raise RuleViolation(_l("The booking breaks a rule of the park."), [rule_breach("status", "status")])
@@ -58,14 +60,14 @@ def confirm_booking(session: so.Session, user, booking_id: int) -> Booking:
         raise RuleViolation(_l("The booking breaks a rule of the park."), [rule_breach("tenant_status", "tenant_id")])
     booking.status, booking.hold_expires_at = "confirmed", None
     audit.record(session, user, "booking", booking.id, "confirmed", {"status": ["hold", "confirmed"]})
-    session.commit()
     return booking
 
 
+@transactional
 def cancel_booking(session: so.Session, user, booking_id: int, *, reason: str = "",
                    scope: str = "one") -> list[Booking]:
     """Cancel one booking, or it and the following ones of its series. The rows
-    stay for reports; the room is free again at once. Commits."""
+    stay for reports; the room is free again at once."""
     require(user, "bookings.write")
     booking = get_booking(session, user, booking_id)
     if booking.status not in ACTIVE_STATUSES:
@@ -86,13 +88,13 @@ def cancel_booking(session: so.Session, user, booking_id: int, *, reason: str = 
         audit.record(session, user, "booking", b.id, "cancelled",
                      {"status": [old, "cancelled"], "reason": reason[:200], "scope": scope})
         notifications.booking_cancelled(session, b)
-    session.commit()
     return targets
 
 
+@transactional
 def check_in(session: so.Session, user, booking_id: int) -> Booking:
     """Record that the team is in the room: from a set time before the start
-    until the end; a started booking goes live. Commits."""
+    until the end; a started booking goes live."""
     booking = session.get(Booking, booking_id)
     if booking is None:
         raise NotFound(_l("No such booking."))
@@ -110,7 +112,6 @@ def check_in(session: so.Session, user, booking_id: int) -> Booking:
         if now >= booking.starts_at:
             booking.status = "live"
         audit.record(session, user, "booking", booking.id, "checked_in", {"checked_in_at": now.isoformat()})
-        session.commit()
     return booking
 
 
@@ -159,13 +160,13 @@ def mark_no_shows(session: so.Session) -> int:
     return len(due)
 
 
+@transactional
 def sweep(session: so.Session) -> dict[str, int]:
-    """One pass of every sweeper, in one transaction. Commits."""
+    """One pass of every sweeper, in one transaction."""
     counts = {
         "expired_holds": expire_holds(session),
         "no_shows": mark_no_shows(session),
         "started": start_sessions(session),
         "ended": end_sessions(session),
     }
-    session.commit()
     return counts

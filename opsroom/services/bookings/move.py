@@ -21,11 +21,13 @@ from opsroom.services.bookings.core import AUDIT_FIELDS
 from opsroom.services.bookings.lifecycle import expire_holds
 from opsroom.services.bookings.rules import load_refs, rule_breaches
 from opsroom.services.bookings.core import flush_or_conflict, get_booking, lock_booking, lock_contenders, rule_breach
+from opsroom.services.transaction import transactional
 
 
+@transactional
 def update_booking(session: so.Session, user, booking_id: int, data: dict[str, Any]) -> Booking:
     """Move, resize, retitle or re-room one booking under the same rules as a
-    new one. Other occurrences of its series are untouched. Commits."""
+    new one. Other occurrences of its series are untouched."""
     require(user, "bookings.write")
     lock_booking(session, booking_id)
     booking = get_booking(session, user, booking_id)
@@ -76,5 +78,4 @@ def update_booking(session: so.Session, user, booking_id: int, data: dict[str, A
     changes = audit.diff(before, audit.snapshot(booking, AUDIT_FIELDS))
     if changes:
         audit.record(session, user, "booking", booking.id, "moved" if moved else "updated", changes)
-    session.commit()
     return booking

@@ -31,6 +31,7 @@ from opsroom.settings import Settings, settings_of
 from opsroom.models import Anchor, Assignment, Booking, Notification, User
 from opsroom.services.permissions import require
 from opsroom.services.errors import NotFound
+from opsroom.services.transaction import transactional
 
 # ---------------------------------------------------------------------------
 # Texts, one renderer per kind. Each runs inside force_locale(recipient's).
@@ -238,31 +239,31 @@ def _own(session: so.Session, user, notification_id: int) -> Notification:
     return notice
 
 
+@transactional
 def mark_read(session: so.Session, user, notification_id: int) -> Notification:
-    """Mark one of the user's own notices read (again: no change). Commits."""
+    """Mark one of the user's own notices read (again: no change)."""
     notice = _own(session, user, notification_id)
     if notice.read_at is None:
         notice.read_at = clock.now()
-        session.commit()
     return notice
 
 
+@transactional
 def mark_all_read(session: so.Session, user) -> int:
-    """Mark every unread notice of the user read. Commits."""
+    """Mark every unread notice of the user read."""
     require(user, "notifications.own")
     count = session.execute(
         sa.update(Notification).where(Notification.user_id == user.id, Notification.read_at.is_(None))
         .values(read_at=clock.now()), execution_options={"synchronize_session": False}
     ).rowcount or 0
-    session.commit()
     return count
 
 
+@transactional
 def set_email_preference(session: so.Session, user, enabled: bool) -> None:
-    """Each user may turn email off (the inbox always has the notice). Commits."""
+    """Each user may turn email off (the inbox always has the notice)."""
     require(user, "notifications.own")
     user.email_notifications = bool(enabled)
-    session.commit()
 
 
 def failed_emails(session: so.Session, user, limit: int = 100) -> list[Notification]:
@@ -274,12 +275,12 @@ def failed_emails(session: so.Session, user, limit: int = 100) -> list[Notificat
         .order_by(Notification.created_at.desc(), Notification.id.desc()).limit(limit)))
 
 
+@transactional
 def retry_email(session: so.Session, user, notification_id: int) -> Notification:
-    """An admin sends a failed email again (after fixing the SMTP settings). Commits."""
+    """An admin sends a failed email again (after fixing the SMTP settings)."""
     require(user, "operations.admin")
     notice = session.get(Notification, notification_id)
     if notice is None or notice.email_status != "failed":
         raise NotFound(_l("No such failed email."))
     notice.email_status, notice.email_attempts, notice.email_next_at = "pending", 0, clock.now()
-    session.commit()
     return notice

@@ -23,11 +23,13 @@ from opsroom.models import Anchor, Assignment, Booking, User
 from opsroom.services.permissions import PERMISSIONS
 from opsroom.services.operations import notifications
 from opsroom.services.reporting.query import day_figures
+from opsroom.services.transaction import transactional
 
 
+@transactional
 def remind_anchors(session: so.Session, minutes_before: int | None = None) -> int:
     """Remind each anchor (with a login) of a confirmed session starting within
-    the next `minutes_before` minutes. Returns how many were new. Commits."""
+    the next `minutes_before` minutes. Returns how many were new."""
     minutes = settings_of(session).reminder_minutes_before if minutes_before is None else minutes_before
     now = clock.now()
     rows = session.execute(
@@ -49,7 +51,6 @@ def remind_anchors(session: so.Session, minutes_before: int | None = None) -> in
                   "zone": booking.room.zone, "starts_at": booking.starts_at, "ends_at": booking.ends_at,
                   "role": assignment.role}
         sent += notifications.send(session, user, "reminder", key, params, booking_id=booking.id)
-    session.commit()
     return sent
 
 
@@ -58,9 +59,10 @@ def _active_users(session: so.Session, roles) -> list[User]:
         sa.select(User).where(User.role.in_(sorted(roles)), User.active.is_(True)).order_by(User.id)))
 
 
+@transactional
 def warn_expiring_holds(session: so.Session, minutes_before: int | None = None) -> int:
     """Warn whoever made a hold that it expires within `minutes_before` minutes
-    (holds made outside the app go to every coordinator). Commits."""
+    (holds made outside the app go to every coordinator)."""
     minutes = settings_of(session).hold_warning_minutes_before if minutes_before is None else minutes_before
     now = clock.now()
     holds = session.scalars(
@@ -70,7 +72,6 @@ def warn_expiring_holds(session: so.Session, minutes_before: int | None = None) 
         .order_by(Booking.hold_expires_at, Booking.id)
     ).all()
     if not holds:
-        session.commit()
         return 0
     writers = PERMISSIONS["bookings.write"]
     creators = {u.id: u for u in session.scalars(sa.select(User).where(
@@ -94,7 +95,6 @@ def warn_expiring_holds(session: so.Session, minutes_before: int | None = None) 
         params = {"room": booking.room.code, "tenant": booking.tenant.name, "starts_at": booking.starts_at,
                   "ends_at": booking.ends_at, "expires_at": booking.hold_expires_at}
         sent += notifications.send(session, user, "hold_expiring", key, params, booking_id=booking.id)
-    session.commit()
     return sent
 
 
@@ -145,9 +145,10 @@ def summary_figures(session: so.Session, today: date) -> dict[str, Any]:
     }
 
 
+@transactional
 def send_daily_summary(session: so.Session) -> int:
     """From the set time (default 08:00 park time) on, each manager and admin
-    gets the day's summary once. Commits."""
+    gets the day's summary once."""
     today = summary_due_day(settings_of(session), clock.now())
     if today is None:
         return 0
@@ -158,5 +159,4 @@ def send_daily_summary(session: so.Session) -> int:
         return 0
     params = summary_figures(session, today)
     sent = sum(notifications.send(session, recipients[key], "daily_summary", key, params) for key in sorted(missing))
-    session.commit()
     return sent

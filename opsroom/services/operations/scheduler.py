@@ -24,6 +24,7 @@ from opsroom.services.operations import mailer, reminders
 from opsroom.services.reporting.refresh import refresh_job
 from opsroom.services.sales.screen import compact_quarters
 from opsroom.settings import settings_of
+from opsroom.services.transaction import transactional
 
 # id → the sweeper it runs.
 JOBS: dict[str, Callable[[so.Session], Any]] = {
@@ -46,8 +47,9 @@ def _upsert(session: so.Session, table, values: dict, key: str, update: dict) ->
     session.execute(stmt.on_conflict_do_update(index_elements=[key], set_=update))
 
 
+@transactional
 def record_run(session: so.Session, job_id: str, node: str, error: str | None, next_run: datetime | None) -> None:
-    """Count a run of `job_id` (and its error, if any) in its record. Commits."""
+    """Count a run of `job_id` (and its error, if any) in its record."""
     now = clock.now()
     t = JobRecord.__table__
     values = {"job_id": job_id, "node": node, "last_run": now, "next_run": next_run, "runs": 1,
@@ -59,16 +61,15 @@ def record_run(session: so.Session, job_id: str, node: str, error: str | None, n
     else:
         update.update(failures=0)
     _upsert(session, t, values, "job_id", update)
-    session.commit()
 
 
+@transactional
 def beat(session: so.Session, node: str, acting_since: datetime) -> None:
-    """The acting node's heartbeat: the single row, rewritten. Commits."""
+    """The acting node's heartbeat: the single row, rewritten."""
     now = clock.now()
     values = {"id": 1, "node": node, "acting_since": acting_since, "beat_at": now}
     _upsert(session, SchedulerHeartbeat.__table__, values, "id",
             {"node": node, "acting_since": acting_since, "beat_at": now})
-    session.commit()
 
 
 def heartbeat_state(session: so.Session) -> dict:

@@ -14,6 +14,7 @@ from opsroom.services.permissions import require
 from opsroom.services import audit
 from opsroom.services.errors import Conflict, NotFound, ValidationFailed
 from opsroom.services.bookings.core import clash_detail
+from opsroom.services.transaction import transactional
 
 ROOM_FIELDS = (
     "code", "name", "zone", "kind", "area_m2", "equipment", "open_time", "close_time",
@@ -56,25 +57,25 @@ def _check(session: so.Session, room: Room, data: dict) -> None:
         raise ValidationFailed(_l("Please correct the marked fields."), errors)
 
 
+@transactional
 def create_room(session: so.Session, user, data: dict) -> Room:
-    """Create a room; codes are unique; min ≤ max duration. Commits."""
+    """Create a room; codes are unique; min ≤ max duration."""
     require(user, "rooms.write")
     room = Room(**{"equipment": [], **{k: v for k, v in data.items() if k in ROOM_FIELDS}})
     _check(session, room, data)
     session.add(room)
     session.flush()
     audit.record(session, user, "room", room.id, "created", audit.snapshot(room, ROOM_FIELDS))
-    session.commit()
     return room
 
 
+@transactional
 def update_room(session: so.Session, user, room_id: int, data: dict) -> Room:
-    """Change a room. Changeover and hours apply to bookings made from now on. Commits."""
+    """Change a room. Changeover and hours apply to bookings made from now on."""
     require(user, "rooms.write")
     room = get_room(session, user, room_id)
     _check(session, room, data)
     audit.apply_update(session, user, "room", room, ROOM_FIELDS, data)
-    session.commit()
     return room
 
 
@@ -86,10 +87,11 @@ def list_blackouts(session: so.Session, user, room_id: int, *, since: datetime |
     return list(session.scalars(q))
 
 
+@transactional
 def add_blackout(session: so.Session, user, room_id: int, *, starts_at: datetime, ends_at: datetime,
                  reason: str = "") -> Blackout:
     """Close a room for a while. Refused (409) while active bookings fall inside:
-    they must be moved or cancelled first, so nobody is silently bumped. Commits."""
+    they must be moved or cancelled first, so nobody is silently bumped."""
     require(user, "rooms.write")
     get_room(session, user, room_id)
     if ends_at <= starts_at:
@@ -114,10 +116,10 @@ def add_blackout(session: so.Session, user, room_id: int, *, starts_at: datetime
     session.flush()
     audit.record(session, user, "room", room_id, "blackout_added",
                  {"blackout_id": blackout.id, "starts_at": starts_at.isoformat(), "ends_at": ends_at.isoformat()})
-    session.commit()
     return blackout
 
 
+@transactional
 def delete_blackout(session: so.Session, user, blackout_id: int) -> None:
     require(user, "rooms.write")
     blackout = session.get(Blackout, blackout_id)
@@ -127,4 +129,3 @@ def delete_blackout(session: so.Session, user, blackout_id: int) -> None:
                  {"blackout_id": blackout.id, "starts_at": blackout.starts_at.isoformat(),
                   "ends_at": blackout.ends_at.isoformat()})
     session.delete(blackout)
-    session.commit()

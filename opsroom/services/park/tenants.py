@@ -9,6 +9,7 @@ from opsroom.models import Tenant
 from opsroom.services.permissions import require
 from opsroom.services import audit
 from opsroom.services.errors import NotFound, ValidationFailed
+from opsroom.services.transaction import transactional
 
 TENANT_FIELDS = ("name", "contact", "credit_code", "status")
 
@@ -35,25 +36,25 @@ def _check_name(session: so.Session, name: str, tenant_id: int | None) -> None:
                                [{"field": "name", "message": _l("Another tenant has this name.")}])
 
 
+@transactional
 def create_tenant(session: so.Session, user, data: dict) -> Tenant:
-    """Create a tenant; names are unique. Commits."""
+    """Create a tenant; names are unique."""
     require(user, "tenants.write")
     _check_name(session, data["name"], None)
     tenant = Tenant(**{k: v for k, v in data.items() if k in TENANT_FIELDS})
     session.add(tenant)
     session.flush()
     audit.record(session, user, "tenant", tenant.id, "created", audit.snapshot(tenant, TENANT_FIELDS))
-    session.commit()
     return tenant
 
 
+@transactional
 def update_tenant(session: so.Session, user, tenant_id: int, data: dict) -> Tenant:
     """Change a tenant. A suspended or blacklisted tenant can no longer book;
-    its future bookings stay and are flagged on the board. Commits."""
+    its future bookings stay and are flagged on the board."""
     require(user, "tenants.write")
     tenant = get_tenant(session, user, tenant_id)
     if "name" in data:
         _check_name(session, data["name"], tenant.id)
     audit.apply_update(session, user, "tenant", tenant, TENANT_FIELDS, data)
-    session.commit()
     return tenant

@@ -18,6 +18,7 @@ from opsroom.settings import settings_of
 from opsroom.models import Anchor, ApiToken, LoginFailure, LoginSession, User
 from opsroom.domain.statuses import ROLES
 from opsroom.services.errors import NotFound, TooManyAttempts, ValidationFailed
+from opsroom.services.transaction import transactional
 
 # NIST SP 800-63B: a minimum length, a generous maximum, no composition rules,
 # and a check against commonly used passwords.
@@ -70,6 +71,7 @@ def normalize_email(email: str) -> str:
     return (email or "").strip().lower()
 
 
+@transactional
 def create_user(session: so.Session, *, email: str, role: str, password: str, name: str = "") -> User:
     """Create a user with a scrypt-hashed password. Emails are unique, case-insensitively."""
     email = normalize_email(email)
@@ -102,12 +104,13 @@ def _failure_count(session: so.Session, key: str, since) -> int:
     )
 
 
+@transactional
 def authenticate(session: so.Session, email: str, password: str, *, ip: str) -> User | None:
     """Check a login. Refuses while an account or an IP has too many recent failures.
 
     Failures are rows in the database, so the limit holds across every worker
     process and host. Returns the user, or None for wrong credentials (after
-    recording the failure). Commits.
+    recording the failure).
     """
     email = normalize_email(email)
     now = clock.now()
@@ -123,12 +126,10 @@ def authenticate(session: so.Session, email: str, password: str, *, ip: str) -> 
     ok = check_password_hash(user.password_hash if user else _dummy_hash(session), password or "")
     if ok and user is not None and user.active:
         session.execute(sa.delete(LoginFailure).where(LoginFailure.key == account_key))
-        session.commit()
         return user
     session.add_all([LoginFailure(key=account_key, at=now), LoginFailure(key=ip_key, at=now)])
     # Old rows are useless: prune them as we go, so the table stays small.
     session.execute(sa.delete(LoginFailure).where(LoginFailure.at < since))
-    session.commit()
     return None
 
 
@@ -136,6 +137,7 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+@transactional
 def create_token(session: so.Session, user: User, label: str = "") -> str:
     """A new API token for `user`; only its SHA-256 is stored. Returns the token."""
     token = "ops_" + secrets.token_urlsafe(32)
@@ -171,6 +173,7 @@ def user_for_token(session: so.Session, token: str) -> User | None:
     return found[0] if found else None
 
 
+@transactional
 def revoke_token(session: so.Session, user: User, token_id: int) -> None:
     """Revoke one of the user's own tokens (an admin may revoke anyone's)."""
     row = session.get(ApiToken, token_id)
@@ -184,11 +187,12 @@ def get_user_by_email(session: so.Session, email: str) -> User | None:
     return session.scalar(sa.select(User).where(User.email == normalize_email(email)))
 
 
-# --- Login sessions (issue 11) ------------------------------------------------
+# --- Login sessions -------------------------------------------------------------
 # A browser's login is a row keyed by the SHA-256 of a random key that its
 # cookies carry (see LoginSession). No row, no login.
 
 
+@transactional
 def start_login_session(session: so.Session, user: User) -> str:
     """Open a login session for `user`; returns the key its cookies carry."""
     key = secrets.token_urlsafe(32)
@@ -207,6 +211,7 @@ def login_session(session: so.Session, user_id: int, key: str) -> LoginSession |
     )
 
 
+@transactional
 def end_login_session(session: so.Session, key: str) -> None:
     session.execute(sa.delete(LoginSession).where(LoginSession.key_hash == hash_token(key or "")))
 
@@ -221,12 +226,30 @@ def prune_login_sessions(session: so.Session, user: User, *, older_than) -> None
                                                   LoginSession.created_at < older_than))
 
 
+@transactional
+def log_in(session: so.Session, user: User, *, cookies_live_since, locale: str | None = None) -> str:
+    """A new login of `user` (after `authenticate`): a fresh login session (its key
+    is returned for the cookies), the logins no cookie can still name forgotten,
+    and the language chosen before logging in kept if the user has none."""
+    if locale and not user.locale:
+        user.locale = locale
+    prune_login_sessions(session, user, older_than=cookies_live_since)
+    return start_login_session(session, user)
+
+
+@transactional
+def set_locale(session: so.Session, user: User, locale: str) -> None:
+    """The user's language for pages, notices and emails."""
+    user.locale = locale
+
+
+@transactional
 def confirm_password(session: so.Session, user: User, password: str, *, ip: str, key: str) -> bool:
     """Re-authentication: `user` typed their password again in login session `key`.
 
     Throttled like a login (a wrong password counts as a failure for the
     account and the IP). True and the session's `authenticated_at` set to now,
-    or False. Commits."""
+    or False."""
     ok = authenticate(session, user.email, password, ip=ip)
     if ok is None or ok.id != user.id:
         return False
@@ -234,14 +257,14 @@ def confirm_password(session: so.Session, user: User, password: str, *, ip: str,
     if row is None:
         return False
     row.authenticated_at = clock.now()
-    session.commit()
     return True
 
 
+@transactional
 def change_password(session: so.Session, user: User, *, current: str, new: str, ip: str) -> None:
     """Change `user`'s own password: the current one must be right (throttled
     like a login), the new one must pass the rules. Ends every login session of
-    the user (the caller opens a new one for the browser that asked). Commits."""
+    the user (the caller opens a new one for the browser that asked)."""
     problem = password_problem(new)
     if problem is not None:
         raise ValidationFailed(_l("Please correct the marked fields."), [{"field": "new_password", "message": problem}])
@@ -250,4 +273,3 @@ def change_password(session: so.Session, user: User, *, current: str, new: str, 
                                [{"field": "current_password", "message": _l("Wrong password.")}])
     user.password_hash = generate_password_hash(new, method=_method(session))
     end_all_login_sessions(session, user)
-    session.commit()

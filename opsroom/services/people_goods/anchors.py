@@ -19,6 +19,7 @@ from opsroom.domain.statuses import ACTIVE_STATUSES, WORKED_STATUSES
 from opsroom.services.permissions import STAFF, require
 from opsroom.services import audit
 from opsroom.services.errors import Forbidden, NotFound, ValidationFailed
+from opsroom.services.transaction import transactional
 
 ANCHOR_FIELDS = ("name", "tenant_id", "user_id", "verified", "max_minutes_per_day", "min_rest_minutes", "platform_accounts",
                  "active")
@@ -86,8 +87,9 @@ def _resolve(session: so.Session, anchor: Anchor, data: dict) -> dict:
     return out
 
 
+@transactional
 def create_anchor(session: so.Session, user, data: dict) -> Anchor:
-    """Create an anchor profile, optionally linked to an anchor-role user. Commits."""
+    """Create an anchor profile, optionally linked to an anchor-role user."""
     require(user, "anchors.write")
     anchor = Anchor(platform_accounts={})
     for key, value in _resolve(session, anchor, data).items():
@@ -95,15 +97,14 @@ def create_anchor(session: so.Session, user, data: dict) -> Anchor:
     session.add(anchor)
     session.flush()
     audit.record(session, user, "anchor", anchor.id, "created", audit.snapshot(anchor, ANCHOR_FIELDS))
-    session.commit()
     return anchor
 
 
+@transactional
 def update_anchor(session: so.Session, user, anchor_id: int, data: dict) -> Anchor:
     require(user, "anchors.write")
     anchor = get_anchor(session, user, anchor_id)
     audit.apply_update(session, user, "anchor", anchor, ANCHOR_FIELDS, _resolve(session, anchor, data))
-    session.commit()
     return anchor
 
 
@@ -133,12 +134,12 @@ def anchor_for_feed(session: so.Session, token: str) -> Anchor | None:
     return anchor
 
 
+@transactional
 def reset_feed(session: so.Session, user, anchor_id: int) -> Anchor:
-    """Invalidate the old feed URL; the anchor themself or staff may. Commits."""
+    """Invalidate the old feed URL; the anchor themself or staff may."""
     anchor = get_anchor(session, user, anchor_id)
     anchor.feed_version += 1
     audit.record(session, user, "anchor", anchor.id, "feed_reset", {})
-    session.commit()
     return anchor
 
 

@@ -16,6 +16,7 @@ from opsroom.services.people_goods import anchors as anchor_service
 from opsroom.services import audit
 from opsroom.services.bookings.core import flush_or_conflict, get_booking, lock_booking, lock_contenders, rule_breach
 from opsroom.services.errors import Conflict, RuleViolation, ValidationFailed
+from opsroom.services.transaction import transactional
 
 MAX_LINEUP = 200
 
@@ -148,9 +149,10 @@ def _editable(session: so.Session, user, booking_id: int) -> Booking:
     return booking
 
 
+@transactional
 def set_anchors(session: so.Session, user, booking_id: int, entries: list[dict]) -> Booking:
     """PUT a booking's anchors: every anchor free (409 naming the other
-    booking), within daily limit and rest, hosts verified (422). Commits."""
+    booking), within daily limit and rest, hosts verified (422)."""
     booking = _editable(session, user, booking_id)
     before = sorted((a.anchor_id, a.role) for a in booking.assignments)
     apply_anchors(session, booking, entries)
@@ -164,12 +166,12 @@ def set_anchors(session: so.Session, user, booking_id: int, entries: list[dict])
     after = sorted((a.anchor_id, a.role) for a in booking.assignments)
     if before != after:
         audit.record(session, user, "booking", booking.id, "anchors_changed", {"anchors": [before, after]})
-    session.commit()
     return booking
 
 
+@transactional
 def set_lineup(session: so.Session, user, booking_id: int, items: list[dict]) -> Booking:
-    """PUT a booking's ordered lineup. Commits."""
+    """PUT a booking's ordered lineup."""
     booking = _editable(session, user, booking_id)
     before = [i.product_id for i in booking.lineup]
     apply_lineup(session, booking, items)
@@ -177,7 +179,6 @@ def set_lineup(session: so.Session, user, booking_id: int, items: list[dict]) ->
     after = [i.product_id for i in booking.lineup]
     if before != after:
         audit.record(session, user, "booking", booking.id, "lineup_changed", {"lineup": [before, after]})
-    session.commit()
     return booking
 
 
@@ -185,7 +186,8 @@ def copy_setup(session: so.Session, user, source_id: int, target_ids: list[int],
                anchors: bool = True, lineup: bool = True) -> list[dict[str, Any]]:
     """Copy a booking's anchors and/or lineup to other bookings (e.g. the rest
     of a series' week). Each target is checked and saved on its own, so one
-    clash does not block the others; returns one result per target. Commits."""
+    clash does not block the others; returns one result per target. Commits in
+    steps: each target in a transaction of its own."""
     from opsroom.services.errors import ServiceError
 
     source = get_booking(session, user, source_id)

@@ -10,6 +10,7 @@ from opsroom.models import Product, Tenant
 from opsroom.services.permissions import require
 from opsroom.services import audit
 from opsroom.services.errors import NotFound, ValidationFailed
+from opsroom.services.transaction import transactional
 
 PRODUCT_FIELDS = ("tenant_id", "sku", "name", "category", "price_fen", "stock", "certifications", "active")
 MAX_IMPORT_ROWS = 20000
@@ -54,8 +55,9 @@ def _check(session: so.Session, product: Product, data: dict) -> None:
         raise ValidationFailed(_l("Please correct the marked fields."), errors)
 
 
+@transactional
 def create_product(session: so.Session, user, data: dict) -> Product:
-    """A product of a tenant; the SKU is unique per tenant. Commits."""
+    """A product of a tenant; the SKU is unique per tenant."""
     require(user, "products.write")
     product = Product(certifications=[])
     _check(session, product, data)
@@ -65,23 +67,23 @@ def create_product(session: so.Session, user, data: dict) -> Product:
     session.add(product)
     session.flush()
     audit.record(session, user, "product", product.id, "created", audit.snapshot(product, PRODUCT_FIELDS))
-    session.commit()
     return product
 
 
+@transactional
 def update_product(session: so.Session, user, product_id: int, data: dict) -> Product:
     require(user, "products.write")
     product = get_product(session, user, product_id)
     _check(session, product, data)
     audit.apply_update(session, user, "product", product, PRODUCT_FIELDS, data)
-    session.commit()
     return product
 
 
+@transactional
 def import_catalogue(session: so.Session, user, tenant_id: int, data: bytes) -> dict:
     """Create or update a tenant's products from a CSV (UTF-8/GBK, Chinese or
     English headers). Every row that cannot be taken is reported with its
-    line and reason; the good rows are applied together. Commits."""
+    line and reason; the good rows are applied together."""
     require(user, "products.write")
     if session.get(Tenant, tenant_id) is None:
         raise ValidationFailed(_l("Please correct the marked fields."), [{"field": "tenant_id", "message": _l("No such tenant.")}])
@@ -116,5 +118,4 @@ def import_catalogue(session: so.Session, user, tenant_id: int, data: bytes) -> 
             updated += 1
     audit.record(session, user, "tenant", tenant_id, "catalogue_imported",
                  {"created": created, "updated": updated, "errors": len(errors)})
-    session.commit()
     return {"created": created, "updated": updated, "errors": sorted(errors, key=lambda e: e["line"])}

@@ -254,7 +254,7 @@ def refresh_job(session: so.Session, *, days_per_run: int = 7, steps: int = 40) 
     configured days back and ahead), forget far days that changed, and extend
     the computed range by a few days per run, nearest to today first. Every
     step is a transaction of its own and at most `steps` run, so no run holds
-    the write lock for long; what is left waits for the next run. Commits."""
+    the write lock for long; what is left waits for the next run."""
     window = keep_window(session)
     written = 0
     for _ in range(steps):

@@ -37,6 +37,7 @@ from opsroom.domain.order_formats import FORMATS, PLATFORMS
 from opsroom.settings import settings_of
 from opsroom.models import ImportBatch, ImportReject, Order
 from opsroom.services.permissions import require
+from opsroom.services.transaction import transactional
 from opsroom.services.errors import ValidationFailed
 from opsroom.services.sales.attribution import link_products, attribute_rows
 from opsroom.services.sales.row_messages import FILE_MESSAGES, row_message
@@ -58,13 +59,14 @@ UPSERT_COLUMNS = ("platform", "external_id", "parent_id", "booking_id", "attribu
                   "refund_fen", "status", "ordered_at")
 
 
+@transactional
 def ingest_rows(session: so.Session, user, rows: list[dict], *, source: str = "json",
                 platform: str | None = None, batch: ImportBatch | None = None) -> dict:
     """Store parsed order rows (see domain.orders.ROW_KEYS) atomically, with
     attribution; rows that fail the checks are reported by 0-based index and
     skipped. `platform` fills rows that carry none. With `batch` the counts
     add to that batch (left running); without, a batch of its own is recorded.
-    Commits. → {"created", "updated", "unchanged", "unattributed", "errors", "batch_id"}."""
+ → {"created", "updated", "unchanged", "unattributed", "errors", "batch_id"}."""
     require(user, "orders.write")
     good, bad = [], []
     for i, row in enumerate(rows):
@@ -75,9 +77,10 @@ def ingest_rows(session: so.Session, user, rows: list[dict], *, source: str = "j
     return _ingest_batch(session, user, good, bad, source=source, platform=platform, batch=batch)
 
 
+@transactional
 def import_json(session: so.Session, user, items: list) -> dict:
     """POST /orders: each element parsed on its own (domain.orders.order_from_json),
-    the good ones applied together in one transaction. Commits."""
+    the good ones applied together in one transaction."""
     require(user, "orders.write")
     limit = settings_of(session).order_batch_max_rows
     if not isinstance(items, list):
@@ -113,7 +116,6 @@ def _ingest_batch(session, user, good, bad, *, source, platform, batch=None) -> 
     batch.rows_seen += len(good) + len(bad)
     if own:
         batch.state, batch.finished_at = "done", clock.now()
-    session.commit()
     late = counts.pop("late_errors")
     return {**counts, "batch_id": batch.id,
             "errors": [{"index": i, "message": m} for i, _e, m in sorted(bad + late)]}

@@ -16,6 +16,7 @@ from opsroom.services import audit
 from opsroom.services.bookings.core import get_booking
 from opsroom.services.errors import Forbidden, RuleViolation, ValidationFailed
 from opsroom.services.sales.row_messages import ROW_MESSAGES
+from opsroom.services.transaction import transactional
 
 
 def list_orders(session: so.Session, user, *, booking_id: int | None = None, unattributed: bool = False,
@@ -39,11 +40,12 @@ def list_orders(session: so.Session, user, *, booking_id: int | None = None, una
     return list(session.scalars(q.order_by(Order.ordered_at, Order.id).limit(limit)))
 
 
+@transactional
 def attribute(session: so.Session, user, order_ids: Iterable[int], booking_id: int) -> int:
     """Assign orders to a session by hand (attributed_by = "manual"; a later
     re-import keeps it). The booking must exist and not be cancelled; every
     order id must exist. Links each order to the tenant's product with its SKU.
-    Commits; returns how many orders changed."""
+ returns how many orders changed."""
     require(user, "orders.write")
     ids = sorted(set(order_ids))
     booking = session.get(Booking, booking_id)
@@ -68,7 +70,6 @@ def attribute(session: so.Session, user, order_ids: Iterable[int], booking_id: i
     changed = result.rowcount
     audit.record(session, user, "booking", booking.id, "orders_attributed",
                  {"orders": changed, "order_ids": ids[:100]})
-    session.commit()
     return changed
 
 

@@ -13,6 +13,7 @@ from opsroom.models import ReviewNote
 from opsroom.services.permissions import require
 from opsroom.services.bookings.core import get_booking
 from opsroom.services.errors import ValidationFailed
+from opsroom.services.transaction import transactional
 
 MAX_NOTE_CHARS = 5000
 
@@ -25,8 +26,9 @@ def notes(session: so.Session, user, booking_id: int) -> list[ReviewNote]:
         .options(so.joinedload(ReviewNote.user)).order_by(ReviewNote.created_at, ReviewNote.id)))
 
 
+@transactional
 def add_note(session: so.Session, user, booking_id: int, body: str) -> ReviewNote:
-    """Add a note to the session's review. Commits."""
+    """Add a note to the session's review."""
     require(user, "reviews.write")
     booking = get_booking(session, user, booking_id)
     text = (body or "").strip()
@@ -42,5 +44,4 @@ def add_note(session: so.Session, user, booking_id: int, body: str) -> ReviewNot
         raise ValidationFailed(_l("Please correct the marked fields."), [{"field": "body", "message": message}])
     note = ReviewNote(booking_id=booking.id, user_id=user.id, body=text)
     session.add(note)
-    session.commit()
     return note

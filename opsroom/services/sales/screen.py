@@ -28,6 +28,7 @@ from opsroom.models import SOLD, Booking, Order, Room, ScreenToken, Tenant, sale
 from opsroom.services.permissions import require
 from opsroom.services.sales import stats
 from opsroom.services.errors import NotFound, ValidationFailed
+from opsroom.services.transaction import transactional
 
 TOKEN_PREFIX = "scr_"
 # Roles whose orders count for an anchor in the ranking: on camera, not the controller.
@@ -74,6 +75,7 @@ def _hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+@transactional
 def create_token(session: so.Session, user, label: str = "") -> str:
     """A new screen token (only its SHA-256 is stored); returns the token.
     `user` is the admin creating it, or None from the command line."""
@@ -95,6 +97,7 @@ def list_tokens(session: so.Session, user) -> list[ScreenToken]:
                                                                 ScreenToken.created_at.desc(), ScreenToken.id.desc())))
 
 
+@transactional
 def revoke_token(session: so.Session, user, token_id: int) -> ScreenToken:
     """Revoke a screen token at once: the next poll of that screen is refused."""
     require(user, "screen.admin")
@@ -103,7 +106,6 @@ def revoke_token(session: so.Session, user, token_id: int) -> ScreenToken:
         raise NotFound(_l("No such token."))
     if row.revoked_at is None:
         row.revoked_at = clock.now()
-    session.commit()
     return row
 
 
@@ -152,13 +154,14 @@ def _ranked(rows: list[dict[str, Any]], size: int, key: str) -> list[dict[str, A
 COMPACT_QUARTERS = 2 * 96 + 56
 
 
+@transactional
 def compact_quarters(session: so.Session, now: datetime | None = None) -> int:
     """Fold the recent change rows PostgreSQL's triggers appended to
     `sales_quarters` into one row per session and quarter (a job of the
     scheduler), so the screen sums a day of a few thousand rows however small
     the imports were. One statement: the rows it deletes are exactly those it
     sums back, and imports meanwhile only append rows, which it leaves for the
-    next run. SQLite keeps one row per pair already. Commits. → rows folded."""
+    next run. SQLite keeps one row per pair already. → rows folded."""
     if session.get_bind().dialect.name != "postgresql":
         return 0
     since = int((now or clock.now()).timestamp()) // 900 - COMPACT_QUARTERS
@@ -175,7 +178,6 @@ def compact_quarters(session: so.Session, now: datetime | None = None) -> int:
           SELECT booking_id, quarter, sum(orders), sum(gmv_fen) FROM gone GROUP BY booking_id, quarter
           HAVING sum(orders) <> 0 OR sum(gmv_fen) <> 0)
         SELECT count(*) FROM gone"""), {"since": since}).scalar_one()
-    session.commit()
     return folded
 
 

@@ -11,6 +11,7 @@ from opsroom import clock
 from opsroom.db import get_session
 from opsroom.views.forms import LanguageForm, LoginForm, PasswordChangeForm, PostForm, ReauthForm, TokenForm
 from opsroom.models import ApiToken
+from opsroom.views.helpers import apply_errors
 from opsroom.web.guards import is_safe_next
 from opsroom.services.park import users
 from opsroom.services.errors import ServiceError, TooManyAttempts
@@ -44,11 +45,8 @@ def login():
             # session survives (its CSRF token neither), and the login lives in
             # a new server-side row whose key only the new cookie carries.
             session.clear()
-            if locale and not user.locale:
-                user.locale = locale  # keep the language chosen before logging in
-            users.prune_login_sessions(db, user, older_than=clock.now() - cookie_lifetime())
-            user.login_key = users.start_login_session(db, user)
-            db.commit()
+            user.login_key = users.log_in(db, user, cookies_live_since=clock.now() - cookie_lifetime(),
+                                          locale=locale)
             login_user(user, remember=form.remember.data)
             session.permanent = True
             target = form.next.data
@@ -72,9 +70,7 @@ def _end_this_login() -> None:
     session and remember cookies (a stolen one too) is anonymous from now on."""
     key = getattr(current_user, "login_key", None)
     if key:
-        db = get_session()
-        users.end_login_session(db, key)
-        db.commit()
+        users.end_login_session(get_session(), key)
     logout_user()
     session.clear()
 
@@ -126,15 +122,11 @@ def change_password():
                 form.current_password.errors.append(str(exc.message))
                 return render_template("auth/password.html", form=form), 429
             except ServiceError as exc:
-                from opsroom.views.helpers import apply_errors
-
-                db.rollback()
                 apply_errors(form, exc)
                 status = 422
             else:
                 session.clear()
                 user.login_key = users.start_login_session(db, user)
-                db.commit()
                 login_user(user)
                 session.permanent = True
                 flash(_("Password changed. Every other login of this account has ended."))
@@ -150,8 +142,7 @@ def language():
     if form.validate_on_submit():
         session["locale"] = form.locale.data
         if current_user.is_authenticated:
-            current_user.locale = form.locale.data
-            get_session().commit()
+            users.set_locale(get_session(), current_user, form.locale.data)
     target = form.next.data or request.referrer or ""
     return redirect(target if is_safe_next(target) else url_for("auth.home"))
 
@@ -165,7 +156,6 @@ def tokens():
     new_token = None
     if form.validate_on_submit():
         new_token = users.create_token(db, current_user, form.label.data or "")
-        db.commit()
     rows = db.scalars(
         sa.select(ApiToken).where(ApiToken.user_id == current_user.id).order_by(ApiToken.created_at.desc())
     ).all()
@@ -182,7 +172,6 @@ def revoke_token(token_id: int):
             users.revoke_token(db, current_user, token_id)
         except ServiceError:
             return render_template("errors/error.html", code=404), 404
-        db.commit()
         flash(_("Token revoked."))
     return redirect(url_for("auth.tokens"))
 

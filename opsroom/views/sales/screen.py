@@ -93,7 +93,6 @@ def tokens():
         if form.validate_on_submit():
             ok, new_token = attempt(form, lambda: service.create_token(session, current_user, form.label.data or ""))
             if ok:
-                session.commit()
                 flash(_("Screen token created. Copy it now: it is shown only once."))
                 form = ScreenTokenForm(formdata=None)
             else:
