@@ -17,7 +17,8 @@ from opsroom.services.errors import BadRequest, ServiceError
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-PUBLIC_ENDPOINTS = {"api.openapi"}
+# Endpoints that need no token (the health check answers more with an admin token).
+PUBLIC_ENDPOINTS = {"api.openapi", "api.health"}
 # The only endpoints a screen token opens.
 SCREEN_ENDPOINTS = {"api.screen"}
 
@@ -94,3 +95,23 @@ def _operational_error(exc):
     if lost_race(exc):  # a race lost outside flush_or_conflict's watch
         return _integrity_error(exc)
     return database_unavailable(exc)  # rollback that survives a lost connection, Retry-After
+
+
+def operation(summary: str, *, query: dict | None = None, body: tuple | None = None, answers: dict | None = None,
+              ok: int = 200, errors: tuple[int, ...] = (401, 403, 404, 422), **extra):
+    """Describe a route for the OpenAPI document, from the tables it parses with.
+
+    `query`: its query string's parse table (the view parses `request.args` with
+    the same table); `body`: (component name, parse table[, partial]) of its JSON
+    body; `answers`: the schema of its answer with status `ok`; `errors`: the
+    error statuses it answers besides those every route of its kind can (the
+    document adds 401/403 with a token, 400/413/422 with a body, 503). `extra`
+    replaces keys of the operation as written (a multipart body, the responses of
+    a download, the security of a public route)."""
+
+    def describe(view):
+        view.openapi = {"summary": summary, "query": query, "body": body, "answers": answers, "ok": ok,
+                        "errors": errors, "extra": extra}
+        return view
+
+    return describe

@@ -307,6 +307,65 @@ def json_schema(fields: dict[str, F], *, partial: bool = False) -> dict:
     return out
 
 
+def bound(v) -> date | datetime:
+    """A bound of a listed range, from a query string: a park-local day (a whole
+    day, inclusive: the face turns it into that day's start or end) or an RFC 3339 instant."""
+    if isinstance(v, str) and len(v) == 10:
+        return day(v)
+    return instant(v)
+
+
+bound.schema = {"oneOf": [DATE_SCHEMA, INSTANT_SCHEMA]}
+
+
+def positive(maximum: int):
+    """A positive whole number from a query string, at most `maximum`."""
+    def convert(v):
+        value = id_param(v)
+        if value > maximum:
+            raise FieldError(_l("Must be at most %(n)s.", n=maximum))
+        return value
+
+    convert.schema = {"type": "integer", "minimum": 1, "maximum": maximum}
+    return convert
+
+
+def flag(v) -> bool:
+    """true/false (or 1/0) from a query string."""
+    if v in ("true", "1"):
+        return True
+    if v in ("false", "0"):
+        return False
+    raise FieldError(_l("Expected true or false."))
+
+
+flag.schema = {"type": "string", "enum": ["true", "false", "1", "0"]}
+
+
+def query(args, table: dict[str, F]) -> dict[str, Any]:
+    """The query string's parameters by `table` (absent or empty: None), or one 422
+    naming every bad parameter. The same table describes them in the OpenAPI document."""
+    out, errors = {}, []
+    for name, spec in table.items():
+        try:
+            out[name] = query_value(args, name, spec.convert, required=spec.required)
+        except ValidationFailed as exc:
+            errors.extend(exc.details)
+    if errors:
+        raise ValidationFailed(_l("Please correct the marked fields."), errors)
+    return out
+
+
+def query_parameter(name: str, spec: F) -> dict:
+    """The OpenAPI description of one query parameter of a table. An optional one
+    sent empty (`?to=`) counts as absent."""
+    schema = {**getattr(spec.convert, "schema", {}), **spec.extra}
+    param = {"name": name, "in": "query", "required": spec.required, "schema": schema}
+    if not spec.required:
+        param["allowEmptyValue"] = True
+    return param
+
+
 def query_value(args, name: str, convert, *, required: bool = False):
     """Convert one query-string argument, as a 422 naming the parameter on error."""
     raw = args.get(name)
