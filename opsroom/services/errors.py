@@ -45,6 +45,13 @@ class Conflict(ServiceError):
     status, code = 409, "conflict"
 
 
+def found(obj, message):
+    """`obj`, or NotFound with `message` when it is None (a missing row)."""
+    if obj is None:
+        raise NotFound(message)
+    return obj
+
+
 class ValidationFailed(ServiceError):
     """A field is missing or malformed: details = [{field, message}]."""
 

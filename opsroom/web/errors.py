@@ -9,6 +9,8 @@ from sqlalchemy.exc import DataError, InterfaceError, OperationalError
 from flask_babel import lazy_gettext as _l
 
 from opsroom.db import get_session, lost_race
+from opsroom.services.errors import Forbidden as ServiceForbidden
+from opsroom.services.errors import NotFound as ServiceNotFound
 
 _DEFAULTS = {
     400: ("bad_request", _l("The request could not be understood.")),
@@ -71,6 +73,13 @@ def init_app(app) -> None:
             get_session().rollback()
             return _error_page(409)(exc)
         return database_unavailable(exc)
+
+    @app.errorhandler(ServiceNotFound)
+    @app.errorhandler(ServiceForbidden)
+    def _service_refusal(exc):
+        # A page's object that is missing or not the user's (the API's blueprint
+        # answers its own with the JSON error body first).
+        return _error_page(exc.status)(exc)
 
     @app.errorhandler(CSRFError)
     def _csrf_error(exc):

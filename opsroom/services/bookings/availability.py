@@ -16,7 +16,7 @@ from opsroom.settings import settings_of
 from opsroom.models import Blackout, Booking, Room
 from opsroom.domain.statuses import ACTIVE_STATUSES
 from opsroom.services.permissions import require
-from opsroom.services.errors import Conflict, NotFound
+from opsroom.services.errors import Conflict, found
 from opsroom.services.bookings.core import clash_detail
 from opsroom.services.reporting.turned_away import record_turned_away
 
@@ -141,9 +141,7 @@ def free_windows(session: so.Session, user, room_id: int, day: date) -> list[Int
     """The room's free time on a park-local day: open hours, minus blackouts,
     minus what active bookings occupy (their changeover included)."""
     require(user, "rooms.read")
-    room = session.get(Room, room_id)
-    if room is None:
-        raise NotFound(_l("No such room."))
+    room = found(session.get(Room, room_id), _l("No such room."))
     window = hours.local_day(day, settings_of(session).tz)
     busy = busy_bookings(session, [room.id], window, set())[room.id]
     return availability.free_windows(

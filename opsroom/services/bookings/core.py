@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 
 from opsroom.models import Anchor, Assignment, Booking, LineupItem
 from opsroom.services.permissions import require
-from opsroom.services.errors import Conflict, Forbidden, NotFound
+from opsroom.services.errors import Conflict, Forbidden, found
 
 
 from sqlalchemy.exc import IntegrityError
@@ -35,9 +35,7 @@ OVERLAP_MARKERS = ("room_overlap", "ex_bookings_room_overlap", *ANCHOR_MARKERS)
 def get_booking(session: so.Session, user, booking_id: int) -> Booking:
     """A booking; an anchor may see only sessions they are assigned to."""
     require(user, "bookings.read")
-    booking = session.get(Booking, booking_id)
-    if booking is None:
-        raise NotFound(_l("No such booking."))
+    booking = found(session.get(Booking, booking_id), _l("No such booking."))
     if user.role == "anchor" and not is_assigned(session, user, booking.id):
         raise Forbidden(_l("You may only see your own sessions."))
     return booking

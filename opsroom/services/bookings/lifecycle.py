@@ -16,7 +16,7 @@ from opsroom.domain.statuses import ACTIVE_STATUSES
 from opsroom.services.permissions import require
 from opsroom.services import audit
 from opsroom.services.operations import notifications
-from opsroom.services.errors import Forbidden, NotFound, RuleViolation
+from opsroom.services.errors import Forbidden, RuleViolation, found
 from opsroom.settings import settings_of
 from opsroom.services.bookings.core import get_booking, is_assigned, rule_breach
 from opsroom.services.transaction import transactional
@@ -95,9 +95,7 @@ def cancel_booking(session: so.Session, user, booking_id: int, *, reason: str = 
 def check_in(session: so.Session, user, booking_id: int) -> Booking:
     """Record that the team is in the room: from a set time before the start
     until the end; a started booking goes live."""
-    booking = session.get(Booking, booking_id)
-    if booking is None:
-        raise NotFound(_l("No such booking."))
+    booking = found(session.get(Booking, booking_id), _l("No such booking."))
     may_check_in(session, user, booking)
     now = clock.now()
     before = settings_of(session).checkin_opens_minutes_before

@@ -12,7 +12,7 @@ from opsroom.models import Blackout, Booking, Room
 from opsroom.domain.statuses import ACTIVE_STATUSES
 from opsroom.services.permissions import require
 from opsroom.services import audit
-from opsroom.services.errors import Conflict, NotFound, ValidationFailed
+from opsroom.services.errors import Conflict, ValidationFailed, found
 from opsroom.services.bookings.core import clash_detail
 from opsroom.services.transaction import transactional
 
@@ -37,10 +37,7 @@ def list_rooms(session: so.Session, user, *, zone: str | None = None, kind: str 
 
 def get_room(session: so.Session, user, room_id: int) -> Room:
     require(user, "rooms.read")
-    room = session.get(Room, room_id)
-    if room is None:
-        raise NotFound(_l("No such room."))
-    return room
+    return found(session.get(Room, room_id), _l("No such room."))
 
 
 def _check(session: so.Session, room: Room, data: dict) -> None:
@@ -122,9 +119,7 @@ def add_blackout(session: so.Session, user, room_id: int, *, starts_at: datetime
 @transactional
 def delete_blackout(session: so.Session, user, blackout_id: int) -> None:
     require(user, "rooms.write")
-    blackout = session.get(Blackout, blackout_id)
-    if blackout is None:
-        raise NotFound(_l("No such blackout."))
+    blackout = found(session.get(Blackout, blackout_id), _l("No such blackout."))
     audit.record(session, user, "room", blackout.room_id, "blackout_removed",
                  {"blackout_id": blackout.id, "starts_at": blackout.starts_at.isoformat(),
                   "ends_at": blackout.ends_at.isoformat()})

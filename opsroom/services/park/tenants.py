@@ -8,7 +8,7 @@ from flask_babel import lazy_gettext as _l
 from opsroom.models import Tenant
 from opsroom.services.permissions import require
 from opsroom.services import audit
-from opsroom.services.errors import NotFound, ValidationFailed
+from opsroom.services.errors import ValidationFailed, found
 from opsroom.services.transaction import transactional
 
 TENANT_FIELDS = ("name", "contact", "credit_code", "status")
@@ -24,10 +24,7 @@ def list_tenants(session: so.Session, user, *, status: str | None = None) -> lis
 
 def get_tenant(session: so.Session, user, tenant_id: int) -> Tenant:
     require(user, "tenants.read")
-    tenant = session.get(Tenant, tenant_id)
-    if tenant is None:
-        raise NotFound(_l("No such tenant."))
-    return tenant
+    return found(session.get(Tenant, tenant_id), _l("No such tenant."))
 
 
 def _check_name(session: so.Session, name: str, tenant_id: int | None) -> None:

@@ -18,7 +18,7 @@ from opsroom.models import Anchor, Assignment, Booking, LineupItem, Tenant, User
 from opsroom.domain.statuses import ACTIVE_STATUSES, WORKED_STATUSES
 from opsroom.services.permissions import STAFF, require
 from opsroom.services import audit
-from opsroom.services.errors import Forbidden, NotFound, ValidationFailed
+from opsroom.services.errors import Forbidden, ValidationFailed, found
 from opsroom.services.transaction import transactional
 
 ANCHOR_FIELDS = ("name", "tenant_id", "user_id", "verified", "max_minutes_per_day", "min_rest_minutes", "platform_accounts",
@@ -57,9 +57,7 @@ def list_anchors(session: so.Session, user, *, tenant_id: int | None = None, act
 
 def get_anchor(session: so.Session, user, anchor_id: int) -> Anchor:
     require(user, "anchors.read")
-    anchor = session.get(Anchor, anchor_id)
-    if anchor is None:
-        raise NotFound(_l("No such anchor."))
+    anchor = found(session.get(Anchor, anchor_id), _l("No such anchor."))
     if not may_see_anchor(session, user, anchor):
         raise Forbidden(_l("You may only see your own profile."))
     return anchor

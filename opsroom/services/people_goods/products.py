@@ -9,7 +9,7 @@ from opsroom.domain import csv_rows
 from opsroom.models import Product, Tenant
 from opsroom.services.permissions import require
 from opsroom.services import audit
-from opsroom.services.errors import NotFound, ValidationFailed
+from opsroom.services.errors import ValidationFailed, found
 from opsroom.services.transaction import transactional
 
 PRODUCT_FIELDS = ("tenant_id", "sku", "name", "category", "price_fen", "stock", "certifications", "active")
@@ -36,10 +36,7 @@ def list_products(session: so.Session, user, *, tenant_id: int | None = None) ->
 
 def get_product(session: so.Session, user, product_id: int) -> Product:
     require(user, "products.read")
-    product = session.get(Product, product_id)
-    if product is None:
-        raise NotFound(_l("No such product."))
-    return product
+    return found(session.get(Product, product_id), _l("No such product."))
 
 
 def _check(session: so.Session, product: Product, data: dict) -> None:

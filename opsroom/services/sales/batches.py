@@ -13,16 +13,13 @@ from flask_babel import lazy_gettext as _l
 from opsroom.domain.cells import safe_cell
 from opsroom.models import ImportBatch, ImportReject
 from opsroom.services.permissions import require
-from opsroom.services.errors import NotFound
+from opsroom.services.errors import NotFound, found
 
 
 def get_batch(session: so.Session, user, batch_id: int) -> ImportBatch:
     """An import batch; staff see every batch (imports are the park's, not one person's)."""
     require(user, "orders.write")
-    batch = session.get(ImportBatch, batch_id)
-    if batch is None:
-        raise NotFound(_l("No such import."))
-    return batch
+    return found(session.get(ImportBatch, batch_id), _l("No such import."))
 
 
 def batch_by_key(session: so.Session, user, upload_key: str) -> ImportBatch:

@@ -27,7 +27,7 @@ from opsroom.settings import settings_of
 from opsroom.models import SOLD, Booking, Order, Room, ScreenToken, Tenant, sales_quarters
 from opsroom.services.permissions import require
 from opsroom.services.sales import stats
-from opsroom.services.errors import NotFound, ValidationFailed
+from opsroom.services.errors import ValidationFailed, found
 from opsroom.services.transaction import transactional
 
 TOKEN_PREFIX = "scr_"
@@ -101,9 +101,7 @@ def list_tokens(session: so.Session, user) -> list[ScreenToken]:
 def revoke_token(session: so.Session, user, token_id: int) -> ScreenToken:
     """Revoke a screen token at once: the next poll of that screen is refused."""
     require(user, "screen.admin")
-    row = session.get(ScreenToken, token_id)
-    if row is None:
-        raise NotFound(_l("No such token."))
+    row = found(session.get(ScreenToken, token_id), _l("No such token."))
     if row.revoked_at is None:
         row.revoked_at = clock.now()
     return row

@@ -26,7 +26,6 @@ from opsroom.services.permissions import can
 from opsroom.web.guards import permission_required
 from opsroom.services.bookings import board as service
 from opsroom.services.park import rooms as room_service
-from opsroom.services.errors import NotFound
 from opsroom.views.helpers import room_filters
 
 bp = Blueprint("board", __name__, url_prefix="/board")
@@ -270,10 +269,7 @@ def day():
 @permission_required("board.read")
 def week(room_id: int):
     session = get_session()
-    try:
-        room = room_service.get_room(session, current_user, room_id)
-    except NotFound:
-        abort(404)
+    room = room_service.get_room(session, current_user, room_id)
     first = _date_arg("week")
     first = first - timedelta(days=first.weekday())
     lanes = service.week(session, current_user, room, first)

@@ -18,7 +18,7 @@ from opsroom.web.guards import permission_required
 from opsroom.services import audit
 from opsroom.services.park import rooms as room_service
 from opsroom.services.park import tenants as tenant_service
-from opsroom.services.errors import Conflict, NotFound, ServiceError
+from opsroom.services.errors import Conflict, ServiceError
 from opsroom.views.helpers import apply_errors, combine_local
 from opsroom.services.bookings.lifecycle import check_in
 from opsroom.services.bookings.core import get_booking
@@ -33,10 +33,7 @@ ON_CONFLICT_CHOICES = [("reject", _l("Book nothing and show the clashes")), ("sk
 
 
 def booking_or_404(booking_id: int) -> Booking:
-    try:
-        return get_booking(get_session(), current_user, booking_id)
-    except NotFound:
-        abort(404)
+    return get_booking(get_session(), current_user, booking_id)
 
 
 def _form(editing: bool = False) -> BookingForm:
@@ -96,6 +93,19 @@ def _prefill(form: BookingForm) -> None:
         form.start.data, form.end.data = time(19, 0), time(21, 0)
 
 
+def _save(form, call):
+    """A booking's create or move for the form: (its result, None); or (None, the
+    Conflict) to show the clash and the alternatives; or (None, None) with the
+    service's other refusals shown on the form's fields."""
+    try:
+        return call(), None
+    except Conflict as exc:
+        return None, exc
+    except ServiceError as exc:
+        apply_errors(form, exc)
+        return None, None
+
+
 @bp.route("/new", methods=["GET", "POST"])
 @permission_required("bookings.write")
 def create():
@@ -108,16 +118,8 @@ def create():
         data = {"room_id": form.room_id.data, "tenant_id": form.tenant_id.data, "title": form.title.data or "",
                 "starts_at": starts_at, "ends_at": ends_at, "status": form.status.data,
                 "recurrence": _recurrence(form), "on_conflict": form.on_conflict.data}
-        session = get_session()
-        try:
-            result = create_booking(session, current_user, data)
-        except Conflict as exc:
-            session.rollback()
-            conflict = exc
-        except ServiceError as exc:
-            session.rollback()
-            apply_errors(form, exc)
-        else:
+        result, conflict = _save(form, lambda: create_booking(get_session(), current_user, data))
+        if result is not None:
             if not result.bookings:
                 flash(_("Every date clashed; nothing was booked."), "error")
                 conflict = Conflict(_("The room is taken at this time."), [d for s in result.skipped for d in s["details"]])
@@ -154,18 +156,9 @@ def edit(booking_id: int):
         form.day.data, form.start.data, form.end.data = local_start.date(), local_start.time(), local_end.time()
     elif form.validate_on_submit():
         starts_at, ends_at = _window(form)
-        session = get_session()
-        try:
-            update_booking(session, current_user, booking_id, {
-                "room_id": form.room_id.data, "title": form.title.data or "",
-                "starts_at": starts_at, "ends_at": ends_at})
-        except Conflict as exc:
-            session.rollback()
-            conflict = exc
-        except ServiceError as exc:
-            session.rollback()
-            apply_errors(form, exc)
-        else:
+        saved, conflict = _save(form, lambda: update_booking(get_session(), current_user, booking_id, {
+            "room_id": form.room_id.data, "title": form.title.data or "", "starts_at": starts_at, "ends_at": ends_at}))
+        if saved is not None:
             flash(_("Booking saved."))
             return redirect(url_for("bookings.show", booking_id=booking_id))
     status = 409 if conflict else (422 if request.method == "POST" else 200)

@@ -1,7 +1,7 @@
 """Admin pages: operations (scheduler heartbeat, job runs, failed emails)."""
 from __future__ import annotations
 
-from flask import current_app, Blueprint, abort, flash, redirect, render_template, url_for
+from flask import current_app, Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -11,7 +11,6 @@ from opsroom.views.forms import PostForm
 from opsroom.web.guards import permission_required
 from opsroom.services.operations import health
 from opsroom.services.operations import notifications as notification_service
-from opsroom.services.errors import NotFound
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -32,9 +31,6 @@ def operations():
 @recent_login_required
 def retry_email(notification_id: int):
     if PostForm().validate_on_submit():
-        try:
-            notification_service.retry_email(get_session(), current_user, notification_id)
-        except NotFound:
-            abort(404)
+        notification_service.retry_email(get_session(), current_user, notification_id)
         flash(_("The email will be sent again."))
     return redirect(url_for("admin.operations"))

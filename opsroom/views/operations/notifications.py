@@ -2,7 +2,7 @@
 they also come by email. The header's unread count comes from here too."""
 from __future__ import annotations
 
-from flask import current_app, Blueprint, abort, flash, redirect, render_template, url_for
+from flask import current_app, Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -14,7 +14,6 @@ from opsroom.db import get_session
 from opsroom.views.forms import PostForm
 from opsroom.web.guards import permission_required
 from opsroom.services.operations import notifications as service
-from opsroom.services.errors import NotFound
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
 
@@ -57,10 +56,7 @@ def index():
 def mark_read(notification_id: int):
     form = PostForm()
     if form.validate_on_submit():
-        try:
-            service.mark_read(get_session(), current_user, notification_id)
-        except NotFound:
-            abort(404)
+        service.mark_read(get_session(), current_user, notification_id)
     return redirect(url_for("notifications.index"))
 
 

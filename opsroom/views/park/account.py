@@ -21,21 +21,41 @@ from opsroom.web.login import cookie_lifetime
 bp = Blueprint("auth", __name__)
 
 
+def _password_form(form_class):
+    """The login or re-authentication form, remembering where to go next."""
+    form = form_class()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    return form
+
+
+def _throttled(form, template: str, check):
+    """A password check: (its outcome, None), or (None, the page again with 429)
+    while the account or the address has failed too often."""
+    try:
+        return check(), None
+    except TooManyAttempts as exc:
+        form.password.errors.append(str(exc.message))
+        return None, (render_template(template, form=form), 429)
+
+
+def _to_next(form):
+    target = form.next.data
+    return redirect(target if is_safe_next(target) else url_for("auth.home"))
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("auth.home"))
-    form = LoginForm()
-    if request.method == "GET":
-        form.next.data = request.args.get("next", "")
+    form = _password_form(LoginForm)
     status = 200
     if form.validate_on_submit():
         db = get_session()
-        try:
-            user = users.authenticate(db, form.email.data, form.password.data, ip=client_ip())
-        except TooManyAttempts as exc:
-            form.password.errors.append(str(exc.message))
-            return render_template("auth/login.html", form=form), 429
+        user, throttled = _throttled(form, "auth/login.html", lambda: users.authenticate(
+            db, form.email.data, form.password.data, ip=client_ip()))
+        if throttled:
+            return throttled
         if user is None:
             form.password.errors.append(_("Wrong email or password."))
             status = 401
@@ -49,8 +69,7 @@ def login():
                                           locale=locale)
             login_user(user, remember=form.remember.data)
             session.permanent = True
-            target = form.next.data
-            return redirect(target if is_safe_next(target) else url_for("auth.home"))
+            return _to_next(form)
     elif request.method == "POST":
         status = 400
     return render_template("auth/login.html", form=form), status
@@ -79,21 +98,15 @@ def _end_this_login() -> None:
 @login_required
 def reauth():
     """Type the password again (admin pages want a recent login). Throttled like the login."""
-    form = ReauthForm()
-    if request.method == "GET":
-        form.next.data = request.args.get("next", "")
+    form = _password_form(ReauthForm)
     status = 200
     if form.validate_on_submit():
-        db = get_session()
-        try:
-            ok = users.confirm_password(db, current_user, form.password.data, ip=client_ip(),
-                                        key=getattr(current_user, "login_key", ""))
-        except TooManyAttempts as exc:
-            form.password.errors.append(str(exc.message))
-            return render_template("auth/reauth.html", form=form), 429
+        ok, throttled = _throttled(form, "auth/reauth.html", lambda: users.confirm_password(
+            get_session(), current_user, form.password.data, ip=client_ip(), key=getattr(current_user, "login_key", "")))
+        if throttled:
+            return throttled
         if ok:
-            target = form.next.data
-            return redirect(target if is_safe_next(target) else url_for("auth.home"))
+            return _to_next(form)
         form.password.errors.append(_("Wrong password."))
         status = 401
     elif request.method == "POST":

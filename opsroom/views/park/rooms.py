@@ -10,17 +10,14 @@ from opsroom.db import get_session
 from opsroom.views.forms import BlackoutForm, RoomForm
 from opsroom.web.guards import permission_required
 from opsroom.services.park import rooms as service
-from opsroom.services.errors import NotFound, ServiceError
+from opsroom.services.errors import ServiceError
 from opsroom.views.helpers import apply_errors, attempt, local_instant, room_filters
 
 bp = Blueprint("rooms", __name__, url_prefix="/rooms")
 
 
 def _room_or_404(room_id: int):
-    try:
-        return service.get_room(get_session(), current_user, room_id)
-    except NotFound:
-        abort(404)
+    return service.get_room(get_session(), current_user, room_id)
 
 
 def _equipment(data) -> list[str]:

@@ -1,7 +1,7 @@
 """Tenants: coordinators, managers and admins."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -10,7 +10,6 @@ from opsroom.views.forms import options, TenantForm
 from opsroom.labels import TENANT_STATUS_LABELS
 from opsroom.web.guards import permission_required
 from opsroom.services.park import tenants as service
-from opsroom.services.errors import NotFound
 from opsroom.views.helpers import attempt
 
 bp = Blueprint("tenants", __name__, url_prefix="/tenants")
@@ -49,10 +48,7 @@ def create():
 @permission_required("tenants.write")
 def edit(tenant_id: int):
     session = get_session()
-    try:
-        tenant = service.get_tenant(session, current_user, tenant_id)
-    except NotFound:
-        abort(404)
+    tenant = service.get_tenant(session, current_user, tenant_id)
     form = _form()
     if request.method == "GET":
         form.process(obj=tenant)

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
+from flask import Blueprint, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -21,7 +21,6 @@ from opsroom.services.people_goods import anchors as service
 from opsroom.services.people_goods import assignments
 from opsroom.services.people_goods import products as product_service
 from opsroom.services.park import tenants as tenant_service
-from opsroom.services.errors import NotFound
 from opsroom.views.helpers import attempt
 from opsroom.services.bookings.core import list_bookings
 
@@ -91,10 +90,7 @@ def create():
 @permission_required("anchors.write")
 def edit(anchor_id: int):
     session = get_session()
-    try:
-        anchor = service.get_anchor(session, current_user, anchor_id)
-    except NotFound:
-        abort(404)
+    anchor = service.get_anchor(session, current_user, anchor_id)
     form = _form()
     if not form.is_submitted():
         form.process(obj=anchor)

@@ -1,7 +1,7 @@
 """Products (商品): a tenant's catalogue, by hand or imported from a CSV."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -12,7 +12,6 @@ from opsroom.views.forms import CatalogueImportForm, ProductForm, options
 from opsroom.web.guards import permission_required
 from opsroom.services.people_goods import products as service
 from opsroom.services.park import tenants as tenant_service
-from opsroom.services.errors import NotFound
 from opsroom.views.helpers import attempt
 
 bp = Blueprint("products", __name__, url_prefix="/products")
@@ -109,10 +108,7 @@ def create():
 @permission_required("products.write")
 def edit(product_id: int):
     session = get_session()
-    try:
-        product = service.get_product(session, current_user, product_id)
-    except NotFound:
-        abort(404)
+    product = service.get_product(session, current_user, product_id)
     form = _form()
     if not form.is_submitted():
         form.process(obj=product)

@@ -134,10 +134,7 @@ def progress():
 @permission_required("orders.write")
 def batch(batch_id: int):
     session = get_session()
-    try:
-        found = get_batch(session, current_user, batch_id)
-    except NotFound:
-        abort(404)
+    found = get_batch(session, current_user, batch_id)
     rejects = batch_rejects(session, current_user, batch_id, limit=REJECTS_SHOWN)
     return render_template("orders/batch.html", batch=found, rejects=rejects, shown=REJECTS_SHOWN)
 
@@ -145,10 +142,7 @@ def batch(batch_id: int):
 @bp.get("/imports/<int:batch_id>/rejects.csv")
 @permission_required("orders.write")
 def rejects(batch_id: int):
-    try:
-        data = rejects_csv(get_session(), current_user, batch_id)
-    except NotFound:
-        abort(404)
+    data = rejects_csv(get_session(), current_user, batch_id)
     return send_file(data, mimetype="text/csv", as_attachment=True, download_name=f"import-{batch_id}-rejects.csv")
 
 

@@ -2,7 +2,7 @@
 stats, the lineup with each product's result, the anchors, the team's notes."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -16,7 +16,6 @@ from opsroom.web.i18n import park_tz
 from opsroom.web.guards import permission_required
 from opsroom.services.sales import review as service
 from opsroom.services.sales import stats as stats_service
-from opsroom.services.errors import Forbidden, NotFound
 from opsroom.views.helpers import attempt
 
 bp = Blueprint("review", __name__, url_prefix="/bookings")
@@ -41,12 +40,7 @@ def booking_sales(booking) -> dict:
 
 
 def _stats_or_abort(booking_id: int):
-    try:
-        return stats_service.booking_stats(get_session(), current_user, booking_id)
-    except NotFound:
-        abort(404)
-    except Forbidden:
-        abort(403)
+    return stats_service.booking_stats(get_session(), current_user, booking_id)
 
 
 def _page(booking_id: int, form: NoteForm, status: int = 200):
