@@ -36,7 +36,7 @@ run: $(STAMP) translations
 test: $(STAMP) translations
 	$(PY) -m pytest
 
-# Park-scale benchmark through gunicorn (issue 10):
+# Park-scale benchmark through gunicorn:
 # `make bench [SCALE=200] [DB=sqlite|postgres|both] [QUICK=1] [ONLY=board]`.
 SCALE ?=
 DB ?= both
@@ -45,7 +45,7 @@ ONLY ?=
 bench: $(STAMP) translations
 	$(PY) bench/run.py --db $(DB) $(if $(SCALE),--scale $(SCALE)) $(if $(QUICK),--quick) $(if $(ONLY),--only "$(ONLY)")
 
-# The long API fuzzing run (issue 11): schemathesis, all checks, every role, 200
+# The long API fuzzing run: schemathesis, all checks, every role, 200
 # examples per operation, on SQLite (and PostgreSQL when OPSROOM_TEST_POSTGRES_URL is set).
 fuzz: $(STAMP)
 	OPSROOM_FUZZ_LONG=1 $(PY) -m pytest tests/test_api_fuzz.py -q -s

@@ -47,7 +47,7 @@ class Config:
     LOGIN_MAX_FAILURES_PER_IP = _env_int("OPSROOM_LOGIN_MAX_FAILURES_PER_IP", 20)
     LOGIN_FAILURE_WINDOW_SECONDS = _env_int("OPSROOM_LOGIN_FAILURE_WINDOW_SECONDS", 15 * 60)
 
-    # Booking rules (DESIGN.md §4).
+    # Booking rules (docs/domain.md).
     BOOKING_GRANULARITY_MINUTES = _env_int("OPSROOM_BOOKING_GRANULARITY_MINUTES", 15)
     HOLD_MINUTES = _env_int("OPSROOM_HOLD_MINUTES", 60)
     MAX_RECURRENCE_OCCURRENCES = _env_int("OPSROOM_MAX_RECURRENCE_OCCURRENCES", 366)
@@ -62,7 +62,7 @@ class Config:
     # SQLite: how long a writer waits for the lock before giving up.
     SQLITE_BUSY_TIMEOUT_SECONDS = _env_int("OPSROOM_SQLITE_BUSY_TIMEOUT_SECONDS", 30)
 
-    # --- Orders, stats, big screen (issue 7) ---
+    # --- Orders, stats, big screen ---
     # Orders: an order belongs to a room's session if it falls in [start, end + grace).
     ORDER_ATTRIBUTION_GRACE_MINUTES = _env_int("OPSROOM_ORDER_ATTRIBUTION_GRACE_MINUTES", 30)
     ORDER_BATCH_MAX_ROWS = _env_int("OPSROOM_ORDER_BATCH_MAX_ROWS", 5000)  # POST /orders
@@ -84,7 +84,7 @@ class Config:
     # every screen polling meanwhile with them (0: on every request). Below the poll interval.
     SCREEN_CACHE_SECONDS = _env_int("OPSROOM_SCREEN_CACHE_SECONDS", 3)
 
-    # --- Reports (issue 8) ---
+    # --- Reports ---
     # Prime time (park-local, may cross midnight; 24:00 is written 00:00).
     REPORT_PRIME_START = os.environ.get("OPSROOM_REPORT_PRIME_START", "19:00")
     REPORT_PRIME_END = os.environ.get("OPSROOM_REPORT_PRIME_END", "00:00")
@@ -96,7 +96,7 @@ class Config:
     REPORT_KEEP_DAYS_BACK = _env_int("OPSROOM_REPORT_KEEP_DAYS_BACK", 400)
     REPORT_KEEP_DAYS_AHEAD = _env_int("OPSROOM_REPORT_KEEP_DAYS_AHEAD", 90)
 
-    # --- Operations: notifications, email, scheduler health, backups (issue 9) ---
+    # --- Operations: notifications, email, scheduler health, backups ---
     # Notices: an anchor's reminder N minutes before a session, a hold's creator
     # warned N minutes before it expires, the managers' summary at HH:MM park time.
     REMINDER_MINUTES_BEFORE = _env_int("OPSROOM_REMINDER_MINUTES_BEFORE", 60)
@@ -122,7 +122,7 @@ class Config:
     # two sweep intervals, the longest a takeover may take.
     SCHEDULER_STALE_SECONDS = _env_int("OPSROOM_SCHEDULER_STALE_SECONDS", 0)
 
-    # --- Hardening: account security (issue 11) ---
+    # --- Hardening: account security ---
     # Admin pages and actions want the password typed within this many minutes.
     REAUTH_MAX_AGE_MINUTES = _env_int("OPSROOM_REAUTH_MAX_AGE_MINUTES", 15)
     # PostgreSQL: give up connecting after this many seconds (the request answers 503).

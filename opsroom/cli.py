@@ -1,4 +1,4 @@
-"""Flask CLI commands of API.md: init-db, seed-demo, create-user, create-token, scheduler."""
+"""Flask CLI commands (docs/api.md): init-db, seed-demo, create-user, create-token, scheduler."""
 from __future__ import annotations
 
 import click
@@ -108,7 +108,7 @@ def scheduler():
         pass
 
 
-# --- Big screen and demo orders (issue 7) ------------------------------------
+# --- Big screen and demo orders ------------------------------------
 
 
 @click.command("create-screen-token")
@@ -155,7 +155,7 @@ def demo_live(interval: float, count: int):
         pass
 
 
-# --- Backups (issue 9) -------------------------------------------------------
+# --- Backups -------------------------------------------------------
 
 
 @click.command("backup")

@@ -1,4 +1,4 @@
-"""Orders, import batches, screen tokens, booking reviews (issue 7)
+"""Orders, import batches, screen tokens, booking reviews
 
 Revision ID: 0003
 Revises: 0002
@@ -103,7 +103,7 @@ def upgrade():
         batch_op.create_index('ix_orders_booking_time', ['booking_id', 'ordered_at'], unique=False)
         batch_op.create_index('ix_orders_time', ['ordered_at'], unique=False)
         # Sold orders by session and time with their amount: the big screen's day and
-        # the live loads read this index alone (issue 7; SQLite and PostgreSQL partial index).
+        # the live loads read this index alone (SQLite and PostgreSQL partial index).
         sold = sa.text("status IN ('paid', 'refunded')")
         batch_op.create_index('ix_orders_sold_booking_time', ['booking_id', 'ordered_at', 'amount_fen'], unique=False,
                               sqlite_where=sold, postgresql_where=sold)

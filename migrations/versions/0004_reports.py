@@ -1,4 +1,4 @@
-"""Turned-away demand and report rollups (issue 8)
+"""Turned-away demand and report rollups
 
 Revision ID: 0004
 Revises: 0003

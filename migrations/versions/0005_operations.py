@@ -1,4 +1,4 @@
-"""Notifications, email outbox, scheduler heartbeat and job runs (issue 9)
+"""Notifications, email outbox, scheduler heartbeat and job runs
 
 Revision ID: 0005
 Revises: 0004

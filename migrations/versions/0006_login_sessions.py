@@ -1,4 +1,4 @@
-"""Server-side login sessions: logout and password changes end every cookie (issue 11)
+"""Server-side login sessions: logout and password changes end every cookie
 
 Revision ID: 0006
 Revises: 0005

@@ -1,4 +1,4 @@
-"""Sold orders per session and quarter hour, kept by triggers: the big screen's day totals (issue 10)
+"""Sold orders per session and quarter hour, kept by triggers: the big screen's day totals
 
 The hall screen totals today's sold orders per session. A busy park sells
 ~400,000 orders a day, and summing them on every refresh cost 130–320 ms;

@@ -31,7 +31,7 @@ def _authenticate():
     scheme, _, token = header.partition(" ")
     token = token.strip() if scheme.lower() == "bearer" else ""
     if token.startswith(screen_service.TOKEN_PREFIX):
-        # A screen token (issue 7) is read-only: it opens the screen's data and nothing else.
+        # A screen token is read-only: it opens the screen's data and nothing else.
         viewer = screen_service.viewer_for_token(get_session(), token)
         if viewer is None:
             return error_response(401)

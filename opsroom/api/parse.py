@@ -1,7 +1,7 @@
 """Declarative parsing of JSON bodies and query strings.
 
 Every malformed field is collected, then one ValidationFailed lists them all
-(API.md: 422 validation_error with details [{field, message}]).
+(docs/api.md: 422 validation_error with details [{field, message}]).
 """
 from __future__ import annotations
 

@@ -94,7 +94,7 @@ _PRODUCT = {"type": "object", "properties": {
 
 STATS_SCHEMAS = {
     "BookingStats": {"type": "object", "description": (
-        "Sales of one session against its room's capacity (DESIGN.md §4). orders and gmv count paid and refunded "
+        "Sales of one session against its room's capacity (docs/domain.md). orders and gmv count paid and refunded "
         "orders, never cancelled ones; net_gmv = gmv - refunds; capacity = order capacity per hour × hours; "
         "load = orders ÷ capacity (null when the capacity is 0). live_load (while live now): orders of the last "
         "OPSROOM_LIVE_LOAD_WINDOW_MINUTES of the session ÷ the capacity of that time; alert = live and "

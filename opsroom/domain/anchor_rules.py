@@ -1,4 +1,4 @@
-"""Rules for putting an anchor into a session (DESIGN.md §4).
+"""Rules for putting an anchor into a session (docs/domain.md).
 
 - never in two sessions whose [starts_at, ends_at) overlap (a clash);
 - at most `max_minutes_per_day` booked minutes in any one park-local day;

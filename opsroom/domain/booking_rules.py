@@ -83,7 +83,7 @@ def check_shape(
     # Windows are clipped to the booking, so "inside one window" means the clip is the whole booking.
     # Every day of a room that is not open round the clock has a closed moment, so
     # the first two days decide it: a booking running to the year 8000 is judged in
-    # microseconds, not by building thousands of years of windows (issue 11, fuzzing).
+    # microseconds, not by building thousands of years of windows (fuzzing).
     span = Interval(start, min(end, start + timedelta(days=2)))
     if open_windows(open_time, close_time, span, tz) != [span]:
         breaches.append(

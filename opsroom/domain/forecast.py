@@ -1,4 +1,4 @@
-"""Session forecast (API.md "Forecast"): the orders per hour and the peak
+"""Session forecast (docs/api.md, Forecast): the orders per hour and the peak
 clock-hour orders to expect of a session, from the attributed history of
 earlier sessions.
 

@@ -1,4 +1,4 @@
-"""Sales metrics of one session (DESIGN.md §4), from stored counts.
+"""Sales metrics of one session (docs/domain.md), from stored counts.
 
 Pure arithmetic: the services aggregate orders in SQL and hand the counts here.
 Ratios are computed exactly (``Fraction``) and never stored; money stays in
@@ -169,7 +169,7 @@ class SessionMetrics:
 
 def session_metrics(*, starts_at: datetime, ends_at: datetime, per_hour: int, cells: Iterable[Cell],
                     tz: tzinfo, buyers: int | None = None) -> SessionMetrics:
-    """Every metric of DESIGN.md §4 for one session from its order cells."""
+    """Every metric of docs/domain.md for one session from its order cells."""
     cells = list(cells)
     orders = sum(c.orders for c in cells)
     gmv = sum(c.gmv_fen for c in cells)

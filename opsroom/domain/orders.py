@@ -1,5 +1,5 @@
 """Orders (订单): reading one order's cells, its status, and which session it
-belongs to (DESIGN.md §4). Pure: no Flask, no SQLAlchemy.
+belongs to (docs/domain.md). Pure: no Flask, no SQLAlchemy.
 
 Every rejected value raises `RowError(code, field)`; the service turns the
 code into a translated reason. Money is integer fen, parsed with `Decimal`

@@ -1,4 +1,4 @@
-"""Utilization arithmetic of one room over one park-local day (DESIGN.md §4).
+"""Utilization arithmetic of one room over one park-local day (docs/domain.md).
 
 - bookable = open hours ∩ the day, minus the union of blackouts;
 - booked = the union of the counted sessions (confirmed, live, ended, no-show;

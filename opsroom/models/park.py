@@ -23,7 +23,7 @@ class User(Base):
     locale: so.Mapped[Optional[str]] = so.mapped_column(sa.String(10))
     active: so.Mapped[bool] = so.mapped_column(default=True)
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=clock.now)
-    # Notices also by email when the park has SMTP settings (issue 9).
+    # Notices also by email when the park has SMTP settings.
     email_notifications: so.Mapped[bool] = so.mapped_column(default=True, server_default=sa.true())
 
     __table_args__ = (sa.CheckConstraint(sql_in("role", ROLES), name="role"),)
@@ -43,7 +43,7 @@ class User(Base):
 
     def get_id(self) -> str:
         # "id:key" once logged in: the key names the server-side LoginSession
-        # (issue 11), so cookies die with it.
+        # row, so cookies die with it.
         key = getattr(self, "login_key", None)
         return f"{self.id}:{key}" if key else str(self.id)
 

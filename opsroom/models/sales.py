@@ -127,7 +127,7 @@ class Order(Base):
         sa.Index("ix_orders_booking_time", "booking_id", "ordered_at"),
         # The park's day (screen totals, reports) and the unattributed list.
         sa.Index("ix_orders_time", "ordered_at"),
-        # Sold orders by session and time with their amount (issue 7): the screen's day
+        # Sold orders by session and time with their amount: the screen's day
         # and the live loads are read from this index alone.
         sa.Index("ix_orders_sold_booking_time", "booking_id", "ordered_at", "amount_fen",
                  sqlite_where=sa.text(sql_in("status", SOLD_STATUSES)),

@@ -24,15 +24,15 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "schedule.own": frozenset({"anchor"}),
     "reports.read": MANAGEMENT,
     "users.admin": frozenset({"admin"}),
-    # Orders (issue 7): staff import and assign; an anchor reads only their own sessions' orders.
+    # Orders: staff import and assign; an anchor reads only their own sessions' orders.
     "orders.read": STAFF | {"anchor"},
     "orders.write": STAFF,
-    # Stats, big screen, review (issue 7): "screen" is the role of a screen token's
+    # Stats, big screen, review: "screen" is the role of a screen token's
     # principal (services/screen.py), which may read the screen and nothing else.
     "screen.read": STAFF | {"screen"},
     "screen.admin": frozenset({"admin"}),
     "reviews.write": STAFF | {"anchor"},  # anchors: only sessions they are on (services check)
-    # Operations (issue 9): every user reads their own inbox; admins see scheduler health and failed emails.
+    # Operations: every user reads their own inbox; admins see scheduler health and failed emails.
     "notifications.own": frozenset({"admin", "manager", "coordinator", "anchor"}),
     "operations.admin": frozenset({"admin"}),
 }

@@ -199,7 +199,7 @@ class CopySetupForm(FlaskForm):
     whole_week = BooleanField(_l("The whole week"))
 
 
-# --- Account security (issue 11) ---
+# --- Account security ---
 
 
 class ReauthForm(FlaskForm):
@@ -217,7 +217,7 @@ class PasswordChangeForm(FlaskForm):
 def _refuse_nul(field, form) -> None:
     """No database keeps a NUL character (PostgreSQL refuses it, SQLite would
     store it silently): every text field of every form refuses one with a
-    message on the field, on both engines (issue 11)."""
+    message on the field, on both engines."""
     if isinstance(field.data, str) and "\x00" in field.data:
         from wtforms.validators import StopValidation
 

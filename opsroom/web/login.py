@@ -27,8 +27,8 @@ def init_app(app) -> None:
 @login_manager.user_loader
 def _load_user(user_id: str):
     """The user of a session or remember cookie: "id:key", where key names a
-    live LoginSession row. A logged-out, expired or pre-issue-11 cookie names
-    none and is anonymous."""
+    live LoginSession row. A logged-out or expired cookie (or one from before
+    server-side logins) names none and is anonymous."""
     number_text, _sep, key = (user_id or "").partition(":")
     number = whole_number(number_text)
     if number is None or not key:

@@ -8,7 +8,7 @@ its window. Only candidates that the month's fixed facts allow are generated:
 - the duration is a multiple of the granularity and within the room's min/max;
 - the session ``[start, end)`` lies in the room's open hours and in no blackout;
 - its occupied range ``[start, end + changeover)`` meets no existing booking and
-  no pinned placement (DESIGN.md §4);
+  no pinned placement (docs/domain.md);
 - each anchor keeps clear of their existing sessions by their minimum rest and
   stays within their daily limit counting those sessions;
 - the tenant's weekly prime-time quota holds counting its existing bookings.

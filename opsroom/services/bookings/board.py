@@ -79,7 +79,7 @@ class Lane:
     bookings: list[BoardBooking] = field(default_factory=list)
     blackouts: list[BoardBlackout] = field(default_factory=list)
     open: list[Interval] = field(default_factory=list)
-    # Live-now bookings whose live load is over the alert threshold (issue 7), by id.
+    # Live-now bookings whose live load is over the alert threshold, by id.
     alerts: dict = field(default_factory=dict)
 
 

@@ -177,7 +177,7 @@ def _week_key(day: date) -> str:
 
 
 def utilization(session: so.Session, user, q: Query) -> dict:
-    """The utilization report of DESIGN.md §4 grouped by `q.group_by`:
+    """The utilization report of docs/domain.md grouped by `q.group_by`:
     {"rows": [...], "total": {...}}; rows by tenant or anchor have no bookable time.
 
     Without a tenant filter everything but tenant and anchor rows comes from

@@ -66,7 +66,7 @@ def rejects_csv(session: so.Session, user, batch_id: int) -> IO[bytes]:
         if not page:
             break
         # A leading tab keeps a long order number text in a spreadsheet.
-        # Anything else a spreadsheet would run as a formula is neutralised (issue 11).
+        # Anything else a spreadsheet would run as a formula is neutralised.
         writer.writerows([pos, ("\t" + ext if ext.isdigit() else safe_cell(ext)) if ext else "", safe_cell(reason)]
                          for pos, _id, ext, reason in page)
         last = (page[-1][0], page[-1][1])

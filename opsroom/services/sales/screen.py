@@ -184,7 +184,7 @@ _SNAPSHOTS: dict[tuple, tuple[float, dict[str, Any]]] = {}
 
 
 def snapshot(session: so.Session, viewer) -> dict[str, Any]:
-    """What the big screen shows now (API.md `GET /screen`). Staff or a screen token.
+    """What the big screen shows now (docs/api.md, `GET /screen`). Staff or a screen token.
 
     The figures are the same for every viewer, and hall screens poll them every few
     seconds: a process computes them at most once per SCREEN_CACHE_SECONDS (the day's

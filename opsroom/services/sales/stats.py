@@ -1,4 +1,4 @@
-"""Sales of a session against its room's capacity (DESIGN.md §4 metrics).
+"""Sales of a session against its room's capacity (docs/domain.md, Metrics).
 
 Everything is aggregated in SQL (a session may hold tens of thousands of
 orders); the few grouped rows go to `opsroom.domain.metrics` for the
@@ -53,7 +53,7 @@ def _epoch_seconds(session: so.Session, column):
     return sa.cast(sa.func.strftime("%s", column), sa.BigInteger)
 
 
-# Sold orders (DESIGN.md §4), written out as literals so that SQLite can use the
+# Sold orders (docs/domain.md), written out as literals so that SQLite can use the
 # partial index on sold orders (it cannot match bound parameters to an index's WHERE).
 
 
