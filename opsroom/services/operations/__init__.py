@@ -1,0 +1,2 @@
+"""Operations: notices and their email, the reminders and the morning summary, the
+scheduler's jobs and records, health, backups."""

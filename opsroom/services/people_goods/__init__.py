@@ -1,0 +1,1 @@
+"""People and goods (人、货): anchors, their assignments to sessions, products and lineups."""

@@ -1,0 +1,1 @@
+"""Reporting: the rollups, keeping them in step, reading a report, exports, turned-away demand."""

@@ -1,0 +1,1 @@
+"""Pages of operations: the inbox, and the admins' operations page."""

@@ -1,0 +1,1 @@
+"""Pages of the park: logging in and one's account, rooms, tenants."""
