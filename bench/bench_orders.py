@@ -59,25 +59,32 @@ from opsroom import clock, create_app  # noqa: E402
 from opsroom.db import intent, make_engine  # noqa: E402
 from opsroom.migrate import upgrade  # noqa: E402
 from opsroom.models import Anchor, Assignment, Booking, Order, Room, User  # noqa: E402
-from opsroom.services.sales.ingestion import import_export, import_json
+from opsroom.services.sales.ingestion import import_export, import_json  # noqa: E402
+from bench.order_rows import HEADER, PRODUCTS, as_json, csv_line, export_bytes  # noqa: E402
+
 
 UTC = timezone.utc
+
+
 TZ = ZoneInfo("Asia/Shanghai")
+
+
 NOW = datetime(2026, 11, 22, 9, 30, tzinfo=TZ)
+
+
 BATCH = 5000
+
+
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+
 COLUMNS = ("platform", "external_id", "parent_id", "booking_id", "attributed_by", "room_code", "anchor_account",
            "sku", "product_id", "product_name", "buyer", "quantity", "amount_fen", "refund_fen", "status",
            "ordered_at", "batch_id", "created_at", "updated_at")
-PRODUCTS = ("岫玉手镯 冰种", "南果梨 5斤礼盒", "羊绒大衣 驼色", "玻尿酸面膜 10片", "海城馅饼 8只装")
 
 
 def log(msg: str = "") -> None:
     print(msg, flush=True)
-
-
-# ---------------------------------------------------------------------------
-# The park and its orders
 
 
 def build(url: str, rows: int, seed: int) -> dict:
@@ -129,33 +136,6 @@ def build(url: str, rows: int, seed: int) -> dict:
         orders.append(row)
     orders.sort(key=lambda r: r["ordered_at"])
     return {"coordinator": park.coordinator_email, "orders": orders, "sessions": len(sessions)}
-
-
-def as_json(row: dict) -> dict:
-    out = {k: v for k, v in row.items() if k not in ("amount_fen", "ordered_at")}
-    out["amount"] = f"{row['amount_fen'] // 100}.{row['amount_fen'] % 100:02d}"
-    out["ordered_at"] = row["ordered_at"].astimezone(TZ).isoformat()
-    return out
-
-
-HEADER = "子订单编号,主订单编号,商家编码,选购商品,商品数量,订单应付金额,订单提交时间,订单状态,售后状态,达人ID,直播间,场次ID\n"
-STATUS_CELLS = {"paid": ("已完成", "无售后"), "refunded": ("已关闭", "退款成功"), "cancelled": ("已关闭", "")}
-
-
-def csv_line(r: dict) -> str:
-    status, after = STATUS_CELLS[r["status"]]
-    local = r["ordered_at"].astimezone(TZ).strftime("%Y-%m-%d %H:%M:%S")
-    return (f"\t{r['external_id']},\t{r['parent_id']},{r['sku']},{r['product_name']},{r['quantity']},"
-            f"{r['amount_fen'] // 100}.{r['amount_fen'] % 100:02d},{local},{status},{after},"
-            f"{r.get('anchor_account', '')},{r.get('room_code', '')},{r.get('booking_id', '')}\n")
-
-
-def export_bytes(rows: list[dict]) -> bytes:
-    return (HEADER + "".join(csv_line(r) for r in rows)).encode("gbk")
-
-
-# ---------------------------------------------------------------------------
-# Measurements
 
 
 def empty(engine: sa.Engine, *, batches: bool = True) -> None:
