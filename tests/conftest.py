@@ -22,7 +22,7 @@ from opsroom import clock, create_app
 from opsroom.settings import Settings
 from opsroom.db import make_engine, make_sessionmaker
 from opsroom.migrate import upgrade
-from tests import factories
+from tests.support import factories
 
 TZ = ZoneInfo("Asia/Shanghai")
 # "Now" for every test unless it moves the clock: a Friday morning in the park.

@@ -16,7 +16,7 @@ DEMO_PASSWORD = "opsroom-demo"  # opsroom.demo.data.DEMO_PASSWORD, README, Makef
 from opsroom.services.park import users
 from opsroom.services.errors import ValidationFailed
 from tests.conftest import csrf_from
-from tests.factories import PASSWORD
+from tests.support.factories import PASSWORD
 from tests.test_auth import login, logout
 
 SESSION_COOKIE = "session"

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.live import POSTGRES_ENV, Gunicorn, provision_database
+from tests.support.live import POSTGRES_ENV, Gunicorn, provision_database
 
 pytestmark = pytest.mark.live
 
@@ -114,7 +114,7 @@ def run_schemathesis(base_url: str, token: str | None, workdir: Path, *, max_exa
     if token:
         cmd += ["-H", f"Authorization: Bearer {token}"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=1800, cwd=workdir,
-                          env={**os.environ, "NO_COLOR": "1", "SCHEMATHESIS_HOOKS": "tests.fuzz_hooks",
+                          env={**os.environ, "NO_COLOR": "1", "SCHEMATHESIS_HOOKS": "tests.support.fuzz_hooks",
                                "PYTHONPATH": str(ROOT)})
     out = proc.stdout + proc.stderr
     return {"rc": proc.returncode, "output": out, "summary": _summary(out)}

@@ -18,7 +18,7 @@ from opsroom import clock, create_app
 from opsroom.models import ApiToken, LoginFailure
 from opsroom.web.guards import is_safe_next
 from tests.conftest import NOW, csrf_from
-from tests.factories import PASSWORD
+from tests.support.factories import PASSWORD
 
 ROOT = Path(__file__).resolve().parent.parent
 TRANSLATIONS = ROOT / "opsroom" / "translations"

@@ -15,7 +15,7 @@ from config import TestConfig
 from opsroom import create_app
 from opsroom.db import get_session
 from opsroom.models import Room, Tenant, User
-from tests.factories import Factory
+from tests.support.factories import Factory
 
 
 @pytest.fixture

@@ -40,8 +40,8 @@ from opsroom.models import Anchor, Assignment, Booking, Order, Room, Tenant
 from opsroom.domain.statuses import ACTIVE_STATUSES
 from opsroom.services.park import users
 from opsroom.services.sales import screen
-from tests.factories import PASSWORD
-from tests.live import Gunicorn
+from tests.support.factories import PASSWORD
+from tests.support.live import Gunicorn
 
 pytestmark = pytest.mark.live
 TZ = ZoneInfo("Asia/Shanghai")

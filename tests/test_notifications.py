@@ -169,7 +169,7 @@ def test_hold_made_outside_the_app_warns_every_coordinator(db_session, make):
 
 def test_two_schedulers_at_once_send_each_notice_once(committed_app):
     """Eight sweeps at once, as if on eight schedulers: one reminder per anchor and one hold warning."""
-    from tests.factories import Factory
+    from tests.support.factories import Factory
 
     app = committed_app
     with app.app_context():

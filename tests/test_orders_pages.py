@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from opsroom.models import ImportBatch, Order
 from tests.conftest import at, configure, csrf_from
-from tests.factories import PASSWORD
+from tests.support.factories import PASSWORD
 from opsroom.services.sales.ingestion import ingest_rows
 
 EXPORT = ("子订单编号,商品数量,订单应付金额,订单提交时间,订单状态,售后状态,直播间\n"

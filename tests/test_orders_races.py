@@ -14,7 +14,7 @@ from opsroom.models import Booking, ImportBatch, Order, Room, Tenant
 from opsroom.domain.statuses import SOLD_STATUSES
 from opsroom.services.park import users
 from tests.conftest import at, configure
-from tests.live import at_once
+from tests.support.live import at_once
 from opsroom.services.sales.ingestion import import_export, ingest_rows
 
 pytestmark = pytest.mark.live

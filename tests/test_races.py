@@ -27,7 +27,7 @@ from opsroom.domain.statuses import ACTIVE_STATUSES
 from opsroom.services.park import users
 from opsroom.services.errors import Conflict
 from tests.conftest import at
-from tests.live import at_once
+from tests.support.live import at_once
 from opsroom.services.bookings.create import create_booking
 
 pytestmark = pytest.mark.live

@@ -24,7 +24,7 @@ from opsroom.domain.integrations.signing import (
     webhook_signature,
 )
 from opsroom.domain.integrations.throttle import plan
-from tests.receivers import (
+from tests.support.receivers import (
     Clock,
     DingTalkRobot,
     FeishuRobot,

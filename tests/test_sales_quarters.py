@@ -120,8 +120,8 @@ def test_orders_from_before_the_migration_are_summed(database_url):
 
     from opsroom.db import make_engine
     from opsroom.migrate import alembic_config
-    from tests.factories import Factory
-    from tests.live import backend_url, provision_database
+    from tests.support.factories import Factory
+    from tests.support.live import backend_url, provision_database
 
     url, remove = provision_database(backend_url("sqlite" if database_url.startswith("sqlite") else "postgres"))
     engine = make_engine(url)
@@ -189,7 +189,7 @@ def test_folding_while_imports_run_loses_nothing(committed_app):
     from opsroom.db import intent
     from opsroom.services.park import users
     from opsroom.services.sales import screen
-    from tests.factories import Factory
+    from tests.support.factories import Factory
 
     with committed_app.app_context(), intent(write=True):
         session = committed_app.extensions["opsroom.sessionmaker"]()

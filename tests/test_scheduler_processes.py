@@ -22,8 +22,8 @@ from config import TestConfig
 from opsroom import create_app
 from opsroom.models import JobRecord, Notification, SchedulerHeartbeat
 from tests.conftest import BACKENDS
-from tests.factories import Factory
-from tests.live import backend_url, provision_database, query
+from tests.support.factories import Factory
+from tests.support.live import backend_url, provision_database, query
 from tests.test_email import Inbox, free_port
 
 ROOT = Path(__file__).resolve().parent.parent

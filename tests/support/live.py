@@ -31,6 +31,7 @@ from config import TestConfig
 from opsroom import create_app
 from opsroom.db import Base, make_engine
 from opsroom.migrate import upgrade
+from tests.support import ROOT
 
 POSTGRES_ENV = "OPSROOM_TEST_POSTGRES_URL"
 
@@ -208,14 +209,12 @@ class Gunicorn:
         import sys
         import time
         import urllib.request
-        from pathlib import Path
 
-        root = Path(__file__).resolve().parent.parent
         self._log = open(self.log_path, "a")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "--workers", str(self.workers), "--threads", str(self.threads),
              "--bind", f"127.0.0.1:{self.port}", "--log-level", "warning", "--graceful-timeout", "5", "wsgi:app"],
-            cwd=root, env={**self.env, "PYTHONPATH": str(root)}, stdout=self._log, stderr=subprocess.STDOUT)
+            cwd=ROOT, env={**self.env, "PYTHONPATH": str(ROOT)}, stdout=self._log, stderr=subprocess.STDOUT)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:

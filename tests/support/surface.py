@@ -1,8 +1,8 @@
 """What users, scripts and test clients see, written to a folder, so that a change
 of structure can be proven to change none of it:
 
-    .venv/bin/python -m tests.surface /tmp/before      # on the old tree
-    .venv/bin/python -m tests.surface /tmp/after       # on the new one
+    .venv/bin/python -m tests.support.surface /tmp/before      # on the old tree
+    .venv/bin/python -m tests.support.surface /tmp/after       # on the new one
     diff -r /tmp/before /tmp/after
 
 It loads the demo park into a fresh SQLite file at a frozen clock, then writes

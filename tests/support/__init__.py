@@ -1,0 +1,15 @@
+"""What the tests share, in one place (fixtures stay in tests/conftest.py):
+
+- `factories`: rows with sensible defaults (`Factory(session).room()`, `.booking()`, …);
+- `live`: a real opsroom server in this process (`LiveServer`), real gunicorn
+  workers (`Gunicorn`), fresh migrated databases, race clients (`at_once`);
+- `receivers`: stand-ins for the chat robots and a webhook receiver;
+- `surface`: what users and clients see, written to a folder
+  (`python -m tests.support.surface DIR`);
+- `fuzz_hooks`: schemathesis hooks for the API fuzzing test.
+
+`ROOT` is the repository's root.
+"""
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
