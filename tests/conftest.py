@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextvars
 import os
-import re
 import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -22,7 +21,7 @@ from opsroom import clock, create_app
 from opsroom.settings import Settings
 from opsroom.db import make_engine, make_sessionmaker
 from opsroom.migrate import upgrade
-from tests.support import factories
+from tests.support import factories, pages
 
 TZ = ZoneInfo("Asia/Shanghai")
 # "Now" for every test unless it moves the clock: a Friday morning in the park.
@@ -149,15 +148,6 @@ def make(db_session):
     return factories.Factory(db_session)
 
 
-CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
-
-
-def csrf_from(html: str) -> str:
-    match = CSRF_RE.search(html)
-    assert match, "no CSRF token on the page"
-    return match.group(1)
-
-
 class Auth:
     """Log a browser-like client in and out through the real forms."""
 
@@ -165,13 +155,10 @@ class Auth:
         self.client = client
 
     def login(self, email: str, password: str = factories.PASSWORD):
-        page = self.client.get("/login")
-        return self.client.post(
-            "/login", data={"email": email, "password": password, "csrf_token": csrf_from(page.get_data(as_text=True))}
-        )
+        return pages.login(self.client, email, password, lang=None)
 
     def csrf(self, path: str = "/rooms/") -> str:
-        return csrf_from(self.client.get(path).get_data(as_text=True))
+        return pages.csrf_from(self.client.get(path).get_data(as_text=True))
 
 
 @pytest.fixture

@@ -29,7 +29,8 @@ import pytest
 
 from opsroom.services.sales import screen as screen_service
 from opsroom.services.park import users
-from tests.conftest import NOW, csrf_from
+from tests.conftest import NOW
+from tests.support.pages import csrf_from
 
 ROLES = ("admin", "manager", "coordinator", "anchor", "anonymous", "screen")
 MARK = "LEAK-MARK-"  # planted in other owners' objects

@@ -15,9 +15,8 @@ from opsroom.models import LoginSession, User
 DEMO_PASSWORD = "opsroom-demo"  # opsroom.demo.data.DEMO_PASSWORD, README, Makefile
 from opsroom.services.park import users
 from opsroom.services.errors import ValidationFailed
-from tests.conftest import csrf_from
 from tests.support.factories import PASSWORD
-from tests.test_auth import login, logout
+from tests.support.pages import csrf_from, login, logout
 
 SESSION_COOKIE = "session"
 REMEMBER_COOKIE = "remember_token"

@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 from datetime import timedelta
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -17,25 +16,10 @@ from config import Config, TestConfig
 from opsroom import clock, create_app
 from opsroom.models import ApiToken, LoginFailure
 from opsroom.web.guards import is_safe_next
-from tests.conftest import NOW, csrf_from
+from tests.conftest import NOW
+from tests.support import ROOT
 from tests.support.factories import PASSWORD
-
-ROOT = Path(__file__).resolve().parent.parent
-TRANSLATIONS = ROOT / "opsroom" / "translations"
-PYBABEL = ROOT / ".venv" / "bin" / "pybabel"
-
-
-def ensure_compiled_translations() -> None:
-    """Compile the catalogs (as `make translations` does) when a .mo is missing or older than its .po."""
-    stale = False
-    for po in TRANSLATIONS.glob("*/LC_MESSAGES/messages.po"):
-        mo = po.with_suffix(".mo")
-        if not mo.exists() or mo.stat().st_mtime < po.stat().st_mtime:
-            stale = True
-    if stale:
-        pybabel = str(PYBABEL) if PYBABEL.exists() else "pybabel"
-        subprocess.run([pybabel, "-q", "compile", "-f", "-d", str(TRANSLATIONS)], check=True, cwd=ROOT)
-
+from tests.support.pages import TRANSLATIONS, csrf_from, ensure_compiled_translations, login, logout
 
 def zh_translation(msgid: str) -> str:
     """The zh_CN catalog's translation of `msgid` ('' when not translated yet)."""
@@ -53,24 +37,6 @@ def compiled_translations():
 
 # ---------------------------------------------------------------------------
 # Helpers
-
-
-def login(client, email: str, password: str = PASSWORD, *, ip: str = "127.0.0.1", next_: str | None = None,
-          remember: bool = False, lang: str = "en", **kw):
-    """Log in through the real form from `ip`, with Accept-Language `lang`."""
-    environ = {"REMOTE_ADDR": ip, "HTTP_ACCEPT_LANGUAGE": lang}
-    page = client.get("/login", environ_base=environ, **kw)
-    data = {"email": email, "password": password, "csrf_token": csrf_from(page.get_data(as_text=True))}
-    if next_ is not None:
-        data["next"] = next_
-    if remember:
-        data["remember"] = "y"
-    return client.post("/login", data=data, environ_base=environ, **kw)
-
-
-def logout(client):
-    token = csrf_from(client.get("/account/tokens").get_data(as_text=True))
-    return client.post("/logout", data={"csrf_token": token})
 
 
 def location_path(response) -> str:

@@ -12,7 +12,7 @@ import pytest
 
 from opsroom import clock
 from tests.conftest import at
-from tests.test_html_access import assert_no_inline_code
+from tests.support.pages import assert_no_inline_code
 
 TOMORROW = "2026-11-21"  # NOW is 2026-11-20 10:00 park time
 

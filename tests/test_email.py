@@ -4,44 +4,17 @@ nothing (the inbox has the notice), the email is retried with exponential
 backoff and then marked failed, which admins see and may retry."""
 from __future__ import annotations
 
-import socket
 from datetime import timedelta
-from email import message_from_bytes, policy
 
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 
 from opsroom import clock
 from opsroom.models import Notification
 from opsroom.services.operations import mailer, notifications, reminders
 from tests.conftest import NOW, at, configure
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Inbox:
-    """An SMTP server's handler: keeps what it accepts, or refuses as told."""
-
-    def __init__(self, refuse: str | None = None):
-        self.refuse = refuse
-        self.messages = []
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if self.refuse == "rcpt":
-            return "550 5.1.1 mailbox unavailable"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.refuse == "data":
-            return "451 4.3.0 try again later"
-        self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
+from tests.support.http import free_port
+from tests.support.mail import SmtpServer
 
 
 @pytest.fixture
@@ -50,16 +23,13 @@ def smtp_server():
     running = []
 
     def start(refuse: str | None = None):
-        handler = Inbox(refuse)
-        port = free_port()
-        controller = Controller(handler, hostname="127.0.0.1", port=port)
-        controller.start()
-        running.append(controller)
-        return handler, port
+        server = SmtpServer(refuse).start()
+        running.append(server)
+        return server.inbox, server.port
 
     yield start
-    for controller in running:
-        controller.stop()
+    for server in running:
+        server.stop()
 
 
 def use_smtp(app, port: int, *sessions, **kw) -> None:

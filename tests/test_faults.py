@@ -41,7 +41,8 @@ from opsroom.models import Booking, Notification, Order, SchedulerHeartbeat
 from opsroom.services.park import users
 from tests.conftest import BACKENDS
 from tests.support.factories import PASSWORD, Factory
-from tests.support.live import Gunicorn, backend_url, free_port, provision_database, query
+from tests.support.http import free_port
+from tests.support.live import Gunicorn, backend_url, provision_database, query
 
 pytestmark = pytest.mark.live
 ROOT = Path(__file__).resolve().parent.parent

@@ -13,7 +13,8 @@ from markupsafe import escape
 
 from opsroom.domain.cells import FORMULA_STARTS
 from opsroom.services.park import users
-from tests.conftest import Api, at, csrf_from
+from tests.conftest import Api, at
+from tests.support.pages import csrf_from
 
 PAYLOADS = {
     "sql": "x'); DROP TABLE rooms; -- ' OR '1'='1",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -17,9 +16,10 @@ from werkzeug.routing import AnyConverter, IntegerConverter
 
 from config import TestConfig
 from opsroom import create_app
-from tests.conftest import NOW, at, csrf_from
+from tests.conftest import NOW, at
+from tests.support import ROOT
+from tests.support.pages import assert_no_inline_code, csrf_from
 
-ROOT = Path(__file__).resolve().parent.parent
 ROLES = ("admin", "manager", "coordinator", "anchor")
 WHO = ("anonymous",) + ROLES
 
@@ -117,20 +117,6 @@ def login_as(make, auth):
         return user
 
     return login
-
-
-INLINE_SCRIPT = re.compile(r"<script\b(?![^>]*\bsrc=)[^>]*>", re.IGNORECASE)
-STYLE_ATTR = re.compile(r"<[^>]*\sstyle\s*=", re.IGNORECASE)
-HANDLER_ATTR = re.compile(r"<[^>]*\son[a-z]+\s*=", re.IGNORECASE)
-
-
-def assert_no_inline_code(html: str, where: str) -> None:
-    assert not INLINE_SCRIPT.search(html), f"inline <script> in {where}"
-    assert not re.search(r"<script\b[^>]*>\s*[^<\s]", html, re.IGNORECASE), f"<script> with a body in {where}"
-    assert not STYLE_ATTR.search(html), f"style= attribute in {where}"
-    assert not re.search(r"<style\b", html, re.IGNORECASE), f"<style> element in {where}"
-    assert not HANDLER_ATTR.search(html), f"on*= event handler in {where}"
-    assert "javascript:" not in html.lower(), f"javascript: URL in {where}"
 
 
 # ---------------------------------------------------------------------------

@@ -8,16 +8,15 @@ show no English navigation.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
-from tests.test_auth import ensure_compiled_translations, login
+from tests.support import ROOT
+from tests.support.pages import ensure_compiled_translations, login
 
-ROOT = Path(__file__).resolve().parent.parent
 ZH_PO = ROOT / "opsroom" / "translations" / "zh_CN" / "LC_MESSAGES" / "messages.po"
 KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
 

@@ -10,7 +10,8 @@ from config import TestConfig
 from opsroom import clock, create_app, jobs
 from opsroom.models import Notification
 from opsroom.services.operations import reminders, scheduler
-from tests.conftest import IsolatedClient, NOW, at, configure, csrf_from
+from tests.conftest import IsolatedClient, NOW, at, configure
+from tests.support.pages import csrf_from
 
 
 def record_run(app, job_id, error, next_run):

@@ -10,8 +10,9 @@ import pytest
 import sqlalchemy as sa
 
 from opsroom.models import ImportBatch, Order
-from tests.conftest import at, configure, csrf_from
+from tests.conftest import at, configure
 from tests.support.factories import PASSWORD
+from tests.support.pages import csrf_from
 from opsroom.services.sales.ingestion import ingest_rows
 
 EXPORT = ("子订单编号,商品数量,订单应付金额,订单提交时间,订单状态,售后状态,直播间\n"

@@ -9,8 +9,8 @@ import pytest
 import sqlalchemy as sa
 
 from opsroom.models import LineupItem, ReviewNote
-from tests.conftest import Auth, at, configure, csrf_from
-from tests.test_html_access import assert_no_inline_code
+from tests.conftest import Auth, at, configure
+from tests.support.pages import assert_no_inline_code, csrf_from
 
 
 @pytest.fixture

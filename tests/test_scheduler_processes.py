@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 
 from config import TestConfig
 from opsroom import create_app
@@ -24,7 +23,7 @@ from opsroom.models import JobRecord, Notification, SchedulerHeartbeat
 from tests.conftest import BACKENDS
 from tests.support.factories import Factory
 from tests.support.live import backend_url, provision_database, query
-from tests.test_email import Inbox, free_port
+from tests.support.mail import SmtpServer
 
 ROOT = Path(__file__).resolve().parent.parent
 INTERVAL = 1  # seconds between sweeps (and between a standby's tries)
@@ -44,14 +43,11 @@ def wait_for(predicate, timeout: float, what: str):
 def world(request, tmp_path):
     """A fresh database, an SMTP server, and an app to arrange data with (real commits)."""
     db_url, cleanup = provision_database(backend_url(request.param))
-    handler = Inbox()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
+    smtp = SmtpServer().start()
     app = create_app(TestConfig, DATABASE_URL=db_url)
     env = {**os.environ, "OPSROOM_DATABASE_URL": db_url, "OPSROOM_SECRET_KEY": "scheduler-test",
            "OPSROOM_SCHEDULER_SWEEP_SECONDS": str(INTERVAL), "OPSROOM_SMTP_HOST": "127.0.0.1",
-           "OPSROOM_SMTP_PORT": str(port), "OPSROOM_SMTP_SECURITY": "none", "OPSROOM_REMINDER_MINUTES_BEFORE": "60"}
+           "OPSROOM_SMTP_PORT": str(smtp.port), "OPSROOM_SMTP_SECURITY": "none", "OPSROOM_REMINDER_MINUTES_BEFORE": "60"}
     env.pop("OPSROOM_EMBED_SCHEDULER", None)
     procs: list[subprocess.Popen] = []
 
@@ -62,7 +58,7 @@ def world(request, tmp_path):
         procs.append(proc)
         return proc
 
-    yield {"app": app, "smtp": handler, "start": start_scheduler, "backend": request.param, "logs": tmp_path}
+    yield {"app": app, "smtp": smtp.inbox, "start": start_scheduler, "backend": request.param, "logs": tmp_path}
     for proc in procs:
         if proc.poll() is None:
             proc.terminate()
@@ -70,7 +66,7 @@ def world(request, tmp_path):
                 proc.wait(10)
             except subprocess.TimeoutExpired:
                 proc.kill()
-    controller.stop()
+    smtp.stop()
     app.extensions["opsroom.engine"].dispose()
     cleanup()
 

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from opsroom.api.base import PUBLIC_ENDPOINTS
 from opsroom.models import ScreenToken
 from opsroom.services.sales import screen
-from tests.conftest import Api, NOW, at, configure, csrf_from
-from tests.test_html_access import assert_no_inline_code
+from tests.conftest import Api, NOW, at, configure
+from tests.support.pages import assert_no_inline_code, csrf_from
 
 
 @pytest.fixture

@@ -4,6 +4,10 @@
 - `live`: a real opsroom server in this process (`LiveServer`), real gunicorn
   workers (`Gunicorn`), fresh migrated databases, race clients (`at_once`);
 - `receivers`: stand-ins for the chat robots and a webhook receiver;
+- `pages`: a form's CSRF token, logging in and out through the forms, no
+  inline code in a page, compiled catalogs;
+- `mail`: a real SMTP server (aiosmtpd) and its inbox;
+- `http`: a free port for a server;
 - `surface`: what users and clients see, written to a folder
   (`python -m tests.support.surface DIR`);
 - `fuzz_hooks`: schemathesis hooks for the API fuzzing test.

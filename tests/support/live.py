@@ -32,6 +32,7 @@ from opsroom import create_app
 from opsroom.db import Base, make_engine
 from opsroom.migrate import upgrade
 from tests.support import ROOT
+from tests.support.http import free_port
 
 POSTGRES_ENV = "OPSROOM_TEST_POSTGRES_URL"
 
@@ -178,14 +179,6 @@ class LiveServer:
 
 # ---------------------------------------------------------------------------
 # Real gunicorn worker processes (issue 11: fault tests; reusable for load tests)
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Gunicorn:
