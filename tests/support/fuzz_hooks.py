@@ -1,4 +1,4 @@
-"""schemathesis hooks for tests/test_api_fuzz.py (loaded through SCHEMATHESIS_HOOKS).
+"""schemathesis hooks for tests/live/test_api_fuzz.py (loaded through SCHEMATHESIS_HOOKS).
 
 One extra check: a schema-valid request may be refused by a rule that spans
 fields or rows (422 `rule_violation`, 409 `conflict`, a missing object), but

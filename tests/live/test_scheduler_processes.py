@@ -12,7 +12,6 @@ import sys
 import time
 from collections import Counter
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -21,11 +20,11 @@ from config import TestConfig
 from opsroom import create_app
 from opsroom.models import JobRecord, Notification, SchedulerHeartbeat
 from tests.conftest import BACKENDS
+from tests.support import ROOT
 from tests.support.factories import Factory
 from tests.support.live import backend_url, provision_database, query
 from tests.support.mail import SmtpServer
 
-ROOT = Path(__file__).resolve().parent.parent
 INTERVAL = 1  # seconds between sweeps (and between a standby's tries)
 
 

@@ -30,7 +30,6 @@ import urllib.parse
 import urllib.request
 from collections import Counter
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -40,12 +39,12 @@ from opsroom import clock, create_app
 from opsroom.models import Booking, Notification, Order, SchedulerHeartbeat
 from opsroom.services.park import users
 from tests.conftest import BACKENDS
+from tests.support import ROOT
 from tests.support.factories import PASSWORD, Factory
 from tests.support.http import free_port
 from tests.support.live import Gunicorn, backend_url, provision_database, query
 
 pytestmark = pytest.mark.live
-ROOT = Path(__file__).resolve().parent.parent
 
 
 # ---------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import ROOT
 from tests.support.live import POSTGRES_ENV, Gunicorn, provision_database
 
 pytestmark = pytest.mark.live
@@ -29,7 +30,6 @@ MAX_EXAMPLES = int(os.environ.get("OPSROOM_FUZZ_EXAMPLES", "200" if LONG else "6
 SEED = int(os.environ.get("OPSROOM_FUZZ_SEED", "20261123"))
 ROLES = ("admin", "manager", "coordinator", "anchor", "screen", "none")
 ST = str(Path(sys.executable).with_name("st"))
-ROOT = Path(__file__).resolve().parent.parent
 # The coverage phase (every boundary and every kind of wrong value of every
 # parameter, ~3,000 cases) runs as admin on SQLite, whose token reaches every
 # operation's checks; in the bounded run the other roles, and every role on

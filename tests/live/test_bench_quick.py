@@ -8,11 +8,11 @@ import os
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support import ROOT
+
 OPERATIONS = (
     "create booking (anchors + lineup)", "contested create (409 + alternatives)", "board day, all rooms",
     "board day, page size", "anchor month schedule (API)", "anchor ICS feed", "session stats, big session",

@@ -17,9 +17,9 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 
 from opsroom.catalogs import compile_catalogs, stale_catalogs
+from tests.support import ROOT
 from tests.support.http import free_port
 
-ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 

@@ -14,7 +14,6 @@ import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, time, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -27,12 +26,12 @@ from opsroom.domain.statuses import ACTIVE_STATUSES
 from opsroom.services.park import users
 from opsroom.services.errors import Conflict
 from tests.conftest import at
+from tests.support import ROOT
 from tests.support.live import at_once
 from opsroom.services.bookings.create import create_booking
 
 pytestmark = pytest.mark.live
 CLIENTS = 40
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def arrange(app):
