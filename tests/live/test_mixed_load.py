@@ -36,12 +36,13 @@ import sqlalchemy as sa
 
 from opsroom import clock
 from opsroom.db import intent
-from opsroom.models import Anchor, Assignment, Booking, Order, Room, Tenant
+from opsroom.models import Anchor, Assignment, Booking, Order, Tenant
 from opsroom.domain.statuses import ACTIVE_STATUSES
 from opsroom.services.park import users
 from opsroom.services.sales import screen
 from tests.support.factories import PASSWORD
 from tests.support.live import Gunicorn
+from tests.support.races import race_room
 
 pytestmark = pytest.mark.live
 TZ = ZoneInfo("Asia/Shanghai")
@@ -107,8 +108,7 @@ def log_in(base, email) -> str:
 
 
 def room(code):
-    return Room(code=code, name=f"压测{code}", zone="z", kind="k", open_time=dtime(0, 0), close_time=dtime(0, 0),
-                changeover_minutes=15, min_minutes=15, max_minutes=720)
+    return race_room(code, name=f"压测{code}")
 
 
 def arrange(app):

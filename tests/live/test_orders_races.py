@@ -4,17 +4,16 @@ The upsert (not a read-then-write) is what makes this hold."""
 from __future__ import annotations
 
 import io
-from datetime import time, timedelta
+from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
 
-from opsroom.db import intent
-from opsroom.models import Booking, ImportBatch, Order, Room, Tenant
+from opsroom.models import ImportBatch, Order
 from opsroom.domain.statuses import SOLD_STATUSES
-from opsroom.services.park import users
 from tests.conftest import at, configure
 from tests.support.live import at_once
+from tests.support.races import arrange
 from opsroom.services.sales.ingestion import import_export, ingest_rows
 
 pytestmark = pytest.mark.live
@@ -23,22 +22,9 @@ PER_CLIENT = 300
 STEP = 100  # client i sends orders [i*STEP, i*STEP + PER_CLIENT): each overlaps its neighbours
 
 
-def arrange(app):
-    with app.app_context(), intent(write=True):
-        session = app.extensions["opsroom.sessionmaker"]()
-        user = users.create_user(session, email="orders-race@test.example", role="coordinator", password="race-password-1")
-        room = Room(code="RACE-O", name="race", zone="z", kind="k", open_time=time(0, 0), close_time=time(0, 0),
-                    changeover_minutes=15, min_minutes=15, max_minutes=720)
-        tenant = Tenant(name="race tenant")
-        session.add_all([room, tenant])
-        session.flush()
-        booking = Booking(room_id=room.id, tenant_id=tenant.id, starts_at=at(0, 19), ends_at=at(0, 21),
-                          occupied_until=at(0, 21, 15))
-        session.add(booking)
-        session.commit()
-        ids = user.id, booking.id
-        session.close()
-    return ids
+def arrange_race(app):
+    """A coordinator and a booking in RACE-O tonight, 19:00–21:00: the orders' session."""
+    return arrange(app, email="orders-race@test.example", room_code="RACE-O", booking=(at(0, 19), at(0, 21)))
 
 
 def rows_for(client: int) -> list[dict]:
@@ -66,7 +52,7 @@ GMV = sum(1000 + n for n in range(UNIQUE))
 
 
 def test_concurrent_overlapping_json_batches_store_each_order_once(committed_app):
-    user_id, booking_id = arrange(committed_app)
+    user_id = arrange_race(committed_app).user_id
     results = run_clients(committed_app, user_id, lambda session, user, i: ingest_rows(session, user, rows_for(i)))
     assert all(r["errors"] == [] for r in results)
     assert sum(r["created"] for r in results) == UNIQUE
@@ -85,7 +71,7 @@ def _csv(i: int) -> bytes:
 def test_concurrent_overlapping_csv_imports_store_each_order_once(committed_app):
     """Shop exports committed chunk by chunk, interleaving with one another."""
     configure(committed_app, ORDER_IMPORT_CHUNK_ROWS=64)
-    user_id, booking_id = arrange(committed_app)
+    user_id = arrange_race(committed_app).user_id
     results = run_clients(committed_app, user_id,
                           lambda session, user, i: import_export(session, user, io.BytesIO(_csv(i))))
     assert sum(r["created"] for r in results) == UNIQUE

@@ -21,47 +21,32 @@ import sqlalchemy as sa
 
 from opsroom import clock
 from opsroom.db import intent
-from opsroom.models import Booking, Room, Tenant
+from opsroom.models import Booking
 from opsroom.domain.statuses import ACTIVE_STATUSES
-from opsroom.services.park import users
 from opsroom.services.errors import Conflict
 from tests.conftest import at
 from tests.support import ROOT
 from tests.support.live import at_once
+from tests.support.races import arrange, race_room
 from opsroom.services.bookings.create import create_booking
 
 pytestmark = pytest.mark.live
 CLIENTS = 40
 
 
-def arrange(app):
-    """A coordinator, a room and a tenant, committed."""
-    with app.app_context(), intent(write=True):
-        session = app.extensions["opsroom.sessionmaker"]()
-        user = users.create_user(session, email="race@test.example", role="coordinator", password="race-password-1")
-        room = Room(code="RACE1", name="race", zone="z", kind="k", open_time=time(0, 0), close_time=time(0, 0),
-                    changeover_minutes=15, min_minutes=15, max_minutes=720)
-        tenant = Tenant(name="race tenant")
-        session.add_all([room, tenant])
-        session.commit()
-        ids = user.id, room.id, tenant.id
-        session.close()
-    return ids
-
-
 def race(app, windows):
     """Every client books one window at once (a barrier releases them together)."""
-    user_id, room_id, tenant_id = arrange(app)
+    ids = arrange(app)
 
     def book(session, user, window):
         try:
             create_booking(session, user, {
-                "room_id": room_id, "tenant_id": tenant_id, "starts_at": window[0], "ends_at": window[1]})
+                "room_id": ids.room_id, "tenant_id": ids.tenant_id, "starts_at": window[0], "ends_at": window[1]})
             return 201
         except Conflict:
             return 409
 
-    results = at_once(app, user_id, windows, book, timeout=30)
+    results = at_once(app, ids.user_id, windows, book, timeout=30)
     with app.app_context():
         session = app.extensions["opsroom.sessionmaker"]()
         rows = session.scalars(sa.select(Booking).where(Booking.status.in_(ACTIVE_STATUSES))).all()
@@ -91,12 +76,12 @@ def test_every_loser_is_told_which_booking_won(committed_app):
     winning booking. (On PostgreSQL two inserts at the same instant used to
     wait on each other's exclusion check until one was aborted as a deadlock
     before the winner had committed, and that loser's 409 named nothing.)"""
-    user_id, room_id, tenant_id = arrange(committed_app)
+    ids = arrange(committed_app)
 
     def book(session, user, window):
         try:
             return create_booking(session, user, {
-                "room_id": room_id, "tenant_id": tenant_id, "starts_at": window[0], "ends_at": window[1]}
+                "room_id": ids.room_id, "tenant_id": ids.tenant_id, "starts_at": window[0], "ends_at": window[1]}
             ).bookings[0].id
         except Conflict as exc:
             return [d.get("booking_id") for d in exc.details]
@@ -104,7 +89,7 @@ def test_every_loser_is_told_which_booking_won(committed_app):
     # Five rounds where it happened (PostgreSQL); SQLite serializes writers, two suffice.
     rounds = 5 if committed_app.extensions["opsroom.engine"].dialect.name == "postgresql" else 2
     for day in range(1, 1 + rounds):
-        results = at_once(committed_app, user_id, [(at(day, 14), at(day, 16))] * CLIENTS, book, timeout=30)
+        results = at_once(committed_app, ids.user_id, [(at(day, 14), at(day, 16))] * CLIENTS, book, timeout=30)
         winners = [r for r in results if isinstance(r, int)]
         assert len(winners) == 1, results
         assert [r for r in results if r != winners[0]] == [[winners[0]]] * (CLIENTS - 1)
@@ -131,17 +116,8 @@ def _free_port() -> int:
 @pytest.fixture
 def gunicorn_server(committed_app, database_url, tmp_path):
     clock.set_now(None)  # the server runs on the real clock
-    with committed_app.app_context(), intent(write=True):
-        session = committed_app.extensions["opsroom.sessionmaker"]()
-        user = users.create_user(session, email="http@test.example", role="coordinator", password="race-password-1")
-        token = users.create_token(session, user)
-        room = Room(code="HTTP1", name="http", zone="z", kind="k", open_time=time(0, 0), close_time=time(0, 0),
-                    changeover_minutes=15, min_minutes=15, max_minutes=720)
-        tenant = Tenant(name="http tenant")
-        session.add_all([room, tenant])
-        session.commit()
-        ids = room.id, tenant.id
-        session.close()
+    arranged = arrange(committed_app, email="http@test.example", room_code="HTTP1", tenant="http tenant", token=True)
+    token, ids = arranged.token, (arranged.room_id, arranged.tenant_id)
     port = _free_port()
     env = dict(os.environ, OPSROOM_DATABASE_URL=database_url, OPSROOM_SECRET_KEY="race-test", PYTHONPATH=str(ROOT))
     proc = subprocess.Popen(
@@ -211,16 +187,16 @@ def test_one_anchor_two_rooms_at_once_exactly_one_assignment_wins(committed_app)
     from opsroom.models import Anchor
     from opsroom.services.people_goods import assignments
 
-    user_id, room_id, tenant_id = arrange(committed_app)
+    ids = arrange(committed_app)
     with committed_app.app_context(), intent(write=True):
         session = committed_app.extensions["opsroom.sessionmaker"]()
-        room2 = Room(code="RACE2", name="race 2", zone="z", kind="k", open_time=time(0, 0), close_time=time(0, 0),
-                     changeover_minutes=0, min_minutes=15, max_minutes=720)
+        room2 = race_room("RACE2", name="race 2", changeover_minutes=0)
         anchor = Anchor(name="抢手主播", verified=True, max_minutes_per_day=1440, min_rest_minutes=0, platform_accounts={})
         session.add_all([room2, anchor])
         session.flush()
-        bookings = [Booking(room_id=rid, tenant_id=tenant_id, starts_at=s, ends_at=e, occupied_until=e, status="confirmed")
-                    for rid, s, e in ((room_id, at(1, 14), at(1, 16)), (room2.id, at(1, 15), at(1, 17)))]
+        bookings = [Booking(room_id=rid, tenant_id=ids.tenant_id, starts_at=s, ends_at=e, occupied_until=e,
+                            status="confirmed")
+                    for rid, s, e in ((ids.room_id, at(1, 14), at(1, 16)), (room2.id, at(1, 15), at(1, 17)))]
         session.add_all(bookings)
         session.commit()
         booking_ids, anchor_id = [b.id for b in bookings], anchor.id
@@ -233,7 +209,7 @@ def test_one_anchor_two_rooms_at_once_exactly_one_assignment_wins(committed_app)
         except Conflict:
             return 409
 
-    results = at_once(committed_app, user_id, list(range(CLIENTS)), assign, timeout=30)
+    results = at_once(committed_app, ids.user_id, list(range(CLIENTS)), assign, timeout=30)
     with committed_app.app_context():
         session = committed_app.extensions["opsroom.sessionmaker"]()
         from opsroom.models import Assignment

@@ -8,6 +8,8 @@
   inline code in a page, compiled catalogs;
 - `mail`: a real SMTP server (aiosmtpd) and its inbox;
 - `http`: a free port for a server;
+- `races`: the coordinator, room and tenant (and booking, token) a race
+  test commits before its clients start;
 - `surface`: what users and clients see, written to a folder
   (`python -m tests.support.surface DIR`);
 - `fuzz_hooks`: schemathesis hooks for the API fuzzing test.
