@@ -13,10 +13,8 @@
 """
 from __future__ import annotations
 
-import http.cookiejar
 import json
 import os
-import re
 import selectors
 import signal
 import socket
@@ -25,9 +23,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 
@@ -40,8 +35,8 @@ from opsroom.models import Booking, Notification, Order, SchedulerHeartbeat
 from opsroom.services.park import users
 from tests.conftest import BACKENDS
 from tests.support import ROOT
-from tests.support.factories import PASSWORD, Factory
-from tests.support.http import free_port
+from tests.support.factories import Factory
+from tests.support.http import Client, Response, free_port
 from tests.support.live import Gunicorn, backend_url, provision_database, query
 
 pytestmark = pytest.mark.live
@@ -72,56 +67,8 @@ def arrange_user(app, role="coordinator"):
     return query(app, fn)
 
 
-class Browser:
-    """A cookie-keeping HTTP client (urllib), English pages."""
-
-    def __init__(self, base: str, token: str | None = None):
-        self.base, self.token = base, token
-        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()),
-                                                  _NoRedirect())
-
-    def request(self, method, path, *, data=None, json_body=None, files=None, timeout=60, api=False):
-        headers = {"Accept-Language": "en"}
-        body = None
-        if json_body is not None:
-            body, headers["Content-Type"] = json.dumps(json_body).encode(), "application/json"
-        elif files is not None:
-            boundary = "opsroomfaults"
-            name, (filename, content) = next(iter(files.items()))
-            body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\n"
-                    f"Content-Type: text/csv\r\n\r\n").encode() + content + f"\r\n--{boundary}--\r\n".encode()
-            headers["Content-Type"] = f"multipart/form-data; boundary={boundary}"
-        elif data is not None:
-            body, headers["Content-Type"] = urllib.parse.urlencode(data).encode(), "application/x-www-form-urlencoded"
-        if api and self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        req = urllib.request.Request(self.base + path, data=body, method=method, headers=headers)
-        try:
-            with self.opener.open(req, timeout=timeout) as resp:
-                return resp.status, dict(resp.headers), resp.read().decode("utf-8", "replace")
-        except urllib.error.HTTPError as exc:
-            return exc.code, dict(exc.headers), exc.read().decode("utf-8", "replace")
-
-    def login(self, email):
-        _s, _h, page = self.request("GET", "/login")
-        status, _h, _b = self.request("POST", "/login", data={"email": email, "password": PASSWORD,
-                                                              "csrf_token": csrf(page)})
-        assert status == 302, status
-
-    def csrf_of(self, path):
-        return csrf(self.request("GET", path)[2])
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-def csrf(html: str) -> str:
-    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
-
-
-def assert_clean_503(status, headers, body, *, api: bool):
+def assert_clean_503(response: Response, *, api: bool):
+    status, headers, body = response.status, response.headers, response.text
     assert status == 503, (status, body[:500])
     assert "Traceback" not in body and "OperationalError" not in body and "psycopg" not in body
     assert headers.get("Retry-After") == "5"
@@ -131,14 +78,14 @@ def assert_clean_503(status, headers, body, *, api: bool):
         assert "The database cannot be reached just now" in body and "<html" in body
 
 
-def terminated_mid_request(app, browser, path, *, api):
+def terminated_mid_request(app, browser, path):
     """GET `path` while the test holds an exclusive lock on `tenants`; once the
     app's backend waits on it, pg_terminate_backend() it. Returns the response."""
     engine = app.extensions["opsroom.engine"]
     result = {}
     with engine.connect() as locker:
         locker.exec_driver_sql("LOCK TABLE tenants IN ACCESS EXCLUSIVE MODE")
-        thread = threading.Thread(target=lambda: result.setdefault("r", browser.request("GET", path, api=api)))
+        thread = threading.Thread(target=lambda: result.setdefault("r", browser.request("GET", path)))
         thread.start()
         deadline = time.monotonic() + 20
         with engine.connect() as killer:
@@ -252,32 +199,31 @@ def test_database_away_gives_clean_503s_and_service_returns(database, tmp_path):
     else:
         served_url = url
     with Gunicorn(served_url, workers=1, threads=2, env=env, log_path=str(tmp_path / "g.log")) as server:
-        browser = Browser(server.url, token)
+        browser = Client(server.url, token=token, cookies=True)
         browser.login(email)
         assert browser.request("GET", "/rooms/")[0] == 200
-        assert browser.request("GET", "/api/v1/rooms", api=True)[0] == 200
+        assert browser.request("GET", "/api/v1/rooms")[0] == 200
         form_csrf = browser.csrf_of("/tenants/new")
 
         # Away.
         if proxy is not None:
             proxy.stop()
-            assert_clean_503(*browser.request("GET", "/rooms/"), api=False)
-            assert_clean_503(*browser.request("GET", "/api/v1/rooms", api=True), api=True)
+            assert_clean_503(browser.request("GET", "/rooms/"), api=False)
+            assert_clean_503(browser.request("GET", "/api/v1/rooms"), api=True)
             proxy.start("blackhole")  # accepts, never answers: the connect times out
             started = time.monotonic()
-            assert_clean_503(*browser.request("GET", "/api/v1/tenants", api=True), api=True)
+            assert_clean_503(browser.request("GET", "/api/v1/tenants"), api=True)
             assert time.monotonic() - started < 15  # not the minutes of a TCP timeout
-            assert_clean_503(*browser.request("GET", "/tenants/"), api=False)
+            assert_clean_503(browser.request("GET", "/tenants/"), api=False)
             proxy.stop()
         else:
             path = sa.engine.make_url(url).database
             lock = sqlite3.connect(path, timeout=0, isolation_level=None)
             lock.execute("BEGIN IMMEDIATE")  # another process holds the write lock
             assert browser.request("GET", "/rooms/")[0] == 200  # readers go on (WAL)
-        assert_clean_503(*browser.request("POST", "/api/v1/tenants", json_body={"name": "while away"}, api=True),
-                         api=True)
-        assert_clean_503(*browser.request("POST", "/tenants/new", data={"csrf_token": form_csrf, "name": "away",
-                                                                        "status": "active"}), api=False)
+        assert_clean_503(browser.request("POST", "/api/v1/tenants", json_body={"name": "while away"}), api=True)
+        assert_clean_503(browser.request("POST", "/tenants/new", data={"csrf_token": form_csrf, "name": "away",
+                                                                       "status": "active"}), api=False)
 
         # Back.
         if proxy is not None:
@@ -286,7 +232,7 @@ def test_database_away_gives_clean_503s_and_service_returns(database, tmp_path):
             lock.execute("ROLLBACK")
             lock.close()
         assert browser.request("GET", "/rooms/")[0] == 200  # still logged in
-        status, _h, body = browser.request("POST", "/api/v1/tenants", json_body={"name": "after"}, api=True)
+        status, _h, body = browser.request("POST", "/api/v1/tenants", json_body={"name": "after"})
         assert status == 201, body
         assert browser.request("POST", "/tenants/new", data={"csrf_token": form_csrf, "name": "back",
                                                              "status": "active"})[0] == 302
@@ -308,11 +254,11 @@ def test_backend_terminated_in_the_middle_of_a_request(tmp_path):
     try:
         email, token = arrange_user(app)
         with Gunicorn(url, workers=1, threads=2, log_path=str(tmp_path / "g.log")) as server:
-            browser = Browser(server.url, token)
+            browser = Client(server.url, token=token, cookies=True)
             browser.login(email)
             for path, api in (("/api/v1/tenants", True), ("/tenants/", False)):
-                assert_clean_503(*terminated_mid_request(app, browser, path, api=api), api=api)
-                assert browser.request("GET", path, api=api)[0] == 200  # and back at once
+                assert_clean_503(terminated_mid_request(app, browser, path), api=api)
+                assert browser.request("GET", path)[0] == 200  # and back at once
             assert "Error handling request" not in server.log()
     finally:
         app.extensions["opsroom.engine"].dispose()
@@ -346,14 +292,14 @@ def test_worker_killed_during_import_loses_nothing_and_duplicates_nothing(databa
     data, total_fen = export_file()
     env = {"OPSROOM_ORDER_IMPORT_CHUNK_ROWS": "1000"}
     with Gunicorn(database["url"], workers=1, threads=2, env=env, log_path=str(tmp_path / "g.log")) as server:
-        browser = Browser(server.url, token)
+        browser = Client(server.url, token=token, cookies=True)
         worker = server.worker_pids()[0]
         outcome = {}
 
         def upload():
             try:
                 outcome["first"] = browser.request("POST", "/api/v1/orders/import", files={"file": ("x.csv", data)},
-                                                   api=True, timeout=120)
+                                                   timeout=120)
             except OSError as exc:  # the connection dies with the worker
                 outcome["first"] = exc
 
@@ -375,7 +321,7 @@ def test_worker_killed_during_import_loses_nothing_and_duplicates_nothing(databa
         while time.monotonic() < deadline and (server.worker_pids() in ([], [worker])):
             time.sleep(0.1)
         status, _h, body = browser.request("POST", "/api/v1/orders/import", files={"file": ("x.csv", data)},
-                                           api=True, timeout=120)
+                                           timeout=120)
         assert status == 200, body[:500]
         summary = json.loads(body)
         assert summary["created"] == ROWS - committed, summary

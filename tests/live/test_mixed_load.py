@@ -18,15 +18,10 @@ clean conflict body. p95 latency per kind is printed (never asserted).
 """
 from __future__ import annotations
 
-import http.cookiejar
 import json
 import random
-import re
 import threading
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 from collections import defaultdict
 from datetime import datetime, time as dtime, timedelta
 from zoneinfo import ZoneInfo
@@ -41,6 +36,7 @@ from opsroom.domain.statuses import ACTIVE_STATUSES
 from opsroom.services.park import users
 from opsroom.services.sales import screen
 from tests.support.factories import PASSWORD
+from tests.support.http import Client
 from tests.support.live import Gunicorn
 from tests.support.races import race_room
 
@@ -56,55 +52,11 @@ EXPECTED = {"board": {200}, "booking": {201, 409}, "anchors": {200, 409}, "order
             "screen": {200}}
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args, **kwargs):
-        return None
-
-
-OPENER = urllib.request.build_opener(_NoRedirect())  # a redirect (e.g. to /login) is an answer, not followed
-
-
-class Client:
-    """A tiny HTTP client: urllib, no redirects, a bearer token or a cookie."""
-
-    def __init__(self, base, *, token=None, cookie=None):
-        self.base, self.token, self.cookie = base, token, cookie
-
-    def send(self, method, path, *, json_body=None, multipart=None, timeout=60):
-        headers = {"Accept-Language": "en"}
-        data = None
-        if json_body is not None:
-            data, headers["Content-Type"] = json.dumps(json_body).encode(), "application/json"
-        elif multipart is not None:
-            boundary = "opsroommixedload"
-            filename, content = multipart
-            data = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="{filename}"\r\n'
-                    f"Content-Type: text/csv\r\n\r\n").encode() + content + f"\r\n--{boundary}--\r\n".encode()
-            headers["Content-Type"] = f"multipart/form-data; boundary={boundary}"
-        if self.token:
-            headers["Authorization"] = f"Bearer {self.token}"
-        if self.cookie:
-            headers["Cookie"] = self.cookie
-        request = urllib.request.Request(self.base + path, data=data, method=method, headers=headers)
-        try:
-            with OPENER.open(request, timeout=timeout) as response:
-                return response.status, response.read()
-        except urllib.error.HTTPError as exc:
-            return exc.code, exc.read()
-
-
 def log_in(base, email) -> str:
     """A logged-in session's Cookie header (the form, with its CSRF token)."""
-    jar = http.cookiejar.CookieJar()
-    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar), _NoRedirect())
-    page = opener.open(base + "/login", timeout=30).read().decode()
-    token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
-    body = urllib.parse.urlencode({"email": email, "password": PASSWORD, "csrf_token": token}).encode()
-    try:
-        opener.open(urllib.request.Request(base + "/login", data=body, method="POST"), timeout=30)
-    except urllib.error.HTTPError as exc:
-        assert exc.code == 302, exc.code
-    return "; ".join(f"{c.name}={c.value}" for c in jar)
+    browser = Client(base, cookies=True)
+    browser.login(email, PASSWORD)
+    return browser.cookie_header()
 
 
 def room(code):
@@ -214,7 +166,7 @@ def test_mixed_load_holds(committed_app, database_url, tmp_path):
 
         def timed(kind, call):
             started = time.perf_counter()
-            status, body = call()
+            status, _headers, body = call()
             elapsed = time.perf_counter() - started
             with results_lock:
                 results.append((kind, status, elapsed, body if status >= 300 or kind in ("orders", "csv") else b""))
@@ -223,7 +175,7 @@ def test_mixed_load_holds(committed_app, database_url, tmp_path):
         def board_client(i, n):
             for k in range(n):
                 day = contested_days[(i + k) % 2]
-                status, body = timed("board", lambda: board.send("GET", f"/board/?date={day.isoformat()}"))
+                status, body = timed("board", lambda: board.request("GET", f"/board/?date={day.isoformat()}"))
                 if status == 200 and "L0 · k".encode() not in body:
                     not_the_board.append(body[:300])
 
@@ -234,31 +186,31 @@ def test_mixed_load_holds(committed_app, database_url, tmp_path):
                 starts_at = datetime.combine(day, start, tzinfo=TZ)
                 body = {"room_id": rng.choice(ids["contested"]), "tenant_id": ids["tenant"],
                         "starts_at": starts_at.isoformat(), "ends_at": (starts_at + timedelta(hours=2)).isoformat()}
-                timed("booking", lambda: api.send("POST", "/bookings", json_body=body))
+                timed("booking", lambda: api.request("POST", "/bookings", json_body=body))
 
         def anchor_client(i, n):
             rng = random.Random(2000 + i)
             for _ in range(n):
                 booking_id, anchor_id = rng.choice(ids["sessions"]), rng.choice(ids["anchors"])
-                timed("anchors", lambda: api.send("PUT", f"/bookings/{booking_id}/anchors",
-                                                  json_body=[{"anchor_id": anchor_id, "role": "host"}]))
+                timed("anchors", lambda: api.request("PUT", f"/bookings/{booking_id}/anchors",
+                                                     json_body=[{"anchor_id": anchor_id, "role": "host"}]))
 
         def order_client(i, n):
             for k in range(n):
                 rows, own = orders.batch(i, k)
-                status, body = timed("orders", lambda: api.send("POST", "/orders", json_body={"orders": rows}))
+                status, body = timed("orders", lambda: api.request("POST", "/orders", json_body={"orders": rows}))
                 if status == 200:
                     orders.accept(own)
                 if i < CSV_CLIENTS and k == n // 2:
                     content, own_csv = orders.csv(i)
-                    status, _body = timed("csv", lambda: api.send("POST", "/orders/import",
-                                                                  multipart=(f"抖店{i}.csv", content)))
+                    status, _body = timed("csv", lambda: api.request("POST", "/orders/import",
+                                                                     files={"file": (f"抖店{i}.csv", content)}))
                     if status == 200:
                         orders.accept(own_csv)
 
         def screen_poller(i, n):
             for _ in range(n):
-                timed("screen", lambda: screen_client.send("GET", "/screen"))
+                timed("screen", lambda: screen_client.request("GET", "/screen"))
 
         runners = {"board": board_client, "booking": booking_client, "anchors": anchor_client,
                    "orders": order_client, "screen": screen_poller}

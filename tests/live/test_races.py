@@ -3,15 +3,7 @@ moment; exactly one wins, every other gets a clean 409, and the database holds
 one booking. Real commits, real separate connections, both engines."""
 from __future__ import annotations
 
-import json
-import os
-import socket
-import subprocess
-import sys
 import threading
-import time as pytime
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -25,8 +17,8 @@ from opsroom.models import Booking
 from opsroom.domain.statuses import ACTIVE_STATUSES
 from opsroom.services.errors import Conflict
 from tests.conftest import at
-from tests.support import ROOT
-from tests.support.live import at_once
+from tests.support.http import Client
+from tests.support.live import Gunicorn, at_once
 from tests.support.races import arrange, race_room
 from opsroom.services.bookings.create import create_booking
 
@@ -107,58 +99,17 @@ def test_disjoint_windows_all_succeed(committed_app):
 # Over HTTP against a real multi-worker server (gunicorn, separate processes).
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def gunicorn_server(committed_app, database_url, tmp_path):
     clock.set_now(None)  # the server runs on the real clock
     arranged = arrange(committed_app, email="http@test.example", room_code="HTTP1", tenant="http tenant", token=True)
-    token, ids = arranged.token, (arranged.room_id, arranged.tenant_id)
-    port = _free_port()
-    env = dict(os.environ, OPSROOM_DATABASE_URL=database_url, OPSROOM_SECRET_KEY="race-test", PYTHONPATH=str(ROOT))
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "--workers", "4", "--threads", "4", "--bind", f"127.0.0.1:{port}",
-         "--log-level", "warning", "wsgi:app"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = pytime.monotonic() + 30
-    while pytime.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(base + "/api/v1/openapi.json", timeout=1)
-            break
-        except OSError:
-            if proc.poll() is not None:
-                pytest.fail("gunicorn exited: " + proc.stdout.read().decode(errors="replace"))
-            pytime.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("gunicorn did not start")
-    yield base, token, ids
-    proc.terminate()
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-
-
-def _post(url, token, body):
-    req = urllib.request.Request(url, data=json.dumps(body).encode(), method="POST",
-                                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=60) as resp:
-            return resp.status, json.loads(resp.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read() or b"{}")
+    with Gunicorn(database_url, workers=4, threads=4, log_path=str(tmp_path / "gunicorn.log")) as server:
+        yield Client(server.url, token=arranged.token), (arranged.room_id, arranged.tenant_id)
 
 
 def test_http_clients_against_multi_worker_server(gunicorn_server):
     """40 HTTP clients, 4 worker processes: one 201, thirty-nine 409 with the clash listed."""
-    base, token, (room_id, tenant_id) = gunicorn_server
+    client, (room_id, tenant_id) = gunicorn_server
     tz = ZoneInfo("Asia/Shanghai")
     day = (datetime.now(tz) + timedelta(days=2)).date()
     start = datetime.combine(day, time(14, 0), tzinfo=tz)
@@ -168,7 +119,8 @@ def test_http_clients_against_multi_worker_server(gunicorn_server):
 
     def attempt(_):
         barrier.wait(timeout=30)
-        return _post(base + "/api/v1/bookings", token, body)
+        response = client.request("POST", "/api/v1/bookings", json_body=body)
+        return response.status, response.json()
 
     with ThreadPoolExecutor(max_workers=CLIENTS) as pool:
         results = list(pool.map(attempt, range(CLIENTS)))

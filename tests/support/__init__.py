@@ -7,7 +7,9 @@
 - `pages`: a form's CSRF token, logging in and out through the forms, no
   inline code in a page, compiled catalogs;
 - `mail`: a real SMTP server (aiosmtpd) and its inbox;
-- `http`: a free port for a server;
+- `http`: a free port for a server, and one small urllib client for real
+  servers (no redirects followed; a cookie jar or a fixed cookie; a bearer
+  token for the API; JSON, form or multipart bodies);
 - `races`: the coordinator, room and tenant (and booking, token) a race
   test commits before its clients start;
 - `surface`: what users and clients see, written to a folder
