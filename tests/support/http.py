@@ -1,4 +1,5 @@
-"""HTTP in tests against real servers: a free port for one, and a small client.
+"""HTTP in tests against real servers: a free port for one, serving one in a
+thread (`InThread`), and a small client.
 
 `Client` is urllib, English pages, and a redirect is an answer, not followed
 (a 302 to /login is what a test wants to see). It sends a bearer `token` with
@@ -13,6 +14,7 @@ from __future__ import annotations
 import http.cookiejar
 import json
 import socket
+import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -24,6 +26,25 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+class InThread:
+    """`server.serve_forever()` in a daemon thread, started at once; `stop()`
+    shuts the server down, closes it and waits for the thread."""
+
+    def __init__(self, server, *, name: str | None = None, poll_interval: float = 0.5):
+        self.server = server
+        self._thread = threading.Thread(target=server.serve_forever, args=(poll_interval,), name=name, daemon=True)
+        self._thread.start()
+
+    @property
+    def port(self) -> int:
+        return self.server.server_address[1]
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self._thread.join(timeout=10)
 
 
 class Response(NamedTuple):

@@ -32,7 +32,7 @@ from opsroom import create_app
 from opsroom.db import Base, make_engine
 from opsroom.migrate import upgrade
 from tests.support import ROOT
-from tests.support.http import free_port
+from tests.support.http import InThread, free_port
 
 POSTGRES_ENV = "OPSROOM_TEST_POSTGRES_URL"
 
@@ -113,8 +113,7 @@ class LiveServer:
         self._config = config
         self._overrides = overrides
         self._cleanup_db: Callable[[], None] | None = None
-        self._server = None
-        self._thread: threading.Thread | None = None
+        self._served: InThread | None = None
         self.database_url: str | None = None
         self.app = None
         self.url = ""
@@ -123,23 +122,18 @@ class LiveServer:
         self.database_url, self._cleanup_db = provision_database(self._source_url)
         try:
             self.app = create_app(self._config, DATABASE_URL=self.database_url, **self._overrides)
-            self._server = make_server("127.0.0.1", 0, self.app, threaded=True)
+            server = make_server("127.0.0.1", 0, self.app, threaded=True)
         except BaseException:
             self._drop_database()
             raise
-        self.url = f"http://127.0.0.1:{self._server.server_port}"
-        self._thread = threading.Thread(target=self._server.serve_forever, name="opsroom-live", daemon=True)
-        self._thread.start()
+        self._served = InThread(server, name="opsroom-live")
+        self.url = f"http://127.0.0.1:{self._served.port}"
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+        if self._served is not None:
+            self._served.stop()
+            self._served = None
         if self.app is not None:
             self.app.extensions["opsroom.engine"].dispose()
         self._drop_database()

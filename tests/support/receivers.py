@@ -45,6 +45,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from tests.support.http import InThread
+
 Answer = tuple[int, Any]  # HTTP status, JSON body (or None for an empty body)
 
 
@@ -98,8 +100,7 @@ class Receiver:
         self._faults: list[_Fault] = []
         self._blocked_until = float("-inf")
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._served: InThread | None = None
 
     # --- lifecycle --------------------------------------------------------------
 
@@ -123,18 +124,16 @@ class Receiver:
             def log_message(self, *args: Any) -> None:
                 pass  # keep test output clean
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
         # A short poll interval: stop() waits for the loop to notice the shutdown.
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True)
-        self._thread.start()
+        self._served = InThread(server, poll_interval=0.02)
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        if self._served is not None:
+            self._served.stop()
+            self._served = None
 
     def __enter__(self) -> Receiver:
         return self.start()
@@ -144,8 +143,8 @@ class Receiver:
 
     @property
     def origin(self) -> str:
-        assert self._server is not None, "receiver not started"
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        assert self._served is not None, "receiver not started"
+        return f"http://127.0.0.1:{self._served.port}"
 
     # --- faults -----------------------------------------------------------------
 
