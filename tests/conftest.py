@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import contextvars
 import os
-import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -20,8 +19,8 @@ from config import TestConfig
 from opsroom import clock, create_app
 from opsroom.settings import Settings
 from opsroom.db import make_engine, make_sessionmaker
-from opsroom.migrate import upgrade
 from tests.support import factories, pages
+from tests.support.live import provision_database, wipe
 
 TZ = ZoneInfo("Asia/Shanghai")
 # "Now" for every test unless it moves the clock: a Friday morning in the park.
@@ -53,40 +52,16 @@ def pytest_report_header(config):
     return f"opsroom database backends: {', '.join(BACKENDS)}"
 
 
-def _create_pg_database() -> tuple[str, str]:
-    name = f"opsroom_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    admin.dispose()
-    base = PG_URL.rsplit("/", 1)[0]
-    return name, f"{base}/{name}"
-
-
-def _drop_pg_database(name: str) -> None:
-    admin = make_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
-
-
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(request, tmp_path_factory):
     """A migrated, empty database of each backend, once per test session."""
     if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("db") / "opsroom.sqlite3"
-        url = f"sqlite:///{path}"
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
-        yield url
-        return
-    name, url = _create_pg_database()
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
+        source = f"sqlite:///{tmp_path_factory.mktemp('db') / 'opsroom.sqlite3'}"
+    else:
+        source = PG_URL
+    url, cleanup = provision_database(source)
     yield url
-    _drop_pg_database(name)
+    cleanup()
 
 
 @pytest.fixture(scope="session")
@@ -223,15 +198,6 @@ def at(day_offset: int, hh: int, mm: int = 0) -> datetime:
     """A park-local instant relative to NOW's date: at(1, 20) = tomorrow 20:00."""
     base = NOW.replace(hour=0, minute=0) + timedelta(days=day_offset)
     return base.replace(hour=hh, minute=mm)
-
-
-def wipe(engine) -> None:
-    """Delete every row (children first): for tests that commit for real."""
-    from opsroom.db import Base
-
-    with engine.begin() as conn:
-        for table in reversed(Base.metadata.sorted_tables):
-            conn.execute(table.delete())
 
 
 @pytest.fixture

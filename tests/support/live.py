@@ -66,7 +66,7 @@ def provision_database(url: str) -> tuple[str, Callable[[], None]]:
         _migrate(url)
         return url, lambda: None
     if url.startswith("postgresql"):
-        name = f"opsroom_live_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        name = f"opsroom_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
         _postgres_admin(url, f'CREATE DATABASE "{name}"')
         db_url = f"{url.rsplit('/', 1)[0]}/{name}"
         try:
