@@ -1,11 +1,11 @@
-"""The public JSON contract of API.md, walked route by route.
+"""The public JSON contract of docs/api.md, walked route by route.
 
 Every route of rooms / tenants / blackouts / me and of the bookings is driven
 through the same table of failures (no token, bad token, revoked token, wrong
 role, unknown id, malformed JSON, wrong content type, wrong types, missing
 fields, naive datetimes); each answer must carry exactly the error body of
-API.md and no input may produce a 5xx. Happy paths check field names and the
-park-time output of API.md.
+docs/api.md and no input may produce a 5xx. Happy paths check field names and
+the park-time output of docs/api.md.
 """
 from __future__ import annotations
 
@@ -419,7 +419,7 @@ NAIVE = [
 
 @pytest.mark.parametrize("route_id,value", NAIVE, ids=[f"{r}-{v}" for r, v in NAIVE])
 def test_naive_datetime_is_422_on_starts_at(client, world, token_of, route_id, value):
-    """API.md: a datetime without an offset is a 422 on its field."""
+    """docs/api.md: a datetime without an offset is a 422 on its field."""
     route = ROUTE_BY_ID[route_id]
     body = {**(route.valid_body(world) or {}), "starts_at": value}
     r = call(client, route.method, route.url(world), token=token_of("admin"), body=body)
@@ -464,7 +464,8 @@ ROOM_FIELDS = {"id", "code", "name", "zone", "kind", "area_m2", "equipment", "op
 
 
 def test_room_create_read_patch_round_trip(client, token_of):
-    """POST/GET/PATCH /rooms use API.md's field names; times of day are "HH:MM"; PATCH changes only what it names."""
+    """POST/GET/PATCH /rooms use docs/api.md's field names; times of day are "HH:MM"; PATCH changes only
+    what it names."""
     token = token_of("manager")
     r = call(client, "POST", "/rooms", token=token, body=FULL_ROOM)
     assert r.status_code == 201, r.get_json()
@@ -517,7 +518,7 @@ def test_room_min_longer_than_max_is_422(client, token_of):
 
 
 def test_tenant_create_read_patch_round_trip(client, token_of):
-    """Tenants round-trip with API.md's fields; a coordinator may write them; status filter works."""
+    """Tenants round-trip with docs/api.md's fields; a coordinator may write them; status filter works."""
     token = token_of("coordinator")
     body = {"name": "岫岩玉器坊", "contact": "张经理 13700000000", "credit_code": "91210300MA0XXXXX1K", "status": "active"}
     r = call(client, "POST", "/tenants", token=token, body=body)
@@ -638,7 +639,7 @@ def test_anchor_lists_only_own_sessions(client, world, token_of):
 
 
 def test_booking_output_uses_park_offset(client, world, token_of):
-    """Bookings read back with API.md's fields and +08:00 instants."""
+    """Bookings read back with docs/api.md's fields and +08:00 instants."""
     r = call(client, "GET", f"/bookings/{world['ids']['booking']}", token=token_of("coordinator"))
     b = r.get_json()
     assert {"id", "room_id", "tenant_id", "title", "starts_at", "ends_at", "status", "hold_expires_at",

@@ -1,5 +1,5 @@
 """The booking engine through the JSON API: rules, clashes, alternatives,
-recurrence, holds, moves, cancellations and the audit log (DESIGN.md §4)."""
+recurrence, holds, moves, cancellations and the audit log (docs/domain.md)."""
 from __future__ import annotations
 
 from datetime import time, timedelta

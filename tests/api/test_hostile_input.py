@@ -1,4 +1,4 @@
-"""Hostile strings everywhere a user types (issue 11): SQL and HTML/JS
+"""Hostile strings everywhere a user types: SQL and HTML/JS
 injection, a formula, rare CJK and emoji, bidi overrides, control characters,
 NUL, very long text. Each is stored as typed (and read back the same) or
 refused with a 422 naming the field; never a 500; every page that shows it

@@ -20,7 +20,7 @@ from opsroom.services.sales.ingestion import apply_chunk, import_export, ingest_
 
 
 def figures(session, booking_id=None):
-    """(orders, GMV, refunds) as DESIGN.md §4 defines them, from the table."""
+    """(orders, GMV, refunds) as docs/domain.md defines them, from the table."""
     q = sa.select(sa.func.count(), sa.func.coalesce(sa.func.sum(Order.amount_fen), 0),
                   sa.func.coalesce(sa.func.sum(Order.refund_fen), 0)).where(Order.status.in_(SOLD_STATUSES))
     if booking_id is not None:

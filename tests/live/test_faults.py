@@ -1,4 +1,4 @@
-"""Faults survived (issue 11), with real processes on both engines:
+"""Faults survived, with real processes on both engines:
 
 - the database goes away (PostgreSQL: the app reaches it through a TCP proxy
   that the test stops, then blackholes, then starts again; SQLite: the test

@@ -1,4 +1,4 @@
-"""A mixed load held (issue 11): real gunicorn workers (3 × 4 threads) and 54
+"""A mixed load held: real gunicorn workers (3 × 4 threads) and 54
 concurrent HTTP clients, a fixed number of requests, every kind of traffic at
 once:
 

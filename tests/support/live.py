@@ -172,7 +172,7 @@ class LiveServer:
 
 
 # ---------------------------------------------------------------------------
-# Real gunicorn worker processes (issue 11: fault tests; reusable for load tests)
+# Real gunicorn worker processes (the fault, race, load and fuzzing tests)
 
 
 class Gunicorn:

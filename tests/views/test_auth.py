@@ -1,5 +1,6 @@
 """Logging in and out, throttling, passwords and tokens at rest, cookies, and
-the language choice (DESIGN.md §3: stateless app, secrets hashed, zh_CN and en)."""
+the language choice: the app keeps no state of its own (logins live in the
+database), secrets are stored hashed, pages come in zh_CN and en (docs/using.md)."""
 from __future__ import annotations
 
 import hashlib

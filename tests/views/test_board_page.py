@@ -1,4 +1,4 @@
-"""The board's lanes as the server draws them (issue 10): free time is one link
+"""The board's lanes as the server draws them: free time is one link
 per bookable run (not one per hour), closed hours one span per stretch, bookings
 carry their times and status in their text, and a lane reads in time order.
 The pointer's hour inside a run is tests/browser/test_board.py's business."""

@@ -1,4 +1,5 @@
-"""Every user-facing string is translatable and translated (DESIGN.md §3: zh_CN and en).
+"""Every user-facing string is translatable and translated into zh_CN and en
+(docs/using.md, "For developers").
 
 The zh_CN catalog must be complete (no empty or fuzzy entry), must hold every
 message the source uses right now (so a new string without a translation

@@ -1,4 +1,4 @@
-"""The access matrix (issue 11): every route of `app.url_map` (API and HTML) ×
+"""The access matrix: every route of `app.url_map` (API and HTML) ×
 every role (admin, manager, coordinator, anchor, no login, a screen token) ×
 the object's owner where the model has one → the status in EXPECT below.
 

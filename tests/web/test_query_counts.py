@@ -1,4 +1,4 @@
-"""Query discipline (issue 10): the number of SQL statements behind each main page and
+"""Query discipline: the number of SQL statements behind each main page and
 each API list does not grow with the rooms, bookings, anchors, products, orders or
 notifications it shows. Each page is read with N objects of every kind, then with 3N;
 the statement counts (SQLAlchemy's before_cursor_execute) must be equal."""

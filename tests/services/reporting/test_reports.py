@@ -1,4 +1,4 @@
-"""Managers' reports over the API: definitions of DESIGN.md §4 on a real
+"""Managers' reports over the API: definitions of docs/domain.md on a real
 database, access, 422s, exports and turned-away demand."""
 from __future__ import annotations
 
