@@ -48,7 +48,7 @@ bench: $(STAMP) translations
 # The long API fuzzing run: schemathesis, all checks, every role, 200
 # examples per operation, on SQLite (and PostgreSQL when OPSROOM_TEST_POSTGRES_URL is set).
 fuzz: $(STAMP)
-	OPSROOM_FUZZ_LONG=1 $(PY) -m pytest tests/test_api_fuzz.py -q -s
+	OPSROOM_FUZZ_LONG=1 $(PY) -m pytest tests/live/test_api_fuzz.py -q -s
 
 # Front-end libraries come from the npm registry, never a CDN: `make vendor`
 # refreshes them (needs npm; the result is committed under static/vendor/).

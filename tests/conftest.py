@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import contextvars
 import os
-import re
-import uuid
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -21,8 +19,8 @@ from config import TestConfig
 from opsroom import clock, create_app
 from opsroom.settings import Settings
 from opsroom.db import make_engine, make_sessionmaker
-from opsroom.migrate import upgrade
-from tests import factories
+from tests.support import factories, pages
+from tests.support.live import provision_database, wipe
 
 TZ = ZoneInfo("Asia/Shanghai")
 # "Now" for every test unless it moves the clock: a Friday morning in the park.
@@ -54,40 +52,16 @@ def pytest_report_header(config):
     return f"opsroom database backends: {', '.join(BACKENDS)}"
 
 
-def _create_pg_database() -> tuple[str, str]:
-    name = f"opsroom_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    admin.dispose()
-    base = PG_URL.rsplit("/", 1)[0]
-    return name, f"{base}/{name}"
-
-
-def _drop_pg_database(name: str) -> None:
-    admin = make_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
-
-
 @pytest.fixture(scope="session", params=BACKENDS)
 def database_url(request, tmp_path_factory):
     """A migrated, empty database of each backend, once per test session."""
     if request.param == "sqlite":
-        path = tmp_path_factory.mktemp("db") / "opsroom.sqlite3"
-        url = f"sqlite:///{path}"
-        engine = make_engine(url)
-        upgrade(engine)
-        engine.dispose()
-        yield url
-        return
-    name, url = _create_pg_database()
-    engine = make_engine(url)
-    upgrade(engine)
-    engine.dispose()
+        source = f"sqlite:///{tmp_path_factory.mktemp('db') / 'opsroom.sqlite3'}"
+    else:
+        source = PG_URL
+    url, cleanup = provision_database(source)
     yield url
-    _drop_pg_database(name)
+    cleanup()
 
 
 @pytest.fixture(scope="session")
@@ -149,15 +123,6 @@ def make(db_session):
     return factories.Factory(db_session)
 
 
-CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
-
-
-def csrf_from(html: str) -> str:
-    match = CSRF_RE.search(html)
-    assert match, "no CSRF token on the page"
-    return match.group(1)
-
-
 class Auth:
     """Log a browser-like client in and out through the real forms."""
 
@@ -165,13 +130,10 @@ class Auth:
         self.client = client
 
     def login(self, email: str, password: str = factories.PASSWORD):
-        page = self.client.get("/login")
-        return self.client.post(
-            "/login", data={"email": email, "password": password, "csrf_token": csrf_from(page.get_data(as_text=True))}
-        )
+        return pages.login(self.client, email, password, lang=None)
 
     def csrf(self, path: str = "/rooms/") -> str:
-        return csrf_from(self.client.get(path).get_data(as_text=True))
+        return pages.csrf_from(self.client.get(path).get_data(as_text=True))
 
 
 @pytest.fixture
@@ -236,15 +198,6 @@ def at(day_offset: int, hh: int, mm: int = 0) -> datetime:
     """A park-local instant relative to NOW's date: at(1, 20) = tomorrow 20:00."""
     base = NOW.replace(hour=0, minute=0) + timedelta(days=day_offset)
     return base.replace(hour=hh, minute=mm)
-
-
-def wipe(engine) -> None:
-    """Delete every row (children first): for tests that commit for real."""
-    from opsroom.db import Base
-
-    with engine.begin() as conn:
-        for table in reversed(Base.metadata.sorted_tables):
-            conn.execute(table.delete())
 
 
 @pytest.fixture

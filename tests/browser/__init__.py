@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 from playwright.sync_api import Locator, Page, expect
 
-from tests.factories import PASSWORD
+from tests.support.factories import PASSWORD
 
 HTML_LANG = {"en": "en", "zh_CN": "zh-CN"}
 

@@ -1,7 +1,7 @@
 """Browser journeys: Debian's Chromium driven by Playwright against a live
-opsroom server (tests/live.py) on SQLite, with the park clock frozen. The
-journeys of issue 11 (the tests taking a `lang`: one per user, in zh_CN and en)
-run on PostgreSQL too when OPSROOM_TEST_POSTGRES_URL names a server (CI).
+opsroom server (tests/support/live.py) on SQLite, with the park clock frozen. The
+journeys (the tests taking a `lang`: one per user, in zh_CN and en) run on
+PostgreSQL too when OPSROOM_TEST_POSTGRES_URL names a server (CI).
 
 Every test here is marked `browser`. Without /usr/bin/chromium the tests are
 skipped, or fail when OPSROOM_REQUIRE_BROWSER=1 (CI). A failing test leaves a
@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from opsroom import clock
-from tests.factories import Factory
-from tests.live import POSTGRES_ENV, LiveServer, backend_url
+from tests.support.factories import Factory
+from tests.support.live import POSTGRES_ENV, LiveServer, backend_url
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [

@@ -6,7 +6,7 @@ import re
 from playwright.sync_api import expect
 
 from tests.browser import language_select, log_in, switch_language
-from tests.factories import PASSWORD
+from tests.support.factories import PASSWORD
 
 
 def test_log_in_switch_language_and_see_the_rooms(page, make):

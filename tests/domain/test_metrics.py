@@ -1,4 +1,4 @@
-"""Session metrics (DESIGN.md §4): exact ratios, money in fen, clock hours in the park's zone."""
+"""Session metrics (docs/domain.md): exact ratios, money in fen, clock hours in the park's zone."""
 from datetime import datetime, timedelta, timezone
 from fractions import Fraction
 from zoneinfo import ZoneInfo

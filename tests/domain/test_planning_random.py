@@ -13,7 +13,6 @@ import threading
 import time as _time
 from collections import defaultdict
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -22,9 +21,10 @@ from opsroom.domain.booking_rules import check_shape, occupied
 from opsroom.domain.hours import local_day, open_windows
 from opsroom.domain.intervals import Interval, clip, total_seconds
 from opsroom.domain.planning import MonthInput, Placement, PlanResult, components, plan_month
+from tests.support import ROOT
 
 _spec = importlib.util.spec_from_file_location(
-    "bench_plan_month", Path(__file__).resolve().parents[2] / "bench" / "plan_month.py")
+    "bench_plan_month", ROOT / "bench" / "plan_month.py")
 bench = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench)
 

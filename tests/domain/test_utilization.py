@@ -1,4 +1,4 @@
-"""Utilization arithmetic (DESIGN.md §4) against hand-computed cases and a
+"""Utilization arithmetic (docs/domain.md) against hand-computed cases and a
 minute-by-minute brute force."""
 from __future__ import annotations
 
