@@ -300,7 +300,7 @@ def million(url: str, world: dict, args) -> dict:
     engine = make_engine(url)
     empty(engine)
     engine.dispose()
-    rnd = random.Random(args.seed + 1)
+    random.Random(args.seed + 1)
     base = world["orders"]
     folder = tempfile.mkdtemp(prefix="opsroom-bench-orders-")
     path = Path(folder) / "export.csv"

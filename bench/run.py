@@ -110,7 +110,7 @@ def _run(backend: str, url: str, args) -> dict:
     quick = args.quick
     rooms, days = (args.scale or (20 if quick else 200)), (30 if quick else 365)
     n = 15 if quick else 60
-    t = time.perf_counter()
+    time.perf_counter()
     world = build(url, rooms=rooms, days=days, big=2_000 if quick else 20_000, per_session=50 if quick else 300,
                   rollups=selected(args, "report"))
     park = world["park"]

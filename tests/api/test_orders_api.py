@@ -6,7 +6,6 @@ role and bad input (never a 500)."""
 from __future__ import annotations
 
 import io
-from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa

@@ -130,7 +130,7 @@ def test_safe_next_is_followed(client, make):
 
 def test_next_from_the_login_page_query_is_kept(client, make):
     """The login redirect of a protected page carries `next`, and the form sends it back."""
-    user = make.user("coordinator")
+    make.user("coordinator")
     r = client.get("/tenants/")
     assert location_path(r) == "/login" and "next=" in urlsplit(r.headers["Location"]).query
     page = client.get(r.headers["Location"])

@@ -8,7 +8,6 @@ answer 5xx.
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -16,7 +15,7 @@ from werkzeug.routing import AnyConverter, IntegerConverter
 
 from config import TestConfig
 from opsroom import create_app
-from tests.conftest import NOW, at
+from tests.conftest import at
 from tests.support import ROOT
 from tests.support.pages import assert_no_inline_code, csrf_from
 

@@ -11,11 +11,11 @@ Database triggers (migration 0004) write every change of bookings, blackouts,
 orders and room hours to `report_dirty`; before a report reads, `prepare`
 recomputes what is dirty within its days and any of its days not yet covered,
 so a report always equals a computation from scratch
-(tests/test_reports_rollups.py proves it). It does so in short transactions of
+(tests/services/reporting/test_reports_rollups.py proves it). It does so in short transactions of
 at most ROOM_DAYS_PER_TRANSACTION room-days (SQLite has one write lock), and
 leaves changes elsewhere to the scheduler (`refresh_job`), which keeps the
 configured window computed ahead of time, so a report usually only reads
-(tests/test_reports_bounded.py).
+(tests/services/reporting/test_reports_bounded.py).
 """
 from __future__ import annotations
 

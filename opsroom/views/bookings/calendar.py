@@ -75,7 +75,7 @@ def build_feed(anchor, rows, *, host: str) -> bytes:
     The events are written line by line (what icalendar's generic property objects cost
     ≈ 1.3 ms each): the same bytes as icalendar's `to_ical` — its property order
     (SUMMARY, DTSTART, DTEND, DTSTAMP, UID, SEQUENCE, then by name), escaping and
-    folding; tests/test_anchor_feed_and_pages.py parses the feed back with icalendar."""
+    folding; tests/views/test_anchor_feed_and_pages.py parses the feed back with icalendar."""
     cal = Calendar()
     cal.add("prodid", "-//opsroom//anchor schedule//ZH")
     cal.add("version", "2.0")
