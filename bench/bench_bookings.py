@@ -237,7 +237,7 @@ def run_backend(backend: str, args) -> dict:
         engine.dispose()
         log(f"  built in {build_s:.1f} s ({', '.join(f'{k} {v:.1f} s' for k, v in park.timings.items())}), "
             f"analyzed in {analyze_s:.1f} s")
-        log(f"  rows: " + ", ".join(f"{k} {v}" for k, v in counts.items() if k != "bookings_by_status"))
+        log("  rows: " + ", ".join(f"{k} {v}" for k, v in counts.items() if k != "bookings_by_status"))
         log(f"  bookings by status: {counts['bookings_by_status']}")
 
         clock.set_now(NOW)

@@ -49,6 +49,7 @@ if str(ROOT) not in sys.path:
 
 from bench.forecast_history import TZ, History, generate  # noqa: E402
 from opsroom.domain import forecast as fc  # noqa: E402
+from opsroom.domain import forecast_backtest as fb  # noqa: E402
 from opsroom.domain.forecast import ForecastQuery, PastSession  # noqa: E402
 
 SWEEP = [
@@ -71,14 +72,14 @@ def pct(x: float | None) -> str:
     return "—" if x is None else f"{100 * x:.1f}%"
 
 
-def truth_floor(h: History, b: fc.Backtest) -> float:
+def truth_floor(h: History, b: fb.Backtest) -> float:
     median = {id(s): m for s, m in zip(h.sessions, h.truth)}
     rows = [r for r in b.rows if r.last is not None]
     actual = sum(r.session.orders_per_hour for r in rows)
     return sum(abs(r.session.orders_per_hour - median[id(r.session)]) for r in rows) / actual
 
 
-def fits_check(h: History, b: fc.Backtest) -> tuple[int, float, int, float]:
+def fits_check(h: History, b: fb.Backtest) -> tuple[int, float, int, float]:
     """Against the typical room of the session's kind: (sessions forecast to fit, share of them
     whose actual peak went over the capacity, sessions forecast not to fit, share that did go over)."""
     fit = over_fit = unfit = over_unfit = 0
@@ -151,7 +152,7 @@ def main() -> None:
     results = {}
     for h in histories:
         t0 = time.perf_counter()
-        b = fc.backtest(h.sessions, TZ)
+        b = fb.backtest(h.sessions, TZ)
         elapsed = time.perf_counter() - t0
         results[h.seed] = (b, elapsed)
         for sc in (b.forecast, b.last_session, b.tenant_mean, b.forecast_all, b.peak):
@@ -191,7 +192,7 @@ def main() -> None:
         for name, kw in SWEEP:
             cells, wapes = [], []
             for h in histories:
-                b = results[h.seed][0] if not kw else fc.backtest(h.sessions, TZ, **kw)
+                b = results[h.seed][0] if not kw else fb.backtest(h.sessions, TZ, **kw)
                 cells.append(f"{pct(b.forecast.wape)} / {pct(b.forecast.coverage)} / {pct(b.forecast.under_high)}")
                 wapes.append(b.forecast.wape)
             print(f"| {name} | " + " | ".join(cells) + f" | {pct(statistics.mean(wapes))} |", flush=True)

@@ -13,8 +13,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from opsroom.domain import forecast as fc
+from opsroom.domain.forecast_backtest import backtest
 from opsroom.domain.forecast import (
-    BASES, CandidateRoom, ForecastQuery, PastSession, Range, backtest, better_rooms, fits, forecast,
+    BASES, CandidateRoom, ForecastQuery, PastSession, Range, better_rooms, fits, forecast,
     time_of_day, weighted_quantiles,
 )
 
@@ -229,7 +230,7 @@ def test_most_recent_is_the_latest_ends_with_ties_settled_by_the_whole_summary(r
     """Many sessions share an end; the n kept are those of a full sort, whatever the input order."""
     sessions = [past(d, hours=h + 1, hour=20 - h, orders=o) for d, h, o in rows]
     rnd.shuffle(sessions)
-    expected = sorted(sessions, key=fc._recency_key, reverse=True)[:n]
+    expected = sorted(sessions, key=fc.recency_key, reverse=True)[:n]
     assert fc.most_recent(sessions, n) == expected
 
 
