@@ -41,6 +41,13 @@ def record(session: so.Session, user, entity: str, entity_id: int, action: str, 
     )
 
 
+def add_created(session: so.Session, user, entity: str, obj, fields: tuple[str, ...]) -> None:
+    """Add a new `obj` and log its creation with the allowed `fields` it was made with."""
+    session.add(obj)
+    session.flush()
+    record(session, user, entity, obj.id, "created", snapshot(obj, fields))
+
+
 def apply_update(session: so.Session, user, entity: str, obj, fields: tuple[str, ...], data: dict[str, Any]) -> dict:
     """Set the allowed `fields` of `obj` from `data` and log what changed, old → new."""
     before = snapshot(obj, fields)

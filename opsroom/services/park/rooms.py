@@ -60,9 +60,7 @@ def create_room(session: so.Session, user, data: dict) -> Room:
     require(user, "rooms.write")
     room = Room(**{"equipment": [], **{k: v for k, v in data.items() if k in ROOM_FIELDS}})
     _check(session, room, data)
-    session.add(room)
-    session.flush()
-    audit.record(session, user, "room", room.id, "created", audit.snapshot(room, ROOM_FIELDS))
+    audit.add_created(session, user, "room", room, ROOM_FIELDS)
     return room
 
 

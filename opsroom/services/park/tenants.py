@@ -39,9 +39,7 @@ def create_tenant(session: so.Session, user, data: dict) -> Tenant:
     require(user, "tenants.write")
     _check_name(session, data["name"], None)
     tenant = Tenant(**{k: v for k, v in data.items() if k in TENANT_FIELDS})
-    session.add(tenant)
-    session.flush()
-    audit.record(session, user, "tenant", tenant.id, "created", audit.snapshot(tenant, TENANT_FIELDS))
+    audit.add_created(session, user, "tenant", tenant, TENANT_FIELDS)
     return tenant
 
 

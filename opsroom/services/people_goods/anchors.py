@@ -92,9 +92,7 @@ def create_anchor(session: so.Session, user, data: dict) -> Anchor:
     anchor = Anchor(platform_accounts={})
     for key, value in _resolve(session, anchor, data).items():
         setattr(anchor, key, value)
-    session.add(anchor)
-    session.flush()
-    audit.record(session, user, "anchor", anchor.id, "created", audit.snapshot(anchor, ANCHOR_FIELDS))
+    audit.add_created(session, user, "anchor", anchor, ANCHOR_FIELDS)
     return anchor
 
 

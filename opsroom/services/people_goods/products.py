@@ -61,9 +61,7 @@ def create_product(session: so.Session, user, data: dict) -> Product:
     for key, value in data.items():
         if key in PRODUCT_FIELDS:
             setattr(product, key, value)
-    session.add(product)
-    session.flush()
-    audit.record(session, user, "product", product.id, "created", audit.snapshot(product, PRODUCT_FIELDS))
+    audit.add_created(session, user, "product", product, PRODUCT_FIELDS)
     return product
 
 
