@@ -36,6 +36,8 @@ ACTION_LABELS = {
     "confirmed": _l("confirmed"),
     "cancelled": _l("cancelled"),
     "checked_in": _l("checked in"),
+    "ended_early": _l("ended early"),
+    "orders_attributed": _l("orders assigned"),
     "expired": _l("hold expired"),
     "no_show": _l("marked no-show"),
     "anchors_changed": _l("anchors changed"),

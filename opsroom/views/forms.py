@@ -31,6 +31,13 @@ def options(pairs) -> list[SelectChoice]:
     return [SelectChoice(value, label) for value, label in pairs]
 
 
+def optional_id(value) -> int | None:
+    """A select's value as an id; the empty option means none."""
+    if value in (None, "", "None"):
+        return None
+    return int(value)
+
+
 class LoginForm(FlaskForm):
     email = StringField(_l("Email"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
@@ -86,7 +93,7 @@ class TenantForm(FlaskForm):
 
 class BookingForm(FlaskForm):
     room_id = SelectField(_l("Room"), coerce=int, validators=[DataRequired()])
-    tenant_id = SelectField(_l("Tenant"), coerce=int, validators=[DataRequired()])
+    tenant_id = SelectField(_l("Tenant"), coerce=optional_id, validators=[DataRequired()])
     title = StringField(_l("Title"), validators=[Optional(), Length(max=200)])
     day = DateField(_l("Date"), validators=[DataRequired()])
     start = TimeField(_l("Starts"), validators=[DataRequired()])
@@ -106,8 +113,16 @@ class BookingForm(FlaskForm):
 
 
 class CancelForm(FlaskForm):
-    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=200)])
+    """Cancelling (or ending a live session early) is audited with its reason,
+    and asks for an explicit confirmation."""
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=200)])
     scope = SelectField(_l("Which bookings"), default="one")
+    confirm = BooleanField(_l("Yes, I am sure"), validators=[DataRequired(_l("Tick the box to confirm."))])
+
+
+class EndNowForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=200)])
+    confirm = BooleanField(_l("Yes, I am sure"), validators=[DataRequired(_l("Tick the box to confirm."))])
 
 
 # ---------------------------------------------------------------------------
@@ -117,13 +132,6 @@ class CancelForm(FlaskForm):
 from flask_wtf.file import FileAllowed, FileField, FileRequired  # noqa: E402
 from wtforms import FieldList, Form, FormField  # noqa: E402
 from wtforms.validators import InputRequired  # noqa: E402
-
-
-def optional_id(value) -> int | None:
-    """A select's value as an id; the empty option means none."""
-    if value in (None, "", "None"):
-        return None
-    return int(value)
 
 
 class AnchorForm(FlaskForm):

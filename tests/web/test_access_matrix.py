@@ -166,7 +166,8 @@ def _pages():
         ("GET", "bookings.free_anchors"): allow(STAFF, 200),
         ("POST", "bookings.set_anchors"): allow(STAFF, 302),
         ("POST", "bookings.add_anchor"): allow(STAFF, 302),
-        ("POST", "bookings.cancel"): allow(STAFF, 302),
+        ("POST", "bookings.cancel"): allow(STAFF, 422),  # no reason, no confirmation: the form again
+        ("POST", "bookings.end"): allow(STAFF, 422),
         ("POST", "bookings.checkin"): allow(STAFF, 302),
         ("POST", "bookings.confirm"): allow(STAFF, 302),
         ("POST", "bookings.copy_setup"): allow(STAFF, 422),

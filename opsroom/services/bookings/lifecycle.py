@@ -11,6 +11,7 @@ import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
 from opsroom import clock
+from opsroom.domain import booking_rules
 from opsroom.models import Booking
 from opsroom.domain.statuses import ACTIVE_STATUSES
 from opsroom.services.permissions import require
@@ -99,10 +100,9 @@ def check_in(session: so.Session, user, booking_id: int) -> Booking:
     may_check_in(session, user, booking)
     now = clock.now()
     before = settings_of(session).checkin_opens_minutes_before
-    opens = booking.starts_at - timedelta(minutes=before)
     if booking.status not in ("confirmed", "live"):
         raise RuleViolation(_l("The booking breaks a rule of the park."), [rule_breach("status", "status")])
-    if not (opens <= now < booking.ends_at):
+    if not check_in_open(session, booking, now):
         raise RuleViolation(_l("The booking breaks a rule of the park."),
                             [rule_breach("checkin_window", "checked_in_at", minutes=before)])
     if booking.checked_in_at is None:
@@ -110,6 +110,41 @@ def check_in(session: so.Session, user, booking_id: int) -> Booking:
         if now >= booking.starts_at:
             booking.status = "live"
         audit.record(session, user, "booking", booking.id, "checked_in", {"checked_in_at": now.isoformat()})
+    return booking
+
+
+def check_in_open(session: so.Session, booking: Booking, now=None) -> bool:
+    """The check-in window, [start − checkin_opens_minutes_before, end): the one
+    rule both check_in and the pages (which offer the button only then) follow."""
+    now = now or clock.now()
+    opens = booking.starts_at - timedelta(minutes=settings_of(session).checkin_opens_minutes_before)
+    return booking.status in ("confirmed", "live") and opens <= now < booking.ends_at
+
+
+def can_end_now(booking: Booking, now=None) -> bool:
+    """A session that is on air (live, or checked in and started) may be ended early."""
+    now = now or clock.now()
+    on_air = booking.status == "live" or (booking.status == "confirmed" and booking.checked_in_at is not None)
+    return on_air and booking.starts_at < now < booking.ends_at
+
+
+@transactional
+def end_now(session: so.Session, user, booking_id: int, *, reason: str) -> Booking:
+    """End a session on air early (instead of cancelling it: it happened, and its
+    orders stay with it). Its end becomes now and the room frees after the
+    changeover; the reason is audited."""
+    require(user, "bookings.write")
+    booking = get_booking(session, user, booking_id)
+    now = clock.now()
+    if not can_end_now(booking, now):
+        raise RuleViolation(_l("The booking breaks a rule of the park."), [rule_breach("status", "status")])
+    old_end, old_status = booking.ends_at, booking.status
+    booking.ends_at = now
+    booking.occupied_until = booking_rules.occupied(booking.starts_at, now, booking.room.changeover_minutes).end
+    booking.status = "ended"
+    audit.record(session, user, "booking", booking.id, "ended_early",
+                 {"ends_at": [old_end.isoformat(), now.isoformat()], "status": [old_status, "ended"],
+                  "reason": reason[:200]})
     return booking
 
 

@@ -3,27 +3,27 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from opsroom.db import get_session
 from opsroom.domain.numbers import whole_number
-from opsroom.views.forms import options, BookingForm, CancelForm
+from opsroom.views.forms import options, BookingForm, CancelForm, EndNowForm
 from opsroom.web.i18n import park_tz
 from opsroom.labels import BOOKING_STATUS_LABELS
 from opsroom.models import Booking
 from opsroom.web.guards import permission_required
-from opsroom.services import audit
+from opsroom.services.bookings.history import describe_history
 from opsroom.services.park import rooms as room_service
 from opsroom.services.park import tenants as tenant_service
 from opsroom.services.errors import Conflict, ServiceError
 from opsroom.views.helpers import apply_errors, combine_local
-from opsroom.services.bookings.lifecycle import check_in
 from opsroom.services.bookings.core import get_booking
 from opsroom.services.bookings.create import create_booking
-from opsroom.services.bookings.lifecycle import cancel_booking, confirm_booking
+from opsroom.services.bookings.lifecycle import (
+    can_end_now, cancel_booking, check_in, check_in_open, confirm_booking, end_now)
 from opsroom.services.bookings.move import update_booking
 
 bp = Blueprint("bookings", __name__, url_prefix="/bookings")
@@ -42,7 +42,8 @@ def _form(editing: bool = False) -> BookingForm:
     rooms = room_service.list_rooms(session, current_user, active=True)
     form.room_id.choices = options([(r.id, f"{r.code} · {r.name}") for r in rooms])
     tenants = tenant_service.list_tenants(session, current_user, status=None if editing else "active")
-    form.tenant_id.choices = options([(t.id, t.name) for t in tenants])
+    # A new booking names its tenant on purpose: no company is chosen for the coordinator.
+    form.tenant_id.choices = options(([] if editing else [("", _("Choose a tenant…"))]) + [(t.id, t.name) for t in tenants])
     form.status.choices = options([("confirmed", str(BOOKING_STATUS_LABELS["confirmed"])), ("hold", str(BOOKING_STATUS_LABELS["hold"]))])
     form.repeat.choices = options(REPEAT_CHOICES)
     form.on_conflict.choices = options(ON_CONFLICT_CHOICES)
@@ -134,14 +135,28 @@ def create():
     return render_template("bookings/form.html", form=form, conflict=conflict, booking=None), status
 
 
+def _cancel_form(formdata=None) -> CancelForm:
+    form = CancelForm(formdata=formdata)
+    form.scope.choices = options([("one", _("Only this one")), ("following", _("This and the following ones"))])
+    return form
+
+
+def _show(booking: Booking, *, cancel_form: CancelForm | None = None, end_form: EndNowForm | None = None,
+          status: int = 200):
+    """The booking's page; the actions offered are those allowed now."""
+    session = get_session()
+    return render_template(
+        "bookings/show.html", booking=booking,
+        cancel_form=cancel_form or _cancel_form(), end_form=end_form or EndNowForm(formdata=None),
+        may_check_in=check_in_open(session, booking), may_end=can_end_now(booking),
+        history=describe_history(session, booking)), status
+
+
 @bp.get("/<int:booking_id>")
 @permission_required("board.read")
 def show(booking_id: int):
-    booking = booking_or_404(booking_id)
-    cancel_form = CancelForm(formdata=None)
-    cancel_form.scope.choices = options([("one", _("Only this one")), ("following", _("This and the following ones"))])
-    return render_template("bookings/show.html", booking=booking, cancel_form=cancel_form,
-                           history=audit.history(get_session(), "booking", booking.id))
+    body, _status = _show(booking_or_404(booking_id))
+    return body
 
 
 @bp.route("/<int:booking_id>/edit", methods=["GET", "POST"])
@@ -154,7 +169,10 @@ def edit(booking_id: int):
         local_start, local_end = booking.starts_at.astimezone(park_tz()), booking.ends_at.astimezone(park_tz())
         form.room_id.data, form.tenant_id.data, form.title.data = booking.room_id, booking.tenant_id, booking.title
         form.day.data, form.start.data, form.end.data = local_start.date(), local_start.time(), local_end.time()
-    elif form.validate_on_submit():
+    else:
+        # The tenant is shown, not asked: a move keeps the booking's tenant.
+        form.tenant_id.data = booking.tenant_id
+    if request.method == "POST" and form.validate_on_submit():
         starts_at, ends_at = _window(form)
         saved, conflict = _save(form, lambda: update_booking(get_session(), current_user, booking_id, {
             "room_id": form.room_id.data, "title": form.title.data or "", "starts_at": starts_at, "ends_at": ends_at}))
@@ -189,12 +207,23 @@ def confirm(booking_id: int):
 @bp.post("/<int:booking_id>/cancel")
 @permission_required("bookings.write")
 def cancel(booking_id: int):
-    form = CancelForm()
-    form.scope.choices = options([("one", "one"), ("following", "following")])
+    booking = booking_or_404(booking_id)
+    form = _cancel_form(request.form)
     if not form.validate():
-        abort(400)
+        return _show(booking, cancel_form=form, status=422)
     return _action(booking_id, lambda s: cancel_booking(
         s, current_user, booking_id, reason=form.reason.data or "", scope=form.scope.data), _("Booking cancelled."))
+
+
+@bp.post("/<int:booking_id>/end")
+@permission_required("bookings.write")
+def end(booking_id: int):
+    booking = booking_or_404(booking_id)
+    form = EndNowForm()
+    if not form.validate():
+        return _show(booking, end_form=form, status=422)
+    return _action(booking_id, lambda s: end_now(s, current_user, booking_id, reason=form.reason.data),
+                   _("The session was ended."))
 
 
 @bp.post("/<int:booking_id>/checkin")
