@@ -49,6 +49,17 @@ ACTION_LABELS = {
     "blackout_removed": _l("blackout removed"),
 }
 
+# The scheduler's jobs (services/operations/scheduler.JOBS), as the operations page names them.
+JOB_LABELS = {
+    "sweep": _l("Bookings sweep (holds, no-shows, sessions)"),
+    "anchor_reminders": _l("Anchor reminders"),
+    "hold_warnings": _l("Expiring hold warnings"),
+    "daily_summary": _l("Daily summary"),
+    "email": _l("Email sending"),
+    "report_rollups": _l("Report rollups"),
+    "sales_quarters": _l("Sales quarter-hours"),
+}
+
 CANCEL_REASON_LABELS = {
     "hold_expired": _l("the hold expired"),
 }

@@ -3,6 +3,7 @@ grouped by the same areas as the services (park, bookings, people and goods,
 sales, reporting, operations)."""
 from __future__ import annotations
 
+from flask import redirect, url_for
 from flask_login import current_user
 
 from opsroom import labels
@@ -34,7 +35,14 @@ def register(app) -> None:
         action_label=lambda s: labels.ACTION_LABELS.get(s, s),
         anchor_role_label=lambda s: labels.ANCHOR_ROLE_LABELS.get(s, s),
         cancel_reason_label=lambda s: labels.CANCEL_REASON_LABELS.get(s, s),
+        job_label=lambda s: labels.JOB_LABELS.get(s, s),
     )
+
+    def favicon():
+        """Browsers ask for /favicon.ico where a page names no icon (the screen's own page, a PDF viewer)."""
+        return redirect(url_for("static", filename="favicon.svg"), 301)
+
+    app.add_url_rule("/favicon.ico", "favicon", favicon)
 
     @app.context_processor
     def _forms():

@@ -58,8 +58,8 @@ PAGES = {
 }
 CASES = [(path, who) for path in PAGES for who in WHO]
 
-# Outside the walk: static files, the JSON API, the token-addressed calendar feed.
-UNWALKED_PREFIXES = ("/static/", "/api/", "/calendar/")
+# Outside the walk: static files (and the icon), the JSON API, the token-addressed calendar feed.
+UNWALKED_PREFIXES = ("/static/", "/api/", "/calendar/", "/favicon.ico")  # the icon: a static file
 
 
 def _route_map():

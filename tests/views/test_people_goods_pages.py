@@ -473,7 +473,7 @@ def test_add_move_reorder_and_remove_lineup_products(staff, token, client, scene
 
     # The page highlights the scarf: stock 5, planned 20.
     html = text(client.get(f"/bookings/{booking.id}"))
-    assert "Stock of 围巾 (5) is below what the lineup plans." in html
+    assert "Stock of 围巾 (5) is below what the lineup plans (20)." in html
     assert html.count('draggable="true"') == 3
 
     # Up and down with plain POST forms.

@@ -184,6 +184,7 @@ def _pages():
         ("POST", "notifications.mark_read"): allow(ev, (302, 404)),
         ("POST", "notifications.mark_all_read"): allow(ev, 302),
         ("POST", "notifications.settings"): allow(ev, 302),
+        ("GET", "favicon"): allow(ROLES, 301),
         ("GET", "orders.index"): allow(STAFF, 200),
         ("GET", "orders.upload"): allow(STAFF, 200),
         ("POST", "orders.upload"): allow(STAFF, 422),

@@ -109,6 +109,15 @@ def summary_due_day(settings: Settings, now: datetime) -> date | None:
     return local.date() if local.time() >= time(hh, mm) else None
 
 
+def next_summary_at(settings: Settings, now: datetime) -> datetime:
+    """When the daily summary next goes out: today's set time, or tomorrow's
+    once today's has passed (the job itself runs every sweep and waits for it)."""
+    local = now.astimezone(settings.tz)
+    hh, mm = (int(x) for x in settings.daily_summary_at.split(":"))
+    at = datetime.combine(local.date(), time(hh, mm), tzinfo=settings.tz)
+    return at if local < at else datetime.combine(local.date() + timedelta(days=1), time(hh, mm), tzinfo=settings.tz)
+
+
 def summary_figures(session: so.Session, today: date) -> dict[str, Any]:
     """Yesterday's utilization, sessions, no-shows, orders and GMV (reports'
     day_figures, docs/domain.md), today's sessions, and the rooms that were

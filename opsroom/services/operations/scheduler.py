@@ -72,6 +72,16 @@ def beat(session: so.Session, node: str, acting_since: datetime) -> None:
             {"node": node, "acting_since": acting_since, "beat_at": now})
 
 
+def _next_run(session: so.Session, job_id: str, record, now: datetime) -> datetime | None:
+    """A job's own next run: the next sweep, or, for a job that acts at a set
+    time of day, that time (the sweep only checks whether it is due)."""
+    sweep_next = record.next_run if record else None
+    if job_id == "daily_summary":
+        due = reminders.next_summary_at(settings_of(session), now)
+        return max(due, sweep_next) if sweep_next else due
+    return sweep_next
+
+
 def heartbeat_state(session: so.Session) -> dict:
     """The heartbeat row and each job's record, with what is wrong: a heartbeat
     older than the stale limit, a job whose last run failed or is overdue."""
@@ -85,7 +95,7 @@ def heartbeat_state(session: so.Session) -> dict:
         r = records.get(job_id)
         overdue = bool(r and r.next_run and (now - r.next_run).total_seconds() > limit)
         jobs.append({"id": job_id, "last_run": r.last_run if r else None, "last_error": r.last_error if r else None,
-                     "last_error_at": r.last_error_at if r else None, "next_run": r.next_run if r else None,
+                     "last_error_at": r.last_error_at if r else None, "next_run": _next_run(session, job_id, r, now),
                      "failing": bool(r and r.failures), "overdue": overdue, "node": r.node if r else None})
     return {"last_heartbeat": hb.beat_at if hb else None, "node": hb.node if hb else None,
             "acting_since": hb.acting_since if hb else None, "stale": stale, "jobs": jobs}

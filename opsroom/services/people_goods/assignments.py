@@ -128,15 +128,20 @@ def apply_lineup(session: so.Session, booking: Booking, items: list[dict]) -> No
 
 
 def stock_warnings(booking: Booking) -> list[dict[str, Any]]:
-    """Products whose stock is below what the lineup plans (or is zero)."""
+    """Products whose stock is below the lineup's planned quantity, or, with no
+    quantity planned, that are out of stock (each with its own message)."""
     warnings = []
     for item in booking.lineup:
-        planned = item.planned_quantity or 0
-        if item.product.stock < planned or item.product.stock == 0:
-            warnings.append({"product_id": item.product_id, "sku": item.product.sku, "name": item.product.name,
-                             "stock": item.product.stock, "planned_quantity": item.planned_quantity,
-                             "message": str(_l("Stock of %(name)s (%(stock)s) is below what the lineup plans.",
-                                               name=item.product.name, stock=item.product.stock))})
+        stock, planned = item.product.stock, item.planned_quantity
+        if planned is not None and stock < planned:
+            message = _l("Stock of %(name)s (%(stock)s) is below what the lineup plans (%(planned)s).",
+                         name=item.product.name, stock=stock, planned=planned)
+        elif stock == 0:
+            message = _l("%(name)s is out of stock.", name=item.product.name)
+        else:
+            continue
+        warnings.append({"product_id": item.product_id, "sku": item.product.sku, "name": item.product.name,
+                         "stock": stock, "planned_quantity": planned, "message": str(message)})
     return warnings
 
 

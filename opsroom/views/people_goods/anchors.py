@@ -134,10 +134,13 @@ def anchor_options(session, booking: Booking, keep=()) -> list[SelectChoice]:
     return choices
 
 
-def product_options(session, booking: Booking) -> list[SelectChoice]:
+def product_options(session, booking: Booking, *, offered_only: bool = False) -> list[SelectChoice]:
+    """The tenant's products on sale; `offered_only`: those not in the lineup yet
+    (what the form offers; a posted duplicate still reaches its own message)."""
     products = product_service.list_products(session, current_user, tenant_id=booking.tenant_id)
+    in_lineup = {i.product_id for i in booking.lineup} if offered_only else set()
     return [SelectChoice("", _("Choose a product"))] + [
-        SelectChoice(p.id, f"{p.sku} · {p.name}") for p in products if p.active]
+        SelectChoice(p.id, f"{p.sku} · {p.name}") for p in products if p.active and p.id not in in_lineup]
 
 
 def week_of(booking: Booking) -> tuple[datetime, datetime]:
@@ -179,7 +182,7 @@ def anchors_form_for(session, booking: Booking, formdata=None) -> BookingAnchors
 
 def lineup_form_for(session, booking: Booking, formdata=None) -> LineupAddForm:
     form = LineupAddForm() if formdata is not None else LineupAddForm(formdata=None)
-    form.product_id.choices = product_options(session, booking)
+    form.product_id.choices = product_options(session, booking, offered_only=formdata is None)
     return form
 
 
