@@ -40,17 +40,23 @@ def time_span(start: datetime, end: datetime, *, with_date: bool) -> str:
     return f"{start:%m-%d} {span}" if with_date else span
 
 
+def _old_new(value) -> list:
+    """An [old, new] change, or nothing (a creation stores plain values)."""
+    return list(value) if isinstance(value, (list, tuple)) and len(value) == 2 else []
+
+
 class _Names:
     """Anchor, product and room names for the ids an audit log mentions."""
 
     def __init__(self, session: so.Session, entries) -> None:
         anchor_ids, product_ids, room_ids = set(), set(), set()
         for e in entries:
-            for pairs in e.changes.get("anchors") or []:
+            changes = e.changes or {}
+            for pairs in _old_new(changes.get("anchors")):
                 anchor_ids.update(p[0] for p in pairs or [])
-            for ids in e.changes.get("lineup") or []:
+            for ids in _old_new(changes.get("lineup")):
                 product_ids.update(ids or [])
-            room_ids.update(v for v in e.changes.get("room_id") or [] if isinstance(v, int))
+            room_ids.update(v for v in _old_new(changes.get("room_id")) if isinstance(v, int))
         self.anchors = dict(session.execute(sa.select(Anchor.id, Anchor.name).where(Anchor.id.in_(anchor_ids))).all()) \
             if anchor_ids else {}
         self.products = dict(session.execute(sa.select(Product.id, Product.name).where(Product.id.in_(product_ids))).all()) \

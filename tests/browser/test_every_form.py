@@ -1,0 +1,268 @@
+"""Every form and every action button of the HTML faces, driven in Chromium
+(issue 17): a valid submission whose saved result is read back, and an invalid
+one whose field message is shown.
+
+FORMS names each form and action button of every template, with the browser
+test that exercises it (here or in another module of tests/browser).
+tests/views/test_every_form_is_listed.py (no browser, fast) parses templates/ and
+fails when a template gains a form or a button FORMS does not name, or when FORMS
+names a test that does not exist.
+
+The journeys share the session's live server and browser (conftest.py); each
+opens one page and logs in once.
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import sqlalchemy as sa
+from playwright.sync_api import Page, expect
+
+from tests.browser import log_in, switch_language
+
+TZ = ZoneInfo("Asia/Shanghai")
+NOW = datetime(2026, 11, 20, 10, 0, tzinfo=TZ)  # the park clock of tests/browser/conftest.py
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATES = ROOT / "templates"
+
+# "template: form <endpoint>" (a form posting to that view; "self:get"/"self:post"
+# for a form without an action), "template: button <msgid>" → the test exercising it.
+FORMS: dict[str, str] = {
+    # base.html: on every page
+    "base.html: form auth.language": "test_the_language_switch_works_without_javascript",
+    "base.html: button Switch language": "test_the_language_switch_works_without_javascript",
+    "base.html: form auth.logout": "test_header_badge_icon_and_logout",
+    "base.html: button Log out": "test_header_badge_icon_and_logout",
+    # accounts
+    "auth/login.html: form auth.login": "test_a_wrong_password_is_shown_on_the_form",
+    "auth/login.html: button Log in": "test_a_wrong_password_is_shown_on_the_form",
+    "auth/tokens.html: form self:post": "test_tokens_create_and_revoke",
+    "auth/tokens.html: button Create token": "test_tokens_create_and_revoke",
+    "auth/tokens.html: form auth.revoke_token": "test_tokens_create_and_revoke",
+    "auth/tokens.html: button Revoke": "test_tokens_create_and_revoke",
+    "auth/password.html: form auth.change_password": "test_password_change_and_reauth",
+    "auth/password.html: button Change password": "test_password_change_and_reauth",
+    "auth/reauth.html: form auth.reauth": "test_password_change_and_reauth",
+    "auth/reauth.html: button Continue": "test_password_change_and_reauth",
+    # the board and bookings
+    "board/day.html: form self:get": "test_book_an_hour_inside_a_free_run_then_an_overlap_shows_the_clash_and_the_alternatives",
+    "board/day.html: button Show": "test_book_an_hour_inside_a_free_run_then_an_overlap_shows_the_clash_and_the_alternatives",
+    "bookings/form.html: form self:post": "test_a_booking_is_made_changed_and_cancelled_with_a_reason",
+    "bookings/form.html: button Save": "test_a_booking_is_made_changed_and_cancelled_with_a_reason",
+    "bookings/form.html: button Book": "test_a_booking_is_made_changed_and_cancelled_with_a_reason",
+    "bookings/show.html: form bookings.confirm": "test_check_in_only_in_its_window_and_a_hold_is_confirmed",
+    "bookings/show.html: button Confirm": "test_check_in_only_in_its_window_and_a_hold_is_confirmed",
+    "bookings/show.html: form bookings.checkin": "test_check_in_only_in_its_window_and_a_hold_is_confirmed",
+    "bookings/show.html: button Check in": "test_check_in_only_in_its_window_and_a_hold_is_confirmed",
+    "bookings/show.html: form bookings.end": "test_a_live_session_is_ended_now_not_cancelled",
+    "bookings/show.html: button End now": "test_a_live_session_is_ended_now_not_cancelled",
+    "bookings/show.html: form bookings.cancel": "test_a_booking_is_made_changed_and_cancelled_with_a_reason",
+    "bookings/show.html: button Cancel booking": "test_a_booking_is_made_changed_and_cancelled_with_a_reason",
+    "bookings/_people_goods.html: form bookings.set_anchors": "test_anchors_and_lineup_of_a_booking",
+    "bookings/_people_goods.html: button Save anchors": "test_anchors_and_lineup_of_a_booking",
+    "bookings/_people_goods.html: form bookings.lineup_item": "test_anchors_and_lineup_of_a_booking",
+    "bookings/_people_goods.html: button Remove": "test_anchors_and_lineup_of_a_booking",
+    "bookings/_people_goods.html: button Move %(name)s up": "test_anchors_and_lineup_of_a_booking",
+    "bookings/_people_goods.html: button Move %(name)s down": "test_anchors_and_lineup_of_a_booking",
+    "bookings/_people_goods.html: form bookings.lineup_order": "test_anchors_and_lineup_of_a_booking",
+    "bookings/_people_goods.html: form bookings.lineup_add": "test_anchors_and_lineup_of_a_booking",
+    "bookings/_people_goods.html: button Add to the lineup": "test_anchors_and_lineup_of_a_booking",
+    "bookings/_people_goods.html: form bookings.copy_setup": "test_anchors_and_lineup_of_a_booking",
+    "bookings/_people_goods.html: button Copy": "test_anchors_and_lineup_of_a_booking",
+    "bookings/runsheet.html: button Print": "test_anchors_and_lineup_of_a_booking",
+    "bookings/review.html: form review.add_note": "test_a_review_note_is_added",
+    "bookings/review.html: button Add note": "test_a_review_note_is_added",
+    "anchors/free.html: form bookings.add_anchor": "test_anchors_and_lineup_of_a_booking",
+    "anchors/free.html: button Add as %(role)s": "test_anchors_and_lineup_of_a_booking",
+    # park
+    "rooms/index.html: form self:get": "test_log_in_switch_language_and_see_the_rooms",
+    "rooms/index.html: button Filter": "test_log_in_switch_language_and_see_the_rooms",
+    "rooms/form.html: form self:post": "test_room_tenant_anchor_and_product_forms",
+    "rooms/form.html: button Save": "test_room_tenant_anchor_and_product_forms",
+    "rooms/show.html: form rooms.add_blackout": "test_room_tenant_anchor_and_product_forms",
+    "rooms/show.html: button Add blackout": "test_room_tenant_anchor_and_product_forms",
+    "rooms/show.html: form rooms.delete_blackout": "test_room_tenant_anchor_and_product_forms",
+    "rooms/show.html: button Remove": "test_room_tenant_anchor_and_product_forms",
+    "tenants/form.html: form self:post": "test_room_tenant_anchor_and_product_forms",
+    "tenants/form.html: button Save": "test_room_tenant_anchor_and_product_forms",
+    "anchors/form.html: form self:post": "test_room_tenant_anchor_and_product_forms",
+    "anchors/form.html: button Save": "test_room_tenant_anchor_and_product_forms",
+    "products/form.html: form self:post": "test_room_tenant_anchor_and_product_forms",
+    "products/form.html: button Save": "test_room_tenant_anchor_and_product_forms",
+    "products/index.html: form self:get": "test_room_tenant_anchor_and_product_forms",
+    "products/index.html: button Filter": "test_room_tenant_anchor_and_product_forms",
+    "products/import.html: form self:post": "test_room_tenant_anchor_and_product_forms",
+    "products/import.html: button Import": "test_room_tenant_anchor_and_product_forms",
+    # the anchor's own pages
+    "me/_session_card.html: form me.checkin": "test_anchor_sees_todays_session_with_lineup_and_checks_in",
+    "me/_session_card.html: button Check in": "test_anchor_sees_todays_session_with_lineup_and_checks_in",
+    "me/schedule.html: form me.reset_feed": "test_anchor_resets_the_calendar_link",
+    "me/schedule.html: button Reset the link": "test_anchor_resets_the_calendar_link",
+    # notifications and operations
+    "notifications/index.html: form notifications.mark_all_read": "test_anchor_reads_notices_and_the_count_drops",
+    "notifications/index.html: button Mark all read": "test_anchor_reads_notices_and_the_count_drops",
+    "notifications/index.html: form notifications.mark_read": "test_anchor_reads_notices_and_the_count_drops",
+    "notifications/index.html: button Mark read": "test_anchor_reads_notices_and_the_count_drops",
+    "notifications/index.html: form notifications.settings": "test_anchor_resets_the_calendar_link",
+    "notifications/index.html: button Save": "test_anchor_resets_the_calendar_link",
+    "admin/operations.html: form admin.retry_email": "test_operations_page_names_the_jobs_and_resends_an_email",
+    "admin/operations.html: button Send again": "test_operations_page_names_the_jobs_and_resends_an_email",
+    # sales
+    "orders/import.html: form self:post": "test_upload_with_progress_then_assign_the_unattributed",
+    "orders/import.html: button Import": "test_upload_with_progress_then_assign_the_unattributed",
+    "orders/unattributed.html: form self:get": "test_upload_with_progress_then_assign_the_unattributed",
+    "orders/unattributed.html: button Show": "test_upload_with_progress_then_assign_the_unattributed",
+    "orders/unattributed.html: form self:post": "test_upload_with_progress_then_assign_the_unattributed",
+    "orders/unattributed.html: button Assign": "test_upload_with_progress_then_assign_the_unattributed",
+    "orders/unattributed.html: button Assign the ticked orders": "test_upload_with_progress_then_assign_the_unattributed",
+    "screen/tokens.html: form self:post": "test_tokens_create_and_revoke",
+    "screen/tokens.html: button Create a screen token": "test_tokens_create_and_revoke",
+    "screen/tokens.html: form screen.revoke": "test_tokens_create_and_revoke",
+    "screen/tokens.html: button Revoke": "test_tokens_create_and_revoke",
+    # reporting
+    "reports/index.html: form reports.index": "test_a_manager_reads_the_reports_and_downloads_them",
+    "reports/index.html: button Show": "test_a_manager_reads_the_reports_and_downloads_them",
+}
+
+_FORM = re.compile(r"<form\b[^>]*>", re.S)
+_POST_BUTTON = re.compile(r"post_button\(\s*url_for\('([\w.]+)'[^)]*\)\s*,\s*_\(\"([^\"]+)\"\)")
+_BUTTON = re.compile(r"<button\b[^>]*>(.*?)</button>", re.S)
+_MSGID = re.compile(r"_\(\s*[\"']([^\"']+)[\"']")
+
+
+def template_actions(text: str) -> set[str]:
+    """The forms (by the view they post to) and buttons (by their label's msgid) of one template."""
+    found = set()
+    for tag in _FORM.findall(text):
+        endpoint = re.search(r"action=\"\{\{\s*url_for\('([\w.]+)'", tag)
+        method = (re.search(r'method="(\w+)"', tag) or re.search("()", "")).group(1) or "get"
+        found.add(f"form {endpoint.group(1)}" if endpoint else f"form self:{method.lower()}")
+    for endpoint, label in _POST_BUTTON.findall(text):
+        found |= {f"form {endpoint}", f"button {label}"}
+    for inner in _BUTTON.findall(text):
+        labels = _MSGID.findall(inner) or [inner.strip()]  # a button may say one of several things
+        found |= {f"button {label}" for label in labels}
+    return found
+
+
+# -- Journeys -----------------------------------------------------------------
+
+def field_error(page: Page, label: str):
+    """The error message shown under the field labelled `label`."""
+    return page.locator(".field.has-error").filter(has=page.get_by_label(label, exact=True)).locator(".error")
+
+
+def history_items(page: Page):
+    return page.locator("ol.history > li")
+
+
+@pytest.fixture
+def booking_world(make):
+    room = make.room(code="A101", name="服装一号间")
+    tenants = [make.tenant(name="安吉竹语"), make.tenant(name="西柳服装")]  # the first in the list is not chosen
+    coordinator = make.user("coordinator", name="陈晓峰")
+    return room, tenants, coordinator
+
+
+def test_a_booking_is_made_changed_and_cancelled_with_a_reason(page, make, booking_world, live_server):
+    room, (first, tenant), coordinator = booking_world
+    log_in(page, coordinator.email, next=f"/bookings/new?room_id={room.id}&date=2026-11-21")
+    tenant_select = page.get_by_label("Tenant", exact=True)
+    expect(tenant_select).to_have_value("")  # defect 10: no company is chosen for the coordinator
+    page.get_by_role("button", name="Book", exact=True).click()
+    expect(field_error(page, "Tenant")).to_have_text("This field is required.")
+
+    tenant_select.select_option(label=tenant.name)
+    page.get_by_label("Title", exact=True).fill("秋冬新款")
+    page.get_by_label("Starts", exact=True).fill("13:30")
+    page.get_by_label("Ends", exact=True).fill("18:30")
+    page.get_by_role("button", name="Book", exact=True).click()
+    expect(page.get_by_role("status")).to_have_text("Booked.")
+    booking_id = int(page.url.rsplit("/", 1)[1])
+    expect(page.get_by_role("button", name="Check in")).to_have_count(0)  # tomorrow: not in its window
+
+    # Defect 1: 改期或修改 saves. First an invalid time, shown on its field.
+    page.get_by_role("link", name="Move or change").click()
+    page.get_by_label("Starts", exact=True).fill("")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(field_error(page, "Starts")).to_be_visible()
+    page.get_by_label("Title", exact=True).fill("秋冬新款 第二场")
+    page.get_by_label("Starts", exact=True).fill("14:00")
+    page.get_by_label("Ends", exact=True).fill("19:00")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_role("status")).to_have_text("Booking saved.")
+    facts = page.locator("dl.facts")
+    expect(facts).to_contain_text("秋冬新款 第二场")
+    expect(facts).to_contain_text(re.compile(r"14:00\s*–\s*19:00"))
+
+    # Defect 3: cancelling asks a reason and a confirmation.
+    page.get_by_text("Cancel booking", exact=True).first.click()  # opens the section
+    page.get_by_role("button", name="Cancel booking").click()
+    expect(field_error(page, "Reason")).to_have_text("This field is required.")
+    expect(page.get_by_text("Tick the box to confirm.")).to_be_visible()
+    with live_server.session() as session:
+        from opsroom.models import Booking
+        assert session.get(Booking, booking_id).status == "confirmed"
+    page.get_by_label("Reason", exact=True).fill("商家改期")
+    page.get_by_label("Yes, I am sure").check()
+    page.get_by_role("button", name="Cancel booking").click()
+    expect(page.get_by_role("status")).to_have_text("Booking cancelled.")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("cancelled")
+
+    # Defect 4: the history in words, in Chinese on a Chinese page, with the park's times and names.
+    switch_language(page, "zh_CN")
+    items = history_items(page)
+    expect(items).to_have_count(3)
+    expect(items.nth(0)).to_contain_text("陈晓峰 预订了 11-21 13:30–18:30")
+    expect(items.nth(1)).to_contain_text("陈晓峰 将时间 13:30–18:30 改为 14:00–19:00")
+    expect(items.nth(1)).to_contain_text("将标题“秋冬新款”改为“秋冬新款 第二场”")
+    expect(items.nth(2)).to_contain_text("取消了预订，原因：商家改期")
+    expect(page.locator("ol.history")).not_to_contain_text("starts_at")
+
+
+def test_a_live_session_is_ended_now_not_cancelled(page, make, booking_world, live_server):
+    room, (_, tenant), coordinator = booking_world
+    live = make.booking(room, tenant, starts_at=NOW - timedelta(hours=1), ends_at=NOW + timedelta(hours=2),
+                        status="live", checked_in_at=NOW - timedelta(hours=1, minutes=10), title="正在直播")
+    fresh = make.booking(make.room(), tenant, starts_at=NOW + timedelta(days=1))
+    log_in(page, coordinator.email, next=f"/bookings/{fresh.id}")
+    expect(page.locator("ol.history")).to_have_count(0)  # defect 4: no numbered "no history" item
+    expect(page.get_by_text("No history.")).to_be_visible()
+
+    page.goto(f"/bookings/{live.id}")
+    expect(page.get_by_role("button", name="Cancel booking")).to_have_count(0)
+    expect(page.get_by_role("button", name="Check in")).to_have_count(0)  # checked in already
+    page.get_by_text("End the session now").click()
+    page.get_by_role("button", name="End now").click()
+    expect(field_error(page, "Reason")).to_have_text("This field is required.")
+    page.get_by_label("Reason", exact=True).fill("主播身体不适")
+    page.get_by_label("Yes, I am sure").check()
+    page.get_by_role("button", name="End now").click()
+    expect(page.get_by_role("status")).to_have_text("The session was ended.")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("ended")
+    expect(history_items(page).last).to_contain_text("ended the session at 10:00: 主播身体不适")
+    with live_server.session() as session:
+        from opsroom.models import Booking
+        assert session.get(Booking, live.id).ends_at == NOW
+
+
+def test_check_in_only_in_its_window_and_a_hold_is_confirmed(page, make, booking_world, live_server):
+    room, (_, tenant), coordinator = booking_world
+    soon = make.booking(room, tenant, starts_at=NOW + timedelta(minutes=15), title="马上开播")
+    hold = make.booking(make.room(), tenant, starts_at=NOW + timedelta(days=2), status="hold",
+                        hold_expires_at=NOW + timedelta(days=1))
+    log_in(page, coordinator.email, next=f"/bookings/{soon.id}")
+    page.get_by_role("button", name="Check in").click()
+    expect(page.get_by_role("status")).to_have_text("Checked in.")
+    expect(page.locator("dl.facts")).to_contain_text("Checked in")
+    expect(page.get_by_role("button", name="Check in")).to_have_count(0)
+
+    page.goto(f"/bookings/{hold.id}")
+    expect(page.get_by_role("button", name="Check in")).to_have_count(0)
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_role("status")).to_have_text("Booking confirmed.")
+    expect(page.get_by_role("heading", level=1)).to_contain_text("confirmed")
