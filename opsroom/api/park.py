@@ -41,6 +41,7 @@ BLACKOUT_SCHEMA = {
 
 TENANT_SCHEMA = {
     "name": p.F(p.string(100, min_len=1), required=True),
+    "short_name": p.F(p.string(16), nullable=True, default=None),
     "contact": p.F(p.string(200), default=""),
     "credit_code": p.F(p.string(18), default=""),
     "status": p.F(p.string(20, choices=TENANT_STATUSES), default="active"),
@@ -57,7 +58,8 @@ SCHEMAS = {
     "BlackoutOut": {"type": "object", "required": ["id", "room_id", "starts_at", "ends_at"], "properties": {
         "id": I, "room_id": I, "starts_at": AT, "ends_at": AT, "reason": S}},
     "TenantOut": {"type": "object", "required": ["id", "name", "status"], "properties": {
-        "id": I, "name": S, "contact": S, "credit_code": S, "status": {"type": "string", "enum": list(TENANT_STATUSES)}}},
+        "id": I, "name": S, "short_name": {"type": "string", "nullable": True},
+        "contact": S, "credit_code": S, "status": {"type": "string", "enum": list(TENANT_STATUSES)}}},
     "Me": {"type": "object", "required": ["id", "email", "role"], "properties": {
         "id": I, "email": S, "name": S, "role": {"type": "string", "enum": list(ROLES)},
         "anchor": {"allOf": [ref("AnchorOut")], "nullable": True}}},

@@ -134,6 +134,7 @@ SCREEN_SCHEMAS = {
             "at": {"type": "string", "format": "date-time"}, "day": {"type": "string", "format": "date"},
             "live": {"type": "array", "items": {"type": "object", "properties": {
                 "booking_id": {"type": "integer"}, "room_code": {"type": "string"}, "tenant": {"type": "string"},
+                "tenant_short": {"type": "string", "description": "the tenant's 简称, else its name shortened"},
                 "title": {"type": "string"}, "anchors": {"type": "array", "items": {"type": "string"}},
                 "starts_at": {"type": "string", "format": "date-time"}, "ends_at": {"type": "string", "format": "date-time"},
                 "elapsed_minutes": {"type": "integer", "minimum": 0}, "orders": {"type": "integer"}, "gmv": _SCREEN_MONEY,

@@ -75,3 +75,14 @@ def format_money(fen: int) -> str:
     sign = "-" if fen < 0 else ""
     yuan, cents = divmod(abs(fen), 100)
     return f"{sign}{yuan}.{cents:02d}"
+
+
+def group_digits(text: str) -> str:
+    """"1234567.80" → "1,234,567.80", "-1234" → "-1,234": thousands separators on a
+    decimal string, without going through a float (reports and the screen show money so)."""
+    text = str(text)
+    sign = "-" if text.startswith("-") else ""
+    whole, dot, cents = text.lstrip("-").partition(".")
+    if not whole.isdigit():
+        return text
+    return f"{sign}{int(whole):,}{dot}{cents}"

@@ -143,6 +143,18 @@ def ratio(part: float | int | None, whole: float | int | None) -> float | None:
     return part / whole
 
 
+# A weekday-hour whose bookable time is under this share of the busiest
+# weekday-hour's has few rooms open (the night, when only the 24-hour rooms are):
+# its utilization is true but speaks for a handful of rooms, and the reports mark it.
+FEW_OPEN_SHARE = 0.5
+
+
+def open_shares(bookable: list[int]) -> list[float | None]:
+    """Each cell's bookable time as a share of the largest cell's (None when nothing is bookable anywhere)."""
+    top = max(bookable, default=0)
+    return [ratio(b, top) for b in bookable]
+
+
 def days_of(first: date, last: date) -> list[date]:
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 

@@ -6,7 +6,7 @@ refused by an exclusion constraint (PostgreSQL) or triggers (SQLite) created in
 the migrations, not here. Every class is imported here so that the mappers can
 resolve each other's names, whichever module a caller imports.
 """
-from opsroom.models.park import ApiToken, Blackout, LoginFailure, LoginSession, Room, Tenant, User
+from opsroom.models.park import ApiToken, Blackout, LoginFailure, LoginSession, Room, Tenant, User, Zone
 from opsroom.models.bookings import Assignment, AuditEntry, Booking, LineupItem, Series
 from opsroom.models.people_goods import Anchor, Product
 from opsroom.models.sales import SOLD, ImportBatch, ImportReject, Order, ReviewNote, ScreenToken, sales_quarters
@@ -19,7 +19,7 @@ from opsroom.models.operations import JobRecord, Notification, SchedulerHeartbea
 __all__ = [
     "Anchor", "ApiToken", "Assignment", "AuditEntry", "Blackout", "Booking", "ImportBatch", "ImportReject",
     "JobRecord", "LineupItem", "LoginFailure", "LoginSession", "Notification", "Order", "Product", "ReviewNote",
-    "Room", "SOLD", "SchedulerHeartbeat", "ScreenToken", "Series", "Tenant", "TurnedAway", "User",
+    "Room", "SOLD", "SchedulerHeartbeat", "ScreenToken", "Series", "Tenant", "TurnedAway", "User", "Zone",
     "report_booking_days", "report_days", "report_dirty", "report_room_days", "report_start_hours",
     "report_tenant_days", "sales_quarters",
 ]

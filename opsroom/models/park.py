@@ -120,11 +120,24 @@ class Room(Base):
     )
 
 
+class Zone(Base):
+    """A zone's place on the board: rooms are listed by zone order, then code.
+
+    Rooms name their zone as text; a zone without a row here sorts as 0."""
+
+    __tablename__ = "zones"
+
+    name: so.Mapped[str] = so.mapped_column(sa.String(50), primary_key=True)
+    sort_order: so.Mapped[int] = so.mapped_column(default=0, server_default="0")
+
+
 class Tenant(Base):
     __tablename__ = "tenants"
 
     id: so.Mapped[int] = so.mapped_column(primary_key=True)
     name: so.Mapped[str] = so.mapped_column(sa.String(100), unique=True)
+    # 简称: what the board's blocks and the hall screen show (≤ 16 characters).
+    short_name: so.Mapped[Optional[str]] = so.mapped_column(sa.String(16))
     contact: so.Mapped[str] = so.mapped_column(sa.String(200), default="")
     credit_code: so.Mapped[str] = so.mapped_column(sa.String(18), default="")
     status: so.Mapped[str] = so.mapped_column(sa.String(20), default="active")

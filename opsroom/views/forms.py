@@ -86,6 +86,7 @@ class BlackoutForm(FlaskForm):
 
 class TenantForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    short_name = StringField(_l("Short name"), validators=[Optional(), Length(max=16)])
     contact = StringField(_l("Contact"), validators=[Optional(), Length(max=200)])
     credit_code = StringField(_l("Unified social credit code"), validators=[Optional(), Length(max=18)])
     status = SelectField(_l("Status"), choices=options((s, s) for s in TENANT_STATUSES))

@@ -9,6 +9,7 @@ from babel import Locale
 from flask_babel import format_date, format_datetime, format_time, get_locale
 from flask_login import current_user
 
+from opsroom.domain.money import group_digits
 from opsroom.web.extensions import babel
 
 
@@ -47,6 +48,9 @@ def init_app(app) -> None:
     app.jinja_env.filters["t"] = lambda v, fmt="HH:mm": _time(v, fmt)
     app.jinja_env.filters["local"] = lambda v: v.astimezone(park_tz()) if isinstance(v, datetime) else v
     app.jinja_env.filters["isodt"] = _isodt
+    # Figures in tables: "¥1,234,567.80" from a money string, "12,345" from a count.
+    app.jinja_env.filters["money"] = lambda v: "—" if v is None else "¥" + group_digits(v)
+    app.jinja_env.filters["grouped"] = lambda v: "—" if v is None else group_digits(v)
 
 
 def _isodt(value):

@@ -91,6 +91,7 @@ def tenant_json(tenant) -> dict:
     return {
         "id": tenant.id,
         "name": tenant.name,
+        "short_name": tenant.short_name,
         "contact": tenant.contact,
         "credit_code": tenant.credit_code,
         "status": tenant.status,

@@ -72,4 +72,37 @@
     if (event.detail > 0) pick(link, event.clientX); // a pointer's click
     else reset(link); // Enter on the focused run: its first free instant
   });
+
+  // Density: compact (one line a block) or comfortable (two), remembered per browser.
+  const KEY = "opsroom.board.density";
+  const buttons = document.querySelectorAll(".density [data-density]");
+  function setDensity(value) {
+    const compact = value === "compact";
+    board.classList.toggle("compact", compact);
+    buttons.forEach((b) => b.setAttribute("aria-pressed", String(b.dataset.density === (compact ? "compact" : "comfortable"))));
+  }
+  let saved = null;
+  try { saved = window.localStorage.getItem(KEY); } catch (e) { saved = null; }
+  setDensity(saved);
+  buttons.forEach((b) => b.addEventListener("click", () => {
+    setDensity(b.dataset.density);
+    try { window.localStorage.setItem(KEY, b.dataset.density); } catch (e) { /* private mode: not remembered */ }
+  }));
+
+  // A focused block shows its full text (its title) below it, as hovering does.
+  const tip = document.createElement("div");
+  tip.className = "board-tip";
+  tip.setAttribute("aria-hidden", "true"); // the same text is the link's description already
+  tip.hidden = true;
+  document.body.appendChild(tip);
+  board.addEventListener("focusin", (event) => {
+    const block = event.target.closest ? event.target.closest("a.booking") : null;
+    if (!block || !block.title) { tip.hidden = true; return; }
+    tip.textContent = block.title;
+    const box = block.getBoundingClientRect();
+    tip.style.left = (window.scrollX + box.left) + "px";
+    tip.style.top = (window.scrollY + box.bottom + 4) + "px";
+    tip.hidden = false;
+  });
+  board.addEventListener("focusout", () => { tip.hidden = true; });
 })();

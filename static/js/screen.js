@@ -11,7 +11,9 @@
   const endpoint = d.endpoint;
   const token = d.token;
   const poll = Math.max(1, Number(d.poll) || 5) * 1000;
-  const ROWS_PER_PAGE = 12;
+  // Rows a page of "live now": as many as its panel holds (fitRows), at most MAX_ROWS.
+  const MAX_ROWS = 12;
+  let rowsPerPage = MAX_ROWS;
   const PAGE_EVERY = 10000;
   const field = (name) => root.querySelector('[data-field="' + name + '"]');
   let snapshot = null;
@@ -56,7 +58,7 @@
     body.replaceChildren();
     // Alerts first, then by room code.
     const sorted = rows.slice().sort((a, b) => (b.alert - a.alert) || a.room_code.localeCompare(b.room_code));
-    const pages = Math.max(1, Math.ceil(sorted.length / ROWS_PER_PAGE));
+    const pages = Math.max(1, Math.ceil(sorted.length / rowsPerPage));
     if (page >= pages) page = 0;
     field("page").textContent = pages > 1 ? d.tPage.replace("{n}", page + 1).replace("{total}", pages) : "";
     if (!sorted.length) {
@@ -67,26 +69,49 @@
       body.appendChild(tr);
       return;
     }
-    for (const row of sorted.slice(page * ROWS_PER_PAGE, (page + 1) * ROWS_PER_PAGE)) {
+    for (const row of sorted.slice(page * rowsPerPage, (page + 1) * rowsPerPage)) {
       const tr = el("tr", row.alert ? "alert" : "");
       tr.dataset.booking = row.booking_id;
       const th = el("th", "", row.room_code);
       th.scope = "row";
-      tr.append(th, el("td", "", row.tenant), el("td", "", row.anchors.join("、")),
+      const tenant = el("td", "", row.tenant_short || row.tenant);
+      tenant.title = row.tenant;
+      tr.append(th, tenant, el("td", "", row.anchors.join("、")),
         el("td", "num", row.elapsed_minutes + " " + d.tMin), el("td", "num", row.orders),
         el("td", "num", yuan(row.gmv)), loadCell(row));
       body.appendChild(tr);
     }
   }
 
+  // How many live rows fit under the table's head in the panel (measured on a drawn row).
+  function fitRows() {
+    const body = field("live");
+    const panel = body.closest("section");
+    const first = body.querySelector("tr");
+    if (!panel || !first || !snapshot || !snapshot.live.length) return false;
+    const bottom = panel.getBoundingClientRect().bottom - parseFloat(getComputedStyle(panel).paddingBottom);
+    const room = bottom - body.getBoundingClientRect().top;
+    const fits = Math.max(1, Math.min(MAX_ROWS, Math.floor(room / first.getBoundingClientRect().height)));
+    if (fits === rowsPerPage) return false;
+    rowsPerPage = fits;
+    return true;
+  }
+
   function drawList(name, rows, label) {
-    const list = field(name);
-    list.replaceChildren();
-    for (const row of rows) {
-      const li = el("li");
-      li.append(el("span", "who", row[label]), el("span", "amount", yuan(row.gmv)), el("span", "count", row.orders));
-      list.appendChild(li);
-    }
+    const body = field(name);
+    body.replaceChildren();
+    rows.forEach((row, i) => {
+      const tr = el("tr");
+      const rank = el("th", "rank", i + 1);
+      rank.scope = "row";
+      tr.append(rank, el("td", "", row[label]), el("td", "num amount", yuan(row.gmv)), el("td", "num count", row.orders));
+      body.appendChild(tr);
+    });
+  }
+
+  // A size in rem as the chart's pixels (the root font follows the viewport).
+  function fontPx(rem) {
+    return Math.round(rem * parseFloat(getComputedStyle(document.documentElement).fontSize));
   }
 
   function drawChart(rooms) {
@@ -96,14 +121,14 @@
     const top = rooms.slice().reverse();
     chart.setOption({
       backgroundColor: "transparent",
-      grid: { left: 90, right: 150, top: 10, bottom: 10 },
+      grid: { left: "2%", right: "26%", top: 4, bottom: 4, containLabel: true },
       tooltip: { renderMode: "richText", trigger: "axis" },
       xAxis: { type: "value", show: false },
-      yAxis: { type: "category", data: top.map((r) => r.room_code), axisLabel: { fontSize: 22, color: "#eef2ff" } },
+      yAxis: { type: "category", data: top.map((r) => r.room_code), axisLabel: { fontSize: fontPx(0.8), color: "#eef2ff" } },
       series: [{
-        type: "bar", name: d.tGmv, data: top.map((r) => Number(r.gmv)), barMaxWidth: 26,
+        type: "bar", name: d.tGmv, data: top.map((r) => Number(r.gmv)), barMaxWidth: fontPx(1),
         itemStyle: { color: "#ffd166", borderRadius: [0, 6, 6, 0] },
-        label: { show: true, position: "right", fontSize: 20, color: "#eef2ff",
+        label: { show: true, position: "right", fontSize: fontPx(0.75), color: "#eef2ff",
                  formatter: (p) => yuan(top[p.dataIndex].gmv) },
       }],
       animationDuration: 400,
@@ -120,6 +145,7 @@
     field("day").textContent = data.day;
     field("clock").textContent = String(data.at).slice(11, 16);
     drawLive(data.live);
+    if (fitRows()) drawLive(data.live);
     drawList("rooms", data.rankings.rooms, "room_code");
     drawList("anchors", data.rankings.anchors, "name");
     drawChart(data.rankings.rooms);
@@ -163,11 +189,18 @@
     // No usable first snapshot: the first poll draws the screen.
   }
   window.setInterval(() => {
-    if (snapshot && snapshot.live.length > ROWS_PER_PAGE) {
+    if (snapshot && snapshot.live.length > rowsPerPage) {
       page += 1;
       drawLive(snapshot.live);
     }
   }, PAGE_EVERY);
-  window.addEventListener("resize", () => chart && chart.resize());
+  window.addEventListener("resize", () => {
+    if (!snapshot) return;
+    rowsPerPage = MAX_ROWS;
+    drawLive(snapshot.live);
+    fitRows();
+    drawLive(snapshot.live);
+    if (chart) { chart.resize(); drawChart(snapshot.rankings.rooms); }
+  });
   schedule(poll);
 })();

@@ -524,14 +524,28 @@ def test_tenant_create_read_patch_round_trip(client, token_of):
     r = call(client, "POST", "/tenants", token=token, body=body)
     assert r.status_code == 201, r.get_json()
     created = r.get_json()
-    assert set(created) == {"id", "name", "contact", "credit_code", "status"}
-    assert {k: created[k] for k in body} == body
+    assert set(created) == {"id", "name", "short_name", "contact", "credit_code", "status"}
+    assert {k: created[k] for k in body} == body and created["short_name"] is None
     tid = created["id"]
     assert call(client, "GET", f"/tenants/{tid}", token=token).get_json() == created
     r = call(client, "PATCH", f"/tenants/{tid}", token=token, body={"status": "suspended"})
     assert r.status_code == 200 and r.get_json() == {**created, "status": "suspended"}
     assert created["id"] in [t["id"] for t in call(client, "GET", "/tenants?status=suspended", token=token).get_json()]
     assert tid not in [t["id"] for t in call(client, "GET", "/tenants?status=active", token=token).get_json()]
+
+
+def test_tenant_short_name_is_set_cleared_and_bounded(client, token_of):
+    """简称 (short_name): up to 16 characters, blank or null clears it; 17 is a 422 on short_name."""
+    token = token_of("manager")
+    r = call(client, "POST", "/tenants", token=token, body={"name": "海城市西柳服装有限公司", "short_name": " 西柳服装 "})
+    assert r.status_code == 201 and r.get_json()["short_name"] == "西柳服装"
+    tid = r.get_json()["id"]
+    r = call(client, "PATCH", f"/tenants/{tid}", token=token, body={"short_name": "一" * 17})
+    assert detail_fields(assert_error(r, 422, "validation_error")) == ["short_name"]
+    assert call(client, "PATCH", f"/tenants/{tid}", token=token, body={"short_name": "一" * 16}).get_json()["short_name"] == "一" * 16
+    assert call(client, "PATCH", f"/tenants/{tid}", token=token, body={"short_name": "  "}).get_json()["short_name"] is None
+    assert call(client, "PATCH", f"/tenants/{tid}", token=token, body={"short_name": "西柳"}).get_json()["short_name"] == "西柳"
+    assert call(client, "PATCH", f"/tenants/{tid}", token=token, body={"short_name": None}).get_json()["short_name"] is None
 
 
 def test_duplicate_tenant_name_is_422_on_name(client, world, token_of):

@@ -123,7 +123,7 @@ def test_book_an_hour_inside_a_free_run_then_an_overlap_shows_the_clash_and_the_
 
     page.get_by_role("link", name="Back to the board").click()
     expect(page).to_have_url(re.compile(rf"/board/\?date={TOMORROW}$"))
-    block = board.get_by_role("link", name=re.compile(rf"^{TENANT} 秋冬女装专场 14:00–16:00 confirmed$"))
+    block = board.get_by_role("link", name=re.compile(rf"^14:00–16:00 {TENANT} 秋冬女装专场 confirmed$"))
     expect(block).to_be_visible()
     screenshot("board")
 
@@ -149,8 +149,8 @@ def test_book_an_hour_inside_a_free_run_then_an_overlap_shows_the_clash_and_the_
     see_the_clash_and_book_an_alternative(page, park, clash_id=first, screenshot=screenshot)
 
     page.get_by_role("link", name="Back to the board").click()
-    expect(board.get_by_role("link", name=re.compile(rf"^{TENANT} "))).to_have_count(2)
-    expect(board.get_by_role("link", name=re.compile(rf"^{TENANT} 加场 15:00–17:00 "))).to_be_visible()
+    expect(board.get_by_role("link", name=re.compile(rf"^\d\d:\d\d–\d\d:\d\d {TENANT} "))).to_have_count(2)
+    expect(board.get_by_role("link", name=re.compile(rf"^15:00–17:00 {TENANT} 加场 "))).to_be_visible()
 
 
 def test_an_overlapping_booking_shows_the_clash_and_books_an_alternative(page, park, make, screenshot):

@@ -37,8 +37,11 @@ def test_a_manager_reads_the_reports_and_downloads_them(open_page, make, live_se
     log_in_reading(page, manager.email, lang)
     page.get_by_role("navigation", name=tr("Main")).get_by_role("link", name=tr("Reports"), exact=True).click()
     expect(page).to_have_url(re.compile(r"/reports/$"))
-    page.get_by_label(tr("From"), exact=True).fill("2026-11-01")
-    page.get_by_label(tr("To"), exact=True).fill("2026-11-20")
+    # Defect 6: the last day was labelled "收件人" (an email's recipient) in zh_CN.
+    expect(page.get_by_label(tr("Last day"), exact=True)).to_be_visible()
+    assert tr("Last day") != t(live_server.app, lang, "To")
+    page.get_by_label(tr("First day"), exact=True).fill("2026-11-01")
+    page.get_by_label(tr("Last day"), exact=True).fill("2026-11-20")
     page.get_by_role("button", name=tr("Show"), exact=True).click()
     expect(page).to_have_url(re.compile(r"from=2026-11-01&to=2026-11-20"))
 
@@ -50,7 +53,7 @@ def test_a_manager_reads_the_reports_and_downloads_them(open_page, make, live_se
         const option = echarts.getInstanceByDom(document.getElementById("heatmap")).getOption();
         return {cells: option.series[0].data, hours: option.xAxis[0].data, days: option.yAxis[0].data};
     }""")
-    warm = {(drawn["days"][d], str(drawn["hours"][h])) for h, d, value in drawn["cells"] if value}
+    warm = {(drawn["days"][d], str(drawn["hours"][h])) for h, d, value, *_ in drawn["cells"] if value}
     weekdays = [d for d in drawn["days"]]
     assert len(weekdays) == 7 and len(warm) == 6, drawn
     assert {hour for _day, hour in warm} == {"20", "21"}, warm
@@ -71,7 +74,7 @@ def test_a_manager_reads_the_reports_and_downloads_them(open_page, make, live_se
     sheet = load_workbook(io.BytesIO(open(xlsx_download.value.path(), "rb").read())).active
     rows = list(sheet.iter_rows(values_only=True))
     assert [r[0] for r in rows[1:3]] == ["A101", "B205"]
-    assert rows[1][3] == 360  # three evenings of two hours, in minutes
+    assert rows[1][3] == 6  # three evenings of two hours, in hours as on the page
 
 
 def test_the_reports_page_works_on_a_phone(phone_page, make):

@@ -95,3 +95,13 @@ def test_format_money_rejects_non_int():
 def test_round_trip(fen):
     """Formatting then parsing returns the same fen."""
     assert parse_money(format_money(fen)) == fen
+
+
+@pytest.mark.parametrize("text, grouped", [
+    ("384357.00", "384,357.00"), ("0.50", "0.50"), ("-1234567.89", "-1,234,567.89"), ("1000", "1,000"),
+    (12345, "12,345"), ("n/a", "n/a"),
+])
+def test_group_digits_puts_thousands_separators_without_floats(text, grouped):
+    from opsroom.domain.money import group_digits
+
+    assert group_digits(text) == grouped

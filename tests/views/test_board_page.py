@@ -136,17 +136,18 @@ def test_a_lane_reads_in_time_order_and_bookings_say_when_and_what_state(board, 
              for kind, attrs, text in lane if kind in ("free", "booking")]
     assert order == [
         ("free", "00:00–02:00"), ("free", "08:00–14:00"),
-        ("booking", "杭州小鹿服饰 秋冬女装专场 14:00–16:00 confirmed"),
+        ("booking", "14:00–16:00 杭州小鹿服饰 秋冬女装专场 confirmed"),
         ("free", "16:30–17:30"),
-        ("booking", "被停用商家 加场 17:30–18:00 confirmed tenant may not book"),
-        ("booking", "杭州小鹿服饰 晚场 18:45–19:45 hold"),
+        ("booking", "17:30–18:00 被停用商家 加场 confirmed tenant may not book"),
+        ("booking", "18:45–19:45 杭州小鹿服饰 晚场 hold"),
         ("free", "20:15–21:00"), ("free", "22:00–24:00"),
     ]
     links = {attrs["href"]: attrs for kind, attrs, _ in lane if kind == "booking"}
     flagged = links[f"/bookings/{b['1730'].id}"]
     assert "flagged" in flagged["class"].split() and "status-confirmed" in flagged["class"].split()
-    # One accessible text, not a title and an aria-label repeating it.
-    assert all("title" not in a and "aria-label" not in a for a in links.values())
+    # The text is the accessible name (no aria-label repeating it); the title adds the full text.
+    assert all("aria-label" not in a for a in links.values())
+    assert links[f"/bookings/{b['14'].id}"]["title"] == "14:00–16:00 · 杭州小鹿服饰 · 秋冬女装专场 · confirmed"
     assert [(k, a["class"]) for k, a, _ in lane if k == "blackout"] == [("blackout", "blackout gs-85 ge-89")]
 
 
@@ -188,9 +189,44 @@ def test_names_titles_and_room_codes_are_escaped_in_the_lane_links(board, make):
     html = board(f"/board/?date={TOMORROW}")
     escaped = "&lt;img src=x onerror=alert(1)&gt;&#34;&amp;&#39;"
     assert "<img" not in html
-    assert f"<b>T{escaped}</b> {escaped} 14:00–16:00 " in html
+    assert f'<b>T&lt;img src=x o…</b> <span class="bk-title">{escaped}</span>' in html
+    assert f' title="14:00–16:00 · T{escaped} · {escaped} · confirmed"' in html
     assert f'aria-label="Book C&#34;&lt;&amp;&gt;, {TOMORROW} 08:00–14:00"' in html
     assert f"?room_id={room.id}&amp;start={TOMORROW}T08:00%2B08:00" in html
     lane = Lanes(html).lanes['C"<&> · 美妆']
     (booking,) = [text for kind, _, text in lane if kind == "booking"]
-    assert booking.startswith(f"T{hostile} {hostile} 14:00–16:00")
+    assert booking.startswith(f"14:00–16:00 T{hostile[:12]}… {hostile}")
+
+
+def test_a_block_reads_times_short_name_title_and_host_with_the_full_text_in_its_title(board, make):
+    """Defect 9: blocks started with the full company name, cut, so times and titles
+    could not be read. Now: times, the tenant's 简称 (else its name shortened), title, host."""
+    room = make.room(code="A101", kind="服装")
+    own = make.tenant(name="海城市西柳服装有限公司", short_name="西柳")
+    plain = make.tenant(name="岫岩满族自治县玉德坊玉器有限公司")
+    first = make.booking(room, own, title="羽绒服专场", starts_at=at(1, 9), ends_at=at(1, 12))
+    make.assign(first, make.anchor(name="海燕姐"))
+    make.booking(room, plain, title="岫玉手镯", starts_at=at(1, 14), ends_at=at(1, 16))
+    lane = Lanes(board(f"/board/?date={TOMORROW}")).lanes["A101 · 服装"]
+    blocks = [(" ".join(text.split()), attrs["title"]) for kind, attrs, text in lane if kind == "booking"]
+    assert blocks == [
+        ("09:00–12:00 西柳 羽绒服专场 海燕姐 confirmed",
+         "09:00–12:00 · 海城市西柳服装有限公司 · 羽绒服专场 · Host: 海燕姐 · confirmed"),
+        ("14:00–16:00 玉德坊玉器 岫玉手镯 confirmed",
+         "14:00–16:00 · 岫岩满族自治县玉德坊玉器有限公司 · 岫玉手镯 · confirmed"),
+    ]
+
+
+def test_rooms_come_by_zone_order_then_code(board, make, db_session):
+    """Defect 9: rooms came A, E, D, B, C (zones by name). Zones carry a sort order."""
+    from opsroom.models import Zone
+
+    for code, zone in (("E501", "珠宝玉石区"), ("B201", "美妆区"), ("A102", "服装区"), ("A101", "服装区")):
+        make.room(code=code, zone=zone, kind="k")
+    db_session.add_all([Zone(name="服装区", sort_order=1), Zone(name="美妆区", sort_order=2),
+                        Zone(name="珠宝玉石区", sort_order=5)])
+    db_session.commit()
+    html = board(f"/board/?date={TOMORROW}")
+    assert list(Lanes(html).lanes) == ["A101 · k", "A102 · k", "B201 · k", "E501 · k"]
+    zones = re.findall(r'<option value="([^"]+)"', html.split('name="zone"')[1].split("</select>")[0])
+    assert zones == ["服装区", "美妆区", "珠宝玉石区"]

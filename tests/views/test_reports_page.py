@@ -53,7 +53,7 @@ def test_xlsx_download_from_the_page(client, auth, make):
     r = client.get("/reports/export?from=2026-11-20&to=2026-11-20&group_by=room&format=xlsx")
     assert r.status_code == 200
     rows = list(load_workbook(io.BytesIO(r.get_data())).active.iter_rows(values_only=True))
-    assert rows[1][0] == "A1" and rows[1][3] == 120
+    assert rows[1][0] == "A1" and rows[1][3] == 2  # booked hours
 
 
 @pytest.mark.parametrize("query", [
@@ -64,3 +64,36 @@ def test_odd_input_is_a_422_never_a_500(client, auth, make, query):
     auth.login(make.user("manager").email)
     assert client.get("/reports/?" + query).status_code == 422
     assert client.get("/reports/export?format=csv&" + query).status_code == 422
+
+
+def test_the_page_reads_like_a_report_in_zh_cn(client, auth, make):
+    """Defect 6: the last day was labelled 收件人 (an email's recipient); money had no
+    separators ("¥384357.00"), numbers sat left in unpadded cells."""
+    room = make.room(code="A1")
+    b = make.booking(room, make.tenant(name="岫玉工坊"), starts_at=at(0, 20), ends_at=at(0, 22), status="ended")
+    make.order(b, amount_fen=38435700)
+    auth.login(make.user("manager", locale="zh_CN").email)
+    html = client.get("/reports/?from=2026-11-01&to=2026-11-20").get_data(as_text=True)
+    assert "收件人" not in html
+    assert "起始日期" in html and "截止日期" in html
+    assert "¥384,357.00" in html and "¥384357.00" not in html
+    assert '<td class="num">¥384,357.00</td>' in html  # right-aligned by the report table's CSS
+    assert 'class="report-table"' in html and html.count("<table") == html.count('class="report-table"')
+
+
+def test_the_heatmap_marks_hours_when_few_rooms_are_open(app, make, db_session):
+    """Defect 7: hours 02–07 were the darkest because only the 24-hour rooms were open.
+    Those cells now carry their share of the open room-hours and are marked few_open."""
+    from datetime import date, time
+
+    from opsroom.services.reporting.query import Query, heatmap
+
+    make.room(code="N1", open_time=time(0), close_time=time(0))  # 24 hours
+    for code in ("D1", "D2", "D3"):
+        make.room(code=code, open_time=time(8), close_time=time(2))
+    manager = make.user("manager")
+    cells = {(c["weekday"], c["hour"]): c for c in heatmap(db_session, manager,
+                                                               Query(date(2026, 11, 16), date(2026, 11, 22), "room"))["cells"]}
+    night, day = cells[(0, 3)], cells[(0, 14)]
+    assert night["open_share"] == 0.25 and night["few_open"] is True
+    assert day["open_share"] == 1 and day["few_open"] is False

@@ -17,7 +17,7 @@ from opsroom.domain import hours
 from opsroom.domain.booking_rules import LONGEST_OCCUPANCY
 from opsroom.domain.intervals import Interval
 from opsroom.settings import settings_of
-from opsroom.models import Blackout, Booking, Room, Tenant
+from opsroom.models import Anchor, Assignment, Blackout, Booking, Room, Tenant, Zone
 from opsroom.services.permissions import require
 
 
@@ -51,6 +51,7 @@ class BoardBooking(NamedTuple):
     checked_in_at: datetime | None
     tenant_name: str
     tenant_status: str
+    tenant_short_name: str | None
     room: object = None
 
 
@@ -65,7 +66,7 @@ class BoardBlackout(NamedTuple):
 _ROOM_COLUMNS = tuple(getattr(Room, name) for name in BoardRoom._fields)
 _BOOKING_COLUMNS = (Booking.id, Booking.room_id, Booking.tenant_id, Booking.title, Booking.status,
                     Booking.starts_at, Booking.ends_at, Booking.occupied_until, Booking.checked_in_at,
-                    Tenant.name, Tenant.status)
+                    Tenant.name, Tenant.status, Tenant.short_name)
 _BLACKOUT_COLUMNS = tuple(getattr(Blackout, name) for name in BoardBlackout._fields)
 
 
@@ -81,6 +82,8 @@ class Lane:
     open: list[Interval] = field(default_factory=list)
     # Live-now bookings whose live load is over the alert threshold, by id.
     alerts: dict = field(default_factory=dict)
+    # The host's name (the first host when there are several) by booking id.
+    hosts: dict = field(default_factory=dict)
 
 
 def _load(session: so.Session, rooms: dict, window: Interval, statuses: tuple[str, ...] | None):
@@ -113,7 +116,8 @@ def day(session: so.Session, user, on: date, *, zone: str | None = None, kind: s
     require(user, "board.read")
     tz = settings_of(session).tz
     window = hours.local_day(on, tz)
-    q = sa.select(*_ROOM_COLUMNS).where(Room.active.is_(True)).order_by(Room.zone, Room.code)
+    q = (sa.select(*_ROOM_COLUMNS).outerjoin(Zone, Zone.name == Room.zone).where(Room.active.is_(True))
+         .order_by(sa.func.coalesce(Zone.sort_order, 0), Room.zone, Room.code))
     if zone:
         q = q.where(Room.zone == zone)
     if kind:
@@ -133,6 +137,7 @@ def day(session: so.Session, user, on: date, *, zone: str | None = None, kind: s
     for b in blackouts:
         lanes[b.room_id].blackouts.append(b)
     _flag_alerts(session, list(lanes.values()))
+    _name_hosts(session, list(lanes.values()))
     return list(lanes.values())
 
 
@@ -144,6 +149,21 @@ def _flag_alerts(session: so.Session, lanes: list[Lane]) -> None:
     figures = stats.live_loads(session, [b for lane in lanes for b in lane.bookings if b.checked_in_at is not None])
     for lane in lanes:
         lane.alerts = {b.id: figures[b.id][0] for b in lane.bookings if b.id in figures and figures[b.id][1]}
+
+
+def _name_hosts(session: so.Session, lanes: list[Lane]) -> None:
+    """Each booking's host, for its block (one query for all lanes)."""
+    ids = [b.id for lane in lanes for b in lane.bookings]
+    if not ids:
+        return
+    hosts: dict = {}
+    rows = session.connection().execute(
+        sa.select(Assignment.booking_id, Anchor.name).join(Anchor, Anchor.id == Assignment.anchor_id)
+        .where(Assignment.booking_id.in_(ids), Assignment.role == "host").order_by(Assignment.id))
+    for booking_id, name in rows:
+        hosts.setdefault(booking_id, name)
+    for lane in lanes:
+        lane.hosts = {b.id: hosts[b.id] for b in lane.bookings if b.id in hosts}
 
 
 def week(session: so.Session, user, room: Room, first: date, *, show_cancelled: bool = False) -> list[Lane]:
@@ -162,10 +182,15 @@ def week(session: so.Session, user, room: Room, first: date, *, show_cancelled: 
         lane.bookings = [b for b in bookings if Interval(b.starts_at, b.ends_at).overlaps(lane.window)]
         lane.blackouts = [b for b in blackouts if Interval(b.starts_at, b.ends_at).overlaps(lane.window)]
     _flag_alerts(session, lanes)
+    _name_hosts(session, lanes)
     return lanes
 
 
 def zones_and_kinds(session: so.Session) -> tuple[list[str], list[str]]:
-    zones = session.scalars(sa.select(Room.zone).where(Room.active.is_(True)).distinct().order_by(Room.zone)).all()
+    """The active rooms' zones (in board order) and kinds (by name)."""
+    zones = session.execute(
+        sa.select(Room.zone, sa.func.min(sa.func.coalesce(Zone.sort_order, 0)))
+        .outerjoin(Zone, Zone.name == Room.zone).where(Room.active.is_(True))
+        .group_by(Room.zone).order_by(sa.func.min(sa.func.coalesce(Zone.sort_order, 0)), Room.zone)).scalars().all()
     kinds = session.scalars(sa.select(Room.kind).where(Room.active.is_(True)).distinct().order_by(Room.kind)).all()
     return [z for z in zones if z], [k for k in kinds if k]

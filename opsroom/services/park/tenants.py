@@ -11,7 +11,14 @@ from opsroom.services import audit
 from opsroom.services.errors import ValidationFailed, found
 from opsroom.services.transaction import transactional
 
-TENANT_FIELDS = ("name", "contact", "credit_code", "status")
+TENANT_FIELDS = ("name", "short_name", "contact", "credit_code", "status")
+
+
+def _clean(data: dict) -> dict:
+    """A blank short name is no short name (the board then shortens the name)."""
+    if "short_name" in data:
+        data = {**data, "short_name": (data["short_name"] or "").strip() or None}
+    return data
 
 
 def list_tenants(session: so.Session, user, *, status: str | None = None) -> list[Tenant]:
@@ -38,6 +45,7 @@ def create_tenant(session: so.Session, user, data: dict) -> Tenant:
     """Create a tenant; names are unique."""
     require(user, "tenants.write")
     _check_name(session, data["name"], None)
+    data = _clean(data)
     tenant = Tenant(**{k: v for k, v in data.items() if k in TENANT_FIELDS})
     audit.add_created(session, user, "tenant", tenant, TENANT_FIELDS)
     return tenant
@@ -51,5 +59,6 @@ def update_tenant(session: so.Session, user, tenant_id: int, data: dict) -> Tena
     tenant = get_tenant(session, user, tenant_id)
     if "name" in data:
         _check_name(session, data["name"], tenant.id)
+    data = _clean(data)
     audit.apply_update(session, user, "tenant", tenant, TENANT_FIELDS, data)
     return tenant

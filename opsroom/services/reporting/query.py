@@ -287,7 +287,10 @@ def _hour_rows(session: so.Session, q: Query, tenant_where) -> list[dict]:
 
 
 def heatmap(session: so.Session, user, q: Query) -> dict:
-    """Utilization per weekday (0 = Monday) × park-local hour of day: booked ÷ bookable."""
+    """Utilization per weekday (0 = Monday) × park-local hour of day: booked ÷ bookable,
+    with each cell's `open_share` (its bookable time ÷ the busiest cell's) and `few_open`
+    when that share is under `FEW_OPEN_SHARE`: a night hour with two 24-hour rooms open
+    is marked rather than shown as the park's busiest hour."""
     require(user, "reports.read")
     prepare(session, q.first, q.last)
     a_cols = [f"bookable_h{h:02d}" for h in HOURS]
@@ -300,8 +303,11 @@ def heatmap(session: so.Session, user, q: Query) -> dict:
         for h in HOURS:
             whole = (bookable.get(wd) or {}).get(f"bookable_h{h:02d}", 0)
             part = (booked.get(wd) or {}).get(f"booked_h{h:02d}", 0)
-            cells.append({"weekday": wd, "hour": h, "utilization": util.ratio(part, whole)})
-    return {"cells": cells}
+            cells.append({"weekday": wd, "hour": h, "utilization": util.ratio(part, whole), "_bookable": whole})
+    for cell, share in zip(cells, util.open_shares([c.pop("_bookable") for c in cells])):
+        cell["open_share"] = share
+        cell["few_open"] = share is not None and 0 < share < util.FEW_OPEN_SHARE
+    return {"cells": cells, "few_open_share": util.FEW_OPEN_SHARE}
 
 
 def scratch_totals(session: so.Session, first: date, last: date, *, room_ids: list[int] | None = None) -> dict:

@@ -23,6 +23,7 @@ from opsroom import clock
 from opsroom.db import intent
 from opsroom.domain import hours, metrics
 from opsroom.domain.money import format_money
+from opsroom.domain.names import display_short_name
 from opsroom.settings import settings_of
 from opsroom.models import SOLD, Booking, Order, Room, ScreenToken, Tenant, sales_quarters
 from opsroom.services.permissions import require
@@ -51,6 +52,7 @@ class _LiveBooking(NamedTuple):
     title: str
     room: _Room
     tenant: str
+    tenant_short: str | None
 
 
 @dataclass(frozen=True)
@@ -219,10 +221,10 @@ def _compute(session: so.Session) -> dict[str, Any]:
     size, tz = settings.screen_ranking_size, settings.tz
     start, end = _today(tz)
     # Plain rows, not mapped objects: 200 live rooms cost no ORM bookkeeping.
-    live = [_LiveBooking(bid, s_at, e_at, status, checked, title, _Room(code, cap), tenant)
-            for bid, s_at, e_at, status, checked, title, code, cap, tenant in session.execute(
+    live = [_LiveBooking(bid, s_at, e_at, status, checked, title, _Room(code, cap), tenant, short)
+            for bid, s_at, e_at, status, checked, title, code, cap, tenant, short in session.execute(
                 sa.select(Booking.id, Booking.starts_at, Booking.ends_at, Booking.status, Booking.checked_in_at,
-                          Booking.title, Room.code, Room.order_capacity_per_hour, Tenant.name)
+                          Booking.title, Room.code, Room.order_capacity_per_hour, Tenant.name, Tenant.short_name)
                 .join(Room, Room.id == Booking.room_id).join(Tenant, Tenant.id == Booking.tenant_id)
                 .where(stats.live_now_clause(now)).order_by(Room.code, Booking.id))]
     live_ids = [b.id for b in live]
@@ -260,7 +262,8 @@ def _compute(session: so.Session) -> dict[str, Any]:
         load_now, alert = loads_now[b.id]
         cap = metrics.capacity(b.room.order_capacity_per_hour, metrics.minutes_between(b.starts_at, b.ends_at))
         live_rows.append({
-            "booking_id": b.id, "room_code": b.room.code, "tenant": b.tenant, "title": b.title,
+            "booking_id": b.id, "room_code": b.room.code, "tenant": b.tenant,
+            "tenant_short": display_short_name(b.tenant, b.tenant_short), "title": b.title,
             "anchors": [name for _, name in live_anchors.get(b.id, [])],
             "starts_at": b.starts_at.astimezone(tz).isoformat(), "ends_at": b.ends_at.astimezone(tz).isoformat(),
             "elapsed_minutes": int((now - b.starts_at).total_seconds() // 60),

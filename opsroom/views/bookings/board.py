@@ -19,6 +19,7 @@ from markupsafe import Markup, escape
 from opsroom import clock
 from opsroom.db import get_session
 from opsroom.domain.intervals import Interval, subtract
+from opsroom.domain.names import display_short_name
 from opsroom.web.i18n import local_date_today, park_tz
 from opsroom.labels import BOOKING_STATUS_LABELS
 from opsroom.domain.statuses import ACTIVE_STATUSES
@@ -70,7 +71,7 @@ class Placed(NamedTuple):
 
     booking: object
     cols: tuple[int, int]
-    html: str  # escaped: <a class="booking …" href="…">[marks]<b>tenant</b> title notes</a>
+    html: str  # escaped: <a class="booking …" href="…" title="full text">[marks]times <b>tenant</b> title host notes</a>
     kind = "booking"
 
 
@@ -104,6 +105,8 @@ class PageContext(NamedTuple):
     statuses: dict[str, str]
     book_label: str  # translated, still to be formatted with room, date, start, end
     may_not_book: str
+    host_label: str  # translated "Host: %(name)s"
+    short_names: dict  # a tenant's display short name by (name, short_name), filled as bookings are drawn
     hours: dict  # Hours by (window, openings), filled as lanes are drawn
     clock: dict  # local "HH:MM" by POSIX seconds, filled as bookings are drawn
 
@@ -127,7 +130,8 @@ def page_context() -> PageContext:
         show_url=str(escape(_url_pattern("bookings.show", booking_id=_SENTINEL))),
         statuses={k: str(v) for k, v in BOOKING_STATUS_LABELS.items()},
         book_label=gettext("Book %(room)s, %(date)s %(start)s–%(end)s"),
-        may_not_book=gettext("tenant may not book"), hours={}, clock={},
+        may_not_book=gettext("tenant may not book"), host_label=gettext("Host: %(name)s"), short_names={},
+        hours={}, clock={},
     )
 
 
@@ -168,16 +172,29 @@ def _placed(b, lane: service.Lane, day: Hours, page: PageContext) -> Placed | No
         return None
     flagged = b.tenant_status != "active" and status in ACTIVE_STATUSES
     alert = lane.alerts.get(booking_id)
-    notes = f"{_clock(start, page)}–{_clock(end, page)} {page.statuses.get(status, status)}"
+    times = f"{_clock(start, page)}–{_clock(end, page)}"
+    notes = page.statuses.get(status, status)
     if flagged:
         notes += f" {page.may_not_book}"
     if alert:
         notes += " " + gettext("capacity alert: load %(percent)s%%", percent=round(alert * 100))
+    key = (b.tenant_name, b.tenant_short_name)
+    short = page.short_names.get(key)
+    if short is None:
+        short = page.short_names[key] = display_short_name(*key)
+    host = lane.hosts.get(booking_id)
+    host_text = page.host_label % {"name": host} if host else ""
+    # The block shows times, short name, title and host; its title (hover) and
+    # its focus tooltip (CSS, from the same attribute) carry the full text.
+    full = " · ".join(x for x in (times, b.tenant_name, b.title, host_text, notes) if x)
     classes = (f"booking status-{status} tenant-c{b.tenant_id % 12}{' flagged' if flagged else ''}"
                f"{' capacity-alert' if alert else ''} gs-{cols[0]} ge-{cols[1]}")
     marks = (_FLAG_MARK if flagged else "") + (_ALERT_MARK if alert else "")
-    return Placed(b, cols, f'<a class="{escape(classes)}" href="{page.show_url.format(booking_id)}">{marks}'
-                           f'<b>{escape(b.tenant_name)}</b> {escape(b.title)} {escape(notes)}</a>')
+    host_html = f' <span class="bk-host">{escape(host)}</span>' if host else ""
+    return Placed(b, cols, f'<a class="{escape(classes)}" href="{page.show_url.format(booking_id)}"'
+                           f' title="{escape(full)}">{marks}<span class="bk-time">{times}</span> '
+                           f'<b>{escape(short)}</b> <span class="bk-title">{escape(b.title)}</span>{host_html}'
+                           f' <span class="bk-notes">{escape(notes)}</span></a>')
 
 
 def _runs(lane: service.Lane, day: Hours, page: PageContext) -> list[Run]:

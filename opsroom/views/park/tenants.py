@@ -22,7 +22,8 @@ def _form() -> TenantForm:
 
 
 def _data(form: TenantForm) -> dict:
-    return {"name": form.name.data.strip(), "contact": (form.contact.data or "").strip(),
+    return {"name": form.name.data.strip(), "short_name": (form.short_name.data or "").strip() or None,
+            "contact": (form.contact.data or "").strip(),
             "credit_code": (form.credit_code.data or "").strip(), "status": form.status.data}
 
 

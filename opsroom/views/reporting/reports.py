@@ -34,8 +34,9 @@ class ReportForm(FlaskForm):
     class Meta:
         csrf = False  # a GET form that only reads
 
-    start = DateField(_l("From"), name="from")
-    end = DateField(_l("To"), name="to")
+    # Not "From"/"To": those msgids are an email's sender and recipient (收件人).
+    start = DateField(_l("First day"), name="from")
+    end = DateField(_l("Last day"), name="to")
     zone = SelectField(_l("Zone"), choices=[], validate_choice=False)
     kind = SelectField(_l("Kind"), choices=[], validate_choice=False)
     tenant_id = SelectField(_l("Tenant"), choices=[], validate_choice=False)
@@ -108,7 +109,8 @@ def index():
     charts = {
         "heatmap": {"weekdays": [str(d) for d in WEEKDAYS], "hours": [f"{h:02d}" for h in range(24)],
                     "cells": [[c["hour"], c["weekday"], None if c["utilization"] is None else
-                               round(c["utilization"] * 100, 1)] for c in heat["cells"]],
+                               round(c["utilization"] * 100, 1), int(c["few_open"]), _pct(c["open_share"])]
+                              for c in heat["cells"]],
                     "label": str(_l("Utilization %"))},
         "rooms": {"keys": [r["key"] for r in by["room"]["rows"]],
                   "values": [_pct(r["utilization"]) for r in by["room"]["rows"]], "label": str(_l("Utilization %"))},
@@ -123,7 +125,8 @@ def index():
                  for g in GROUPS}
     return render_template("reports/index.html", form=form, q=q, by=by, total=by["room"]["total"],
                            tenants=by["tenant"]["rows"][:RANKING_SIZE], anchors=by["anchor"]["rows"][:RANKING_SIZE],
-                           charts=json.dumps(charts, ensure_ascii=False), downloads=downloads, groups=GROUPS)
+                           charts=json.dumps(charts, ensure_ascii=False), downloads=downloads, groups=GROUPS,
+                           heat_few_share=heat["few_open_share"])
 
 
 def _pct(value):

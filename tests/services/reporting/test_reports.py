@@ -18,6 +18,7 @@ from opsroom.services.bookings import lifecycle
 from tests.conftest import NOW, at
 from opsroom.services.bookings.create import create_booking
 from opsroom.services.reporting.query import GROUPS, day_figures
+from opsroom.services.reporting import exports
 
 DAY = NOW.date()  # 2026-11-20, a Friday
 URL = "/reports/utilization?from={}&to={}"
@@ -175,7 +176,28 @@ def test_xlsx_opens_with_the_same_rows(api, make, park):
     sheet = load_workbook(io.BytesIO(r.get_data())).active
     rows = list(sheet.iter_rows(values_only=True))
     assert len(rows) == 1 + 3 + 1  # heading, three rooms, total
-    assert rows[1][0] == "A1" and rows[1][3] == 120
+    assert rows[1][0] == "A1" and rows[1][3] == 2  # hours, as the page shows them
+
+
+def test_xlsx_writes_percentages_hours_money_widths_and_a_frozen_heading(api, make, park):
+    """Defect 11: ratios were 0.0883 in General format, durations in minutes, no widths, no frozen header."""
+    b = make.booking(park["a"], park["t2"], starts_at=at(0, 20), ends_at=at(0, 22, 30), status="ended")
+    make.order(b, amount_fen=123456789)
+    sheet = load_workbook(io.BytesIO(api("manager").get(url(group_by="room", format="xlsx")).get_data())).active
+    heading = [c.value for c in sheet[1]]
+    col = {name: i + 1 for i, (name, _) in enumerate(exports.columns())}
+    a1 = 2
+    booked = sheet.cell(a1, col["booked_minutes"])
+    assert booked.value == 2.5 and booked.number_format == "#,##0.0"
+    assert heading[col["booked_minutes"] - 1] == "已预订小时数"  # hours, in the sheet's heading too
+    util = sheet.cell(a1, col["utilization"])
+    assert 0 < util.value < 1 and util.number_format == "0.0%"
+    gmv = sheet.cell(a1, col["gmv"])
+    assert gmv.value == 1234567.89 and gmv.number_format == "#,##0.00"
+    assert sheet.cell(a1, col["bookings"]).number_format == "#,##0"
+    assert sheet.freeze_panes == "B2" and all(c.font.b for c in sheet[1])
+    widths = {h: sheet.column_dimensions[sheet.cell(1, i + 1).column_letter].width for i, h in enumerate(heading)}
+    assert all(w >= exports._width(h) for h, w in widths.items()), widths  # every heading fits its column
 
 
 def test_openapi_lists_the_enums(api):

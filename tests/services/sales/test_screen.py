@@ -54,7 +54,7 @@ def test_live_now_means_checked_in_and_inside_the_window_whatever_the_status(api
     data = api("coordinator").get("/screen").json
     assert [r["room_code"] for r in data["live"]] == ["A101", "A102"]
     a101, a102 = data["live"]
-    assert a101 == {**a101, "booking_id": park["live"].id, "tenant": "西柳服装", "anchors": ["海燕姐", "场控小李"],
+    assert a101 == {**a101, "booking_id": park["live"].id, "tenant": "西柳服装", "tenant_short": "西柳服装", "anchors": ["海燕姐", "场控小李"],
                     "elapsed_minutes": 60, "orders": 2, "gmv": "558.00", "alert": False}
     # 1 order in 30 minutes against 60 an hour: a live load of 1/30; 1 of a 90-minute capacity of 90.
     assert (a102["orders"], a102["gmv"], a102["elapsed_minutes"]) == (1, "1299.00", 30)
