@@ -208,6 +208,17 @@ def _pages():
         ("GET", "screen.tokens"): allow(("admin",), 200),
         ("POST", "screen.tokens"): allow(("admin",), 200),
         ("POST", "screen.revoke"): allow(("admin",), 302),
+        # A tenant's home and requests: its own (another tenant's request is the 404 page).
+        ("GET", "tenant.index"): allow((T,), 200),
+        ("GET", "requests.index"): allow(STAFF + (T,), 200),
+        ("GET", "requests.create"): allow(STAFF + (T,), 200),
+        ("POST", "requests.create"): allow(STAFF + (T,), 422),
+        ("GET", "requests.show"): allow(STAFF, 200, tenant=(200, 404)),
+        ("POST", "requests.approve"): allow(STAFF, 302),
+        ("POST", "requests.reject"): allow(STAFF, 302),  # no reason: shown again with the message
+        ("POST", "requests.withdraw"): allow(STAFF, 302, tenant=(302, 404)),
+        ("POST", "requests.wait"): allow(STAFF, 302, tenant=(302, 404)),
+        ("POST", "requests.accept"): allow(STAFF, 302, tenant=(302, 404)),
     }
     return p
 
