@@ -52,6 +52,10 @@ class Config:
     HOLD_MINUTES = _env_int("OPSROOM_HOLD_MINUTES", 60)
     MAX_RECURRENCE_OCCURRENCES = _env_int("OPSROOM_MAX_RECURRENCE_OCCURRENCES", 366)
     ALTERNATIVES_LIMIT = _env_int("OPSROOM_ALTERNATIVES_LIMIT", 3)
+    # Requests and the waitlist: how long a tenant has to accept an offered
+    # slot, and how many fitting places a request lists.
+    OFFER_HOLD_MINUTES = _env_int("OPSROOM_OFFER_HOLD_MINUTES", 120)
+    REQUEST_FITS_LIMIT = _env_int("OPSROOM_REQUEST_FITS_LIMIT", 10)
     CHECKIN_OPENS_MINUTES_BEFORE = _env_int("OPSROOM_CHECKIN_OPENS_MINUTES_BEFORE", 30)
     NO_SHOW_GRACE_MINUTES = _env_int("OPSROOM_NO_SHOW_GRACE_MINUTES", 15)
 

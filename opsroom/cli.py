@@ -66,14 +66,16 @@ def _holds_data(session) -> bool:
 @click.option("--role", type=click.Choice(ROLES), required=True)
 @click.option("--password", required=True)
 @click.option("--name", default="")
-def create_user(email: str, role: str, password: str, name: str):
-    """Create a user."""
+@click.option("--tenant-id", type=int, default=None, help="The tenant a tenant's account (role tenant) belongs to.")
+def create_user(email: str, role: str, password: str, name: str, tenant_id: int | None):
+    """Create a user (a tenant's account names its tenant with --tenant-id)."""
     from opsroom.services.park import users
     from opsroom.services.errors import ValidationFailed
 
     session = get_session()
     try:
-        user = users.create_user(session, email=email, role=role, password=password, name=name)
+        user = users.create_user(session, email=email, role=role, password=password, name=name,
+                                 tenant_id=tenant_id)
     except ValidationFailed as exc:
         raise click.ClickException("; ".join(f"{d['field']}: {d['message']}" for d in exc.details)) from None
     click.echo(f"created {user.role} {user.email}")

@@ -6,6 +6,17 @@ ROLE_LABELS = {
     "manager": _l("Manager"),
     "coordinator": _l("Coordinator"),
     "anchor": _l("Anchor"),
+    "tenant": _l("Tenant account"),
+}
+
+REQUEST_STATUS_LABELS = {
+    "pending": _l("pending"),
+    "approved": _l("approved"),
+    "rejected": _l("rejected"),
+    "withdrawn": _l("withdrawn"),
+    "waiting": _l("waiting"),
+    "offered": _l("offered"),
+    "lapsed": _l("lapsed"),
 }
 
 TENANT_STATUS_LABELS = {
@@ -89,6 +100,18 @@ RULE_MESSAGES = {
     "count": _l("The number of occurrences must be at least 1."),
     "until": _l("The end date must not be before the first booking."),
     "too_many": _l("A series may have at most %(max)s occurrences."),
+    # Requests and the waitlist
+    "no_room": _l("No room matches this request."),
+    "window_hours": _l("No matching room is open for %(minutes)s minutes inside this window."),
+    "window_blackout": _l("Every matching room is closed (blackout) during this window."),
+    "window_past": _l("This window lies in the past."),
+    "window_short": _l("The duration must fit inside the window."),
+    "anchor_tenant": _l("This anchor works for another tenant."),
+    "prime_quota": _l("This would take the tenant past its %(hours)s prime-time hours in the week."),
+    "priority": _l("A tenant with a higher priority is waiting for this time (request #%(id)s)."),
+    "request_status": _l("A request in this status cannot do this."),
+    "wait_recurring": _l("Only a request for one date can wait for freed time."),
+    "offer_expired": _l("The offer has expired."),
 }
 
 

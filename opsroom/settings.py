@@ -50,6 +50,8 @@ class Settings:
     hold_minutes: int
     max_recurrence_occurrences: int
     alternatives_limit: int
+    offer_hold_minutes: int
+    request_fits_limit: int
     checkin_opens_minutes_before: int
     no_show_grace_minutes: int
 

@@ -84,16 +84,39 @@ def test_init_db_keeps_data(cli_app, migrated):
 # create-user
 
 
+def add_tenant(app, name: str = "西柳服装") -> int:
+    with app.app_context():
+        session = get_session()
+        tenant = Tenant(name=name)
+        session.add(tenant)
+        session.commit()
+        return tenant.id
+
+
 @pytest.mark.parametrize("role", ROLES)
 def test_create_user_with_each_role(cli_app, migrated, role):
-    """create-user makes a user of every documented role, with a scrypt-hashed password and the given name."""
-    result = migrated("create-user", f"{role}@test.example", "--role", role, "--password", PASSWORD, "--name", "小李")
+    """create-user makes a user of every documented role, with a scrypt-hashed password and the given name
+    (a tenant's account with its --tenant-id)."""
+    tenant_args = ["--tenant-id", str(add_tenant(cli_app))] if role == "tenant" else []
+    result = migrated("create-user", f"{role}@test.example", "--role", role, "--password", PASSWORD, "--name", "小李",
+                      *tenant_args)
     assert result.exit_code == 0, result.output
     assert f"{role}@test.example" in result.output
     with cli_app.app_context():
         user = get_session().scalar(sa.select(User).where(User.email == f"{role}@test.example"))
         assert user is not None and user.role == role and user.name == "小李" and user.active
         assert user.password_hash.startswith("scrypt:") and check_password_hash(user.password_hash, PASSWORD)
+        assert (user.tenant_id is not None) == (role == "tenant")
+
+
+def test_a_tenant_account_needs_an_existing_tenant_and_only_it_has_one(cli_app, migrated):
+    """--role tenant without --tenant-id, with an unknown tenant, or --tenant-id on a staff role: refused, no user."""
+    tenant_id = add_tenant(cli_app)
+    for args in (["--role", "tenant"], ["--role", "tenant", "--tenant-id", str(tenant_id + 1)],
+                 ["--role", "coordinator", "--tenant-id", str(tenant_id)]):
+        result = migrated("create-user", "x@test.example", "--password", PASSWORD, *args)
+        assert result.exit_code != 0 and "tenant_id" in result.output, result.output
+    assert count(cli_app, User) == 0
 
 
 def test_create_user_name_defaults_to_the_email_name(cli_app, migrated):

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy.orm as so
 
 from opsroom.demo.data import (
-    ANCHORS, BLACKOUTS, CANCEL_REASONS, CANCELLED_SHARE, DEMO_PASSWORD, DEMO_USERS, DURATIONS, FIRST_DAY,
+    ANCHORS, BLACKOUTS, CANCEL_REASONS, CANCELLED_SHARE, DEMO_PASSWORD, DEMO_USER_TENANTS, DEMO_USERS, DURATIONS, FIRST_DAY,
     GRANULARITY, HOLD_EXPIRES_IN, HOLD_SHARE, INACTIVE_CANCEL_REASON, LAST_DAY, MIN_MINUTES, NO_SHOW_SHARE,
     PRODUCTS, ROOMS, SERIES, SESSIONS_PER_DAY, TENANTS, TenantRow,
 )
@@ -42,7 +42,7 @@ class Demo:
     tz: ZoneInfo
     now: datetime
     today: date
-    users: dict[str, User] = field(default_factory=dict)  # by role
+    users: dict[str, User] = field(default_factory=dict)  # by role (staff, anchor), by email (tenants' accounts)
     rooms: dict[str, Room] = field(default_factory=dict)  # by code
     tenants: dict[str, Tenant] = field(default_factory=dict)  # by name
     blackouts: list[Blackout] = field(default_factory=list)
@@ -105,7 +105,16 @@ def _minutes(n: int) -> timedelta:
 
 def build_users(demo: Demo) -> None:
     for email, role, name in DEMO_USERS:
-        demo.users[role] = create_user(demo.session, email=email, role=role, password=DEMO_PASSWORD, name=name)
+        if email not in DEMO_USER_TENANTS:
+            demo.users[role] = create_user(demo.session, email=email, role=role, password=DEMO_PASSWORD, name=name)
+
+
+def build_tenant_users(demo: Demo) -> None:
+    """Tenants' accounts (商家账号), once their tenants exist."""
+    for email, role, name in DEMO_USERS:
+        if email in DEMO_USER_TENANTS:
+            demo.users[email] = create_user(demo.session, email=email, role=role, password=DEMO_PASSWORD, name=name,
+                                            tenant_id=demo.tenants[DEMO_USER_TENANTS[email]].id)
 
 
 def build_tenants(demo: Demo) -> None:

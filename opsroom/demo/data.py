@@ -24,7 +24,14 @@ DEMO_USERS: list[tuple[str, str, str]] = [
     ("manager@park.demo", "manager", "王丽娟"),  # 园区运营经理
     ("coordinator@park.demo", "coordinator", "陈晓峰"),  # 直播间排期
     ("anchor@park.demo", "anchor", "林小雨"),  # 主播（园区自有MCN）
+    ("tenant@park.demo", "tenant", "刘海燕"),  # 商家账号: 西柳服装
+    ("tenant2@park.demo", "tenant", "孙雅楠"),  # 商家账号: 梓涵服饰
 ]
+# The tenant each tenant's account (role "tenant") belongs to.
+DEMO_USER_TENANTS: dict[str, str] = {
+    "tenant@park.demo": "海城市西柳服装有限公司",
+    "tenant2@park.demo": "鞍山市梓涵服饰有限公司",
+}
 
 # ---------------------------------------------------------------------------
 # Rooms: five zones on five floors, 30 rooms.

@@ -5,8 +5,13 @@ rules all read them from here, so each word is spelled once.
 """
 from __future__ import annotations
 
-ROLES = ("admin", "manager", "coordinator", "anchor")
+ROLES = ("admin", "manager", "coordinator", "anchor", "tenant")
+# Park staff; a "tenant" user (商家账号) is bound to one tenant and sees only its own.
+STAFF_ROLES = ("admin", "manager", "coordinator")
 TENANT_STATUSES = ("active", "suspended", "blacklisted")
+# 1 = highest. The waitlist offers freed time by priority, then by age.
+TENANT_PRIORITIES = (1, 2, 3)
+DEFAULT_TENANT_PRIORITY = 2
 
 BOOKING_STATUSES = ("hold", "confirmed", "live", "ended", "cancelled", "no_show")
 # Statuses that occupy a room. An expired hold is swept to "cancelled".
@@ -26,6 +31,30 @@ ATTRIBUTION_METHODS = ("booking", "room", "anchor", "manual")
 IMPORT_SOURCES = ("json", "csv")
 IMPORT_STATES = ("running", "done", "failed")
 
-NOTIFICATION_KINDS = ("reminder", "hold_expiring", "daily_summary", "booking_moved", "booking_cancelled")
+NOTIFICATION_KINDS = (
+    "reminder", "hold_expiring", "daily_summary", "booking_moved", "booking_cancelled",
+    # Requests and the waitlist (each notifies the other side).
+    "request_created", "request_approved", "request_rejected", "request_withdrawn", "request_waiting",
+    "request_offered", "offer_lapsed",
+)
 # Email of a notice: NULL = inbox only; "sending" is a claim that lapses at email_next_at.
 EMAIL_STATES = ("pending", "sending", "sent", "failed")
+
+# Requests (预约申请): a tenant asks for time, a coordinator decides.
+#   pending → approved | rejected | withdrawn | waiting
+#   waiting → offered (time freed: a hold in the tenant's name) | withdrawn | rejected
+#   offered → approved (accepted) | lapsed (deadline passed) | withdrawn
+REQUEST_STATUSES = ("pending", "approved", "rejected", "withdrawn", "waiting", "offered", "lapsed")
+# Requests still asking for time (the queue, the waitlist, open offers).
+OPEN_REQUEST_STATUSES = ("pending", "waiting", "offered")
+# Where a request may go from each status; every transition is a conditional
+# UPDATE on the status, so two writers never both move one request.
+REQUEST_TRANSITIONS = {
+    "pending": ("approved", "rejected", "withdrawn", "waiting"),
+    "waiting": ("offered", "approved", "rejected", "withdrawn"),
+    "offered": ("approved", "lapsed", "withdrawn", "waiting"),
+    "approved": (),
+    "rejected": (),
+    "withdrawn": (),
+    "lapsed": (),
+}

@@ -9,7 +9,7 @@ import sqlalchemy.orm as so
 
 from opsroom import clock
 from opsroom.db import Base, UTCDateTime, sql_in
-from opsroom.domain.statuses import ROLES, TENANT_STATUSES
+from opsroom.domain.statuses import DEFAULT_TENANT_PRIORITY, ROLES, TENANT_PRIORITIES, TENANT_STATUSES
 
 
 class User(Base):
@@ -25,8 +25,15 @@ class User(Base):
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=clock.now)
     # Notices also by email when the park has SMTP settings.
     email_notifications: so.Mapped[bool] = so.mapped_column(default=True, server_default=sa.true())
+    # A tenant's account (role "tenant") is bound to exactly one tenant; staff and anchors to none.
+    tenant_id: so.Mapped[Optional[int]] = so.mapped_column(sa.ForeignKey("tenants.id"), index=True)
 
-    __table_args__ = (sa.CheckConstraint(sql_in("role", ROLES), name="role"),)
+    tenant: so.Mapped[Optional["Tenant"]] = so.relationship()
+
+    __table_args__ = (
+        sa.CheckConstraint(sql_in("role", ROLES), name="role"),
+        sa.CheckConstraint("(role = 'tenant') = (tenant_id IS NOT NULL)", name="tenant_bound"),
+    )
 
     # Flask-Login protocol
     @property
@@ -142,8 +149,19 @@ class Tenant(Base):
     credit_code: so.Mapped[str] = so.mapped_column(sa.String(18), default="")
     status: so.Mapped[str] = so.mapped_column(sa.String(20), default="active")
     created_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime, default=clock.now)
+    # 1 = highest … 3; the waitlist and the coordinators' queue order by it.
+    priority: so.Mapped[int] = so.mapped_column(default=DEFAULT_TENANT_PRIORITY,
+                                                server_default=str(DEFAULT_TENANT_PRIORITY))
+    # Hours per week inside the park's prime hours it may hold by request; None = no quota.
+    prime_quota_hours_per_week: so.Mapped[Optional[int]] = so.mapped_column()
 
-    __table_args__ = (sa.CheckConstraint(sql_in("status", TENANT_STATUSES), name="status"),)
+    __table_args__ = (
+        sa.CheckConstraint(sql_in("status", TENANT_STATUSES), name="status"),
+        sa.CheckConstraint(f"priority BETWEEN {min(TENANT_PRIORITIES)} AND {max(TENANT_PRIORITIES)}",
+                           name="priority"),
+        sa.CheckConstraint("prime_quota_hours_per_week IS NULL OR prime_quota_hours_per_week >= 0",
+                           name="prime_quota"),
+    )
 
 
 class Blackout(Base):

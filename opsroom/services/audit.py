@@ -1,7 +1,7 @@
 """The audit log: who changed what, old → new."""
 from __future__ import annotations
 
-from datetime import datetime, time
+from datetime import date, datetime, time
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,7 +12,7 @@ from opsroom.models import AuditEntry
 
 
 def _plain(value: Any) -> Any:
-    if isinstance(value, datetime):
+    if isinstance(value, (datetime, date)):
         return value.isoformat()
     if isinstance(value, time):
         return value.strftime("%H:%M")

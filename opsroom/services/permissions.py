@@ -8,24 +8,28 @@ from opsroom.services.errors import Forbidden
 
 STAFF = frozenset({"admin", "manager", "coordinator"})
 MANAGEMENT = frozenset({"admin", "manager"})
+# A tenant's account (商家账号) reads and writes only its own tenant's objects:
+# each service's get_… answers another tenant's object as not found (404).
+TENANT = frozenset({"tenant"})
 
 PERMISSIONS: dict[str, frozenset[str]] = {
-    "rooms.read": frozenset({"admin", "manager", "coordinator", "anchor"}),
+    "rooms.read": frozenset({"admin", "manager", "coordinator", "anchor"}) | TENANT,
     "rooms.write": MANAGEMENT,
     "tenants.read": STAFF,
     "tenants.write": STAFF,
     "board.read": STAFF,  # the booking board and the staff booking pages
-    "bookings.read": STAFF | {"anchor"},  # anchors: only their own sessions (services filter)
+    "bookings.read": STAFF | {"anchor"} | TENANT,  # anchors, tenants: only their own sessions (services filter)
     "bookings.write": STAFF,
     "anchors.read": STAFF | {"anchor"},  # anchors: only themselves
     "anchors.write": STAFF,
-    "products.read": STAFF,
-    "products.write": STAFF,
+    "products.read": STAFF | TENANT,  # tenants: their own (services filter)
+    "products.write": STAFF | TENANT,
+    "products.pages": STAFF,  # the catalogue pages (all tenants' products)
     "schedule.own": frozenset({"anchor"}),
     "reports.read": MANAGEMENT,
     "users.admin": frozenset({"admin"}),
     # Orders: staff import and assign; an anchor reads only their own sessions' orders.
-    "orders.read": STAFF | {"anchor"},
+    "orders.read": STAFF | {"anchor"} | TENANT,  # anchors, tenants: only their own sessions' orders
     "orders.write": STAFF,
     # Stats, big screen, review: "screen" is the role of a screen token's
     # principal (services/screen.py), which may read the screen and nothing else.
@@ -33,7 +37,12 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "screen.admin": frozenset({"admin"}),
     "reviews.write": STAFF | {"anchor"},  # anchors: only sessions they are on (services check)
     # Operations: every user reads their own inbox; admins see scheduler health and failed emails.
-    "notifications.own": frozenset({"admin", "manager", "coordinator", "anchor"}),
+    "notifications.own": frozenset({"admin", "manager", "coordinator", "anchor"}) | TENANT,
+    # Requests (预约申请): tenants ask (for themselves), staff ask for any tenant and decide.
+    "requests.read": STAFF | TENANT,
+    "requests.write": STAFF | TENANT,
+    "requests.decide": STAFF,
+    "tenant.home": TENANT,
     "operations.admin": frozenset({"admin"}),
 }
 

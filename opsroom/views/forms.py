@@ -236,3 +236,26 @@ def _refuse_nul(field, form) -> None:
 # StringField, and so TextAreaField, PasswordField and HiddenField, whose own
 # pre_validate is WTForms' empty default.
 StringField.pre_validate = _refuse_nul
+
+
+class RequestForm(FlaskForm):
+    """A request for time (预约申请); a tenant's account asks for its own tenant."""
+    tenant_id = SelectField(_l("Tenant"), coerce=int, validators=[Optional()])
+    room_id = SelectField(_l("Room"), coerce=int, validators=[Optional()])
+    room_kind = SelectField(_l("Kind"), validators=[Optional()])
+    zone = SelectField(_l("Zone"), validators=[Optional()])
+    day = DateField(_l("Date"), validators=[DataRequired()])
+    window_start = TimeField(_l("From"), validators=[DataRequired()])
+    window_end = TimeField(_l("Until"), validators=[DataRequired()])
+    minutes = IntegerField(_l("Duration (minutes)"), validators=[Optional(), NumberRange(min=15, max=24 * 60)])
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
+
+
+class ApproveForm(FlaskForm):
+    # "room_id@ISO start" of a fit, or "" = the first fit; the service checks the place.
+    place = SelectField(_l("Place"), validators=[Optional()], validate_choice=False)
+    override_reason = StringField(_l("Override reason"), validators=[Optional(), Length(max=500)])
+
+
+class RejectForm(FlaskForm):
+    reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])

@@ -28,7 +28,7 @@ pytestmark = pytest.mark.live
 LONG = os.environ.get("OPSROOM_FUZZ_LONG") == "1"
 MAX_EXAMPLES = int(os.environ.get("OPSROOM_FUZZ_EXAMPLES", "200" if LONG else "6"))
 SEED = int(os.environ.get("OPSROOM_FUZZ_SEED", "20261123"))
-ROLES = ("admin", "manager", "coordinator", "anchor", "screen", "none")
+ROLES = ("admin", "manager", "coordinator", "anchor", "tenant", "screen", "none")
 ST = str(Path(sys.executable).with_name("st"))
 # The coverage phase (every boundary and every kind of wrong value of every
 # parameter, ~3,000 cases) runs as admin on SQLite, whose token reaches every
@@ -57,6 +57,9 @@ RULES = [
     ("GET", "^/api/v1/(bookings|orders|anchors/free|anchors/[^/]+/schedule|reports/utilization)$",
      "a range must not end before it starts, nor be too long"),
     ("GET", "^/api/v1/rooms/[^/]+/availability$", "the room must be open that day"),
+    ("POST", "^/api/v1/requests$", "the window meets the park's rules (hours, tenant, anchors)"),
+    ("POST", "^/api/v1/requests/[^/]+/(approve|reject|withdraw|wait|accept)$",
+     "the request's state allows it; the place must be free"),
 ]
 
 
@@ -84,7 +87,7 @@ def seeded_park(url: str) -> tuple[str, callable, dict[str, str]]:
         session = app.extensions["opsroom.sessionmaker"]()
         try:
             load_demo(session, order_scale=0.05)
-            for role in ("admin", "manager", "coordinator", "anchor"):
+            for role in ("admin", "manager", "coordinator", "anchor", "tenant"):
                 tokens[role] = users.create_token(session, users.get_user_by_email(session, f"{role}@park.demo"), "fuzz")
             tokens["screen"] = screen.create_token(session, users.get_user_by_email(session, "admin@park.demo"), "fuzz")
             session.commit()

@@ -26,8 +26,12 @@ class Factory:
         from opsroom.services.park.users import create_user
 
         n = next(_seq)
+        tenant_id = kw.pop("tenant_id", None)
+        if role == "tenant" and tenant_id is None:  # a tenant's account belongs to a tenant
+            tenant_id = self.tenant().id
         user = create_user(self.session, email=kw.pop("email", f"{role}{n}@test.example"), role=role,
-                           password=kw.pop("password", PASSWORD), name=kw.pop("name", f"{role} {n}"))
+                           password=kw.pop("password", PASSWORD), name=kw.pop("name", f"{role} {n}"),
+                           tenant_id=tenant_id)
         for k, v in kw.items():
             setattr(user, k, v)
         self.session.commit()

@@ -12,8 +12,8 @@ user's own inbox) and API tokens (each user's own). Coordinators are park
 staff, not bound to a tenant, in this model: a tenant's objects are open to
 every coordinator, so tenants have no owner column here.
 
-Leaks: beyond the statuses, no answer given to the anchor (on any route, as
-"own" or "other") and no answer given to a screen token outside the screen
+Leaks: beyond the statuses, no answer given to the anchor or a tenant's
+account (on any route, as "own" or "other") and no answer given to a screen token outside the screen
 carries a marker planted in another anchor's session, profile, notification,
 review note or order.
 """
@@ -32,7 +32,7 @@ from opsroom.services.park import users
 from tests.conftest import NOW
 from tests.support.pages import csrf_from
 
-ROLES = ("admin", "manager", "coordinator", "anchor", "anonymous", "screen")
+ROLES = ("admin", "manager", "coordinator", "anchor", "tenant", "anonymous", "screen")
 MARK = "LEAK-MARK-"  # planted in other owners' objects
 
 # -- Expectations -------------------------------------------------------------
@@ -43,6 +43,7 @@ MARK = "LEAK-MARK-"  # planted in other owners' objects
 L = "login"
 STAFF = ("admin", "manager", "coordinator")
 MGMT = ("admin", "manager")
+T = "tenant"
 
 
 def rule(ok: dict, **extra) -> dict:
@@ -56,33 +57,33 @@ def allow(roles, status, **extra) -> dict:
 EXPECT: dict[tuple[str, str], dict] = {
     # --- JSON API ---------------------------------------------------------------
     ("GET", "api.openapi"): allow(ROLES, 200),
-    ("GET", "api.health"): allow(("admin", "manager", "coordinator", "anchor", "anonymous"), 200, screen=401),
-    ("GET", "api.me"): allow(("admin", "manager", "coordinator", "anchor"), 200),
+    ("GET", "api.health"): allow(("admin", "manager", "coordinator", "anchor", T, "anonymous"), 200, screen=401),
+    ("GET", "api.me"): allow(("admin", "manager", "coordinator", "anchor", T), 200),
     ("GET", "api.screen"): allow(STAFF + ("screen",), 200),
-    ("GET", "api.rooms_index"): allow(STAFF + ("anchor",), 200),
+    ("GET", "api.rooms_index"): allow(STAFF + ("anchor", T), 200),
     ("POST", "api.rooms_create"): allow(MGMT, 422),
-    ("GET", "api.rooms_show"): allow(STAFF + ("anchor",), 200),
+    ("GET", "api.rooms_show"): allow(STAFF + ("anchor", T), 200),
     ("PATCH", "api.rooms_update"): allow(MGMT, 200),
-    ("GET", "api.rooms_availability"): allow(STAFF + ("anchor",), 200),
-    ("GET", "api.blackouts_index"): allow(STAFF + ("anchor",), 200),
+    ("GET", "api.rooms_availability"): allow(STAFF + ("anchor", T), 200),
+    ("GET", "api.blackouts_index"): allow(STAFF + ("anchor", T), 200),
     ("POST", "api.blackouts_create"): allow(MGMT, 422),
     ("DELETE", "api.blackouts_delete"): allow(MGMT, 204),
     ("GET", "api.tenants_index"): allow(STAFF, 200),
     ("POST", "api.tenants_create"): allow(STAFF, 422),
     ("GET", "api.tenants_show"): allow(STAFF, 200),
     ("PATCH", "api.tenants_update"): allow(STAFF, 200),
-    ("GET", "api.bookings_index"): allow(STAFF + ("anchor",), 200),
+    ("GET", "api.bookings_index"): allow(STAFF + ("anchor", T), 200),
     ("POST", "api.bookings_create"): allow(STAFF, 422),
-    ("GET", "api.bookings_show"): allow(STAFF, 200, anchor=(200, 403)),
+    ("GET", "api.bookings_show"): allow(STAFF, 200, anchor=(200, 403), tenant=(200, 404)),
     ("PATCH", "api.bookings_update"): allow(STAFF, 200),
     ("POST", "api.bookings_confirm"): allow(STAFF, 200),  # confirmed already: unchanged
     ("POST", "api.bookings_cancel"): allow(STAFF, 200),
     ("POST", "api.bookings_checkin"): allow(STAFF, 200, anchor=(200, 403)),
-    ("GET", "api.bookings_audit"): allow(STAFF, 200, anchor=(200, 403)),
+    ("GET", "api.bookings_audit"): allow(STAFF, 200, anchor=(200, 403), tenant=(200, 404)),
     ("PUT", "api.bookings_set_anchors"): allow(STAFF, 422),
     ("PUT", "api.bookings_set_lineup"): allow(STAFF, 422),
     ("POST", "api.bookings_copy"): allow(STAFF, 422),
-    ("GET", "api.booking_stats"): allow(STAFF, 200, anchor=(200, 403)),
+    ("GET", "api.booking_stats"): allow(STAFF, 200, anchor=(200, 403), tenant=(200, 404)),
     ("GET", "api.anchors_index"): allow(STAFF + ("anchor",), 200),
     ("POST", "api.anchors_create"): allow(STAFF, 422),
     ("GET", "api.anchors_show"): allow(STAFF, 200, anchor=(200, 403)),
@@ -90,21 +91,30 @@ EXPECT: dict[tuple[str, str], dict] = {
     ("POST", "api.anchors_reset_feed"): allow(STAFF, 200, anchor=(200, 403)),
     ("GET", "api.anchors_schedule"): allow(STAFF, 200, anchor=(200, 403)),
     ("GET", "api.anchors_free"): allow(STAFF, 200),
-    ("GET", "api.products_index"): allow(STAFF, 200),
-    ("POST", "api.products_create"): allow(STAFF, 422),
-    ("GET", "api.products_show"): allow(STAFF, 200),
-    ("PATCH", "api.products_update"): allow(STAFF, 200),
-    ("POST", "api.products_import"): allow(STAFF, 400),
+    ("GET", "api.products_index"): allow(STAFF + (T,), 200),  # a tenant: its own
+    ("POST", "api.products_create"): allow(STAFF + (T,), 422),
+    ("GET", "api.products_show"): allow(STAFF + (T,), 200),  # the tenant's own product
+    ("PATCH", "api.products_update"): allow(STAFF + (T,), 200),
+    ("POST", "api.products_import"): allow(STAFF + (T,), 400),
     ("POST", "api.orders_ingest"): allow(STAFF, 422),
-    ("GET", "api.orders_index"): allow(STAFF, 200, anchor=(200, 403)),
+    ("GET", "api.orders_index"): allow(STAFF, 200, anchor=(200, 403), tenant=(200, 404)),
     ("POST", "api.orders_import"): allow(STAFF, 400),
     ("POST", "api.orders_attribute"): allow(STAFF, 422),
     ("GET", "api.orders_batch"): allow(STAFF, 200),
     ("GET", "api.orders_batch_rejects"): allow(STAFF, 200),
     ("GET", "api.reports_utilization"): allow(MGMT, 200),
-    ("GET", "api.list_notifications"): allow(STAFF + ("anchor",), 200),
-    ("POST", "api.read_notification"): allow(STAFF + ("anchor",), (200, 404)),
-    ("POST", "api.read_all_notifications"): allow(STAFF + ("anchor",), 200),
+    ("GET", "api.list_notifications"): allow(STAFF + ("anchor", T), 200),
+    ("POST", "api.read_notification"): allow(STAFF + ("anchor", T), (200, 404)),
+    ("POST", "api.read_all_notifications"): allow(STAFF + ("anchor", T), 200),
+    # Requests: a tenant's account its own (another tenant's is a 404); staff decide.
+    ("GET", "api.requests_index"): allow(STAFF + (T,), 200),
+    ("POST", "api.requests_create"): allow(STAFF + (T,), 422),
+    ("GET", "api.requests_show"): allow(STAFF, 200, tenant=(200, 404)),
+    ("POST", "api.requests_approve"): allow(STAFF, 200),
+    ("POST", "api.requests_reject"): allow(STAFF, 422),
+    ("POST", "api.requests_withdraw"): allow(STAFF, 200, tenant=(200, 404)),
+    ("POST", "api.requests_wait"): allow(STAFF, 200, tenant=(200, 404)),
+    ("POST", "api.requests_accept"): allow(STAFF, 422, tenant=(422, 404)),  # nothing offered
 }
 # The calendar feed is addressed by its secret token, not a login: the anchor's
 # own token opens it for anyone, another (unknown) token for no one.
@@ -114,7 +124,7 @@ EXPECT[("GET", "static")] = allow(ROLES, 200)
 
 def _pages():
     """HTML routes: (method, endpoint) → expectation."""
-    ev = STAFF + ("anchor",)
+    ev = STAFF + ("anchor", T)
     p = {
         ("GET", "auth.home"): allow(ev, 302),
         ("GET", "auth.login"): allow(ev, 302, anonymous=200, screen=200),
@@ -174,7 +184,7 @@ def _pages():
         ("POST", "bookings.lineup_item"): allow(STAFF, 302),
         ("POST", "bookings.lineup_add"): allow(STAFF, 422),
         ("POST", "bookings.lineup_order"): allow(STAFF, 302),
-        ("GET", "review.show"): allow(STAFF, 200, anchor=(200, 403)),
+        ("GET", "review.show"): allow(STAFF, 200, anchor=(200, 403), tenant=(200, 404)),  # its own 复盘
         ("POST", "review.add_note"): allow(STAFF, 422, anchor=(422, 403)),
         ("GET", "me.schedule"): allow(("anchor",), 200),
         ("POST", "me.reset_feed"): allow(("anchor",), 302),
@@ -200,6 +210,17 @@ def _pages():
         ("GET", "screen.tokens"): allow(("admin",), 200),
         ("POST", "screen.tokens"): allow(("admin",), 200),
         ("POST", "screen.revoke"): allow(("admin",), 302),
+        # A tenant's home and requests: its own (another tenant's request is the 404 page).
+        ("GET", "tenant.index"): allow((T,), 200),
+        ("GET", "requests.index"): allow(STAFF + (T,), 200),
+        ("GET", "requests.create"): allow(STAFF + (T,), 200),
+        ("POST", "requests.create"): allow(STAFF + (T,), 422),
+        ("GET", "requests.show"): allow(STAFF, 200, tenant=(200, 404)),
+        ("POST", "requests.approve"): allow(STAFF, 302),
+        ("POST", "requests.reject"): allow(STAFF, 302),  # no reason: shown again with the message
+        ("POST", "requests.withdraw"): allow(STAFF, 302, tenant=(302, 404)),
+        ("POST", "requests.wait"): allow(STAFF, 302, tenant=(302, 404)),
+        ("POST", "requests.accept"): allow(STAFF, 302, tenant=(302, 404)),
     }
     return p
 
@@ -224,7 +245,7 @@ def expected(method: str, endpoint: str, role: str, owner: str):
 
 # -- The world ----------------------------------------------------------------
 
-OWNED = {"booking_id", "anchor_id", "notification_id", "token_id", "feed_token"}
+OWNED = {"booking_id", "anchor_id", "notification_id", "token_id", "feed_token", "request_id"}
 
 
 @pytest.fixture
@@ -232,17 +253,28 @@ def world(app, db_session, make):
     from opsroom.models import ImportBatch, LineupItem, Notification, ReviewNote
     from opsroom.services.people_goods.anchors import feed_token
 
-    people = {role: make.user(role) for role in ("admin", "manager", "coordinator", "anchor")}
-    other_user = make.user("anchor")
     room, room2 = make.room(), make.room()
-    tenant = make.tenant()
+    tenant, tenant2 = make.tenant(), make.tenant()
+    people = {role: make.user(role, **({"tenant_id": tenant.id} if role == "tenant" else {}))
+              for role in ("admin", "manager", "coordinator", "anchor", "tenant")}
+    other_user = make.user("anchor")
     me = make.anchor(name="我的主播", user_id=people["anchor"].id, tenant_id=None)
     other = make.anchor(name=MARK + "anchor", user_id=other_user.id)
     product = make.product(tenant)
     live_start = NOW - timedelta(minutes=30)
     own = make.booking(room, tenant, starts_at=live_start, ends_at=live_start + timedelta(hours=2), title="我的场次")
-    theirs = make.booking(room2, tenant, starts_at=live_start, ends_at=live_start + timedelta(hours=2),
+    theirs = make.booking(room2, tenant2, starts_at=live_start, ends_at=live_start + timedelta(hours=2),
                           title=MARK + "booking")
+    from opsroom.models import BookingRequest
+    from datetime import date, time
+
+    requests = {}
+    for owner, t in (("own", tenant), ("other", tenant2)):
+        requests[owner] = BookingRequest(tenant_id=t.id, room_id=room.id, date=date(2026, 11, 21),
+                                         window_start=time(19), window_end=time(23), minutes=120,
+                                         anchors=[], note=MARK + "request" if owner == "other" else "我的申请",
+                                         created_by_id=people["coordinator"].id)
+        db_session.add(requests[owner])
     make.assign(own, me)
     make.assign(theirs, other)
     item = LineupItem(booking_id=own.id, product_id=product.id, position=1)
@@ -274,6 +306,7 @@ def world(app, db_session, make):
     return dict(people=people, other_user=other_user, room=room, tenant=tenant, me=me, other=other,
                 product=product, own=own, theirs=theirs, item=item, notes=notes, batch=batch, blackout=blackout,
                 tokens=tokens, screen_token=screen_token, token_ids=token_ids, screen_id=screen_id,
+                requests=requests,
                 feed=feed_token(db_session, me))
 
 
@@ -296,6 +329,8 @@ def _value(name: str, endpoint: str, world, role: str, owner: str):
         return world["token_ids"][world["other_user"].id]
     if name == "feed_token":
         return world["feed"] if own else "1.forged"
+    if name == "request_id":
+        return world["requests"]["own" if own else "other"].id
     return {"room_id": world["room"].id, "tenant_id": world["tenant"].id, "product_id": world["product"].id,
             "blackout_id": world["blackout"].id, "batch_id": world["batch"].id, "item_id": world["item"].id,
             "action": "down", "filename": "css/app.css"}[name]
@@ -314,6 +349,7 @@ BODY = {  # a body that reaches the service's rules (or the first field check) a
     "api.rooms_update": {"name": "改名"}, "api.tenants_update": {"contact": "x"},
     "api.bookings_update": {"title": "改名"}, "api.anchors_update": {"verified": True},
     "api.products_update": {"stock": 5}, "api.bookings_cancel": {"reason": "x"},
+    "api.requests_reject": {"reason": ""},
 }
 
 
@@ -401,7 +437,7 @@ def test_access_matrix(app, client, world, auth):
                 body = response.get_data(as_text=True) if response.status_code < 400 else ""
                 if MARK in body and role in STAFF:
                     staff_saw += 1
-                if MARK in body and (role == "anchor" or (role == "screen" and "screen" not in endpoint)):
+                if MARK in body and (role in ("anchor", T) or (role == "screen" and "screen" not in endpoint)):
                     leaks.append(f"{method} {url} as {role} ({owner}) shows {re.findall(MARK + r'[a-z]+', body)}")
     print(json.dumps({"cases": counted, "routes": len({(m, e) for m, e, *_ in CASES})}))
     if os.environ.get("OPSROOM_MATRIX_DUMP"):
@@ -409,7 +445,7 @@ def test_access_matrix(app, client, world, auth):
     assert leaks == []
     assert staff_saw >= 20  # the markers are there to be seen, by those who may
     assert wrong == [], "\n".join(wrong)
-    assert counted == len(ROLES) * sum(len(owners) for *_, owners in CASES) >= 1044
+    assert counted == len(ROLES) * sum(len(owners) for *_, owners in CASES) >= 1270
 
 
 def test_405_names_the_allowed_methods(client):

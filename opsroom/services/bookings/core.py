@@ -17,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 
 from opsroom.models import Anchor, Assignment, Booking, LineupItem
 from opsroom.services.permissions import require
-from opsroom.services.errors import Conflict, Forbidden, found
+from opsroom.services.errors import Conflict, Forbidden, NotFound, found
 
 
 from sqlalchemy.exc import IntegrityError
@@ -33,9 +33,12 @@ OVERLAP_MARKERS = ("room_overlap", "ex_bookings_room_overlap", *ANCHOR_MARKERS)
 
 
 def get_booking(session: so.Session, user, booking_id: int) -> Booking:
-    """A booking; an anchor may see only sessions they are assigned to."""
+    """A booking; an anchor may see only sessions they are assigned to, a
+    tenant's account only its tenant's (another's is not found: ids reveal nothing)."""
     require(user, "bookings.read")
     booking = found(session.get(Booking, booking_id), _l("No such booking."))
+    if user.role == "tenant" and booking.tenant_id != user.tenant_id:
+        raise NotFound(_l("No such booking."))
     if user.role == "anchor" and not is_assigned(session, user, booking.id):
         raise Forbidden(_l("You may only see your own sessions."))
     return booking
@@ -180,6 +183,8 @@ def list_bookings(session: so.Session, user, *, start: datetime | None = None, e
         so.selectinload(Booking.assignments).joinedload(Assignment.anchor),
         so.selectinload(Booking.lineup).joinedload(LineupItem.product),
     )
+    if user.role == "tenant":  # only its tenant's sessions
+        q = q.where(Booking.tenant_id == user.tenant_id)
     if user.role == "anchor":  # only their own sessions
         q = q.where(Booking.id.in_(
             sa.select(Assignment.booking_id).join(Anchor, Anchor.id == Assignment.anchor_id)

@@ -19,7 +19,8 @@ from opsroom.services import audit
 from opsroom.services.operations import notifications
 from opsroom.services.errors import Forbidden, RuleViolation, found
 from opsroom.settings import settings_of
-from opsroom.services.bookings.core import get_booking, is_assigned, rule_breach
+from opsroom.services.bookings.core import get_booking, is_assigned, lock_contenders, rule_breach
+from opsroom.services.bookings.freed import Freed, time_freed
 from opsroom.services.transaction import transactional
 
 
@@ -27,8 +28,12 @@ from opsroom.services.transaction import transactional
 
 
 def expire_holds(session: so.Session, *, room_ids: list[int] | None = None,
-                 booking_ids: list[int] | None = None) -> int:
-    """Cancel every hold whose time is up (of the rooms, of the bookings). Idempotent conditional update."""
+                 booking_ids: list[int] | None = None, tell: bool = False) -> int:
+    """Cancel every hold whose time is up (of the rooms, of the bookings). Idempotent conditional update.
+
+    With `tell` (the scheduler's sweep) the freed time goes to the listeners
+    (the waitlist); a writer clearing a stale hold out of its own way does not
+    offer the time it is about to take."""
     now = clock.now()
     q = (
         sa.update(Booking)
@@ -41,7 +46,12 @@ def expire_holds(session: so.Session, *, room_ids: list[int] | None = None,
         q = q.where(Booking.id.in_(booking_ids))
     # A Core statement: nothing in the session needs synchronizing (the ORM's
     # bulk-update path cost more than the statement).
-    return session.connection().execute(q).rowcount or 0
+    if not tell:
+        return session.connection().execute(q).rowcount or 0
+    rows = session.connection().execute(
+        q.returning(Booking.id, Booking.room_id, Booking.starts_at, Booking.ends_at)).all()
+    time_freed(session, [Freed(r.room_id, max(r.starts_at, now), r.ends_at, r.id) for r in rows if r.ends_at > now])
+    return len(rows)
 
 
 @transactional
@@ -82,6 +92,9 @@ def cancel_booking(session: so.Session, user, booking_id: int, *, reason: str = 
                 Booking.status.in_(ACTIVE_STATUSES),
             ).order_by(Booking.starts_at)
         ))
+    # The freed time may be offered to a waiting request in this transaction:
+    # other writers of these rooms wait (the same order as creating bookings).
+    lock_contenders(session, rooms={b.room_id for b in targets})
     now = clock.now()
     for b in targets:
         old = b.status
@@ -89,6 +102,8 @@ def cancel_booking(session: so.Session, user, booking_id: int, *, reason: str = 
         audit.record(session, user, "booking", b.id, "cancelled",
                      {"status": [old, "cancelled"], "reason": reason[:200], "scope": scope})
         notifications.booking_cancelled(session, b)
+    session.flush()
+    time_freed(session, [Freed(b.room_id, b.starts_at, b.ends_at, b.id) for b in targets if b.ends_at > now])
     return targets
 
 
@@ -187,9 +202,14 @@ def mark_no_shows(session: so.Session) -> int:
             Booking.starts_at <= now - timedelta(minutes=grace_minutes),
         ).with_for_update(skip_locked=True)
     ).all()
+    freed = []
     for booking in due:
         release = min(booking.ends_at, booking.starts_at + timedelta(minutes=grace_minutes))
+        if booking.ends_at > max(release, now):
+            freed.append(Freed(booking.room_id, max(release, now), booking.ends_at, booking.id))
         booking.status, booking.ends_at, booking.occupied_until = "no_show", release, release
+    session.flush()
+    time_freed(session, freed)
     return len(due)
 
 
@@ -197,7 +217,7 @@ def mark_no_shows(session: so.Session) -> int:
 def sweep(session: so.Session) -> dict[str, int]:
     """One pass of every sweeper, in one transaction."""
     counts = {
-        "expired_holds": expire_holds(session),
+        "expired_holds": expire_holds(session, tell=True),
         "no_shows": mark_no_shows(session),
         "started": start_sessions(session),
         "ended": end_sessions(session),

@@ -96,7 +96,60 @@ def _daily_summary(p: dict) -> tuple[str, str]:
     return gettext("Morning summary for %(day)s", day=format_date(p["today"], "medium")), "\n".join(lines)
 
 
+def _asked(p: dict) -> str:
+    """A request's ask in words: its date (and recurrence), window, duration and place."""
+    return gettext("%(date)s, %(minutes)s minutes between %(start)s and %(end)s, %(place)s",
+                   date=format_date(p["date"], "medium") + (gettext(" (repeating)") if p.get("recurring") else ""),
+                   minutes=p["minutes"], start=p["window_start"], end=p["window_end"], place=p["place"])
+
+
+def _request_created(p: dict) -> tuple[str, str]:
+    return (gettext("New request #%(id)s from %(tenant)s", id=p["id"], tenant=p["tenant"]),
+            gettext("%(tenant)s asks for %(asked)s.", tenant=p["tenant"], asked=_asked(p)))
+
+
+def _request_approved(p: dict) -> tuple[str, str]:
+    return (gettext("Request #%(id)s approved", id=p["id"]),
+            gettext("Your request for %(asked)s is approved: %(sessions)s.", asked=_asked(p), sessions=p["sessions"]))
+
+
+def _request_rejected(p: dict) -> tuple[str, str]:
+    return (gettext("Request #%(id)s rejected", id=p["id"]),
+            gettext("Your request for %(asked)s was rejected: %(reason)s", asked=_asked(p), reason=p["reason"]))
+
+
+def _request_withdrawn(p: dict) -> tuple[str, str]:
+    return (gettext("Request #%(id)s withdrawn", id=p["id"]),
+            gettext("%(tenant)s withdrew its request for %(asked)s.", tenant=p["tenant"], asked=_asked(p)))
+
+
+def _request_waiting(p: dict) -> tuple[str, str]:
+    return (gettext("Request #%(id)s is on the waitlist", id=p["id"]),
+            gettext("Nothing fits %(asked)s now; you will be offered the first matching time that frees.",
+                    asked=_asked(p)))
+
+
+def _request_offered(p: dict) -> tuple[str, str]:
+    return (gettext("A slot is offered for request #%(id)s", id=p["id"]),
+            gettext("Room %(room)s, %(window)s is held for you until %(expires)s. Accept it before then, or it "
+                    "goes to the next in line.", room=p["room"], window=_window(p["starts_at"], p["ends_at"]),
+                    expires=format_datetime(p["expires_at"], "short")))
+
+
+def _offer_lapsed(p: dict) -> tuple[str, str]:
+    return (gettext("The offer for request #%(id)s lapsed", id=p["id"]),
+            gettext("Room %(room)s, %(window)s was not accepted in time and went to the next in line.",
+                    room=p["room"], window=_window(p["starts_at"], p["ends_at"])))
+
+
 RENDERERS: dict[str, Callable[[dict], tuple[str, str]]] = {
+    "request_created": _request_created,
+    "request_approved": _request_approved,
+    "request_rejected": _request_rejected,
+    "request_withdrawn": _request_withdrawn,
+    "request_waiting": _request_waiting,
+    "request_offered": _request_offered,
+    "offer_lapsed": _offer_lapsed,
     "reminder": _reminder,
     "hold_expiring": _hold_expiring,
     "booking_moved": _moved,
@@ -110,6 +163,13 @@ KIND_LABELS = {
     "booking_moved": _l("Session moved"),
     "booking_cancelled": _l("Session cancelled"),
     "daily_summary": _l("Morning summary"),
+    "request_created": _l("New request"),
+    "request_approved": _l("Request approved"),
+    "request_rejected": _l("Request rejected"),
+    "request_withdrawn": _l("Request withdrawn"),
+    "request_waiting": _l("On the waitlist"),
+    "request_offered": _l("Slot offered"),
+    "offer_lapsed": _l("Offer lapsed"),
 }
 
 

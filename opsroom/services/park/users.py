@@ -15,7 +15,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from opsroom import clock
 from opsroom.settings import settings_of
-from opsroom.models import Anchor, ApiToken, LoginFailure, LoginSession, User
+from opsroom.models import Anchor, ApiToken, LoginFailure, LoginSession, Tenant, User
 from opsroom.domain.statuses import ROLES
 from opsroom.services.errors import NotFound, TooManyAttempts, ValidationFailed
 from opsroom.services.transaction import transactional
@@ -72,14 +72,25 @@ def normalize_email(email: str) -> str:
 
 
 @transactional
-def create_user(session: so.Session, *, email: str, role: str, password: str, name: str = "") -> User:
-    """Create a user with a scrypt-hashed password. Emails are unique, case-insensitively."""
+def create_user(session: so.Session, *, email: str, role: str, password: str, name: str = "",
+                tenant_id: int | None = None) -> User:
+    """Create a user with a scrypt-hashed password. Emails are unique, case-insensitively.
+
+    A tenant's account (role "tenant") names its tenant; no other role has one.
+    """
     email = normalize_email(email)
     errors = []
     if "@" not in email or len(email) > 254:
         errors.append({"field": "email", "message": _l("Enter a valid email address.")})
     if role not in ROLES:
         errors.append({"field": "role", "message": _l("Unknown role.")})
+    if role == "tenant":
+        if tenant_id is None:
+            errors.append({"field": "tenant_id", "message": _l("A tenant's account needs its tenant.")})
+        elif session.get(Tenant, tenant_id) is None:
+            errors.append({"field": "tenant_id", "message": _l("No such tenant.")})
+    elif tenant_id is not None:
+        errors.append({"field": "tenant_id", "message": _l("Only a tenant's account belongs to a tenant.")})
     problem = password_problem(password)
     if problem is not None:
         errors.append({"field": "password", "message": problem})
@@ -90,6 +101,7 @@ def create_user(session: so.Session, *, email: str, role: str, password: str, na
     user = User(
         email=email,
         role=role,
+        tenant_id=tenant_id if role == "tenant" else None,
         name=name or email.split("@")[0],
         password_hash=generate_password_hash(password, method=_method(session)),
     )

@@ -44,6 +44,12 @@ def _load_anchors(session: so.Session, entries: list[dict]) -> list[tuple[Anchor
     return pairs
 
 
+def load_anchor_entries(session: so.Session, entries: list[dict]) -> list[tuple[Anchor, str]]:
+    """The (anchor, role) pairs of `[{anchor_id, role}]`: 422 for an unknown or
+    inactive anchor, one listed twice, an unknown role."""
+    return _load_anchors(session, entries)
+
+
 def check_anchors(session: so.Session, booking: Booking, pairs: list[tuple[Anchor, str]],
                   starts_at: datetime | None = None, ends_at: datetime | None = None) -> None:
     """Raise 409 for a clash with another active session of an anchor, 422 for

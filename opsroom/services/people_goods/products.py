@@ -9,7 +9,7 @@ from opsroom.domain import csv_rows
 from opsroom.models import Product, Tenant
 from opsroom.services.permissions import require
 from opsroom.services import audit
-from opsroom.services.errors import ValidationFailed, found
+from opsroom.services.errors import NotFound, ValidationFailed, found
 from opsroom.services.transaction import transactional
 
 PRODUCT_FIELDS = ("tenant_id", "sku", "name", "category", "price_fen", "stock", "certifications", "active")
@@ -27,16 +27,35 @@ ROW_MESSAGES = {
 
 
 def list_products(session: so.Session, user, *, tenant_id: int | None = None) -> list[Product]:
+    """Products, of one tenant if given; a tenant's account sees only its own."""
     require(user, "products.read")
     q = sa.select(Product).options(so.joinedload(Product.tenant)).order_by(Product.tenant_id, Product.sku)
+    if user.role == "tenant":
+        if tenant_id is not None and tenant_id != user.tenant_id:
+            return []
+        tenant_id = user.tenant_id
     if tenant_id is not None:
         q = q.where(Product.tenant_id == tenant_id)
     return list(session.scalars(q))
 
 
 def get_product(session: so.Session, user, product_id: int) -> Product:
+    """A product; another tenant's is not found for a tenant's account."""
     require(user, "products.read")
-    return found(session.get(Product, product_id), _l("No such product."))
+    product = found(session.get(Product, product_id), _l("No such product."))
+    if user.role == "tenant" and product.tenant_id != user.tenant_id:
+        raise NotFound(_l("No such product."))
+    return product
+
+
+def _own_tenant(user, data: dict, *, creating: bool) -> dict:
+    """A tenant's account manages only its own products: the tenant is its own."""
+    if user.role != "tenant":
+        return data
+    if data.get("tenant_id") not in (None, user.tenant_id):
+        raise ValidationFailed(_l("Please correct the marked fields."),
+                               [{"field": "tenant_id", "message": _l("No such tenant.")}])
+    return {**data, "tenant_id": user.tenant_id} if creating else data
 
 
 def _check(session: so.Session, product: Product, data: dict) -> None:
@@ -56,6 +75,7 @@ def _check(session: so.Session, product: Product, data: dict) -> None:
 def create_product(session: so.Session, user, data: dict) -> Product:
     """A product of a tenant; the SKU is unique per tenant."""
     require(user, "products.write")
+    data = _own_tenant(user, data, creating=True)
     product = Product(certifications=[])
     _check(session, product, data)
     for key, value in data.items():
@@ -68,6 +88,7 @@ def create_product(session: so.Session, user, data: dict) -> Product:
 @transactional
 def update_product(session: so.Session, user, product_id: int, data: dict) -> Product:
     require(user, "products.write")
+    data = _own_tenant(user, data, creating=False)
     product = get_product(session, user, product_id)
     _check(session, product, data)
     audit.apply_update(session, user, "product", product, PRODUCT_FIELDS, data)
@@ -80,7 +101,7 @@ def import_catalogue(session: so.Session, user, tenant_id: int, data: bytes) -> 
     English headers). Every row that cannot be taken is reported with its
     line and reason; the good rows are applied together."""
     require(user, "products.write")
-    if session.get(Tenant, tenant_id) is None:
+    if session.get(Tenant, tenant_id) is None or (user.role == "tenant" and tenant_id != user.tenant_id):
         raise ValidationFailed(_l("Please correct the marked fields."), [{"field": "tenant_id", "message": _l("No such tenant.")}])
     try:
         text = csv_rows.decode(data)

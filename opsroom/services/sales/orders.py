@@ -29,7 +29,7 @@ def list_orders(session: so.Session, user, *, booking_id: int | None = None, una
     if booking_id is not None:
         get_booking(session, user, booking_id)  # 404, or 403 for another anchor's session
         q = q.where(Order.booking_id == booking_id)
-    elif user.role == "anchor":
+    elif user.role in ("anchor", "tenant"):
         raise Forbidden(_l("You may only see the orders of your own sessions."))
     if unattributed:
         q = q.where(Order.booking_id.is_(None))
@@ -83,5 +83,5 @@ def bookings_for_assignment(session: so.Session, user, start: datetime, end: dat
 
 
 def unattributed_count(session: so.Session, user) -> int:
-    require(user, "orders.read")
+    require(user, "orders.write")
     return session.scalar(sa.select(sa.func.count()).select_from(Order).where(Order.booking_id.is_(None))) or 0

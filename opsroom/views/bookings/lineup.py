@@ -271,7 +271,7 @@ def copy_setup(booking_id: int):
 
 
 @bp.get("/<int:booking_id>/runsheet")
-@permission_required("products.read")  # staff only: prices and stock
+@permission_required("products.pages")  # staff only: prices and stock
 def runsheet(booking_id: int):
     booking = booking_or_404(booking_id)
     return render_template("bookings/runsheet.html", booking=booking,

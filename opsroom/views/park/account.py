@@ -194,4 +194,6 @@ def revoke_token(token_id: int):
 def home():
     if current_user.role == "anchor":
         return redirect(url_for("me.schedule"))
+    if current_user.role == "tenant":
+        return redirect(url_for("tenant.index"))
     return redirect(url_for("board.day"))

@@ -83,7 +83,7 @@ def _form_data(form: ProductForm) -> dict | None:
 
 
 @bp.get("/")
-@permission_required("products.read")
+@permission_required("products.pages")
 def index():
     tenant_id = _tenant_arg()
     products = service.list_products(get_session(), current_user, tenant_id=tenant_id)
@@ -91,7 +91,7 @@ def index():
 
 
 @bp.route("/new", methods=["GET", "POST"])
-@permission_required("products.write")
+@permission_required("products.pages")
 def create():
     form = _form()
     if not form.is_submitted():
@@ -105,7 +105,7 @@ def create():
 
 
 @bp.route("/<int:product_id>/edit", methods=["GET", "POST"])
-@permission_required("products.write")
+@permission_required("products.pages")
 def edit(product_id: int):
     session = get_session()
     product = service.get_product(session, current_user, product_id)
@@ -125,7 +125,7 @@ def edit(product_id: int):
 
 
 @bp.route("/import", methods=["GET", "POST"])
-@permission_required("products.write")
+@permission_required("products.pages")
 def import_catalogue():
     form = CatalogueImportForm()
     form.tenant_id.choices = options(_tenant_choices())

@@ -1,0 +1,310 @@
+"""What the requests services share: reading a request under its visibility rule,
+the rooms a request may use, the places that fit it now, the prime-time quota
+and priority checks, and telling the other side."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from typing import Any, NamedTuple
+
+import sqlalchemy as sa
+import sqlalchemy.orm as so
+from flask_babel import lazy_gettext as _l
+
+from opsroom import clock
+from opsroom.domain import booking_rules, hours, recurrence
+from opsroom.domain import requests as rules
+from opsroom.domain.intervals import Interval, subtract
+from opsroom.domain.statuses import ACTIVE_STATUSES, OPEN_REQUEST_STATUSES
+from opsroom.models import Booking, BookingRequest, Room, Tenant, User
+from opsroom.services.bookings.availability import blackouts_by_room, busy_bookings
+from opsroom.services.bookings.core import rule_breach
+from opsroom.services.errors import NotFound, RuleViolation, found
+from opsroom.services.operations import notifications
+from opsroom.services.permissions import require
+from opsroom.settings import settings_of
+
+
+class Place(NamedTuple):
+    room: Room
+    slot: Interval
+
+
+def get_request(session: so.Session, user, request_id: int, *, lock: bool = False) -> BookingRequest:
+    """A request; a tenant's account sees only its own tenant's (another's is not found)."""
+    require(user, "requests.read")
+    q = sa.select(BookingRequest).where(BookingRequest.id == request_id)
+    if lock:  # decisions on one request run one after another (PostgreSQL; SQLite serializes writers)
+        q = q.with_for_update()
+    req = found(session.scalar(q), _l("No such request."))
+    if user.role == "tenant" and req.tenant_id != user.tenant_id:
+        raise NotFound(_l("No such request."))
+    return req
+
+
+def list_requests(session: so.Session, user, *, status: str | None = None, tenant_id: int | None = None,
+                  month: date | None = None, limit: int = 1000) -> list[BookingRequest]:
+    """Requests, oldest first; a tenant's account sees only its own."""
+    require(user, "requests.read")
+    q = sa.select(BookingRequest).options(so.joinedload(BookingRequest.tenant), so.joinedload(BookingRequest.room))
+    if user.role == "tenant":
+        q = q.where(BookingRequest.tenant_id == user.tenant_id)
+    if tenant_id is not None:
+        q = q.where(BookingRequest.tenant_id == tenant_id)
+    if status is not None:
+        q = q.where(BookingRequest.status == status)
+    if month is not None:
+        first = month.replace(day=1)
+        nxt = (first + timedelta(days=32)).replace(day=1)
+        q = q.where(BookingRequest.date >= first, BookingRequest.date < nxt)
+    return list(session.scalars(q.order_by(BookingRequest.created_at, BookingRequest.id).limit(limit)))
+
+
+def queue(session: so.Session, user, *, limit: int = 200) -> list[BookingRequest]:
+    """The coordinators' queue: open requests, oldest first."""
+    require(user, "requests.decide")
+    return list(session.scalars(
+        sa.select(BookingRequest).options(so.joinedload(BookingRequest.tenant), so.joinedload(BookingRequest.room))
+        .where(BookingRequest.status.in_(OPEN_REQUEST_STATUSES))
+        .order_by(BookingRequest.created_at, BookingRequest.id).limit(limit)))
+
+
+# ---------------------------------------------------------------------------
+# Where and when
+
+
+def candidate_rooms(session: so.Session, req: BookingRequest) -> list[Room]:
+    """The room asked for, or the active rooms of the kind and zone asked for (by code)."""
+    if req.room_id is not None:
+        room = session.get(Room, req.room_id)
+        return [room] if room is not None and room.active else []
+    q = sa.select(Room).where(Room.active.is_(True))
+    if req.room_kind:
+        q = q.where(Room.kind == req.room_kind)
+    if req.zone:
+        q = q.where(Room.zone == req.zone)
+    return list(session.scalars(q.order_by(Room.code)))
+
+
+def recurrence_rule(req: BookingRequest) -> dict | None:
+    """The stored rule as the bookings' services take it (`until` as a date)."""
+    if not req.recurrence:
+        return None
+    rule = dict(req.recurrence)
+    if isinstance(rule.get("until"), str):
+        rule["until"] = date.fromisoformat(rule["until"])
+    return rule
+
+
+def windows(session: so.Session, req: BookingRequest) -> list[Interval]:
+    """The request's window on each of its days (the recurrence expanded)."""
+    settings = settings_of(session)
+    first = rules.window_on(req.date, req.window_start, req.window_end, settings.tz)
+    rule = recurrence_rule(req)
+    if not rule:
+        return [first]
+    try:
+        return recurrence.expand(first.start, first.end, freq=rule.get("freq"), tz=settings.tz,
+                                 interval=rule.get("interval") or 1, weekdays=rule.get("weekdays"),
+                                 until=rule.get("until"), count=rule.get("count"),
+                                 max_occurrences=settings.max_recurrence_occurrences) or [first]
+    except recurrence.RecurrenceError:
+        return [first]
+
+
+def fits(session: so.Session, req: BookingRequest, *, window: Interval | None = None,
+         rooms: list[Room] | None = None, limit: int | None = None, exclude: set[int] | None = None) -> list[Place]:
+    """Places that fit the request now in its (first) window, earliest first,
+    then by room code: inside the room's open hours and outside blackouts, its
+    occupied range clear of every active booking, the room's duration limits kept."""
+    settings = settings_of(session)
+    limit = limit or settings.request_fits_limit
+    window = window or windows(session, req)[0]
+    rooms = [r for r in (rooms if rooms is not None else candidate_rooms(session, req))
+             if r.min_minutes <= req.minutes <= r.max_minutes]
+    if not rooms:
+        return []
+    ids = [r.id for r in rooms]
+    span = Interval(window.start, window.end + timedelta(minutes=max(r.changeover_minutes for r in rooms)))
+    busy = busy_bookings(session, ids, span, exclude or set())
+    blk = blackouts_by_room(session, ids, window)
+    now = clock.now()
+    out: list[Place] = []
+    for room in rooms:
+        bookable = subtract(hours.open_windows(room.open_time, room.close_time, window, settings.tz),
+                            [Interval(b.starts_at, b.ends_at) for b in blk[room.id]])
+        occupied = [Interval(b.starts_at, b.occupied_until) for b in busy[room.id]
+                    if not (b.status == "hold" and b.hold_expires_at and b.hold_expires_at <= now)]
+        for slot in rules.slots_in(window, req.minutes, bookable=bookable, busy_occupied=occupied,
+                                   changeover_minutes=room.changeover_minutes,
+                                   granularity_minutes=settings.booking_granularity_minutes, tz=settings.tz,
+                                   not_before=now, limit=limit):
+            out.append(Place(room, slot))
+    out.sort(key=lambda p: (p.slot.start, p.room.code))
+    return out[:limit]
+
+
+def shape_breaches(session: so.Session, req: BookingRequest, rooms: list[Room]) -> list[dict[str, Any]]:
+    """Rule breaches of the request itself, bookings aside: no matching room,
+    a window no matching room is open long enough in, one every room is
+    blacked out in, a window in the past, a duration longer than the window
+    or off the park's steps."""
+    settings = settings_of(session)
+    out: list[dict[str, Any]] = []
+    gran = settings.booking_granularity_minutes
+    if req.minutes % gran:
+        out.append(rule_breach("granularity", "minutes", minutes=gran))
+    if req.minutes > rules.window_minutes(req.window_start, req.window_end):
+        out.append(rule_breach("window_short", "minutes"))
+        return out
+    if not rooms:
+        out.append(rule_breach("no_room", "room_id"))
+        return out
+    window = windows(session, req)[0]
+    if window.end <= clock.now():
+        out.append(rule_breach("window_past", "date"))
+    fitting = [r for r in rooms if r.min_minutes <= req.minutes <= r.max_minutes]
+    if not fitting:
+        r = rooms[0]
+        code = "min_duration" if req.minutes < r.min_minutes else "max_duration"
+        out.append(rule_breach(code, "minutes", minutes=r.min_minutes if code == "min_duration" else r.max_minutes))
+        return out
+    long_enough = timedelta(minutes=req.minutes)
+
+    def any_piece(pieces):
+        return any(p.end - p.start >= long_enough for p in pieces)
+
+    opened = {r.id: hours.open_windows(r.open_time, r.close_time, window, settings.tz) for r in fitting}
+    if not any(any_piece(o) for o in opened.values()):
+        out.append(rule_breach("window_hours", "window_start", minutes=req.minutes))
+        return out
+    blk = blackouts_by_room(session, [r.id for r in fitting], window)
+    if not any(any_piece(subtract(opened[r.id], [Interval(b.starts_at, b.ends_at) for b in blk[r.id]]))
+               for r in fitting):
+        out.append(rule_breach("window_blackout", "window_start"))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Priority and the weekly prime-time quota
+
+
+def quota_breaches(session: so.Session, tenant: Tenant, slots: list[Interval]) -> list[dict[str, Any]]:
+    """The tenant's prime-time minutes in each week the new `slots` touch, its
+    active and counted bookings included, may not pass its weekly quota."""
+    if tenant.prime_quota_hours_per_week is None or not slots:
+        return []
+    settings = settings_of(session)
+    tz, prime = settings.tz, settings.prime_hours
+    limit = tenant.prime_quota_hours_per_week * 60
+    weeks = {rules.week_of(s.start, tz) for s in slots}
+    for week in sorted(weeks):
+        held = session.execute(sa.select(Booking.starts_at, Booking.ends_at).where(
+            Booking.tenant_id == tenant.id, Booking.status.in_(ACTIVE_STATUSES + ("ended",)),
+            Booking.starts_at < week.end, Booking.ends_at > week.start)).all()
+        pieces = [Interval(a, b) for a, b in held] + [s for s in slots if week.start <= s.start < week.end]
+        if rules.prime_minutes(pieces, prime, tz) > limit:
+            return [rule_breach("prime_quota", "tenant_id", hours=tenant.prime_quota_hours_per_week)]
+    return []
+
+
+def priority_breaches(session: so.Session, req: BookingRequest, room: Room, slots: list[Interval]) -> list[dict]:
+    """An open request of a tenant with a higher priority (a smaller number)
+    that could use the same room at the same time comes first."""
+    mine = req.tenant.priority
+    days = {s.start.astimezone(settings_of(session).tz).date() for s in slots}
+    rivals = session.scalars(
+        sa.select(BookingRequest).join(Tenant, Tenant.id == BookingRequest.tenant_id).where(
+            BookingRequest.id != req.id, BookingRequest.status.in_(("pending", "waiting")),
+            Tenant.priority < mine,
+            BookingRequest.date.in_({d for d in days} | {d - timedelta(days=1) for d in days}),
+        ).order_by(Tenant.priority, BookingRequest.created_at)).all()
+    for rival in rivals:
+        if rival.room_id not in (None, room.id):
+            continue
+        if (rival.room_kind and rival.room_kind != room.kind) or (rival.zone and rival.zone != room.zone):
+            continue
+        if any(w.overlaps(s) for w in windows(session, rival) for s in slots):
+            return [rule_breach("priority", "tenant_id", id=rival.id)]
+    return []
+
+
+def check_limits(session: so.Session, user, req: BookingRequest, room: Room, slots: list[Interval],
+                 override_reason: str | None) -> bool:
+    """Raise 422 for a broken quota or priority unless staff override with a
+    reason; returns whether an override was used."""
+    breaches = quota_breaches(session, req.tenant, slots) + priority_breaches(session, req, room, slots)
+    if not breaches:
+        return False
+    if override_reason and user.role in ("admin", "manager", "coordinator"):
+        return True
+    raise RuleViolation(_l("The request breaks a rule of the park."), breaches)
+
+
+# ---------------------------------------------------------------------------
+# Telling the other side
+
+
+def tenant_users(session: so.Session, tenant_id: int) -> list[User]:
+    return list(session.scalars(sa.select(User).where(User.tenant_id == tenant_id, User.active.is_(True))))
+
+
+def coordinators(session: so.Session) -> list[User]:
+    return list(session.scalars(sa.select(User).where(User.role == "coordinator", User.active.is_(True))))
+
+
+def place_text(req: BookingRequest) -> str:
+    if req.room is not None:
+        return req.room.code
+    return " / ".join(x for x in (req.zone, req.room_kind) if x) or str(_l("any room"))
+
+
+def params(req: BookingRequest, **extra) -> dict[str, Any]:
+    return {"id": req.id, "tenant": req.tenant.name, "date": req.date, "recurring": bool(req.recurrence),
+            "minutes": req.minutes, "window_start": req.window_start.strftime("%H:%M"),
+            "window_end": req.window_end.strftime("%H:%M"), "place": place_text(req), **extra}
+
+
+def notify(session: so.Session, req: BookingRequest, kind: str, users: list[User], *, key_extra: str = "",
+           booking_id: int | None = None, **extra) -> None:
+    """Send `kind` about `req` to each of `users` once (the key names the request and the step)."""
+    p = params(req, **extra)
+    for user in users:
+        notifications.send(session, user, kind, f"request:{req.id}:{kind}{key_extra}:{user.id}", p,
+                           booking_id=booking_id)
+
+
+def tell_tenant(session: so.Session, req: BookingRequest, kind: str, **kw) -> None:
+    notify(session, req, kind, tenant_users(session, req.tenant_id), **kw)
+
+
+def tell_staff(session: so.Session, req: BookingRequest, kind: str, **kw) -> None:
+    notify(session, req, kind, coordinators(session), **kw)
+
+
+def sessions_text(bookings: list[Booking], tz) -> str:
+    return ", ".join(f"{b.room.code} {b.starts_at.astimezone(tz):%m-%d %H:%M}–{b.ends_at.astimezone(tz):%H:%M}"
+                     for b in bookings[:5]) + ("…" if len(bookings) > 5 else "")
+
+
+def is_staff(user) -> bool:
+    return user.role in ("admin", "manager", "coordinator")
+
+
+def set_status(session: so.Session, req: BookingRequest, new: str, *, from_: tuple[str, ...],
+               **values) -> bool:
+    """Move `req` to `new` only if it is still in one of `from_` (a conditional
+    UPDATE: of two writers, one wins); refreshes the object. Returns whether it moved."""
+    session.flush()
+    done = session.execute(
+        sa.update(BookingRequest).where(BookingRequest.id == req.id, BookingRequest.status.in_(from_))
+        .values(status=new, updated_at=clock.now(), **values)
+        .execution_options(synchronize_session=False)).rowcount
+    session.refresh(req)
+    return bool(done)
+
+
+
+
+def tenant_quota_left(session: so.Session, req: BookingRequest, slot: Interval) -> bool:
+    """Whether the tenant's weekly prime-time quota still takes `slot` (the waitlist skips it otherwise)."""
+    return not quota_breaches(session, req.tenant, [slot])
