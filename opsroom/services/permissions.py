@@ -23,6 +23,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "products.write": STAFF,
     "schedule.own": frozenset({"anchor"}),
     "reports.read": MANAGEMENT,
+    # The forecast at booking (services/sales/forecast.py): staff, who book.
+    "forecast.read": STAFF,
     "users.admin": frozenset({"admin"}),
     # Orders: staff import and assign; an anchor reads only their own sessions' orders.
     "orders.read": STAFF | {"anchor"},
