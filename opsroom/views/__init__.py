@@ -18,10 +18,10 @@ def register(app) -> None:
     from opsroom.views.park import account, rooms, tenants
     from opsroom.views.people_goods import anchors, me, products
     from opsroom.views.reporting import reports
-    from opsroom.views.sales import orders, review, screen
+    from opsroom.views.sales import forecast, orders, review, screen
 
     for module in (account, rooms, tenants, board, bookings, calendar, me, anchors, products, orders, screen,
-                   reports, notifications, admin, review):
+                   reports, notifications, admin, review, forecast):
         app.register_blueprint(module.bp)
 
     # Globals, not a context processor: imported macros see them too.

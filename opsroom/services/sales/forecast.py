@@ -137,27 +137,36 @@ def load_history(session: so.Session, *, tenant_id: int, room_kind: str, anchor_
         sa.select(Booking.id, Booking.tenant_id, Booking.starts_at, Booking.ends_at, Room.kind)
         .join(Room, Room.id == Booking.room_id).where(Booking.id.in_(ids_q))
     ).all()
+    return list(summaries(session, rows, tz, around=before).values())
+
+
+def summaries(session: so.Session, rows: Sequence, tz: ZoneInfo, *, around: datetime) -> dict[int, fc.PastSession]:
+    """The domain's summary of each session of `rows` ((booking id, tenant id,
+    starts_at, ends_at, room kind), …) by booking id: its sold orders, its peak
+    clock hour and that hour's orders, its anchors. Two queries."""
     if not rows:
-        return []
+        return {}
     ids = [r[0] for r in rows]
-    whole_hours = _whole_hour_zone(tz, before)
+    whole_hours = _whole_hour_zone(tz, around)
     key = _hour_key(session, whole_hours)
     per_hour: dict[int, dict[datetime, int]] = {}
-    for bid, k, n in session.execute(
-        sa.select(Order.booking_id, key, sa.func.count()).where(Order.booking_id.in_(ids), SOLD)
-        .group_by(Order.booking_id, key)
-    ):
-        start = _key_start(k, whole_hours)
-        if not whole_hours:
-            local = start.astimezone(tz)
-            start = (start - timedelta(minutes=local.minute)).astimezone(UTC)
-        hours = per_hour.setdefault(bid, {})
-        hours[start] = hours.get(start, 0) + int(n)
     anchors_of: dict[int, set[int]] = {}
-    for bid, aid in session.execute(sa.select(Assignment.booking_id, Assignment.anchor_id)
-                                    .where(Assignment.booking_id.in_(ids))):
-        anchors_of.setdefault(bid, set()).add(aid)
-    out = []
+    for chunk in range(0, len(ids), 5000):   # bound the IN lists (SQLite's variable limit)
+        part = ids[chunk:chunk + 5000]
+        for bid, k, n in session.execute(
+            sa.select(Order.booking_id, key, sa.func.count()).where(Order.booking_id.in_(part), SOLD)
+            .group_by(Order.booking_id, key)
+        ):
+            start = _key_start(k, whole_hours)
+            if not whole_hours:
+                local = start.astimezone(tz)
+                start = (start - timedelta(minutes=local.minute)).astimezone(UTC)
+            hours = per_hour.setdefault(bid, {})
+            hours[start] = hours.get(start, 0) + int(n)
+        for bid, aid in session.execute(sa.select(Assignment.booking_id, Assignment.anchor_id)
+                                        .where(Assignment.booking_id.in_(part))):
+            anchors_of.setdefault(bid, set()).add(aid)
+    out = {}
     for bid, tid, starts, ends, kind in rows:
         hours = per_hour.get(bid, {})
         if hours:
@@ -165,9 +174,9 @@ def load_history(session: so.Session, *, tenant_id: int, room_kind: str, anchor_
             peak_at = min(h for h, n in hours.items() if n == best)
         else:
             best, peak_at = 0, None
-        out.append(fc.PastSession(starts_at=starts, ends_at=ends, tenant_id=tid,
+        out[bid] = fc.PastSession(starts_at=starts, ends_at=ends, tenant_id=tid,
                                   anchor_ids=frozenset(anchors_of.get(bid, ())), room_kind=kind or "",
-                                  orders=sum(hours.values()), peak_hour_orders=best, peak_at=peak_at))
+                                  orders=sum(hours.values()), peak_hour_orders=best, peak_at=peak_at)
     return out
 
 
