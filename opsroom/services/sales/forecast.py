@@ -27,15 +27,18 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from sqlalchemy.exc import IntegrityError
 from flask_babel import lazy_gettext as _l
 
+from opsroom import clock
 from opsroom.domain import booking_rules
 from opsroom.domain import forecast as fc
 from opsroom.domain.intervals import Interval
-from opsroom.models import SOLD, Assignment, Booking, Order, Room, Tenant
+from opsroom.models import SOLD, Assignment, Booking, Order, Room, SessionForecast, Tenant
 from opsroom.services.bookings.availability import blackouts_by_room, busy_bookings, clashes_any
 from opsroom.services.errors import ValidationFailed, found
 from opsroom.services.permissions import can, require
+from opsroom.services.transaction import transactional
 from opsroom.settings import settings_of
 
 UTC = timezone.utc
@@ -275,3 +278,106 @@ def forecast_of_booking(session: so.Session, actor, booking: Booking) -> RoomFor
     anchors = [a.anchor_id for a in booking.assignments]
     return room_forecast(session, tenant_id=booking.tenant_id, room=booking.room, starts_at=booking.starts_at,
                          ends_at=booking.ends_at, anchor_ids=anchors, exclude_booking_ids={booking.id})
+
+
+# ---------------------------------------------------------------------------
+# Stored forecasts: the expected load beside the actual (board, screen)
+
+# A stored forecast older than this is recomputed (new sessions have ended since).
+STALE_AFTER = timedelta(hours=12)
+# The scheduler's sweep keeps the forecasts of the sessions starting this soon (and the live ones).
+SWEEP_AHEAD = timedelta(days=2)
+SWEEP_LIMIT = 300
+
+
+@dataclass(frozen=True)
+class ExpectedLoad:
+    orders_per_hour: float      # p50
+    peak_p90: float
+    capacity_per_hour: int
+    load: float | None          # p50 orders per hour ÷ capacity per hour (None without capacity)
+    over: bool                  # the p90 peak exceeds the room's hourly capacity
+
+
+def _expected(p50: float, peak_p90: float, capacity: int) -> ExpectedLoad:
+    return ExpectedLoad(p50, peak_p90, capacity, p50 / capacity if capacity else None, not fc.fits(peak_p90, capacity))
+
+
+def expected_loads(session: so.Session, actor, booking_ids: Iterable[int]) -> dict[int, ExpectedLoad]:
+    """The expected load of each of the bookings whose stored forecast is valid
+    for its room and window, for a role that may read forecasts (else nothing)."""
+    if not can(actor, "forecast.read"):
+        return {}
+    return stored_expected_loads(session, booking_ids)
+
+
+def stored_expected_loads(session: so.Session, booking_ids: Iterable[int]) -> dict[int, ExpectedLoad]:
+    """`expected_loads` without the role check, for a service that made its own (the
+    screen). One query, no forecasting, so the board and the screen stay as fast as
+    they were: `refresh_forecasts` (the scheduler) keeps the rows, and a booking
+    without a valid one shows no expected load until then."""
+    ids = sorted(set(booking_ids))
+    out: dict[int, ExpectedLoad] = {}
+    for chunk in range(0, len(ids), 5000):
+        for bid, p50, peak, cap in session.execute(
+            sa.select(Booking.id, SessionForecast.orders_per_hour_p50, SessionForecast.peak_p90,
+                      Room.order_capacity_per_hour)
+            .join(SessionForecast, SessionForecast.booking_id == Booking.id)
+            .join(Room, Room.id == Booking.room_id)
+            .where(Booking.id.in_(ids[chunk:chunk + 5000]), SessionForecast.room_id == Booking.room_id,
+                   SessionForecast.starts_at == Booking.starts_at, SessionForecast.ends_at == Booking.ends_at)
+        ):
+            out[bid] = _expected(p50, peak, cap)
+    return out
+
+
+def store_forecast(session: so.Session, booking_id: int, room_id: int, starts_at: datetime, ends_at: datetime,
+                   f: fc.Forecast) -> None:
+    """Keep a booking's forecast (in a savepoint: a row another writer stored first is left as it is)."""
+    values = dict(room_id=room_id, starts_at=starts_at, ends_at=ends_at,
+                  orders_per_hour_p50=f.orders_per_hour.p50, orders_per_hour_p90=f.orders_per_hour.p90,
+                  peak_p50=f.peak_hour_orders.p50, peak_p90=f.peak_hour_orders.p90, basis=f.basis,
+                  sessions=f.sessions, computed_at=clock.now())
+    stored = session.get(SessionForecast, booking_id)
+    try:
+        with session.begin_nested():
+            if stored is None:
+                session.add(SessionForecast(booking_id=booking_id, **values))
+            else:
+                for k, v in values.items():
+                    setattr(stored, k, v)
+    except IntegrityError:
+        pass
+
+
+@transactional
+def refresh_forecasts(session: so.Session, *, limit: int = SWEEP_LIMIT) -> dict[str, int]:
+    """The scheduler's sweep: forecast the active sessions that start within
+    SWEEP_AHEAD (or are live) and have no valid stored forecast, or an old one;
+    at most `limit` a run, the soonest first."""
+    now = clock.now()
+    rows = session.execute(
+        sa.select(Booking.id, Booking.tenant_id, Booking.starts_at, Booking.ends_at, Room,
+                  SessionForecast.room_id, SessionForecast.starts_at, SessionForecast.ends_at,
+                  SessionForecast.computed_at)
+        .join(Room, Room.id == Booking.room_id)
+        .outerjoin(SessionForecast, SessionForecast.booking_id == Booking.id)
+        .where(Booking.status.in_(("hold", "confirmed", "live")), Booking.ends_at > now,
+               Booking.starts_at < now + SWEEP_AHEAD, Booking.starts_at >= now - booking_rules.LONGEST_OCCUPANCY)
+        .order_by(Booking.starts_at, Booking.id)
+    ).all()
+    todo = [r for r in rows if r[5] != r[4].id or r[6] != r[2] or r[7] != r[3] or r[8] is None
+            or now - r[8] >= STALE_AFTER][:limit]
+    anchors: dict[int, list[int]] = {}
+    if todo:
+        for bid, aid in session.execute(sa.select(Assignment.booking_id, Assignment.anchor_id)
+                                        .where(Assignment.booking_id.in_([r[0] for r in todo]))):
+            anchors.setdefault(bid, []).append(aid)
+    tz = settings_of(session).tz
+    for bid, tid, starts, ends, room, *_ in todo:
+        mine = anchors.get(bid, [])
+        query = fc.ForecastQuery(tid, frozenset(mine), room.kind or "", starts, ends, tz)
+        f = fc.forecast(query, load_history(session, tenant_id=tid, room_kind=room.kind or "", anchor_ids=mine,
+                                            before=query.starts_at, tz=tz))
+        store_forecast(session, bid, room.id, starts, ends, f)
+    return {"forecast": len(todo)}

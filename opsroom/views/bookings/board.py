@@ -18,6 +18,7 @@ from markupsafe import Markup, escape
 
 from opsroom import clock
 from opsroom.db import get_session
+from opsroom.services.sales.forecast import expected_loads
 from opsroom.domain.intervals import Interval, subtract
 from opsroom.web.i18n import local_date_today, park_tz
 from opsroom.labels import BOOKING_STATUS_LABELS
@@ -106,6 +107,7 @@ class PageContext(NamedTuple):
     may_not_book: str
     hours: dict  # Hours by (window, openings), filled as lanes are drawn
     clock: dict  # local "HH:MM" by POSIX seconds, filled as bookings are drawn
+    expected: dict | None = None  # stored forecasts' expected loads by booking id (services/sales/forecast)
 
 
 _SENTINEL = 987654321
@@ -173,10 +175,15 @@ def _placed(b, lane: service.Lane, day: Hours, page: PageContext) -> Placed | No
         notes += f" {page.may_not_book}"
     if alert:
         notes += " " + gettext("capacity alert: load %(percent)s%%", percent=round(alert * 100))
+    expected = page.expected.get(booking_id) if page.expected else None
+    data = ""
+    if expected is not None and expected.load is not None:
+        notes += " " + gettext("expected load %(percent)s%%", percent=round(expected.load * 100))
+        data = f' data-expected-load="{expected.load:.2f}"{" data-expected-over" if expected.over else ""}'
     classes = (f"booking status-{status} tenant-c{b.tenant_id % 12}{' flagged' if flagged else ''}"
                f"{' capacity-alert' if alert else ''} gs-{cols[0]} ge-{cols[1]}")
     marks = (_FLAG_MARK if flagged else "") + (_ALERT_MARK if alert else "")
-    return Placed(b, cols, f'<a class="{escape(classes)}" href="{page.show_url.format(booking_id)}">{marks}'
+    return Placed(b, cols, f'<a class="{escape(classes)}"{data} href="{page.show_url.format(booking_id)}">{marks}'
                            f'<b>{escape(b.tenant_name)}</b> {escape(b.title)} {escape(notes)}</a>')
 
 
@@ -253,7 +260,8 @@ def day():
     zone, kind = room_filters()
     session = get_session()
     lanes = service.day(session, current_user, on, zone=zone, kind=kind)
-    page = page_context()
+    page = page_context()._replace(expected=expected_loads(session, current_user, [
+        b.id for lane in lanes for b in lane.bookings if b.status in ("hold", "confirmed", "live", "ended")]))
     zones, kinds = service.zones_and_kinds(session)
     now = clock.now()
     now_col = columns(Interval(now, now + timedelta(minutes=1)), lanes[0].window) if lanes else None

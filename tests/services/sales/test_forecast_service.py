@@ -129,3 +129,33 @@ def test_bad_input_and_roles(make, db_session, staff):
         forecast_for(db_session, make.user("anchor"), tenant.id, room.id, at(1, 20), at(1, 22))
     empty = forecast_json(forecast_for(db_session, staff, tenant.id, room.id, at(1, 20), at(1, 22)))
     assert (empty["sessions"], empty["orders_per_hour"], empty["fits"]) == (0, {"p50": 0.0, "p90": 0.0}, True)
+
+
+def test_the_sweep_stores_forecasts_and_the_board_shows_expected_load(make, db_session, staff, client, auth):
+    from opsroom.services.sales.forecast import expected_loads, refresh_forecasts
+
+    tenant = make.tenant()
+    room = make.room(kind="服装", order_capacity_per_hour=50)
+    for d in range(5):
+        session_(make, db_session, room, tenant, at(-1 - d, 20), [60, 0])   # 30 an hour, peak 60
+    soon = make.booking(room, tenant, starts_at=at(0, 20), ends_at=at(0, 22))
+    far = make.booking(room, tenant, starts_at=at(5, 20), ends_at=at(5, 22))   # beyond the sweep's reach
+    assert expected_loads(db_session, staff, [soon.id, far.id]) == {}
+    assert refresh_forecasts(db_session) == {"forecast": 1}
+    assert refresh_forecasts(db_session) == {"forecast": 0}    # fresh rows are kept
+    loads = expected_loads(db_session, staff, [soon.id, far.id])
+    assert set(loads) == {soon.id}
+    assert (loads[soon.id].orders_per_hour, loads[soon.id].load, loads[soon.id].over) == (30.0, 0.6, True)
+    assert expected_loads(db_session, make.user("anchor"), [soon.id]) == {}
+
+    auth.login(staff.email)
+    board = client.get("/board/?date=2026-11-20").get_data(as_text=True)
+    assert 'data-expected-load="0.60" data-expected-over' in board
+
+    # Moved: the stored forecast no longer holds for it, until the next sweep.
+    soon.starts_at, soon.ends_at = at(0, 19), at(0, 21)
+    soon.occupied_until = at(0, 21, 30)
+    db_session.commit()
+    assert expected_loads(db_session, staff, [soon.id]) == {}
+    assert refresh_forecasts(db_session) == {"forecast": 1}
+    assert soon.id in expected_loads(db_session, staff, [soon.id])
