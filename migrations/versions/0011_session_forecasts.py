@@ -2,8 +2,9 @@
 
 One row per booking: its forecast (orders per hour and peak-hour orders, p50 and
 p90, the basis and how many sessions it came from) for the room and window it
-was computed for (services/sales/forecast.expected_loads recomputes a row when
-they change or when it is old). Deleted with its booking.
+was computed for (the scheduler's `forecasts` job recomputes a row when they
+change or when it is old). Deleted with its booking. And an index of bookings by
+tenant and start, for a forecast's read of the tenant's latest sessions.
 
 Revision ID: 0011
 Revises: 0007
@@ -38,5 +39,10 @@ def upgrade() -> None:
     )
 
 
+    # A tenant's latest sessions, read backwards from a forecast's start (services/sales/forecast.load_history).
+    op.create_index("ix_bookings_tenant_starts", "bookings", ["tenant_id", "starts_at"])
+
+
 def downgrade() -> None:
+    op.drop_index("ix_bookings_tenant_starts", table_name="bookings")
     op.drop_table("session_forecasts")

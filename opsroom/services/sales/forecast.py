@@ -120,12 +120,17 @@ def load_history(session: so.Session, *, tenant_id: int, room_kind: str, anchor_
     (or live and past their end) within `history_days` before it. Enough of them for
     the domain's fallbacks to answer as over the whole window (module docstring)."""
     since = before - timedelta(days=history_days)
-    ended = sa.and_(Booking.status.in_(SESSION_STATUSES), Booking.ends_at < before,
+    # A session that ended before `before` started before it: the upper bound keeps each part one
+    # index range read backwards from `before` (not every future booking first).
+    ended = sa.and_(Booking.status.in_(SESSION_STATUSES), Booking.ends_at < before, Booking.starts_at < before,
                     Booking.starts_at >= since - booking_rules.LONGEST_OCCUPANCY, Booking.ends_at >= since)
     latest = [Booking.starts_at.desc(), Booking.id.desc()]
     parts = [
+        # ix_bookings_tenant_starts (migration 0011): the tenant's latest, read backwards.
         sa.select(Booking.id).where(ended, Booking.tenant_id == tenant_id).order_by(*latest).limit(LATEST_DEPTH),
-        sa.select(Booking.id).join(Room, Room.id == Booking.room_id)
+        # `room_id + 0`: walk the bookings by time and look each room up, rather than every
+        # booking of every room of the kind in the window, sorted (a kind has dozens of rooms).
+        sa.select(Booking.id).join(Room, Room.id == Booking.room_id + 0)
         .where(ended, Room.kind == room_kind).order_by(*latest).limit(LATEST_DEPTH),
         sa.select(Booking.id).where(ended).order_by(*latest).limit(LATEST_DEPTH),
     ]
