@@ -251,7 +251,8 @@ def room_forecast(session: so.Session, *, tenant_id: int, room: Room, starts_at:
     f = fc.forecast(query, history)
     peak = f.peak_hour_orders.p90
     capacity = room.order_capacity_per_hour
-    ok = fc.fits(peak, capacity)
+    # A room without a capacity set (0, "no capacity set" on the screen) has nothing to exceed.
+    ok = capacity <= 0 or fc.fits(peak, capacity)
     better: list[fc.CandidateRoom] = []
     if not ok:
         candidates = free_rooms_of_kind(session, room, query.starts_at, query.ends_at, min_capacity=peak,
@@ -305,7 +306,8 @@ class ExpectedLoad:
 
 
 def _expected(p50: float, peak_p90: float, capacity: int) -> ExpectedLoad:
-    return ExpectedLoad(p50, peak_p90, capacity, p50 / capacity if capacity else None, not fc.fits(peak_p90, capacity))
+    return ExpectedLoad(p50, peak_p90, capacity, p50 / capacity if capacity else None,
+                        capacity > 0 and not fc.fits(peak_p90, capacity))
 
 
 def expected_loads(session: so.Session, actor, booking_ids: Iterable[int]) -> dict[int, ExpectedLoad]:

@@ -13,7 +13,7 @@ from opsroom.db import get_session
 from opsroom.domain.numbers import whole_number
 from opsroom.services.errors import NotFound, ValidationFailed
 from opsroom.services.sales.forecast import forecast_for
-from opsroom.services.sales.forecast_quality import forecast_report
+from opsroom.services.sales.forecast_quality import QUALITY_HISTORY_DAYS, SCORED_LIMIT, forecast_report
 from opsroom.views.helpers import combine_local
 from opsroom.web.guards import permission_required
 
@@ -65,4 +65,5 @@ def index():
         "actual": [round(g.actual, 1) for g in report.per_tenant[:30]],
         "forecast": [round(g.forecast, 1) for g in report.per_tenant[:30]],
     }
-    return render_template("forecast/index.html", report=report, chart=json.dumps(chart, ensure_ascii=False))
+    return render_template("forecast/index.html", report=report, chart=json.dumps(chart, ensure_ascii=False),
+                           limit=SCORED_LIMIT, history_days=QUALITY_HISTORY_DAYS)

@@ -73,6 +73,9 @@ def test_arithmetic_of_a_hand_built_history_and_the_better_rooms(make, db_sessio
 
     fitting = forecast_json(forecast_for(db_session, staff, tenant.id, big.id, at(1, 20), at(1, 22)))
     assert fitting["fits"] is True and fitting["better_rooms"] == []
+    # A room without a capacity set has nothing to exceed.
+    unset = make.room(kind="服装", order_capacity_per_hour=0)
+    assert forecast_json(forecast_for(db_session, staff, tenant.id, unset.id, at(1, 20), at(1, 22)))["fits"] is True
 
 
 def test_fallback_order_tenant_anchors_then_tenant_then_room_kind_then_park(make, db_session, staff):
