@@ -16,6 +16,7 @@ from opsroom.services.bookings.create import create_booking
 from opsroom.services.bookings.lifecycle import cancel_booking, check_in, confirm_booking
 from opsroom.services.bookings.move import update_booking
 from opsroom.services.people_goods import assignments
+from opsroom.services.sales.forecast import forecast_json, forecast_of_booking
 from opsroom.web.i18n import park_tz
 from opsroom.web.serialize import booking_json, instant
 
@@ -88,7 +89,9 @@ SCHEMAS = {
         "lineup": {"type": "array", "items": {"type": "object", "properties": {
             "product_id": I, "sku": S, "name": S, "position": I, "planned_start": AT_OR_NULL, "planned_end": AT_OR_NULL,
             "planned_quantity": {"type": "integer", "nullable": True}}}},
-        "checked_in_at": AT_OR_NULL, "created_at": AT_OR_NULL}},
+        "checked_in_at": AT_OR_NULL, "created_at": AT_OR_NULL,
+        # A created or fetched booking (not a listed one): null for a role that may not read forecasts.
+        "forecast": {"nullable": True, "allOf": [ref("Forecast")]}}},
 }
 
 
@@ -99,6 +102,12 @@ def range_bound(value, *, end: bool):
         return value
     window = hours.local_day(value, park_tz())
     return window.end if end else window.start
+
+
+def with_forecast(booking) -> dict:
+    """A booking as created or fetched: its JSON with its `forecast` (docs/api.md, Forecast)."""
+    result = forecast_of_booking(get_session(), current(), booking)
+    return {**booking_json(booking), "forecast": forecast_json(result) if result else None}
 
 
 @bp.post("/bookings")
@@ -114,7 +123,7 @@ def bookings_create():
     if data.get("recurrence"):
         return jsonify({"bookings": [booking_json(b) for b in result.bookings], "skipped": result.skipped,
                         "series_id": result.series.id if result.series else None}), 201
-    return jsonify(booking_json(result.bookings[0])), 201
+    return jsonify(with_forecast(result.bookings[0])), 201
 
 
 @bp.get("/bookings")
@@ -134,7 +143,7 @@ def bookings_index():
 @needs("bookings.read")
 @operation("Show a booking", errors=(404,), answers=ref("BookingOut"))
 def bookings_show(booking_id: int):
-    return jsonify(booking_json(get_booking(get_session(), current(), booking_id)))
+    return jsonify(with_forecast(get_booking(get_session(), current(), booking_id)))
 
 
 @bp.patch("/bookings/<int:booking_id>")

@@ -139,7 +139,10 @@ SCREEN_SCHEMAS = {
                 "starts_at": {"type": "string", "format": "date-time"}, "ends_at": {"type": "string", "format": "date-time"},
                 "elapsed_minutes": {"type": "integer", "minimum": 0}, "orders": {"type": "integer"}, "gmv": _SCREEN_MONEY,
                 "capacity_per_hour": {"type": "integer"}, "load": {"type": "number", "nullable": True},
-                "live_load": {"type": "number", "nullable": True}, "alert": {"type": "boolean"}}}},
+                "live_load": {"type": "number", "nullable": True}, "alert": {"type": "boolean"},
+                "expected_load": {"type": "number", "nullable": True, "description": (
+                    "the session's forecast orders per hour (p50) ÷ the room's hourly capacity, when a stored "
+                    "forecast is valid for its room and window (docs/forecast.md)")}}}},
             "rankings": {"type": "object", "properties": {
                 "rooms": {"type": "array", "items": {"type": "object", "properties": {
                     "room_code": {"type": "string"}, "orders": {"type": "integer"}, "gmv": _SCREEN_MONEY}}},

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from zoneinfo import ZoneInfo
 from opsroom.domain.forecast import BASES, Forecast, ForecastQuery, HALF_LIFE_DAYS, HIGH_QUANTILE, LOW_QUANTILE, MAX_SESSIONS, MID_QUANTILE, MIN_SESSIONS, PastSession, SAME_WEEKDAY_WEIGHT, recency_key, check_settings, forecast, weighted_quantiles
 
@@ -73,9 +74,12 @@ def _score(method: str, pairs: Sequence[tuple[float, float, float | None, float 
 def backtest(sessions: Iterable[PastSession], tz: ZoneInfo, *,
              min_sessions: int = MIN_SESSIONS, max_sessions: int = MAX_SESSIONS,
              half_life_days: float = HALF_LIFE_DAYS, same_weekday_weight: float = SAME_WEEKDAY_WEIGHT,
-             low: float = LOW_QUANTILE, mid: float = MID_QUANTILE, high: float = HIGH_QUANTILE) -> Backtest:
+             low: float = LOW_QUANTILE, mid: float = MID_QUANTILE, high: float = HIGH_QUANTILE,
+             score_from: datetime | None = None) -> Backtest:
     """Forecast every session from only the sessions that ended strictly before
     it started, and score the forecast against the two naive baselines.
+    With ``score_from``, only the sessions starting at or after it are forecast
+    and scored; the earlier ones are history only (a page's bounded backtest).
 
     Each forecast is exactly ``forecast(query of the session, all sessions)``
     (which itself ignores what had not ended): the history handed to it is what
@@ -105,7 +109,7 @@ def backtest(sessions: Iterable[PastSession], tz: ZoneInfo, *,
             sums[k.tenant_id] = sums.get(k.tenant_id, 0.0) + k.orders_per_hour
             latest_of_kind.setdefault(k.room_kind, deque(maxlen=max_sessions)).append(k)
             latest.append(k)
-        if s.hours <= 0:
+        if s.hours <= 0 or (score_from is not None and s.starts_at < score_from):
             continue
         own = known_of_tenant.get(s.tenant_id, [])
         kind = latest_of_kind.get(s.room_kind, ())

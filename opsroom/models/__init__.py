@@ -9,7 +9,7 @@ resolve each other's names, whichever module a caller imports.
 from opsroom.models.park import ApiToken, Blackout, LoginFailure, LoginSession, Room, Tenant, User, Zone
 from opsroom.models.bookings import Assignment, AuditEntry, Booking, LineupItem, Series
 from opsroom.models.people_goods import Anchor, Product
-from opsroom.models.sales import SOLD, ImportBatch, ImportReject, Order, ReviewNote, ScreenToken, sales_quarters
+from opsroom.models.sales import SOLD, ImportBatch, ImportReject, Order, ReviewNote, ScreenToken, SessionForecast, sales_quarters
 from opsroom.models.reporting import (
     TurnedAway, report_booking_days, report_days, report_dirty, report_room_days, report_start_hours,
     report_tenant_days,
@@ -18,6 +18,7 @@ from opsroom.models.operations import JobRecord, Notification, SchedulerHeartbea
 from opsroom.models.requests import BookingRequest, request_bookings
 
 __all__ = [
+    "SessionForecast",
     "Anchor", "ApiToken", "Assignment", "AuditEntry", "Blackout", "Booking", "BookingRequest", "ImportBatch", "ImportReject",
     "JobRecord", "LineupItem", "LoginFailure", "LoginSession", "Notification", "Order", "Product", "ReviewNote",
     "Room", "SOLD", "SchedulerHeartbeat", "ScreenToken", "Series", "Tenant", "TurnedAway", "User", "Zone",

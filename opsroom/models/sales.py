@@ -170,3 +170,24 @@ SOLD = sa.text(sql_in("orders.status", SOLD_STATUSES))
 
 # Deleting orders writes to sales_quarters (the triggers): wipes delete orders first.
 Order.__table__.add_is_dependent_on(sales_quarters)
+
+
+class SessionForecast(Base):
+    """A booking's forecast as last computed (services/sales/forecast.expected_loads),
+    so the board and the screen show the expected load beside the actual without
+    recomputing it on every view. Valid for the room and window it was computed
+    for; recomputed when they change or when it grows old."""
+
+    __tablename__ = "session_forecasts"
+
+    booking_id: so.Mapped[int] = so.mapped_column(sa.ForeignKey("bookings.id", ondelete="CASCADE"), primary_key=True)
+    room_id: so.Mapped[int] = so.mapped_column()
+    starts_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    ends_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)
+    orders_per_hour_p50: so.Mapped[float] = so.mapped_column(sa.Float)
+    orders_per_hour_p90: so.Mapped[float] = so.mapped_column(sa.Float)
+    peak_p50: so.Mapped[float] = so.mapped_column(sa.Float)
+    peak_p90: so.Mapped[float] = so.mapped_column(sa.Float)
+    basis: so.Mapped[str] = so.mapped_column(sa.String(20))
+    sessions: so.Mapped[int] = so.mapped_column()
+    computed_at: so.Mapped[datetime] = so.mapped_column(UTCDateTime)

@@ -27,6 +27,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "products.pages": STAFF,  # the catalogue pages (all tenants' products)
     "schedule.own": frozenset({"anchor"}),
     "reports.read": MANAGEMENT,
+    # The forecast at booking (services/sales/forecast.py): staff, who book.
+    "forecast.read": STAFF,
     "users.admin": frozenset({"admin"}),
     # Orders: staff import and assign; an anchor reads only their own sessions' orders.
     "orders.read": STAFF | {"anchor"} | TENANT,  # anchors, tenants: only their own sessions' orders

@@ -21,10 +21,10 @@ def register(app) -> None:
     from opsroom.views.reporting import reports
     from opsroom.views.requests import home as tenant_home
     from opsroom.views.requests import requests
-    from opsroom.views.sales import orders, review, screen
+    from opsroom.views.sales import forecast, orders, review, screen
 
     for module in (account, rooms, tenants, board, bookings, calendar, me, anchors, products, orders, screen,
-                   reports, notifications, admin, review, requests, tenant_home):
+                   reports, notifications, admin, review, requests, tenant_home, forecast):
         app.register_blueprint(module.bp)
 
     # Globals, not a context processor: imported macros see them too.

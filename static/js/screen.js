@@ -45,6 +45,12 @@
     bar.appendChild(el("span", "w" + Math.min(100, Math.round(percent / 5) * 5)));
     td.appendChild(bar);
     td.appendChild(document.createTextNode(percent + "%"));
+    if (row.expected_load !== null && row.expected_load !== undefined && d.tExpected) {
+      // The forecast beside the actual (docs/forecast.md): "expected 60%".
+      const over = row.expected_load > 1;
+      td.appendChild(el("span", "expected-load" + (over ? " over" : ""),
+                        " " + d.tExpected.replace("{n}", Math.round(row.expected_load * 100))));
+    }
     if (row.alert) {
       td.appendChild(el("span", "alert-mark", " ⚠"));
       td.appendChild(el("span", "vh", " " + d.tAlert));

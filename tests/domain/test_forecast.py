@@ -362,6 +362,19 @@ def test_backtest_scores_by_hand():
                                                         "park": 1}
 
 
+def test_backtest_from_a_date_scores_only_the_later_sessions_with_the_earlier_as_history():
+    """score_from: the sessions before it are history only; the later ones are forecast
+    exactly as in the whole backtest (the managers' page scores a bounded window)."""
+    history = [past(3 - k, orders=2 * rate) for k, rate in enumerate((100, 200, 300))]
+    settings = dict(min_sessions=1, half_life_days=1e12, same_weekday_weight=1)
+    whole = backtest(history, TZ, **settings)
+    third = whole.rows[2].session
+    bounded = backtest(history, TZ, score_from=third.starts_at, **settings)
+    assert [r.session for r in bounded.rows] == [third]
+    assert bounded.rows[0] == whole.rows[2]
+    assert (bounded.forecast.sessions, bounded.last_session.wape) == (1, pytest.approx(100 / 300))
+
+
 def random_history(seed: int, n: int = 400) -> list[PastSession]:
     """A small messy history: 6 tenants, overlapping sessions, odd lengths, a few flops."""
     rng = random.Random(seed)

@@ -60,6 +60,7 @@ RULES = [
     ("POST", "^/api/v1/requests$", "the window meets the park's rules (hours, tenant, anchors)"),
     ("POST", "^/api/v1/requests/[^/]+/(approve|reject|withdraw|wait|accept)$",
      "the request's state allows it; the place must be free"),
+    ("GET", "^/api/v1/forecast$", "the session must end after it starts, within a day"),
 ]
 
 

@@ -103,6 +103,7 @@ EXPECT: dict[tuple[str, str], dict] = {
     ("GET", "api.orders_batch"): allow(STAFF, 200),
     ("GET", "api.orders_batch_rejects"): allow(STAFF, 200),
     ("GET", "api.reports_utilization"): allow(MGMT, 200),
+    ("GET", "api.forecast_show"): allow(STAFF, 422),  # no query: the four required parameters are missing
     ("GET", "api.list_notifications"): allow(STAFF + ("anchor", T), 200),
     ("POST", "api.read_notification"): allow(STAFF + ("anchor", T), (200, 404)),
     ("POST", "api.read_all_notifications"): allow(STAFF + ("anchor", T), 200),
@@ -204,6 +205,8 @@ def _pages():
         ("GET", "orders.unattributed"): allow(STAFF, 200),
         ("POST", "orders.unattributed"): allow(STAFF, 422),
         ("GET", "reports.index"): allow(MGMT, 200),
+        ("GET", "forecast.index"): allow(MGMT, 200),
+        ("GET", "forecast.panel"): allow(STAFF, 422),  # no query: nothing to forecast yet
         ("GET", "reports.export"): allow(MGMT, 200),
         ("GET", "screen.index"): allow(STAFF, 200, screen=200),
         ("GET", "screen.data"): allow(STAFF, 200),

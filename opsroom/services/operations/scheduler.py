@@ -22,6 +22,7 @@ from opsroom.models import JobRecord, SchedulerHeartbeat
 from opsroom.services.bookings import lifecycle
 from opsroom.services.operations import mailer, reminders
 from opsroom.services.reporting.refresh import refresh_job
+from opsroom.services.sales.forecast import refresh_forecasts
 from opsroom.services.sales.screen import compact_quarters
 from opsroom.settings import settings_of
 from opsroom.services.transaction import transactional
@@ -35,6 +36,7 @@ JOBS: dict[str, Callable[[so.Session], Any]] = {
     "email": mailer.send_due_emails,
     "report_rollups": refresh_job,
     "sales_quarters": lambda session: {"folded": compact_quarters(session)},
+    "forecasts": refresh_forecasts,
 }
 
 

@@ -28,6 +28,7 @@ from opsroom.settings import settings_of
 from opsroom.models import SOLD, Booking, Order, Room, ScreenToken, Tenant, sales_quarters
 from opsroom.services.permissions import require
 from opsroom.services.sales import stats
+from opsroom.services.sales.forecast import stored_expected_loads
 from opsroom.services.errors import ValidationFailed, found
 from opsroom.services.transaction import transactional
 
@@ -256,6 +257,7 @@ def _compute(session: so.Session) -> dict[str, Any]:
             live_sold[bid][1] += int(g or 0)
     loads_now = stats.live_loads(session, list(live), now)
     live_anchors = stats.anchors_of(session, live_ids)
+    expected = stored_expected_loads(session, live_ids)
     live_rows = []
     for b in live:
         n, gmv = live_sold[b.id]
@@ -269,6 +271,8 @@ def _compute(session: so.Session) -> dict[str, Any]:
             "elapsed_minutes": int((now - b.starts_at).total_seconds() // 60),
             "orders": n, "gmv": _money(gmv), "capacity_per_hour": b.room.order_capacity_per_hour,
             "load": metrics.as_float(metrics.ratio(n, cap)), "live_load": metrics.as_float(load_now), "alert": alert,
+            "expected_load": round(expected[b.id].load, 2) if b.id in expected and expected[b.id].load is not None
+            else None,
         })
 
     rooms: dict[str, dict[str, Any]] = {}

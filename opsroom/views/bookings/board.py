@@ -18,6 +18,7 @@ from markupsafe import Markup, escape
 
 from opsroom import clock
 from opsroom.db import get_session
+from opsroom.services.sales.forecast import expected_loads
 from opsroom.domain.intervals import Interval, subtract
 from opsroom.domain.names import display_short_name
 from opsroom.web.i18n import local_date_today, park_tz
@@ -109,6 +110,7 @@ class PageContext(NamedTuple):
     short_names: dict  # a tenant's display short name by (name, short_name), filled as bookings are drawn
     hours: dict  # Hours by (window, openings), filled as lanes are drawn
     clock: dict  # local "HH:MM" by POSIX seconds, filled as bookings are drawn
+    expected: dict | None = None  # stored forecasts' expected loads by booking id (services/sales/forecast)
 
 
 _SENTINEL = 987654321
@@ -178,6 +180,11 @@ def _placed(b, lane: service.Lane, day: Hours, page: PageContext) -> Placed | No
         notes += f" {page.may_not_book}"
     if alert:
         notes += " " + gettext("capacity alert: load %(percent)s%%", percent=round(alert * 100))
+    expected = page.expected.get(booking_id) if page.expected else None
+    data = ""
+    if expected is not None and expected.load is not None:
+        notes += " " + gettext("expected load %(percent)s%%", percent=round(expected.load * 100))
+        data = f' data-expected-load="{expected.load:.2f}"{" data-expected-over" if expected.over else ""}'
     key = (b.tenant_name, b.tenant_short_name)
     short = page.short_names.get(key)
     if short is None:
@@ -191,7 +198,7 @@ def _placed(b, lane: service.Lane, day: Hours, page: PageContext) -> Placed | No
                f"{' capacity-alert' if alert else ''} gs-{cols[0]} ge-{cols[1]}")
     marks = (_FLAG_MARK if flagged else "") + (_ALERT_MARK if alert else "")
     host_html = f' <span class="bk-host">{escape(host)}</span>' if host else ""
-    return Placed(b, cols, f'<a class="{escape(classes)}" href="{page.show_url.format(booking_id)}"'
+    return Placed(b, cols, f'<a class="{escape(classes)}"{data} href="{page.show_url.format(booking_id)}"'
                            f' title="{escape(full)}">{marks}<span class="bk-time">{times}</span> '
                            f'<b>{escape(short)}</b> <span class="bk-title">{escape(b.title)}</span>{host_html}'
                            f' <span class="bk-notes">{escape(notes)}</span></a>')
@@ -270,7 +277,8 @@ def day():
     zone, kind = room_filters()
     session = get_session()
     lanes = service.day(session, current_user, on, zone=zone, kind=kind)
-    page = page_context()
+    page = page_context()._replace(expected=expected_loads(session, current_user, [
+        b.id for lane in lanes for b in lane.bookings if b.status in ("hold", "confirmed", "live", "ended")]))
     zones, kinds = service.zones_and_kinds(session)
     now = clock.now()
     now_col = columns(Interval(now, now + timedelta(minutes=1)), lanes[0].window) if lanes else None
