@@ -35,6 +35,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     # Operations: every user reads their own inbox; admins see scheduler health and failed emails.
     "notifications.own": frozenset({"admin", "manager", "coordinator", "anchor"}),
     "operations.admin": frozenset({"admin"}),
+    # Integrations: admins manage every robot and webhook; "robots.own" lets a
+    # user bound to a tenant (user.tenant_id) manage that tenant's group robots
+    # (services/integrations/targets.may_manage_robot): give it to the tenant role.
+    "integrations.admin": frozenset({"admin"}),
+    "robots.own": frozenset(),
 }
 
 
