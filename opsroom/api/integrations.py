@@ -48,7 +48,7 @@ def _mentions(v):
 
 
 _mentions.schema = {"type": "array", "maxItems": 20, "items": {"type": "string", "pattern": MENTION}}
-_URL = {"type": "string", "minLength": 1, "maxLength": 500, "pattern": "^https?://[^\\s]+$",
+_URL = {"type": "string", "minLength": 1, "maxLength": 500, "pattern": "^https?://[!-~]+$",
         "description": "http(s) URL; a tenant's robot: https on the platform's own robot host"}
 
 

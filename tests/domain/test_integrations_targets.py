@@ -28,6 +28,8 @@ WECOM = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=abc"
     ("https:///nohost", None, False, "host"),
     ("https://example.com:99999/x", None, False, "host"),
     ("https://exa mple.com/x", None, False, "host"),
+    ("https://\x12bad.example/x", None, False, "host"),
+    ("https://bücher.example/x", None, False, "host"),
 ])
 def test_url_problem(url, kind, platform_only, problem):
     assert url_problem(url, kind=kind, platform_only=platform_only) == problem

@@ -57,6 +57,7 @@ RULES = [
     ("GET", "^/api/v1/(bookings|orders|anchors/free|anchors/[^/]+/schedule|reports/utilization)$",
      "a range must not end before it starts, nor be too long"),
     ("GET", "^/api/v1/rooms/[^/]+/availability$", "the room must be open that day"),
+    ("POST", "^/api/v1/(robots|webhooks)$", "a URL with a real host; a tenant that exists; a whsec_ secret in base64"),
 ]
 
 

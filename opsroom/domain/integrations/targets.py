@@ -27,7 +27,9 @@ def url_problem(url: str, *, kind: str | None, platform_only: bool) -> str | Non
         return "host"
     if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > MAX_URL:
         return "scheme" if parts.scheme not in ("http", "https") else "host"
-    if any(ch.isspace() for ch in url) or parts.username or parts.password:
+    # Printable ASCII only (an international host is given in its xn-- form): no
+    # space, control character or look-alike reaches the HTTP client.
+    if not all("!" <= ch <= "~" for ch in url) or parts.username or parts.password:
         return "host"
     if platform_only:
         hosts = PLATFORM_HOSTS.get(kind or "", ())

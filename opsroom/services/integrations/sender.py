@@ -22,6 +22,7 @@ Run by the scheduler's acting node every `integrations_sweep_seconds` (job
 """
 from __future__ import annotations
 
+import http.client
 import urllib.error
 import urllib.request
 from collections import defaultdict
@@ -54,9 +55,9 @@ _OPENER = urllib.request.build_opener(_NoRedirect)
 
 def post(request: robot_rules.HttpRequest, timeout: float) -> tuple[int | None, bytes, dict[str, str]]:
     """(status, body, headers) of one POST; status None when no answer came."""
-    http = urllib.request.Request(request.url, data=request.body, headers=dict(request.headers), method="POST")
+    outgoing = urllib.request.Request(request.url, data=request.body, headers=dict(request.headers), method="POST")
     try:
-        with _OPENER.open(http, timeout=timeout) as response:
+        with _OPENER.open(outgoing, timeout=timeout) as response:
             return response.status, response.read(MAX_ANSWER_BYTES), dict(response.headers.items())
     except urllib.error.HTTPError as error:
         try:
@@ -64,7 +65,7 @@ def post(request: robot_rules.HttpRequest, timeout: float) -> tuple[int | None, 
         except OSError:
             body = b""
         return error.code, body, dict(error.headers.items()) if error.headers else {}
-    except (OSError, ValueError) as error:  # refused, timed out, unreachable, a malformed URL
+    except (OSError, ValueError, http.client.HTTPException) as error:  # refused, timed out, unreachable, malformed
         return None, f"{type(error).__name__}: {error}".encode()[:500], {}
 
 
