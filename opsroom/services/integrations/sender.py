@@ -88,7 +88,9 @@ def _claim(session: so.Session, settings: Settings) -> list[int]:
         .order_by(Delivery.next_at, Delivery.id).limit(settings.integrations_batch)
         .with_for_update(skip_locked=True)).all()
     if ids:
-        lease = timedelta(seconds=settings.integrations_timeout_seconds * (len(ids) + 2) + 60)
+        # Long enough for every claimed attempt to time out once (a robot's waits
+        # are not slept through: what must wait is released at once).
+        lease = timedelta(seconds=settings.integrations_timeout_seconds * (len(ids) + 2))
         session.execute(sa.update(Delivery).where(Delivery.id.in_(ids)).values(state="sending", next_at=now + lease),
                         execution_options={"synchronize_session": False})
     session.commit()
