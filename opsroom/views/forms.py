@@ -243,8 +243,9 @@ class RobotForm(FlaskForm):
                       render_kw={"autocomplete": "off", "inputmode": "url"})
     secret = StringField(_l("Signing secret (DingTalk, Feishu)"), validators=[Optional(), Length(max=200)],
                          render_kw={"autocomplete": "off"})
+    # No DataRequired: it would mark every checkbox required. The service asks for one.
     events = SelectMultipleField(_l("Events"), widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
-                                 validators=[DataRequired()])
+                                 validators=[Optional()])
 
     def __init__(self, *args, **kwargs):
         from opsroom.domain.integrations.robots import ROBOT_KINDS
@@ -260,8 +261,9 @@ class WebhookForm(FlaskForm):
                       render_kw={"autocomplete": "off", "inputmode": "url"})
     secret = StringField(_l("Secret"), validators=[DataRequired(), Length(max=200)],
                          render_kw={"autocomplete": "off"})
+    # No DataRequired: it would mark every checkbox required. The service asks for one.
     events = SelectMultipleField(_l("Events"), widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
-                                 validators=[DataRequired()])
+                                 validators=[Optional()])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
