@@ -126,6 +126,21 @@ class Config:
     # two sweep intervals, the longest a takeover may take.
     SCHEDULER_STALE_SECONDS = _env_int("OPSROOM_SCHEDULER_STALE_SECONDS", 0)
 
+    # --- Integrations: chat robots, signed webhooks, the 抖店 push ---
+    # The outbox sender runs this often (seconds): the first attempt of a delivery
+    # comes at most this long after its event (the contract promises ≤ 30 s).
+    INTEGRATIONS_SWEEP_SECONDS = _env_int("OPSROOM_INTEGRATIONS_SWEEP_SECONDS", 10)
+    # Deliveries claimed per run, and the HTTP timeout of one attempt (seconds).
+    INTEGRATIONS_BATCH = _env_int("OPSROOM_INTEGRATIONS_BATCH", 200)
+    INTEGRATIONS_TIMEOUT_SECONDS = _env_int("OPSROOM_INTEGRATIONS_TIMEOUT_SECONDS", 5)
+    # Attempts before a delivery is marked failed (backoff 30 s, 60 s … 1 h: ~a day).
+    INTEGRATIONS_MAX_ATTEMPTS = _env_int("OPSROOM_INTEGRATIONS_MAX_ATTEMPTS", 30)
+    # The site's root as people reach it: chat messages link to its pages.
+    PUBLIC_URL = os.environ.get("OPSROOM_PUBLIC_URL", "http://localhost:5000")
+    # The 抖店 message push: the app's key and secret (empty: every push is refused, 401).
+    DOUDIAN_APP_KEY = os.environ.get("OPSROOM_DOUDIAN_APP_KEY", "")
+    DOUDIAN_APP_SECRET = os.environ.get("OPSROOM_DOUDIAN_APP_SECRET", "")
+
     # --- Hardening: account security ---
     # Admin pages and actions want the password typed within this many minutes.
     REAUTH_MAX_AGE_MINUTES = _env_int("OPSROOM_REAUTH_MAX_AGE_MINUTES", 15)
@@ -150,3 +165,5 @@ class TestConfig(Config):
     WTF_CSRF_ENABLED = True
     SESSION_COOKIE_SECURE = False
     REMEMBER_COOKIE_SECURE = False
+    DOUDIAN_APP_KEY = "7123456789012345678"
+    DOUDIAN_APP_SECRET = "test-doudian-secret"

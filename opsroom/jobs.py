@@ -107,8 +107,10 @@ class Node:
         self.acting_since = clock.now()
         background = BackgroundScheduler(timezone=self.app.extensions["opsroom.settings"].timezone, daemon=True)
         first = datetime.now(timezone.utc)
+        settings = self.app.extensions["opsroom.settings"]
         for job_id in scheduler.JOBS:
-            background.add_job(self._run, "interval", args=[job_id], seconds=self.interval, id=job_id,
+            background.add_job(self._run, "interval", args=[job_id], seconds=scheduler.interval_of(job_id, settings),
+                               id=job_id,
                                max_instances=1, coalesce=True, replace_existing=True, next_run_time=first)
         background.start()
         self.scheduler = background

@@ -123,3 +123,34 @@ def rule_message(code: str, **params) -> str:
         return str(template) % params if params else str(template)
     except (KeyError, TypeError, ValueError):
         return str(template)
+
+# Integrations: the events robots and webhooks are told, robot platforms, delivery states.
+EVENT_LABELS = {
+    "booking.created": _l("Booking made"),
+    "booking.moved": _l("Booking moved"),
+    "booking.cancelled": _l("Booking cancelled"),
+    "session.started": _l("Session started"),
+    "session.ended": _l("Session ended"),
+    "session.no_show": _l("No-show released"),
+    "capacity.alert": _l("Capacity alert"),
+    "request.created": _l("Request made"),
+    "request.approved": _l("Request approved"),
+    "request.rejected": _l("Request rejected"),
+    "request.offered": _l("Waitlist offer"),
+    "daily.summary": _l("Morning summary"),
+    "robot.test": _l("Test message"),
+    "webhook.test": _l("Test message"),
+}
+
+ROBOT_KIND_LABELS = {
+    "wecom": _l("WeCom group robot"),
+    "dingtalk": _l("DingTalk group robot"),
+    "feishu": _l("Feishu group bot"),
+}
+
+DELIVERY_STATE_LABELS = {
+    "pending": _l("waiting"),
+    "sending": _l("sending"),
+    "sent": _l("sent"),
+    "failed": _l("failed"),
+}

@@ -94,6 +94,15 @@ class Settings:
     scheduler_sweep_seconds: int
     scheduler_stale_seconds: int
 
+    # Integrations: robots, webhooks, the 抖店 push
+    integrations_sweep_seconds: int
+    integrations_batch: int
+    integrations_timeout_seconds: int
+    integrations_max_attempts: int
+    public_url: str
+    doudian_app_key: str
+    doudian_app_secret: str
+
     # The API
     api_max_list: int
 

@@ -46,6 +46,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "requests.decide": STAFF,
     "tenant.home": TENANT,
     "operations.admin": frozenset({"admin"}),
+    # Integrations: admins manage every robot and webhook; "robots.own" lets a
+    # user bound to a tenant (user.tenant_id) manage that tenant's group robots
+    # (services/integrations/targets.may_manage_robot): give it to the tenant role.
+    "integrations.admin": frozenset({"admin"}),
+    "robots.own": frozenset(),
 }
 
 

@@ -15,7 +15,7 @@ from opsroom.web.i18n import locale_code
 def register(app) -> None:
     """Every view blueprint, and what every template sees."""
     from opsroom.views.bookings import board, bookings, calendar, lineup  # noqa: F401  (lineup's routes join bookings.bp)
-    from opsroom.views.operations import admin, notifications
+    from opsroom.views.operations import admin, integrations, notifications  # noqa: F401  (integrations' routes join admin.bp)
     from opsroom.views.park import account, rooms, tenants
     from opsroom.views.people_goods import anchors, me, products
     from opsroom.views.reporting import reports

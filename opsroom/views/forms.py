@@ -259,3 +259,44 @@ class ApproveForm(FlaskForm):
 
 class RejectForm(FlaskForm):
     reason = StringField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
+
+
+def _event_choices():
+    from opsroom.domain.integrations.messages import EVENT_TYPES
+    from opsroom.labels import EVENT_LABELS
+
+    return options([(e, EVENT_LABELS[e]) for e in EVENT_TYPES])
+
+
+class RobotForm(FlaskForm):
+    kind = SelectField(_l("Platform"), validators=[DataRequired()])
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=100)])
+    url = StringField(_l("Webhook address"), validators=[DataRequired(), Length(max=500)],
+                      render_kw={"autocomplete": "off", "inputmode": "url"})
+    secret = StringField(_l("Signing secret (DingTalk, Feishu)"), validators=[Optional(), Length(max=200)],
+                         render_kw={"autocomplete": "off"})
+    # No DataRequired: it would mark every checkbox required. The service asks for one.
+    events = SelectMultipleField(_l("Events"), widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
+                                 validators=[Optional()])
+
+    def __init__(self, *args, **kwargs):
+        from opsroom.domain.integrations.robots import ROBOT_KINDS
+        from opsroom.labels import ROBOT_KIND_LABELS
+
+        super().__init__(*args, **kwargs)
+        self.kind.choices = options([(k, ROBOT_KIND_LABELS[k]) for k in ROBOT_KINDS])
+        self.events.choices = _event_choices()
+
+
+class WebhookForm(FlaskForm):
+    url = StringField(_l("Endpoint URL"), validators=[DataRequired(), Length(max=500)],
+                      render_kw={"autocomplete": "off", "inputmode": "url"})
+    secret = StringField(_l("Secret"), validators=[DataRequired(), Length(max=200)],
+                         render_kw={"autocomplete": "off"})
+    # No DataRequired: it would mark every checkbox required. The service asks for one.
+    events = SelectMultipleField(_l("Events"), widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
+                                 validators=[Optional()])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.events.choices = _event_choices()

@@ -61,6 +61,7 @@ RULES = [
     ("POST", "^/api/v1/requests/[^/]+/(approve|reject|withdraw|wait|accept)$",
      "the request's state allows it; the place must be free"),
     ("GET", "^/api/v1/forecast$", "the session must end after it starts, within a day"),
+    ("POST", "^/api/v1/(robots|webhooks)$", "a URL with a real host; a tenant that exists; a whsec_ secret in base64"),
 ]
 
 

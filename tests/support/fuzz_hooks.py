@@ -17,11 +17,14 @@ import schemathesis
 # anchor's, a file that is no CSV, an end not after its start, a longest session
 # shorter than the shortest, a report's range (`to` before `from`, or past 400
 # days, or `from` after `to`). And platform_accounts, whose key length (1-30) OpenAPI 3.0 cannot state
-# (`propertyNames` is documented but not generated). Any other field refusing a
+# (`propertyNames` is documented but not generated). A robot's or webhook's `url`
+# (a real host, no credentials; a tenant's only on its platform's host) and a
+# webhook `secret` (whsec_ must be base64) are checked beyond what a pattern
+# says. Any other field refusing a
 # schema-valid value is a failure.
 ROW_FIELDS = {"tenant_id", "room_id", "booking_id", "product_id", "anchor_id", "order_ids", "target_ids",
               "anchors", "lineup", "items", "code", "name", "sku", "zone", "kind", "user_email", "file", "ends_at",
-              "max_minutes", "from", "to", "platform_accounts"}
+              "max_minutes", "from", "to", "platform_accounts", "url", "secret"}
 
 
 @schemathesis.check

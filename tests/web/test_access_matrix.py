@@ -116,6 +116,20 @@ EXPECT: dict[tuple[str, str], dict] = {
     ("POST", "api.requests_withdraw"): allow(STAFF, 200, tenant=(200, 404)),
     ("POST", "api.requests_wait"): allow(STAFF, 200, tenant=(200, 404)),
     ("POST", "api.requests_accept"): allow(STAFF, 422, tenant=(422, 404)),  # nothing offered
+    # Integrations: admins (a tenant's user for its own robots, once that role exists).
+    ("GET", "api.robots_index"): allow(("admin",), 200),
+    ("POST", "api.robots_create"): allow(("admin",), 422),
+    ("DELETE", "api.robots_delete"): allow(("admin",), 204),
+    ("POST", "api.robots_test"): allow(("admin",), 200),
+    ("GET", "api.robots_deliveries"): allow(("admin",), 200),
+    ("GET", "api.webhooks_index"): allow(("admin",), 200),
+    ("POST", "api.webhooks_create"): allow(("admin",), 422),
+    ("DELETE", "api.webhooks_delete"): allow(("admin",), 204),
+    ("POST", "api.webhooks_test"): allow(("admin",), 200),
+    ("GET", "api.webhooks_deliveries"): allow(("admin",), 200),
+    ("POST", "api.deliveries_resend"): allow(("admin",), 200),
+    # The 抖店 push has no token: 抖店's signature, missing here, is a 401 for anyone.
+    ("POST", "api.push_doudian"): allow(ROLES, 401),
 }
 # The calendar feed is addressed by its secret token, not a login: the anchor's
 # own token opens it for anyone, another (unknown) token for no one.
@@ -141,6 +155,14 @@ def _pages():
         ("POST", "auth.revoke_token"): allow(ev, (302, 404), admin=302),  # an admin may revoke anyone's
         ("GET", "admin.operations"): allow(("admin",), 200),
         ("POST", "admin.retry_email"): allow(("admin",), 404),
+        ("GET", "admin.integrations"): allow(("admin",), 200),
+        ("POST", "admin.add_robot"): allow(("admin",), 422),
+        ("POST", "admin.add_webhook"): allow(("admin",), 422),
+        ("POST", "admin.test_robot"): allow(("admin",), 302),
+        ("POST", "admin.test_webhook"): allow(("admin",), 302),
+        ("POST", "admin.delete_robot"): allow(("admin",), 302),
+        ("POST", "admin.delete_webhook"): allow(("admin",), 302),
+        ("POST", "admin.resend_delivery"): allow(("admin",), 302),
         ("GET", "rooms.index"): allow(ev, 200),
         ("GET", "rooms.show"): allow(ev, 200),
         ("GET", "rooms.create"): allow(MGMT, 200),
@@ -295,6 +317,17 @@ def world(app, db_session, make):
                         state="done", upload_key="acc-upload")
     db_session.add(batch)
     blackout = make.blackout(room, starts_at=NOW + timedelta(days=3), ends_at=NOW + timedelta(days=3, hours=2))
+    # A robot and a webhook pointing at a closed local port (a test send fails at once), and a failed delivery.
+    from opsroom.models import Delivery, OutboxEvent, Robot, Webhook
+
+    robot = Robot(kind="wecom", url="http://127.0.0.1:9/cgi-bin/webhook/send?key=k", events=["booking.created"])
+    webhook = Webhook(url="http://127.0.0.1:9/hook", secret="whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
+                      events=["booking.created"])
+    event = OutboxEvent(type="booking.created", data={"id": own.id})
+    db_session.add_all([robot, webhook, event])
+    db_session.flush()
+    delivery = Delivery(event_id=event.id, webhook_id=webhook.id, msg_id="msg_acc", state="failed")
+    db_session.add(delivery)
     db_session.commit()
     tokens = {role: users.create_token(db_session, u, "acc") for role, u in people.items()}
     users.create_token(db_session, other_user, "other")
@@ -310,6 +343,7 @@ def world(app, db_session, make):
                 product=product, own=own, theirs=theirs, item=item, notes=notes, batch=batch, blackout=blackout,
                 tokens=tokens, screen_token=screen_token, token_ids=token_ids, screen_id=screen_id,
                 requests=requests,
+                robot=robot, webhook=webhook, delivery=delivery,
                 feed=feed_token(db_session, me))
 
 
@@ -336,7 +370,8 @@ def _value(name: str, endpoint: str, world, role: str, owner: str):
         return world["requests"]["own" if own else "other"].id
     return {"room_id": world["room"].id, "tenant_id": world["tenant"].id, "product_id": world["product"].id,
             "blackout_id": world["blackout"].id, "batch_id": world["batch"].id, "item_id": world["item"].id,
-            "action": "down", "filename": "css/app.css"}[name]
+            "action": "down", "filename": "css/app.css", "robot_id": world["robot"].id,
+            "webhook_id": world["webhook"].id, "delivery_id": world["delivery"].id}[name]
 
 
 QUERY = {

@@ -26,6 +26,7 @@ from opsroom.services.bookings.core import AUDIT_FIELDS
 from opsroom.services.bookings.lifecycle import expire_holds
 from opsroom.services.bookings.rules import expand_occurrences, load_refs, rule_breaches
 from opsroom.services.bookings.core import flush_or_conflict, lock_contenders
+from opsroom.services.integrations import outbox
 from opsroom.services.transaction import transactional
 
 
@@ -126,6 +127,7 @@ def create_booking(session: so.Session, user, data: dict[str, Any]) -> CreateRes
         _attach_people_and_goods(session, created, data)
     for booking in created:
         audit.record(session, user, "booking", booking.id, "created", audit.snapshot(booking, AUDIT_FIELDS))
+    outbox.bookings_created(session, created)
     return CreateResult(created, skipped, series)
 
 

@@ -21,6 +21,7 @@ from opsroom.services.errors import Forbidden, RuleViolation, found
 from opsroom.settings import settings_of
 from opsroom.services.bookings.core import get_booking, is_assigned, lock_contenders, rule_breach
 from opsroom.services.bookings.freed import Freed, time_freed
+from opsroom.services.integrations import outbox
 from opsroom.services.transaction import transactional
 
 
@@ -102,6 +103,7 @@ def cancel_booking(session: so.Session, user, booking_id: int, *, reason: str = 
         audit.record(session, user, "booking", b.id, "cancelled",
                      {"status": [old, "cancelled"], "reason": reason[:200], "scope": scope})
         notifications.booking_cancelled(session, b)
+        outbox.booking_cancelled(session, b)
     session.flush()
     time_freed(session, [Freed(b.room_id, b.starts_at, b.ends_at, b.id) for b in targets if b.ends_at > now])
     return targets
@@ -178,8 +180,10 @@ def start_sessions(session: so.Session) -> int:
     q = sa.update(Booking).where(
         Booking.status == "confirmed", Booking.checked_in_at.is_not(None),
         Booking.starts_at <= now, Booking.ends_at > now,
-    ).values(status="live")
-    return session.execute(q, execution_options={"synchronize_session": False}).rowcount or 0
+    ).values(status="live").returning(Booking.id)
+    ids = list(session.execute(q, execution_options={"synchronize_session": False}).scalars())
+    outbox.sessions_changed(session, "session.started", ids)
+    return len(ids)
 
 
 def end_sessions(session: so.Session) -> int:
@@ -187,8 +191,10 @@ def end_sessions(session: so.Session) -> int:
     now = clock.now()
     q = sa.update(Booking).where(
         Booking.status.in_(("live", "confirmed")), Booking.checked_in_at.is_not(None), Booking.ends_at <= now,
-    ).values(status="ended")
-    return session.execute(q, execution_options={"synchronize_session": False}).rowcount or 0
+    ).values(status="ended").returning(Booking.id)
+    ids = list(session.execute(q, execution_options={"synchronize_session": False}).scalars())
+    outbox.sessions_changed(session, "session.ended", ids)
+    return len(ids)
 
 
 def mark_no_shows(session: so.Session) -> int:
@@ -209,6 +215,8 @@ def mark_no_shows(session: so.Session) -> int:
             freed.append(Freed(booking.room_id, max(release, now), booking.ends_at, booking.id))
         booking.status, booking.ends_at, booking.occupied_until = "no_show", release, release
     session.flush()
+    if due:
+        outbox.sessions_changed(session, "session.no_show", [b.id for b in due])
     time_freed(session, freed)
     return len(due)
 

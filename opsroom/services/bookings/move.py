@@ -21,6 +21,7 @@ from opsroom.services.bookings.core import AUDIT_FIELDS
 from opsroom.services.bookings.lifecycle import expire_holds
 from opsroom.services.bookings.rules import load_refs, rule_breaches
 from opsroom.services.bookings.core import flush_or_conflict, get_booking, lock_booking, lock_contenders, rule_breach
+from opsroom.services.integrations import outbox
 from opsroom.services.transaction import transactional
 
 
@@ -75,6 +76,8 @@ def update_booking(session: so.Session, user, booking_id: int, data: dict[str, A
     flush_or_conflict(session, on_overlap)
     if moved:  # its anchors are told, in this same transaction
         notifications.booking_moved(session, booking, **was)
+        outbox.booking_moved(session, booking, {"room_code": was["old_room"], "starts_at": was["old_starts_at"],
+                                                "ends_at": was["old_ends_at"]})
     changes = audit.diff(before, audit.snapshot(booking, AUDIT_FIELDS))
     if changes:
         audit.record(session, user, "booking", booking.id, "moved" if moved else "updated", changes)

@@ -21,6 +21,7 @@ from opsroom.domain import hours
 from opsroom.settings import Settings, settings_of
 from opsroom.models import Anchor, Assignment, Booking, User
 from opsroom.services.permissions import PERMISSIONS
+from opsroom.services.integrations import outbox
 from opsroom.services.operations import notifications
 from opsroom.services.reporting.query import day_figures
 from opsroom.services.transaction import transactional
@@ -164,8 +165,12 @@ def send_daily_summary(session: so.Session) -> int:
     recipients = {f"daily_summary:{u.id}:{today.isoformat()}": u
                   for u in _active_users(session, PERMISSIONS["reports.read"])}
     missing = recipients.keys() - notifications.existing_keys(session, recipients)
-    if not missing:
+    # The robots' and webhooks' copy: once per day, keyed by the day it reports on.
+    to_targets = outbox.wanted(session, "daily.summary", outbox.daily_summary_key(today - timedelta(days=1)))
+    if not missing and not to_targets:
         return 0
     params = summary_figures(session, today)
+    if to_targets:
+        outbox.daily_summary(session, params)
     sent = sum(notifications.send(session, recipients[key], "daily_summary", key, params) for key in sorted(missing))
     return sent

@@ -20,6 +20,7 @@ from opsroom import clock
 from opsroom.db import is_postgres
 from opsroom.models import JobRecord, SchedulerHeartbeat
 from opsroom.services.bookings import lifecycle
+from opsroom.services.integrations import alerts, sender
 from opsroom.services.operations import mailer, reminders
 from opsroom.services.reporting.refresh import refresh_job
 from opsroom.services.sales.forecast import refresh_forecasts
@@ -37,7 +38,19 @@ JOBS: dict[str, Callable[[so.Session], Any]] = {
     "report_rollups": refresh_job,
     "sales_quarters": lambda session: {"folded": compact_quarters(session)},
     "forecasts": refresh_forecasts,
+    "capacity_alerts": lambda session: {"announced": alerts.announce_capacity_alerts(session)},
+    "integrations": sender.send_due,
 }
+# Jobs that run more often than the sweep interval: the outbox sender's first
+# attempt must come within 30 s of the event (API.md, Integrations).
+FAST_JOBS = {"integrations": "integrations_sweep_seconds"}
+
+
+def interval_of(job_id: str, settings) -> int:
+    """Seconds between two runs of `job_id`."""
+    field = FAST_JOBS.get(job_id)
+    own = getattr(settings, field) if field else None
+    return min(own, settings.scheduler_sweep_seconds) if own else settings.scheduler_sweep_seconds
 
 
 def _upsert(session: so.Session, table, values: dict, key: str, update: dict) -> None:

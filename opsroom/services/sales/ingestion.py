@@ -19,13 +19,13 @@
 """
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from datetime import datetime, timezone
 from typing import IO, Any, Iterator
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -44,14 +44,15 @@ from opsroom.services.sales.row_messages import FILE_MESSAGES, row_message
 
 
 ORDERS = Order.__table__
+UTC = timezone.utc
 
 
 REJECTS = ImportReject.__table__
 
 
-# Statement size for the upsert: rows per INSERT … VALUES (…), (…) (SQLite
-# allows 32,766 parameters; an order row has 17).
-UPSERT_ROWS = 1000
+# Rows per upsert statement: a whole chunk (JSON calls and export chunks are at
+# most this), so one statement per chunk; none binds a parameter per value.
+UPSERT_ROWS = 5000
 
 
 UPSERT_COLUMNS = ("platform", "external_id", "parent_id", "booking_id", "attributed_by", "room_code",
@@ -154,21 +155,12 @@ def apply_chunk(session: so.Session, batch: ImportBatch, good: list[tuple[int, d
             "amount_fen": r["amount_fen"], "refund_fen": r["refund_fen"], "status": r["status"],
             "ordered_at": r["ordered_at"],
         } for r in sorted(rows, key=lambda r: (r["platform"], r["external_id"]))]
-        postgres = session.get_bind().dialect.name == "postgresql"
-        if postgres:
-            _binary_arrays(session)
-        stmt = _upsert(session, batch.id, now)
-        for start in range(0, len(records), UPSERT_ROWS):
-            part = records[start:start + UPSERT_ROWS]
-            # PostgreSQL: one statement with an array per column (unnest), far
-            # cheaper than a VALUES list of thousands of parameters.
-            params = {c: [r[c] for r in part] for c in UPSERT_COLUMNS} if postgres else part
-            for updated_at, booking_id in session.execute(stmt, params):
-                if updated_at is None:
-                    created += 1
-                    unattributed += booking_id is None
-                else:
-                    updated += 1
+        for updated_at, booking_id in _write(session, batch.id, now, records):
+            if updated_at is None:
+                created += 1
+                unattributed += booking_id is None
+            else:
+                updated += 1
     returned = created + updated
     rejects = bad + late_errors
     if rejects:
@@ -185,30 +177,69 @@ def apply_chunk(session: so.Session, batch: ImportBatch, good: list[tuple[int, d
     return {**counts, "late_errors": late_errors}
 
 
-def _binary_arrays(session: so.Session) -> None:
-    """Send Python lists to PostgreSQL as binary arrays: psycopg's default text
-    arrays quote every element with a regular expression, which costs more
-    than the insert itself. (Lists reach the database only as array
-    parameters, so this changes nothing else on the connection.)"""
-    from psycopg.types.array import ListBinaryDumper
+def _write(session: so.Session, batch_id: int, now: datetime, records: list[dict]) -> list[tuple]:
+    """Upsert the chunk's records (sorted by key) in one statement; (updated_at, booking_id)
+    of each new or changed row. PostgreSQL: COPY into a temporary staging table, then one
+    INSERT … SELECT … ON CONFLICT. SQLite: the rows as one JSON parameter, read by
+    json_each in one INSERT … SELECT … ON CONFLICT. Neither binds a parameter per value."""
+    write = _write_postgres if session.get_bind().dialect.name == "postgresql" else _write_sqlite
+    out: list[tuple] = []
+    for start in range(0, len(records), UPSERT_ROWS):
+        out += write(session, batch_id, now, records[start:start + UPSERT_ROWS])
+    return out
 
-    session.connection().connection.dbapi_connection.adapters.register_dumper(list, ListBinaryDumper)
+
+_STAGING = "orders_incoming"
+_STAGING_TYPES = {"booking_id": "bigint", "product_id": "bigint", "quantity": "integer", "amount_fen": "bigint",
+                  "refund_fen": "bigint", "ordered_at": "timestamptz"}
+STAGED = sa.table(_STAGING, *[sa.column(c, ORDERS.c[c].type) for c in UPSERT_COLUMNS])
 
 
-def _upsert(session: so.Session, batch_id: int, now: datetime):
-    """INSERT … ON CONFLICT (platform, external_id) DO UPDATE, only when the
-    figures change or an attribution is filled in; RETURNING tells a new row
-    (updated_at still NULL) from an updated one. The batch and the instant are
-    the same for every row: bound once, not per row."""
-    if session.get_bind().dialect.name == "postgresql":
-        rows = sa.select(*[sa.func.unnest(sa.bindparam(c, type_=ARRAY(ORDERS.c[c].type))).label(c)
-                           for c in UPSERT_COLUMNS],
-                         sa.literal(batch_id, sa.Integer).label("batch_id"),
-                         sa.literal(now, ORDERS.c.created_at.type).label("created_at"))
-        stmt = pg_insert(ORDERS).from_select([*UPSERT_COLUMNS, "batch_id", "created_at"], rows)
-    else:
-        stmt = sqlite_insert(ORDERS).values(batch_id=sa.literal(batch_id, sa.Integer),
-                                            created_at=sa.literal(now, ORDERS.c.created_at.type))
+def _write_postgres(session: so.Session, batch_id: int, now: datetime, records: list[dict]) -> list[tuple]:
+    connection = session.connection()
+    cols = ", ".join(UPSERT_COLUMNS)
+    # Private to this connection, emptied at commit; created once per connection.
+    connection.exec_driver_sql(
+        f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING} ("
+        + ", ".join(f"{c} {_STAGING_TYPES.get(c, 'text')}" for c in UPSERT_COLUMNS) + ") ON COMMIT DELETE ROWS")
+    cursor = connection.connection.dbapi_connection.cursor()
+    try:
+        with cursor.copy(f"COPY {_STAGING} ({cols}) FROM STDIN") as copy:
+            for r in records:
+                copy.write_row([r[c] for c in UPSERT_COLUMNS])
+    finally:
+        cursor.close()
+    rows = sa.select(*[STAGED.c[c] for c in UPSERT_COLUMNS], sa.literal(batch_id, sa.Integer).label("batch_id"),
+                     sa.literal(now, ORDERS.c.created_at.type).label("created_at")
+                     ).select_from(STAGED).order_by(STAGED.c.platform, STAGED.c.external_id)
+    stmt = _on_conflict(pg_insert(ORDERS).from_select([*UPSERT_COLUMNS, "batch_id", "created_at"], rows))
+    out = session.execute(stmt).all()
+    connection.exec_driver_sql(f"TRUNCATE {_STAGING}")  # a second chunk in the same transaction starts empty
+    return out
+
+
+_SQLITE_AT = "%Y-%m-%d %H:%M:%S.%f"  # how the UTC column type stores an instant on SQLite
+
+
+def _write_sqlite(session: so.Session, batch_id: int, now: datetime, records: list[dict]) -> list[tuple]:
+    at = UPSERT_COLUMNS.index("ordered_at")
+    payload = json.dumps([[r[c] if i != at else r[c].astimezone(UTC).strftime(_SQLITE_AT)
+                           for i, c in enumerate(UPSERT_COLUMNS)] for r in records],
+                         ensure_ascii=False, separators=(",", ":"))
+    value = sa.literal_column("j.value")
+    picked = [sa.func.json_extract(value, f"$[{i}]").label(c) for i, c in enumerate(UPSERT_COLUMNS)]
+    # "WHERE true": SQLite's upsert after a SELECT needs a WHERE, else ON CONFLICT reads as a join's ON.
+    source = sa.select(*picked, sa.literal(batch_id, sa.Integer).label("batch_id"),
+                       sa.literal(now.astimezone(UTC).strftime(_SQLITE_AT)).label("created_at")
+                       ).select_from(sa.text("json_each(:payload) AS j")).where(sa.true())
+    stmt = _on_conflict(sqlite_insert(ORDERS).from_select([*UPSERT_COLUMNS, "batch_id", "created_at"], source))
+    return session.execute(stmt, {"payload": payload}).all()
+
+
+def _on_conflict(stmt):
+    """ON CONFLICT (platform, external_id) DO UPDATE, only when the figures change or an
+    attribution is filled in; RETURNING tells a new row (updated_at still NULL) from an
+    updated one. The batch and the instant are the same for every row: bound once."""
     new, old = stmt.excluded, ORDERS.c
     # A re-import fills in a missing attribution, or replaces an automatic one
     # by an explicit booking id; it never undoes a coordinator's assignment.
