@@ -17,7 +17,7 @@ valid (https://www.sqlite.org/lang_altertable.html, "writable_schema"); the rows
 already there keep every new constraint (no tenant users, default priority).
 
 Revision ID: 0009
-Revises: 0007
+Revises: 0008
 Create Date: 2026-12-04
 """
 from alembic import op
@@ -26,7 +26,7 @@ import opsroom.db
 
 
 revision = '0009'
-down_revision = '0007'
+down_revision = '0008'
 branch_labels = None
 depends_on = None
 

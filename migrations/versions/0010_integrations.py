@@ -2,7 +2,7 @@
 send log, 抖店 push messages
 
 Revision ID: 0010
-Revises: 0007
+Revises: 0009
 Create Date: 2026-12-04
 """
 from alembic import op
@@ -11,7 +11,7 @@ import opsroom.db
 
 
 revision = '0010'
-down_revision = '0007'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

@@ -7,7 +7,7 @@ change or when it is old). Deleted with its booking. And an index of bookings by
 tenant and start, for a forecast's read of the tenant's latest sessions.
 
 Revision ID: 0011
-Revises: 0007
+Revises: 0010
 Create Date: 2026-12-04
 """
 from alembic import op
@@ -17,7 +17,7 @@ from opsroom.db import UTCDateTime
 
 
 revision = '0011'
-down_revision = '0007'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 
