@@ -40,15 +40,21 @@ class Table:
     columns: dict[str, str]          # our field → the header found
     rows: list[tuple[int, dict[str, str]]] = field(default_factory=list)  # (line number, {field: cell})
     missing: list[str] = field(default_factory=list)
+    broken: list[tuple[int, RowError]] = field(default_factory=list)  # lines that are not valid CSV
 
 
 def read_table(text: str, aliases: dict[str, tuple[str, ...]], required: tuple[str, ...]) -> Table:
-    """Map headers to our fields by alias (case- and space-insensitive)."""
-    reader = csv.reader(io.StringIO(text))
+    """Map headers to our fields by alias (case- and space-insensitive).
+    A header that is not CSV raises RowError("csv"); a later line that is not
+    (an unclosed quote, a cell past the csv module's limit) is kept in
+    `broken` with its line number, and the lines after it are still read."""
+    reader = csv.reader(io.StringIO(text, newline=""))  # the csv module handles \r and \r\n itself
     try:
         header = next(reader)
     except StopIteration:
         return Table({}, [], list(required))
+    except csv.Error:
+        raise RowError("csv", "") from None
     norm = {clean(h).lower().replace(" ", ""): i for i, h in enumerate(header)}
     index, columns = {}, {}
     for name, names in aliases.items():
@@ -58,11 +64,17 @@ def read_table(text: str, aliases: dict[str, tuple[str, ...]], required: tuple[s
                 index[name], columns[name] = norm[key], header[norm[key]]
                 break
     table = Table(columns, missing=[r for r in required if r not in index])
-    for line, raw in enumerate(reader, start=2):
-        if not any(clean(c) for c in raw):
+    while True:
+        line = reader.line_num + 1
+        try:
+            raw = next(reader)
+        except StopIteration:
+            return table
+        except csv.Error:
+            table.broken.append((line, RowError("csv", "")))
             continue
-        table.rows.append((line, {name: clean(raw[i]) if i < len(raw) else "" for name, i in index.items()}))
-    return table
+        if any(clean(c) for c in raw):
+            table.rows.append((line, {name: clean(raw[i]) if i < len(raw) else "" for name, i in index.items()}))
 
 
 PRODUCT_COLUMNS = {
@@ -106,7 +118,7 @@ def product_row(cells: dict[str, str]) -> dict[str, Any]:
 
 
 def parse_rows(table: Table, convert: Callable[[dict[str, str]], dict]) -> tuple[list[tuple[int, dict]], list[tuple[int, RowError]]]:
-    good, bad = [], []
+    good, bad = [], list(table.broken)
     for line, cells in table.rows:
         try:
             good.append((line, convert(cells)))

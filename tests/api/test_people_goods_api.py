@@ -278,6 +278,25 @@ def test_catalogue_without_required_columns_is_422(park):
     assert r.status_code == 422
 
 
+def test_catalogue_lines_that_are_not_csv_are_reported_by_line_and_the_rest_taken(park):
+    """A bare carriage return (the fuzzer's find: a 500) ends a line, as in old
+    Mac files, and a cell past the csv module's limit is a row error with its
+    line; the good rows are still taken. A header that is not CSV is a 422
+    naming the file."""
+    def send(data: bytes):
+        return park["api"].client.post("/api/v1/products/import", headers={"Authorization": f"Bearer {park['api'].token}"},
+                                       data={"tenant_id": str(park["tenant"].id), "file": (io.BytesIO(data), "c.csv")},
+                                       content_type="multipart/form-data")
+    huge = "x" * 200_000
+    r = send(f"sku,name\nA1,梨\nA2,苹\r果\nA3,\"{huge}\"\nA4,桃\n".encode())
+    assert r.status_code == 200, r.json
+    assert r.json["created"] == 3  # A1, A2 (named 苹), A4
+    assert [e["line"] for e in r.json["errors"]] == [4, 5]  # 果 alone has no name; A3's cell is too long
+    assert "CSV" in r.json["errors"][1]["message"]
+    r = send(f"\"{huge}\",name\nA1,梨\n".encode())
+    assert r.status_code == 422 and r.json["error"]["details"][0]["field"] == "file"
+
+
 # --- the anchor's own view -------------------------------------------------
 
 

@@ -23,6 +23,7 @@ ROW_MESSAGES = {
     "encoding": _l("The file is neither UTF-8 nor GBK."),
     "duplicate": _l("This SKU appears earlier in the file."),
     "nul": _l("%(column)s contains a NUL character."),
+    "csv": _l("This row is not valid CSV (an unclosed quote or a cell that is too long)."),
 }
 
 
@@ -107,7 +108,11 @@ def import_catalogue(session: so.Session, user, tenant_id: int, data: bytes) -> 
         text = csv_rows.decode(data)
     except csv_rows.RowError:
         raise ValidationFailed(_l("The file cannot be read."), [{"field": "file", "message": ROW_MESSAGES["encoding"]}]) from None
-    table = csv_rows.read_table(text, csv_rows.PRODUCT_COLUMNS, required=("sku", "name"))
+    try:
+        table = csv_rows.read_table(text, csv_rows.PRODUCT_COLUMNS, required=("sku", "name"))
+    except csv_rows.RowError:
+        raise ValidationFailed(_l("The file cannot be read."), [
+            {"field": "file", "message": _l("The first line is not a CSV header.")}]) from None
     if table.missing:
         raise ValidationFailed(_l("The file cannot be read."), [
             {"field": "file", "message": _l("Missing column: %(column)s", column=name)} for name in table.missing])
@@ -116,7 +121,7 @@ def import_catalogue(session: so.Session, user, tenant_id: int, data: bytes) -> 
             {"field": "file", "message": _l("At most %(n)s rows per file.", n=MAX_IMPORT_ROWS)}])
     good, bad = csv_rows.parse_rows(table, csv_rows.product_row)
     errors = [{"line": line, "message": str(ROW_MESSAGES[e.code]) % {"column": table.columns.get(e.column, e.column)}}
-              for line, e in bad]
+              for line, e in sorted(bad, key=lambda pair: pair[0])]
     existing = {p.sku: p for p in session.scalars(sa.select(Product).where(Product.tenant_id == tenant_id))}
     seen, created, updated = set(), 0, 0
     for line, fields in good:
