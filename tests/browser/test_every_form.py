@@ -114,8 +114,9 @@ FORMS: dict[str, str] = {
     # sales
     "orders/import.html: form self:post": "test_upload_with_progress_then_assign_the_unattributed",
     "orders/import.html: button Import": "test_upload_with_progress_then_assign_the_unattributed",
-    "orders/unattributed.html: form self:get": "test_upload_with_progress_then_assign_the_unattributed",
-    "orders/unattributed.html: button Show": "test_upload_with_progress_then_assign_the_unattributed",
+    "orders/unattributed.html: form self:get": "test_unattributed_orders_are_paged_filtered_and_assigned_to_a_suggestion",
+    "orders/unattributed.html: button Show": "test_unattributed_orders_are_paged_filtered_and_assigned_to_a_suggestion",
+    "orders/unattributed.html: button To %(session)s": "test_unattributed_orders_are_paged_filtered_and_assigned_to_a_suggestion",
     "orders/unattributed.html: form self:post": "test_upload_with_progress_then_assign_the_unattributed",
     "orders/unattributed.html: button Assign": "test_upload_with_progress_then_assign_the_unattributed",
     "orders/unattributed.html: button Assign the ticked orders": "test_upload_with_progress_then_assign_the_unattributed",
@@ -567,3 +568,36 @@ def test_the_email_setting_is_saved(browser, live_server, make):
             expect(page.get_by_label("Also send my notices by email")).not_to_be_checked()
         finally:
             context.close()
+
+
+def test_unattributed_orders_are_paged_filtered_and_assigned_to_a_suggestion(page, make, booking_world, live_server):
+    """Defect 8: a page at a time, filters by platform, room code and account; each
+    row suggests the sessions of its room or anchor; no "showing 500" text."""
+    room, (_, tenant), coordinator = booking_world
+    evening = make.booking(room, tenant, starts_at=datetime(2026, 11, 19, 19, 0, tzinfo=TZ),
+                           ends_at=datetime(2026, 11, 19, 21, 0, tzinfo=TZ), status="ended", title="晚场")
+    for i in range(55):  # more than one page, none naming a known room
+        make.order(None, ordered_at=datetime(2026, 11, 19, 9, 0, tzinfo=TZ) + timedelta(minutes=i), room_code="ZZ")
+    stray = make.order(None, ordered_at=datetime(2026, 11, 19, 21, 10, tzinfo=TZ), room_code="A101",
+                       platform="kuaishou", external_id="KS-0001")
+    log_in(page, coordinator.email, next="/orders/unattributed")
+    summary = page.locator(".pager-summary")
+    expect(summary).to_have_text("Orders 1–50 of 56 matching (56 unattributed in all).")
+    page.get_by_role("link", name="Next page").click()
+    expect(summary).to_have_text("Orders 51–56 of 56 matching (56 unattributed in all).")
+
+    page.get_by_label("Platform", exact=True).select_option(label="Kuaishou")
+    page.get_by_label("Room code", exact=True).fill("A101")
+    page.get_by_role("button", name="Show", exact=True).click()
+    expect(page.get_by_role("checkbox")).to_have_count(1)
+    row = page.get_by_role("row").filter(has_text="KS-0001")
+    expect(row).to_contain_text("Kuaishou")  # defect 12: the platform's name, not its code
+    # Invalid: the bulk button with nothing ticked says so; nothing is assigned.
+    page.get_by_role("button", name="Assign the ticked orders").click()
+    expect(page.get_by_text("Tick at least one order.")).to_be_visible()
+    row.get_by_role("button", name=re.compile(r"^Assign order KS-0001 to ")).click()
+    expect(page.get_by_text("1 order assigned.")).to_be_visible()
+    expect(summary).to_have_text("No unattributed order matches (55 unattributed in all).")
+    with live_server.session() as session:
+        from opsroom.models import Order
+        assert session.get(Order, stray.id).booking_id == evening.id
