@@ -405,12 +405,38 @@ def test_anchors_and_lineup_of_a_booking(page, make, booking_world, live_server)
     assert page.evaluate("window.printed") is True
 
 
-def test_a_review_note_is_added(page, make, booking_world):
+def test_a_review_note_is_added(page, make, booking_world, live_server):
+    """复盘 worth opening: against earlier sessions, the best and worst 15 minutes,
+    the lineup's unsold products; and a note added (an empty one refused)."""
+    from opsroom.models import LineupItem
+
     room, (_, tenant), coordinator = booking_world
-    done = make.booking(room, tenant, starts_at=NOW - timedelta(days=1), status="ended",
-                        checked_in_at=NOW - timedelta(days=1, minutes=10))
+    start = NOW - timedelta(days=1)
+    before = make.booking(room, tenant, starts_at=start - timedelta(days=1), status="ended",
+                          checked_in_at=start - timedelta(days=1))
+    done = make.booking(room, tenant, starts_at=start, ends_at=start + timedelta(hours=1), status="ended",
+                        checked_in_at=start - timedelta(minutes=10))
+    coat = make.product(tenant, name="羊毛大衣", sku="COAT-1")
+    scarf = make.product(tenant, name="羊绒围巾", sku="SCARF-1")
+    make.session.add_all([LineupItem(booking_id=done.id, product_id=coat.id, position=1),
+                          LineupItem(booking_id=done.id, product_id=scarf.id, position=2)])
+    make.session.commit()
+    for minute in (20, 21, 22, 23, 35):
+        make.order(done, ordered_at=start + timedelta(minutes=minute), product_id=coat.id, sku="COAT-1")
+    make.order(before)
     manager = make.user("manager", name="运营经理")
     log_in(page, manager.email, next=f"/bookings/{done.id}/review")
+
+    compare = page.get_by_role("table", name="Against earlier sessions")
+    expect(compare.get_by_role("row").nth(1)).to_contain_text("This session")
+    expect(compare.get_by_role("row").nth(2)).to_contain_text("The tenant's last 1 sessions")
+    quarters = page.locator(".review-quarters")
+    expect(quarters).to_contain_text("Best")
+    expect(quarters).to_contain_text("4 orders")  # 10:20–10:35 holds four of the five
+    unsold = page.locator(".review-unsold")
+    expect(unsold).to_contain_text("羊绒围巾")
+    expect(unsold).not_to_contain_text("羊毛大衣")
+
     page.get_by_role("button", name="Add note").click()
     expect(field_error(page, "Note")).to_have_text("This field is required.")
     page.get_by_label("Note", exact=True).fill("开场十五分钟转化最好，下次提前上福袋。")
