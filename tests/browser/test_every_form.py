@@ -380,7 +380,9 @@ def test_anchors_and_lineup_of_a_booking(page, make, booking_world, live_server)
     expect(page.get_by_text("羊绒围巾 is out of stock.")).to_be_visible()
     expect(page.get_by_text(re.compile("below what the lineup plans"))).to_have_count(0)
     page.get_by_role("button", name="Move 羊绒围巾 up").click()
+    expect(page.get_by_role("button", name="Move 羊绒围巾 up")).to_have_count(0)  # first now
     page.get_by_role("button", name="Move 羊绒围巾 down").click()
+    expect(page.get_by_role("button", name="Move 羊绒围巾 down")).to_have_count(0)  # last again
     # The drag-and-drop order form (lineup.js fills it on drop): submitted with the new order.
     with live_server.session() as session:
         from opsroom.models import LineupItem
