@@ -623,7 +623,7 @@ def test_unattributed_orders_are_paged_filtered_and_assigned_to_a_suggestion(pag
     # Invalid: the bulk button with nothing ticked says so; nothing is assigned.
     page.get_by_role("button", name="Assign the ticked orders").click()
     expect(page.get_by_text("Tick at least one order.")).to_be_visible()
-    row.get_by_role("button", name=re.compile(r"^Assign order KS-0001 to ")).click()
+    row.get_by_role("button", name="To A101 19:00–21:00 · KS-0001").click()
     expect(page.get_by_text("1 order assigned.")).to_be_visible()
     expect(summary).to_have_text("No unattributed order matches (55 unattributed in all).")
     with live_server.session() as session:
