@@ -423,3 +423,42 @@ def _json_amount(value: Any, field: str) -> int:
     if isinstance(value, str) and "\x00" in value:
         raise RowError("nul", field)
     return parse_amount(value, field)
+
+
+# -- Suggesting sessions for unattributed orders -------------------------------
+
+@dataclass(frozen=True)
+class Candidate:
+    """A session an order might belong to: its id, window, room code and the
+    anchor accounts of its anchors ({"douyin:dy_1", ...})."""
+    booking_id: int
+    starts_at: datetime
+    ends_at: datetime
+    room_code: str
+    accounts: frozenset[str]
+
+
+def distance(ordered_at: datetime, starts_at: datetime, ends_at: datetime) -> timedelta:
+    """How far an instant lies outside [starts_at, ends_at): zero inside."""
+    if ordered_at < starts_at:
+        return starts_at - ordered_at
+    if ordered_at >= ends_at:
+        return ordered_at - ends_at
+    return timedelta(0)
+
+
+def likely_sessions(ordered_at: datetime, platform: str, room_code: str | None, anchor_account: str | None,
+                    candidates: Iterable[Candidate], limit: int = 3) -> list[Candidate]:
+    """The sessions an unattributed order most likely belongs to: those of its
+    room code or of its anchor account (on its platform), nearest window first;
+    a session matching both comes before one matching either at the same distance."""
+    key = f"{platform}:{anchor_account}" if anchor_account else None
+    ranked = []
+    for c in candidates:
+        same_room = bool(room_code) and c.room_code == room_code
+        same_anchor = key is not None and key in c.accounts
+        if same_room or same_anchor:
+            ranked.append((distance(ordered_at, c.starts_at, c.ends_at), -(same_room + same_anchor), c.starts_at,
+                           c.booking_id, c))
+    ranked.sort(key=lambda r: r[:4])
+    return [r[-1] for r in ranked[:limit]]

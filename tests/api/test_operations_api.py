@@ -215,3 +215,15 @@ def test_admin_operations_page_shows_problems(app, client, auth, make, db_sessio
 def test_admin_operations_page_is_for_admins(client, auth, make, role):
     auth.login(make.user(role).email)
     assert client.get("/admin/operations").status_code == 403
+
+
+def test_each_job_shows_its_own_next_run(app, api):
+    """Issue 17, defect 12: the daily summary's next run is its set time (08:00
+    park time, tomorrow once today's has passed), not the sweep's next tick."""
+    jobs.beat(app, NOW)
+    for job_id in scheduler.JOBS:
+        record_run(app, job_id, None, NOW + timedelta(seconds=60))
+    by_id = {j["id"]: j for j in api("admin").get("/health").json["scheduler"]["jobs"]}
+    assert by_id["sweep"]["next_run"] == (NOW + timedelta(seconds=60)).isoformat()
+    assert by_id["daily_summary"]["next_run"] == at(1, 8).isoformat()
+    assert not by_id["daily_summary"]["overdue"]

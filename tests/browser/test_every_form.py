@@ -114,8 +114,9 @@ FORMS: dict[str, str] = {
     # sales
     "orders/import.html: form self:post": "test_upload_with_progress_then_assign_the_unattributed",
     "orders/import.html: button Import": "test_upload_with_progress_then_assign_the_unattributed",
-    "orders/unattributed.html: form self:get": "test_upload_with_progress_then_assign_the_unattributed",
-    "orders/unattributed.html: button Show": "test_upload_with_progress_then_assign_the_unattributed",
+    "orders/unattributed.html: form self:get": "test_unattributed_orders_are_paged_filtered_and_assigned_to_a_suggestion",
+    "orders/unattributed.html: button Show": "test_unattributed_orders_are_paged_filtered_and_assigned_to_a_suggestion",
+    "orders/unattributed.html: button To %(session)s": "test_unattributed_orders_are_paged_filtered_and_assigned_to_a_suggestion",
     "orders/unattributed.html: form self:post": "test_upload_with_progress_then_assign_the_unattributed",
     "orders/unattributed.html: button Assign": "test_upload_with_progress_then_assign_the_unattributed",
     "orders/unattributed.html: button Assign the ticked orders": "test_upload_with_progress_then_assign_the_unattributed",
@@ -379,7 +380,9 @@ def test_anchors_and_lineup_of_a_booking(page, make, booking_world, live_server)
     expect(page.get_by_text("羊绒围巾 is out of stock.")).to_be_visible()
     expect(page.get_by_text(re.compile("below what the lineup plans"))).to_have_count(0)
     page.get_by_role("button", name="Move 羊绒围巾 up").click()
+    expect(page.get_by_role("button", name="Move 羊绒围巾 up")).to_have_count(0)  # first now
     page.get_by_role("button", name="Move 羊绒围巾 down").click()
+    expect(page.get_by_role("button", name="Move 羊绒围巾 down")).to_have_count(0)  # last again
     # The drag-and-drop order form (lineup.js fills it on drop): submitted with the new order.
     with live_server.session() as session:
         from opsroom.models import LineupItem
@@ -404,12 +407,38 @@ def test_anchors_and_lineup_of_a_booking(page, make, booking_world, live_server)
     assert page.evaluate("window.printed") is True
 
 
-def test_a_review_note_is_added(page, make, booking_world):
+def test_a_review_note_is_added(page, make, booking_world, live_server):
+    """复盘 worth opening: against earlier sessions, the best and worst 15 minutes,
+    the lineup's unsold products; and a note added (an empty one refused)."""
+    from opsroom.models import LineupItem
+
     room, (_, tenant), coordinator = booking_world
-    done = make.booking(room, tenant, starts_at=NOW - timedelta(days=1), status="ended",
-                        checked_in_at=NOW - timedelta(days=1, minutes=10))
+    start = NOW - timedelta(days=1)
+    before = make.booking(room, tenant, starts_at=start - timedelta(days=1), status="ended",
+                          checked_in_at=start - timedelta(days=1))
+    done = make.booking(room, tenant, starts_at=start, ends_at=start + timedelta(hours=1), status="ended",
+                        checked_in_at=start - timedelta(minutes=10))
+    coat = make.product(tenant, name="羊毛大衣", sku="COAT-1")
+    scarf = make.product(tenant, name="羊绒围巾", sku="SCARF-1")
+    make.session.add_all([LineupItem(booking_id=done.id, product_id=coat.id, position=1),
+                          LineupItem(booking_id=done.id, product_id=scarf.id, position=2)])
+    make.session.commit()
+    for minute in (20, 21, 22, 23, 35):
+        make.order(done, ordered_at=start + timedelta(minutes=minute), product_id=coat.id, sku="COAT-1")
+    make.order(before)
     manager = make.user("manager", name="运营经理")
     log_in(page, manager.email, next=f"/bookings/{done.id}/review")
+
+    compare = page.get_by_role("table", name="Against earlier sessions")
+    expect(compare.get_by_role("row").nth(1)).to_contain_text("This session")
+    expect(compare.get_by_role("row").nth(2)).to_contain_text("The tenant's last 1 sessions")
+    quarters = page.locator(".review-quarters")
+    expect(quarters).to_contain_text("Best")
+    expect(quarters).to_contain_text("4 orders")  # 10:20–10:35 holds four of the five
+    unsold = page.locator(".review-unsold")
+    expect(unsold).to_contain_text("羊绒围巾")
+    expect(unsold).not_to_contain_text("羊毛大衣")
+
     page.get_by_role("button", name="Add note").click()
     expect(field_error(page, "Note")).to_have_text("This field is required.")
     page.get_by_label("Note", exact=True).fill("开场十五分钟转化最好，下次提前上福袋。")
@@ -567,3 +596,36 @@ def test_the_email_setting_is_saved(browser, live_server, make):
             expect(page.get_by_label("Also send my notices by email")).not_to_be_checked()
         finally:
             context.close()
+
+
+def test_unattributed_orders_are_paged_filtered_and_assigned_to_a_suggestion(page, make, booking_world, live_server):
+    """Defect 8: a page at a time, filters by platform, room code and account; each
+    row suggests the sessions of its room or anchor; no "showing 500" text."""
+    room, (_, tenant), coordinator = booking_world
+    evening = make.booking(room, tenant, starts_at=datetime(2026, 11, 19, 19, 0, tzinfo=TZ),
+                           ends_at=datetime(2026, 11, 19, 21, 0, tzinfo=TZ), status="ended", title="晚场")
+    for i in range(55):  # more than one page, none naming a known room
+        make.order(None, ordered_at=datetime(2026, 11, 19, 9, 0, tzinfo=TZ) + timedelta(minutes=i), room_code="ZZ")
+    stray = make.order(None, ordered_at=datetime(2026, 11, 19, 21, 10, tzinfo=TZ), room_code="A101",
+                       platform="kuaishou", external_id="KS-0001")
+    log_in(page, coordinator.email, next="/orders/unattributed")
+    summary = page.locator(".pager-summary")
+    expect(summary).to_have_text("Orders 1–50 of 56 matching (56 unattributed in all).")
+    page.get_by_role("link", name="Next page").click()
+    expect(summary).to_have_text("Orders 51–56 of 56 matching (56 unattributed in all).")
+
+    page.get_by_label("Platform", exact=True).select_option(label="Kuaishou")
+    page.get_by_label("Room code", exact=True).fill("A101")
+    page.get_by_role("button", name="Show", exact=True).click()
+    expect(page.get_by_role("checkbox")).to_have_count(1)
+    row = page.get_by_role("row").filter(has_text="KS-0001")
+    expect(row).to_contain_text("Kuaishou")  # defect 12: the platform's name, not its code
+    # Invalid: the bulk button with nothing ticked says so; nothing is assigned.
+    page.get_by_role("button", name="Assign the ticked orders").click()
+    expect(page.get_by_text("Tick at least one order.")).to_be_visible()
+    row.get_by_role("button", name="To A101 19:00–21:00 · KS-0001").click()
+    expect(page.get_by_text("1 order assigned.")).to_be_visible()
+    expect(summary).to_have_text("No unattributed order matches (55 unattributed in all).")
+    with live_server.session() as session:
+        from opsroom.models import Order
+        assert session.get(Order, stray.id).booking_id == evening.id

@@ -2,7 +2,7 @@
 unattributed orders, and attribution by hand."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Iterable
 
 import sqlalchemy as sa
@@ -10,7 +10,8 @@ import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
 from opsroom import clock
-from opsroom.models import Booking, Order, Product
+from opsroom.domain.orders import Candidate, likely_sessions
+from opsroom.models import Assignment, Booking, Order, Product
 from opsroom.services.permissions import require
 from opsroom.services import audit
 from opsroom.services.bookings.core import get_booking
@@ -85,3 +86,52 @@ def bookings_for_assignment(session: so.Session, user, start: datetime, end: dat
 def unattributed_count(session: so.Session, user) -> int:
     require(user, "orders.write")
     return session.scalar(sa.select(sa.func.count()).select_from(Order).where(Order.booking_id.is_(None))) or 0
+
+
+def unattributed_page(session: so.Session, user, *, start: datetime | None = None, end: datetime | None = None,
+                      platform: str | None = None, room_code: str | None = None, anchor_account: str | None = None,
+                      offset: int = 0, limit: int = 50) -> tuple[list[Order], int]:
+    """One page of the unattributed orders matching the filters (ordered_at in
+    [start, end), exact platform, room code and anchor account), oldest first,
+    and how many match in all."""
+    require(user, "orders.write")
+    where = [Order.booking_id.is_(None)]
+    if start is not None:
+        where.append(Order.ordered_at >= start)
+    if end is not None:
+        where.append(Order.ordered_at < end)
+    if platform:
+        where.append(Order.platform == platform)
+    if room_code:
+        where.append(Order.room_code == room_code)
+    if anchor_account:
+        where.append(Order.anchor_account == anchor_account)
+    total = session.scalar(sa.select(sa.func.count()).select_from(Order).where(*where)) or 0
+    rows = session.scalars(sa.select(Order).where(*where).order_by(Order.ordered_at, Order.id)
+                           .offset(offset).limit(limit))
+    return list(rows), total
+
+
+def suggest_sessions(session: so.Session, user, orders: list[Order], *, reach: timedelta = timedelta(hours=12),
+                     per_order: int = 3) -> tuple[dict[int, list[Booking]], list[Booking]]:
+    """For each order, the sessions it most likely belongs to (domain/orders.likely_sessions:
+    same room code or anchor account, nearest window), among the sessions within
+    `reach` of the orders; and those sessions, for choosing by hand."""
+    require(user, "orders.write")
+    if not orders:
+        return {}, []
+    lo = min(o.ordered_at for o in orders) - reach
+    hi = max(o.ordered_at for o in orders) + reach
+    bookings = list(session.scalars(
+        sa.select(Booking).options(so.joinedload(Booking.room), so.joinedload(Booking.tenant),
+                                   so.selectinload(Booking.assignments).joinedload(Assignment.anchor))
+        .where(Booking.starts_at < hi, Booking.ends_at > lo, Booking.status != "cancelled")
+        .order_by(Booking.starts_at, Booking.room_id)).unique())
+    by_id = {b.id: b for b in bookings}
+    candidates = [Candidate(b.id, b.starts_at, b.ends_at, b.room.code,
+                            frozenset(f"{k}:{v}" for a in b.assignments for k, v in (a.anchor.platform_accounts or {}).items()))
+                  for b in bookings]
+    suggestions = {o.id: [by_id[c.booking_id] for c in likely_sessions(o.ordered_at, o.platform, o.room_code,
+                                                                       o.anchor_account, candidates, per_order)]
+                   for o in orders}
+    return suggestions, bookings

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import timedelta
 from itertools import groupby
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -16,7 +16,7 @@ from opsroom.web.guards import permission_required
 from opsroom.services.people_goods import anchors as anchor_service
 from opsroom.services.errors import ServiceError
 from opsroom.services.bookings.core import get_booking
-from opsroom.services.bookings.lifecycle import check_in
+from opsroom.services.bookings.lifecycle import check_in, check_in_open
 
 bp = Blueprint("me", __name__, url_prefix="/me")
 
@@ -31,8 +31,8 @@ def _anchor():
 
 
 def _can_check_in(booking, now) -> bool:
-    opens = booking.starts_at - timedelta(minutes=current_app.config["CHECKIN_OPENS_MINUTES_BEFORE"])
-    return booking.status in ("confirmed", "live") and booking.checked_in_at is None and opens <= now < booking.ends_at
+    """Not checked in yet, and inside the check-in window (the rule check_in applies)."""
+    return booking.checked_in_at is None and check_in_open(get_session(), booking, now)
 
 
 @bp.get("/schedule")

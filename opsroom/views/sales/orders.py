@@ -2,7 +2,7 @@
 and its rejected rows, and assign unattributed orders to sessions."""
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
@@ -27,13 +27,13 @@ from opsroom.views.helpers import apply_errors
 from opsroom.web.extensions import csrf
 from opsroom.services.sales.batches import batch_by_key, batch_rejects, get_batch, recent_batches, rejects_csv
 from opsroom.services.sales.ingestion import import_export
-from opsroom.services.sales.orders import attribute, bookings_for_assignment, list_orders, unattributed_count
+from opsroom.services.sales.orders import attribute, suggest_sessions, unattributed_count, unattributed_page
 from opsroom.web.serialize import batch_json
 from opsroom.web.uploads import raise_upload_limit, upload_size
 
 bp = Blueprint("orders", __name__, url_prefix="/orders")
 
-UNATTRIBUTED_PAGE = 500
+UNATTRIBUTED_PAGE = 50
 REJECTS_SHOWN = 200
 FIELD_NAMES = {
     "external_id": _l("Order number (the unique key)"), "parent_id": _l("Parent order number"),
@@ -159,21 +159,47 @@ def _day_arg() -> date | None:
     return day
 
 
+def _filters() -> dict:
+    """The unattributed list's filters from the query string (a bad date is a 400)."""
+    text = {k: (request.args.get(k) or "").strip()[:100] for k in ("platform", "room", "account")}
+    return {"date": _day_arg(), **text}
+
+
+def _query(filters: dict, page: int | None = None) -> dict:
+    q = {"date": filters["date"].isoformat() if filters["date"] else None, "platform": filters["platform"] or None,
+         "room": filters["room"] or None, "account": filters["account"] or None}
+    if page and page > 1:
+        q["page"] = page
+    return {k: v for k, v in q.items() if v is not None}
+
+
+def _assignments() -> tuple[list[int | None], int | None]:
+    """The orders and the session a POST names: one row's suggestion ("pair" =
+    order:booking), one row with the chosen session ("only"), or the ticked rows."""
+    pair = request.form.get("pair") or ""
+    if pair:
+        order, _sep, booking = pair.partition(":")
+        return [whole_number(order, maximum=MAX_INT)], whole_number(booking, maximum=MAX_INT)
+    only = request.form.get("only")
+    raw_ids = [only] if only else request.form.getlist("order_ids")
+    return ([whole_number(v, maximum=MAX_INT) for v in raw_ids],
+            whole_number(request.form.get("booking_id") or "", maximum=MAX_INT))
+
+
 @bp.route("/unattributed", methods=["GET", "POST"])
 @permission_required("orders.write")
 def unattributed():
-    """Orders no session claimed, one park-local day at a time (or all), and a
-    form to assign the ticked ones (or one, by its own button) to a session."""
+    """Orders no session claimed, a page at a time, filtered by day, platform,
+    room code and anchor account; each with the sessions it likely belongs to.
+    A coordinator assigns a row to a suggestion, or the ticked rows to one session."""
     session = get_session()
-    day = _day_arg()
+    filters = _filters()
+    page = min(whole_number(request.args.get("page") or "1", maximum=MAX_INT) or 1, 10**6)
     form = PostForm()
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        only = request.form.get("only")
-        raw_ids = [only] if only else request.form.getlist("order_ids")
-        ids = [whole_number(v, maximum=MAX_INT) for v in raw_ids]
-        booking_id = whole_number(request.form.get("booking_id") or "", maximum=MAX_INT)
+        ids, booking_id = _assignments()
         if not ids or any(not i for i in ids):
             flash(_("Tick at least one order."), "error")
         elif not booking_id:
@@ -187,19 +213,20 @@ def unattributed():
                     flash(str(detail.get("message", exc.message)), "error")
             else:
                 flash(ngettext("%(num)d order assigned.", "%(num)d orders assigned.", n))
-                return redirect(url_for("orders.unattributed", date=day.isoformat() if day else None))
-    if day is not None:
-        window = hours.local_day(day, park_tz())
+                return redirect(url_for("orders.unattributed", **_query(filters, page)))
+    start = end = None
+    if filters["date"] is not None:
+        window = hours.local_day(filters["date"], park_tz())
         start, end = window.start, window.end
-    else:
-        start = end = None
-    orders = list_orders(session, current_user, unattributed=True, start=start, end=end,
-                                 limit=UNATTRIBUTED_PAGE)
-    bookings = []
-    if orders:
-        lo = start or orders[0].ordered_at - timedelta(hours=12)
-        hi = end or orders[-1].ordered_at + timedelta(hours=12)
-        bookings = bookings_for_assignment(session, current_user, lo, hi)
+    orders, matching = unattributed_page(
+        session, current_user, start=start, end=end, platform=filters["platform"], room_code=filters["room"],
+        anchor_account=filters["account"], offset=(page - 1) * UNATTRIBUTED_PAGE, limit=UNATTRIBUTED_PAGE)
+    suggestions, bookings = suggest_sessions(session, current_user, orders)
+    pages = max(1, -(-matching // UNATTRIBUTED_PAGE))
     status = 422 if request.method == "POST" else 200
-    return render_template("orders/unattributed.html", orders=orders, bookings=bookings, day=day, form=form,
-                           total=unattributed_count(session, current_user), page=UNATTRIBUTED_PAGE), status
+    return render_template(
+        "orders/unattributed.html", orders=orders, bookings=bookings, suggestions=suggestions, filters=filters,
+        form=form, matching=matching, total=unattributed_count(session, current_user), page=page, pages=pages,
+        first=(page - 1) * UNATTRIBUTED_PAGE + 1, platforms=PLATFORMS,
+        prev_url=url_for("orders.unattributed", **_query(filters, page - 1)) if page > 1 else None,
+        next_url=url_for("orders.unattributed", **_query(filters, page + 1)) if page < pages else None), status

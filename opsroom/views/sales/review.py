@@ -12,6 +12,7 @@ from wtforms.validators import DataRequired, Length
 
 from opsroom.db import get_session
 from opsroom.domain import metrics
+from opsroom.domain import review as review_rules
 from opsroom.web.i18n import park_tz
 from opsroom.web.guards import permission_required
 from opsroom.services.sales import review as service
@@ -45,10 +46,15 @@ def _stats_or_abort(booking_id: int):
 
 def _page(booking_id: int, form: NoteForm, status: int = 200):
     stats = _stats_or_abort(booking_id)
-    notes = service.notes(get_session(), current_user, booking_id)
-    return render_template("bookings/review.html", booking=stats.booking, stats=stats,
-                           sales=_sales(stats),
-                           notes=notes, form=form), status
+    session = get_session()
+    notes = service.notes(session, current_user, booking_id)
+    sales = _sales(stats)
+    found = review_rules.best_and_worst_quarters(stats.metrics.per_5min, sales["session_steps"])
+    quarters = [(start, start + review_rules.QUARTER, n) for start, n in found] if found else None
+    unsold = [r.item.product for r in stats.per_product if r.orders == 0]
+    return render_template("bookings/review.html", booking=stats.booking, stats=stats, sales=sales,
+                           compared=service.comparison(session, current_user, booking_id),
+                           quarters=quarters, unsold=unsold, notes=notes, form=form), status
 
 
 @bp.get("/<int:booking_id>/review")
