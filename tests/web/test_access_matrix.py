@@ -153,6 +153,7 @@ def _pages():
         ("POST", "tenants.create"): allow(STAFF, 422),
         ("GET", "tenants.edit"): allow(STAFF, 200),
         ("POST", "tenants.edit"): allow(STAFF, 422),
+        ("POST", "tenants.add_account"): allow(("admin",), 422),
         ("GET", "anchors.index"): allow(STAFF, 200),
         ("GET", "anchors.create"): allow(STAFF, 200),
         ("POST", "anchors.create"): allow(STAFF, 422),
