@@ -16,7 +16,7 @@ def test_an_admin_makes_a_tenant_account_that_lands_on_its_home(client, make, db
     admin = make.user("admin")
     login(client, admin.email)
     page = client.get(f"/tenants/{tenant.id}/edit")
-    assert page.status_code == 200 and "Tenant accounts" in page.get_data(as_text=True)
+    assert page.status_code == 200 and "商家账号" in page.get_data(as_text=True)
     r = client.post(f"/tenants/{tenant.id}/accounts", data={
         "csrf_token": csrf_from(page.get_data(as_text=True)), "email": "Shop@XiLiu.example", "name": "刘海燕",
         "password": "a long enough password"})
