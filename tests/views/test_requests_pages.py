@@ -44,6 +44,9 @@ def test_the_tenant_home_shows_its_own_only(client, make):
     assert mine.title in html and "对手的专场" not in html and "梓涵服饰" not in html
     assert "179.90" in html  # paid and refunded orders count in GMV
     assert client.get("/board/").status_code == 403
+    board = client.get("/tenant/board?day=2026-11-21").get_data(as_text=True)
+    assert "羽绒服专场" in board and "对手的专场" not in board and "梓涵服饰" not in board
+    assert "19:00–21:30" in board  # the rival's session as busy time (its changeover included)
 
 
 def test_the_request_form_shows_a_broken_rule_on_its_field(client, make):

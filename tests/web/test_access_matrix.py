@@ -211,6 +211,7 @@ def _pages():
         ("POST", "screen.revoke"): allow(("admin",), 302),
         # A tenant's home and requests: its own (another tenant's request is the 404 page).
         ("GET", "tenant.index"): allow((T,), 200),
+        ("GET", "tenant.board"): allow((T,), 200),  # others' sessions as busy time only (no leak mark)
         ("GET", "requests.index"): allow(STAFF + (T,), 200),
         ("GET", "requests.create"): allow(STAFF + (T,), 200),
         ("POST", "requests.create"): allow(STAFF + (T,), 422),
