@@ -314,3 +314,16 @@ def test_demo_live_feeds_the_live_sessions_through_ingestion(app, db_session):
     assert all(o.booking.status == "live" and o.booking.starts_at <= o.ordered_at <= INSTANTS[0] for o in new)
     assert all(o.batch_id is not None for o in new)  # through ingestion, which records its batch
 
+
+
+def test_tenant_accounts_have_requests_in_the_queue_and_on_the_waitlist(demo, db_session):
+    """The tenants' accounts belong to their tenants, and their requests give the
+    coordinators' queue something to decide and the waitlist something to offer."""
+    from opsroom.models import BookingRequest
+
+    accounts = db_session.scalars(sa.select(User).where(User.role == "tenant")).all()
+    assert accounts and all(u.tenant_id is not None for u in accounts)
+    statuses = [r.status for r in db_session.scalars(sa.select(BookingRequest))]
+    assert "pending" in statuses and "waiting" in statuses
+    owners = {r.created_by_id for r in db_session.scalars(sa.select(BookingRequest))}
+    assert owners <= {u.id for u in accounts}
