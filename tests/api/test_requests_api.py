@@ -158,6 +158,7 @@ def test_freed_time_is_offered_at_once_then_accepted(park, make, db_session):
     assert r.status_code == 200 and r.json == {"status": "approved", "booking_ids": [hold.id]}
     db_session.refresh(hold)
     assert hold.status == "confirmed"
+    assert "offer_accepted" in inbox(db_session, park["coordinator"])
 
 
 def test_an_offer_lapses_and_goes_to_the_next_by_priority_then_age(park, make, db_session):
