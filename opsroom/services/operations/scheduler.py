@@ -22,6 +22,7 @@ from opsroom.models import JobRecord, SchedulerHeartbeat
 from opsroom.services.bookings import lifecycle
 from opsroom.services.operations import mailer, reminders
 from opsroom.services.reporting.refresh import refresh_job
+from opsroom.services.requests import waitlist  # noqa: F401  (the sweep's expired holds go to the waitlist)
 from opsroom.services.sales.screen import compact_quarters
 from opsroom.settings import settings_of
 from opsroom.services.transaction import transactional
