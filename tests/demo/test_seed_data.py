@@ -152,6 +152,14 @@ def test_every_role_has_a_demo_user_with_the_demo_password(demo, db_session):
         assert (user.role, user.name) == (role, name)
         assert user.password_hash.startswith("scrypt:")
         assert check_password_hash(user.password_hash, DEMO_PASSWORD)
+        assert (user.tenant_id is not None) == (role == "tenant")
+    # The tenants' accounts have requests: the coordinators' queue has something to
+    # decide, the waitlist something to offer.
+    from opsroom.models import BookingRequest
+
+    requests = db_session.scalars(sa.select(BookingRequest)).all()
+    assert {"pending", "waiting"} <= {r.status for r in requests}
+    assert {r.created_by_id for r in requests} <= {u.id for u in users.values() if u.role == "tenant"}
 
 
 def test_rooms_span_the_zones_of_the_park(demo, db_session):
@@ -315,15 +323,3 @@ def test_demo_live_feeds_the_live_sessions_through_ingestion(app, db_session):
     assert all(o.batch_id is not None for o in new)  # through ingestion, which records its batch
 
 
-
-def test_tenant_accounts_have_requests_in_the_queue_and_on_the_waitlist(demo, db_session):
-    """The tenants' accounts belong to their tenants, and their requests give the
-    coordinators' queue something to decide and the waitlist something to offer."""
-    from opsroom.models import BookingRequest
-
-    accounts = db_session.scalars(sa.select(User).where(User.role == "tenant")).all()
-    assert accounts and all(u.tenant_id is not None for u in accounts)
-    statuses = [r.status for r in db_session.scalars(sa.select(BookingRequest))]
-    assert "pending" in statuses and "waiting" in statuses
-    owners = {r.created_by_id for r in db_session.scalars(sa.select(BookingRequest))}
-    assert owners <= {u.id for u in accounts}
