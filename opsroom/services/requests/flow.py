@@ -298,6 +298,3 @@ def accept(session: so.Session, user, request_id: int) -> list[Booking]:
     return [hold]
 
 
-def booking_ids(session: so.Session, req: BookingRequest) -> list[int]:
-    return [b.id for b in req.bookings]
-
