@@ -29,7 +29,7 @@ run: $(STAMP) translations
 	@echo ""
 	@echo "  opsroom: http://127.0.0.1:$(PORT)/"
 	@echo "  demo logins (password opsroom-demo):"
-	@echo "    admin@park.demo  manager@park.demo  coordinator@park.demo  anchor@park.demo"
+	@echo "    admin@park.demo  manager@park.demo  coordinator@park.demo  anchor@park.demo  tenant@park.demo"
 	@echo ""
 	OPSROOM_INSECURE_COOKIES=1 OPSROOM_EMBED_SCHEDULER=1 $(FLASK) run --host 127.0.0.1 --port $(PORT)
 

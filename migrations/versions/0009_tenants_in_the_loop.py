@@ -36,7 +36,7 @@ TENANT_BOUND = "(role = 'tenant') = (tenant_id IS NOT NULL)"
 
 KINDS_BEFORE = ('reminder', 'hold_expiring', 'daily_summary', 'booking_moved', 'booking_cancelled')
 KINDS_ADDED = ('request_created', 'request_approved', 'request_rejected', 'request_withdrawn', 'request_waiting',
-               'request_offered', 'offer_lapsed')
+               'request_offered', 'offer_lapsed', 'offer_accepted')
 OLD_KINDS = opsroom.db.sql_in("kind", KINDS_BEFORE)
 NEW_KINDS = opsroom.db.sql_in("kind", KINDS_BEFORE + KINDS_ADDED)
 TENANT_ID_COLUMN = "tenant_id INTEGER CONSTRAINT fk_users_tenant_id_tenants REFERENCES tenants (id)"

@@ -8,7 +8,7 @@ from opsroom.api.base import body, bp, current, needs, operation
 from opsroom.api.schemas import AT, ERROR, B, I, S, list_of, ref
 from opsroom.db import get_session
 from opsroom.domain.booking_rules import MAX_BOOKING_MINUTES, MAX_CHANGEOVER_MINUTES
-from opsroom.domain.statuses import ROLES, TENANT_STATUSES
+from opsroom.domain.statuses import DEFAULT_TENANT_PRIORITY, ROLES, TENANT_PRIORITIES, TENANT_STATUSES
 from opsroom.models import Anchor
 from opsroom.services.bookings.availability import free_windows
 from opsroom.services.park import rooms as room_service
@@ -45,6 +45,10 @@ TENANT_SCHEMA = {
     "contact": p.F(p.string(200), default=""),
     "credit_code": p.F(p.string(18), default=""),
     "status": p.F(p.string(20, choices=TENANT_STATUSES), default="active"),
+    "priority": p.F(p.integer(min(TENANT_PRIORITIES), max(TENANT_PRIORITIES)), default=DEFAULT_TENANT_PRIORITY,
+                    extra={"description": "1 = highest; the waitlist offers by priority, then age"}),
+    "prime_quota_hours_per_week": p.F(p.integer(0, 168), nullable=True, default=None,
+                                      extra={"description": "hours per week inside prime time; null = no quota"}),
 }
 TENANT_FILTERS = {"status": p.F(p.string(20, choices=TENANT_STATUSES))}
 
@@ -59,9 +63,12 @@ SCHEMAS = {
         "id": I, "room_id": I, "starts_at": AT, "ends_at": AT, "reason": S}},
     "TenantOut": {"type": "object", "required": ["id", "name", "status"], "properties": {
         "id": I, "name": S, "short_name": {"type": "string", "nullable": True},
-        "contact": S, "credit_code": S, "status": {"type": "string", "enum": list(TENANT_STATUSES)}}},
+        "contact": S, "credit_code": S, "status": {"type": "string", "enum": list(TENANT_STATUSES)},
+        "priority": {"type": "integer", "minimum": 1, "maximum": 3},
+        "prime_quota_hours_per_week": {"type": "integer", "nullable": True}}},
     "Me": {"type": "object", "required": ["id", "email", "role"], "properties": {
         "id": I, "email": S, "name": S, "role": {"type": "string", "enum": list(ROLES)},
+        "tenant_id": {"type": "integer", "nullable": True},
         "anchor": {"allOf": [ref("AnchorOut")], "nullable": True}}},
 }
 

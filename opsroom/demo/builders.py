@@ -15,13 +15,15 @@ from zoneinfo import ZoneInfo
 import sqlalchemy.orm as so
 
 from opsroom.demo.data import (
-    ANCHORS, BLACKOUTS, CANCEL_REASONS, CANCELLED_SHARE, DEMO_PASSWORD, DEMO_USER_TENANTS, DEMO_USERS, DURATIONS, FIRST_DAY,
+    ANCHORS, BLACKOUTS, CANCEL_REASONS, CANCELLED_SHARE, DEMO_PASSWORD, DEMO_REQUESTS, DEMO_USER_TENANTS, DEMO_USERS, DURATIONS, FIRST_DAY,
     GRANULARITY, HOLD_EXPIRES_IN, HOLD_SHARE, INACTIVE_CANCEL_REASON, LAST_DAY, MIN_MINUTES, NO_SHOW_SHARE,
     PRODUCTS, ROOMS, SERIES, SESSIONS_PER_DAY, TENANTS, TenantRow,
 )
 from opsroom.domain import recurrence
 from opsroom.domain.intervals import Interval
-from opsroom.models import Anchor, Assignment, Blackout, Booking, LineupItem, Product, Room, Series, Tenant, User
+from opsroom.models import (
+    Anchor, Assignment, Blackout, Booking, BookingRequest, LineupItem, Product, Room, Series, Tenant, User,
+)
 from opsroom.domain.statuses import ACTIVE_STATUSES
 from opsroom.services.park.users import create_user
 from opsroom.settings import settings_of
@@ -107,6 +109,20 @@ def build_users(demo: Demo) -> None:
     for email, role, name in DEMO_USERS:
         if email not in DEMO_USER_TENANTS:
             demo.users[role] = create_user(demo.session, email=email, role=role, password=DEMO_PASSWORD, name=name)
+
+
+def build_requests(demo: Demo) -> None:
+    """A few requests of the tenants' accounts: pending ones in the coordinators'
+    queue, and one on the waitlist."""
+    for email, code, kind, offset, start, end, minutes, note, waiting in DEMO_REQUESTS:
+        user = demo.users[email]
+        demo.session.add(BookingRequest(
+            tenant_id=user.tenant_id, status="waiting" if waiting else "pending",
+            room_id=demo.rooms[code].id if code else None, room_kind=None if code else kind,
+            date=demo.day(offset), window_start=time.fromisoformat(start), window_end=time.fromisoformat(end),
+            minutes=minutes, anchors=[], note=note, created_by_id=user.id,
+            created_at=demo.now - timedelta(hours=2 * (offset + 1))))
+    demo.session.flush()
 
 
 def build_tenant_users(demo: Demo) -> None:

@@ -27,6 +27,15 @@ DEMO_USERS: list[tuple[str, str, str]] = [
     ("tenant@park.demo", "tenant", "刘海燕"),  # 商家账号: 西柳服装
     ("tenant2@park.demo", "tenant", "孙雅楠"),  # 商家账号: 梓涵服饰
 ]
+# Requests (预约申请) of the tenants' accounts, days from today: (account, room code or None for any
+# room of the kind, kind, day, window start, window end, minutes, note, waiting?). A waiting request
+# asks for a whole evening of a room its sessions fill: it waits for a cancellation.
+DEMO_REQUESTS: tuple[tuple, ...] = (
+    ("tenant@park.demo", None, "服装", 2, "18:00", "00:00", 240, "羽绒服清仓加场，4 小时", False),
+    ("tenant@park.demo", "A101", "服装", 3, "08:00", "02:00", 1080, "大促整日包场，候补", True),
+    ("tenant2@park.demo", None, "服装", 4, "14:00", "18:00", 120, "新款女装上新", False),
+)
+
 # The tenant each tenant's account (role "tenant") belongs to.
 DEMO_USER_TENANTS: dict[str, str] = {
     "tenant@park.demo": "海城市西柳服装有限公司",

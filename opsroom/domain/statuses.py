@@ -35,7 +35,7 @@ NOTIFICATION_KINDS = (
     "reminder", "hold_expiring", "daily_summary", "booking_moved", "booking_cancelled",
     # Requests and the waitlist (each notifies the other side).
     "request_created", "request_approved", "request_rejected", "request_withdrawn", "request_waiting",
-    "request_offered", "offer_lapsed",
+    "request_offered", "offer_lapsed", "offer_accepted",
 )
 # Email of a notice: NULL = inbox only; "sending" is a claim that lapses at email_next_at.
 EMAIL_STATES = ("pending", "sending", "sent", "failed")

@@ -90,6 +90,17 @@ class TenantForm(FlaskForm):
     contact = StringField(_l("Contact"), validators=[Optional(), Length(max=200)])
     credit_code = StringField(_l("Unified social credit code"), validators=[Optional(), Length(max=18)])
     status = SelectField(_l("Status"), choices=options((s, s) for s in TENANT_STATUSES))
+    priority = SelectField(_l("Priority"), coerce=int, default=2,
+                           choices=options([(1, _l("1 (highest)")), (2, "2"), (3, "3")]))
+    prime_quota_hours_per_week = IntegerField(_l("Prime-time quota (hours per week)"),
+                                              validators=[Optional(), NumberRange(min=0, max=168)])
+
+
+class TenantAccountForm(FlaskForm):
+    """A tenant's account (商家账号), made by an admin."""
+    email = StringField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=100)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
 
 
 class BookingForm(FlaskForm):

@@ -23,7 +23,7 @@ def hhmm(value) -> str:
 
 
 def user_json(user, anchor=None) -> dict:
-    return {"id": user.id, "email": user.email, "name": user.name, "role": user.role,
+    return {"id": user.id, "email": user.email, "name": user.name, "role": user.role, "tenant_id": user.tenant_id,
             "anchor": anchor_json(anchor, with_feed=True) if anchor else None}
 
 
@@ -95,6 +95,8 @@ def tenant_json(tenant) -> dict:
         "contact": tenant.contact,
         "credit_code": tenant.credit_code,
         "status": tenant.status,
+        "priority": tenant.priority,
+        "prime_quota_hours_per_week": tenant.prime_quota_hours_per_week,
     }
 
 

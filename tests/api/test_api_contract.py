@@ -524,7 +524,8 @@ def test_tenant_create_read_patch_round_trip(client, token_of):
     r = call(client, "POST", "/tenants", token=token, body=body)
     assert r.status_code == 201, r.get_json()
     created = r.get_json()
-    assert set(created) == {"id", "name", "short_name", "contact", "credit_code", "status"}
+    assert set(created) == {"id", "name", "short_name", "contact", "credit_code", "status", "priority",
+                            "prime_quota_hours_per_week"}
     assert {k: created[k] for k in body} == body and created["short_name"] is None
     tid = created["id"]
     assert call(client, "GET", f"/tenants/{tid}", token=token).get_json() == created

@@ -158,6 +158,7 @@ def test_freed_time_is_offered_at_once_then_accepted(park, make, db_session):
     assert r.status_code == 200 and r.json == {"status": "approved", "booking_ids": [hold.id]}
     db_session.refresh(hold)
     assert hold.status == "confirmed"
+    assert "offer_accepted" in inbox(db_session, park["coordinator"])
 
 
 def test_an_offer_lapses_and_goes_to_the_next_by_priority_then_age(park, make, db_session):
@@ -201,3 +202,19 @@ def test_the_weekly_prime_time_quota_holds_unless_overridden_with_a_reason(park,
     entry = db_session.scalar(sa.select(AuditEntry).where(AuditEntry.entity == "request",
                                                           AuditEntry.action == "approved"))
     assert entry.changes["override"] == "大促加场" and entry.user_id == park["coordinator"].id
+
+
+def test_a_released_no_show_offers_the_rest_of_its_time(park, make, db_session):
+    """Nobody checked in: the sweep releases the room and the rest of the session's time
+    goes to the waiting request, from the next step after now."""
+    make.booking(park["room"], park["other"], starts_at=at(0, 10), ends_at=at(0, 14))
+    req = ask(park["t"], room_id=park["room"].id, date="2026-11-20", window_start="10:00", window_end="14:00",
+              minutes=120).json
+    assert req["fits"] == [] and park["t"].post(f"/requests/{req['id']}/wait").status_code == 200
+    clock.set_now(NOW + timedelta(minutes=20))
+    assert lifecycle.sweep(db_session)["no_shows"] == 1
+    offered = park["t"].get(f"/requests/{req['id']}").json
+    assert offered["status"] == "offered"
+    hold = db_session.get(Booking, offered["offer"]["booking_id"])
+    assert (hold.starts_at, hold.ends_at) == (at(0, 10, 30), at(0, 12, 30))
+    assert hold.hold_expires_at == hold.starts_at  # the offer cannot outlast the slot's start

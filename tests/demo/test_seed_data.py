@@ -152,6 +152,14 @@ def test_every_role_has_a_demo_user_with_the_demo_password(demo, db_session):
         assert (user.role, user.name) == (role, name)
         assert user.password_hash.startswith("scrypt:")
         assert check_password_hash(user.password_hash, DEMO_PASSWORD)
+        assert (user.tenant_id is not None) == (role == "tenant")
+    # The tenants' accounts have requests: the coordinators' queue has something to
+    # decide, the waitlist something to offer.
+    from opsroom.models import BookingRequest
+
+    requests = db_session.scalars(sa.select(BookingRequest)).all()
+    assert {"pending", "waiting"} <= {r.status for r in requests}
+    assert {r.created_by_id for r in requests} <= {u.id for u in users.values() if u.role == "tenant"}
 
 
 def test_rooms_span_the_zones_of_the_park(demo, db_session):
@@ -313,4 +321,5 @@ def test_demo_live_feeds_the_live_sessions_through_ingestion(app, db_session):
     assert len(new) == _count(db_session, Order) - before > 0
     assert all(o.booking.status == "live" and o.booking.starts_at <= o.ordered_at <= INSTANTS[0] for o in new)
     assert all(o.batch_id is not None for o in new)  # through ingestion, which records its batch
+
 

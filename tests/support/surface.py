@@ -24,7 +24,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 FROZEN = datetime(2026, 11, 20, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
-ROLES = ("anonymous", "admin", "manager", "coordinator", "anchor")
+ROLES = ("anonymous", "admin", "manager", "coordinator", "anchor", "tenant")
 PASSWORD = "opsroom-demo"
 
 _SECRETS = [
@@ -56,6 +56,7 @@ def _ids(session) -> dict[str, list[object]]:
         "tenant_id": first("SELECT MIN(id) FROM tenants"),
         "product_id": first("SELECT MIN(id) FROM products"),
         "batch_id": first("SELECT MIN(id) FROM import_batches") or [1],
+        "request_id": first("SELECT MIN(id) FROM booking_requests") or [1],
     }
 
 

@@ -176,6 +176,7 @@ def _pages():
         ("POST", "tenants.create"): allow(STAFF, 422),
         ("GET", "tenants.edit"): allow(STAFF, 200),
         ("POST", "tenants.edit"): allow(STAFF, 422),
+        ("POST", "tenants.add_account"): allow(("admin",), 422),
         ("GET", "anchors.index"): allow(STAFF, 200),
         ("GET", "anchors.create"): allow(STAFF, 200),
         ("POST", "anchors.create"): allow(STAFF, 422),
@@ -237,6 +238,7 @@ def _pages():
         ("POST", "screen.revoke"): allow(("admin",), 302),
         # A tenant's home and requests: its own (another tenant's request is the 404 page).
         ("GET", "tenant.index"): allow((T,), 200),
+        ("GET", "tenant.board"): allow((T,), 200),  # others' sessions as busy time only (no leak mark)
         ("GET", "requests.index"): allow(STAFF + (T,), 200),
         ("GET", "requests.create"): allow(STAFF + (T,), 200),
         ("POST", "requests.create"): allow(STAFF + (T,), 422),

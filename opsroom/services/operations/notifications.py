@@ -142,8 +142,15 @@ def _offer_lapsed(p: dict) -> tuple[str, str]:
                     room=p["room"], window=_window(p["starts_at"], p["ends_at"])))
 
 
+def _offer_accepted(p: dict) -> tuple[str, str]:
+    return (gettext("%(tenant)s accepted the offer for request #%(id)s", tenant=p["tenant"], id=p["id"]),
+            gettext("Room %(room)s, %(window)s is confirmed for %(tenant)s.", room=p["room"],
+                    window=_window(p["starts_at"], p["ends_at"]), tenant=p["tenant"]))
+
+
 RENDERERS: dict[str, Callable[[dict], tuple[str, str]]] = {
     "request_created": _request_created,
+    "offer_accepted": _offer_accepted,
     "request_approved": _request_approved,
     "request_rejected": _request_rejected,
     "request_withdrawn": _request_withdrawn,
@@ -170,6 +177,7 @@ KIND_LABELS = {
     "request_waiting": _l("On the waitlist"),
     "request_offered": _l("Slot offered"),
     "offer_lapsed": _l("Offer lapsed"),
+    "offer_accepted": _l("Offer accepted"),
 }
 
 

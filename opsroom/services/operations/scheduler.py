@@ -23,6 +23,7 @@ from opsroom.services.bookings import lifecycle
 from opsroom.services.integrations import alerts, sender
 from opsroom.services.operations import mailer, reminders
 from opsroom.services.reporting.refresh import refresh_job
+from opsroom.services.requests import waitlist  # noqa: F401  (the sweep's expired holds go to the waitlist)
 from opsroom.services.sales.forecast import refresh_forecasts
 from opsroom.services.sales.screen import compact_quarters
 from opsroom.settings import settings_of

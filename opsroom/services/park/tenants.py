@@ -11,7 +11,7 @@ from opsroom.services import audit
 from opsroom.services.errors import ValidationFailed, found
 from opsroom.services.transaction import transactional
 
-TENANT_FIELDS = ("name", "short_name", "contact", "credit_code", "status")
+TENANT_FIELDS = ("name", "short_name", "contact", "credit_code", "status", "priority", "prime_quota_hours_per_week")
 
 
 def _clean(data: dict) -> dict:

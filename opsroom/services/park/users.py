@@ -18,6 +18,7 @@ from opsroom.settings import settings_of
 from opsroom.models import Anchor, ApiToken, LoginFailure, LoginSession, Tenant, User
 from opsroom.domain.statuses import ROLES
 from opsroom.services.errors import NotFound, TooManyAttempts, ValidationFailed
+from opsroom.services.permissions import require
 from opsroom.services.transaction import transactional
 
 # NIST SP 800-63B: a minimum length, a generous maximum, no composition rules,
@@ -108,6 +109,20 @@ def create_user(session: so.Session, *, email: str, role: str, password: str, na
     session.add(user)
     session.flush()
     return user
+
+
+@transactional
+def create_tenant_account(session: so.Session, actor, tenant_id: int, *, email: str, name: str,
+                          password: str) -> User:
+    """An admin makes a tenant's account (商家账号): role "tenant", bound to the tenant."""
+    require(actor, "users.admin")
+    return create_user(session, email=email, role="tenant", password=password, name=name, tenant_id=tenant_id)
+
+
+def tenant_accounts(session: so.Session, actor, tenant_id: int) -> list[User]:
+    """The accounts of a tenant (admins)."""
+    require(actor, "users.admin")
+    return list(session.scalars(sa.select(User).where(User.tenant_id == tenant_id).order_by(User.email)))
 
 
 def _failure_count(session: so.Session, key: str, since) -> int:

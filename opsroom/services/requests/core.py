@@ -3,7 +3,7 @@ the rooms a request may use, the places that fit it now, the prime-time quota
 and priority checks, and telling the other side."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
 from opsroom import clock
-from opsroom.domain import booking_rules, hours, recurrence
+from opsroom.domain import hours, recurrence
 from opsroom.domain import requests as rules
 from opsroom.domain.intervals import Interval, subtract
 from opsroom.domain.statuses import ACTIVE_STATUSES, OPEN_REQUEST_STATUSES

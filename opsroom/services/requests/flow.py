@@ -135,7 +135,10 @@ def approve(session: so.Session, user, request_id: int, *, room_id: int | None =
     tenant's open request for the same time are kept unless staff override
     them with a reason (audited)."""
     require(user, "requests.decide")
-    req = core.get_request(session, user, request_id, lock=True)
+    # No row lock here: the bookings' room lock comes first (a cancellation
+    # holds it while it offers to waiting requests); the conditional update
+    # below decides between two deciders.
+    req = core.get_request(session, user, request_id)
     if req.status not in ("pending", "waiting"):
         raise _breach(_l("The request breaks a rule of the park."), [rule_breach("request_status", "status")])
     room, slot = _chosen_place(session, req, room_id, starts_at)
@@ -289,9 +292,9 @@ def accept(session: so.Session, user, request_id: int) -> list[Booking]:
     _link(session, req, [hold])
     audit.record(session, user, "booking", hold.id, "confirmed", {"status": ["hold", "confirmed"]})
     audit.record(session, user, "request", req.id, "accepted", {"status": ["offered", "approved"]})
+    if user.role == "tenant":
+        core.tell_staff(session, req, "offer_accepted", booking_id=hold.id, room=hold.room.code,
+                        starts_at=hold.starts_at, ends_at=hold.ends_at)
     return [hold]
 
-
-def booking_ids(session: so.Session, req: BookingRequest) -> list[int]:
-    return [b.id for b in req.bookings]
 

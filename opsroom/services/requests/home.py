@@ -10,8 +10,8 @@ import sqlalchemy.orm as so
 
 from opsroom import clock
 from opsroom.domain import hours
-from opsroom.domain.statuses import OPEN_REQUEST_STATUSES, SOLD_STATUSES
-from opsroom.models import Booking, BookingRequest, Order, Tenant
+from opsroom.domain.statuses import ACTIVE_STATUSES, OPEN_REQUEST_STATUSES, SOLD_STATUSES
+from opsroom.models import Booking, BookingRequest, Order, Room, Tenant
 from opsroom.services.permissions import require
 from opsroom.settings import settings_of
 
@@ -56,3 +56,33 @@ def tenant_home(session: so.Session, user) -> TenantHome:
                Booking.starts_at < yesterday.end, Order.status.in_(SOLD_STATUSES))).one()
     home.yesterday_orders, home.yesterday_gmv_fen = int(orders), int(gmv)
     return home
+
+
+@dataclass
+class RoomDay:
+    room: object
+    own: list[Booking] = field(default_factory=list)
+    busy: list[tuple] = field(default_factory=list)  # (starts_at, occupied_until) of others' sessions: times only
+
+
+def tenant_board(session: so.Session, user, day) -> list[RoomDay]:
+    """The park's day as a tenant may see it: every active room, its own
+    sessions in full, and others' only as busy time (start and end of what
+    they occupy, no tenant, title or figures)."""
+    require(user, "tenant.home")
+    window = hours.local_day(day, settings_of(session).tz)
+    rooms = list(session.scalars(sa.select(Room).where(Room.active.is_(True)).order_by(Room.code)))
+    out = {r.id: RoomDay(room=r) for r in rooms}
+    rows = session.execute(
+        sa.select(Booking.id, Booking.room_id, Booking.tenant_id, Booking.starts_at, Booking.occupied_until)
+        .where(Booking.room_id.in_(list(out)), Booking.status.in_(ACTIVE_STATUSES + ("ended",)),
+               Booking.starts_at < window.end, Booking.occupied_until > window.start)
+        .order_by(Booking.starts_at)).all()
+    own_ids = [r.id for r in rows if r.tenant_id == user.tenant_id]
+    own = {b.id: b for b in session.scalars(sa.select(Booking).where(Booking.id.in_(own_ids)))} if own_ids else {}
+    for r in rows:
+        if r.tenant_id == user.tenant_id:
+            out[r.room_id].own.append(own[r.id])
+        else:
+            out[r.room_id].busy.append((r.starts_at, r.occupied_until))
+    return list(out.values())

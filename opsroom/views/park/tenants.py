@@ -6,7 +6,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from opsroom.db import get_session
-from opsroom.views.forms import options, TenantForm
+from opsroom.views.forms import options, TenantAccountForm, TenantForm
+from opsroom.services.park import users as user_service
+from opsroom.services.permissions import can
 from opsroom.labels import TENANT_STATUS_LABELS
 from opsroom.web.guards import permission_required
 from opsroom.services.park import tenants as service
@@ -24,7 +26,8 @@ def _form() -> TenantForm:
 def _data(form: TenantForm) -> dict:
     return {"name": form.name.data.strip(), "short_name": (form.short_name.data or "").strip() or None,
             "contact": (form.contact.data or "").strip(),
-            "credit_code": (form.credit_code.data or "").strip(), "status": form.status.data}
+            "credit_code": (form.credit_code.data or "").strip(), "status": form.status.data,
+            "priority": form.priority.data, "prime_quota_hours_per_week": form.prime_quota_hours_per_week.data}
 
 
 @bp.get("/")
@@ -58,4 +61,30 @@ def edit(tenant_id: int):
         if ok:
             flash(_("Tenant %(name)s saved.", name=form.name.data))
             return redirect(url_for("tenants.index"))
-    return render_template("tenants/form.html", form=form, tenant=tenant), 422 if form.errors else 200
+    return _edit_page(form, tenant, TenantAccountForm(formdata=None), 422 if form.errors else 200)
+
+
+def _edit_page(form, tenant, account_form, status: int):
+    accounts = (user_service.tenant_accounts(get_session(), current_user, tenant.id)
+                if can(current_user, "users.admin") else [])
+    return render_template("tenants/form.html", form=form, tenant=tenant, accounts=accounts,
+                           account_form=account_form), status
+
+
+@bp.post("/<int:tenant_id>/accounts")
+@permission_required("users.admin")
+def add_account(tenant_id: int):
+    """An admin gives a tenant an account (商家账号)."""
+    session = get_session()
+    tenant = service.get_tenant(session, current_user, tenant_id)
+    account_form = TenantAccountForm()
+    if account_form.validate_on_submit():
+        ok, user = attempt(account_form, lambda: user_service.create_tenant_account(
+            session, current_user, tenant.id, email=account_form.email.data, name=account_form.name.data or "",
+            password=account_form.password.data))
+        if ok:
+            flash(_("Account %(email)s created for %(name)s.", email=user.email, name=tenant.name))
+            return redirect(url_for("tenants.edit", tenant_id=tenant.id))
+    form = _form()
+    form.process(obj=tenant)
+    return _edit_page(form, tenant, account_form, 422)

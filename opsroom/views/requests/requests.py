@@ -50,7 +50,7 @@ def _data(form: RequestForm) -> dict:
             "zone": form.zone.data or None, "date": form.day.data, "window_start": form.window_start.data,
             "window_end": form.window_end.data, "minutes": form.minutes.data or None,
             "note": (form.note.data or "").strip(), "anchors": []}
-    if hasattr(form, "tenant_id"):
+    if getattr(form, "tenant_id", None) is not None:
         data["tenant_id"] = form.tenant_id.data
     return data
 
