@@ -75,11 +75,15 @@ def backtest(sessions: Iterable[PastSession], tz: ZoneInfo, *,
              min_sessions: int = MIN_SESSIONS, max_sessions: int = MAX_SESSIONS,
              half_life_days: float = HALF_LIFE_DAYS, same_weekday_weight: float = SAME_WEEKDAY_WEIGHT,
              low: float = LOW_QUANTILE, mid: float = MID_QUANTILE, high: float = HIGH_QUANTILE,
-             score_from: datetime | None = None) -> Backtest:
+             score_from: datetime | None = None, max_known_per_tenant: int | None = None) -> Backtest:
     """Forecast every session from only the sessions that ended strictly before
     it started, and score the forecast against the two naive baselines.
     With ``score_from``, only the sessions starting at or after it are forecast
     and scored; the earlier ones are history only (a page's bounded backtest).
+    With ``max_known_per_tenant``, a tenant's history (for the forecast and both
+    baselines) is its latest that many known sessions, not all of them: a busy
+    park's page stays fast (the forecast then differs only where the tenant's
+    anchors were last seen further back than that).
 
     Each forecast is exactly ``forecast(query of the session, all sessions)``
     (which itself ignores what had not ended): the history handed to it is what
@@ -112,6 +116,8 @@ def backtest(sessions: Iterable[PastSession], tz: ZoneInfo, *,
         if s.hours <= 0 or (score_from is not None and s.starts_at < score_from):
             continue
         own = known_of_tenant.get(s.tenant_id, [])
+        if max_known_per_tenant is not None and len(own) > max_known_per_tenant:
+            own = own[-max_known_per_tenant:]
         kind = latest_of_kind.get(s.room_kind, ())
         # The union without repeats: each session enters by the first list that holds it.
         history = own + [k for k in kind if k.tenant_id != s.tenant_id] + [
@@ -120,7 +126,9 @@ def backtest(sessions: Iterable[PastSession], tz: ZoneInfo, *,
         f = forecast(query, history, **settings)
         if own:
             lo_, hi_ = weighted_quantiles([k.orders_per_hour for k in own], [1.0] * len(own), (low, high))
-            rows.append(BacktestRow(s, f, own[-1].orders_per_hour, sums[s.tenant_id] / len(own), (lo_, hi_)))
+            mean = (sums[s.tenant_id] / len(known_of_tenant[s.tenant_id]) if max_known_per_tenant is None
+                    else sum(k.orders_per_hour for k in own) / len(own))
+            rows.append(BacktestRow(s, f, own[-1].orders_per_hour, mean, (lo_, hi_)))
         else:
             rows.append(BacktestRow(s, f, None, None, None))
     with_history = [r for r in rows if r.last is not None]

@@ -375,6 +375,15 @@ def test_backtest_from_a_date_scores_only_the_later_sessions_with_the_earlier_as
     assert (bounded.forecast.sessions, bounded.last_session.wape) == (1, pytest.approx(100 / 300))
 
 
+def test_backtest_with_a_bounded_tenant_history_reads_only_the_latest_known_sessions():
+    """max_known_per_tenant=1: the third session's forecast and both baselines come from the
+    second session alone (200/h), not from the first two (median 150, mean 150)."""
+    history = [past(3 - k, orders=2 * rate) for k, rate in enumerate((100, 200, 300))]
+    b = backtest(history, TZ, min_sessions=1, half_life_days=1e12, same_weekday_weight=1, max_known_per_tenant=1)
+    third = b.rows[2]
+    assert (third.forecast.orders_per_hour.p50, third.last, third.mean) == (200, 200, 200)
+
+
 def random_history(seed: int, n: int = 400) -> list[PastSession]:
     """A small messy history: 6 tenants, overlapping sessions, odd lengths, a few flops."""
     rng = random.Random(seed)

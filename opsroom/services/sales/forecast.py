@@ -27,6 +27,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from flask_babel import lazy_gettext as _l
 
@@ -95,8 +96,8 @@ def _hour_key(session: so.Session, whole_hours: bool):
     use is a multiple of 15 minutes) and folded into clock hours here."""
     postgres = session.get_bind().dialect.name == "postgresql"
     if whole_hours:
-        if postgres:
-            return sa.cast(sa.func.floor(sa.extract("epoch", Order.ordered_at) / 3600), sa.BigInteger)
+        if postgres:   # sessions run in UTC (db.py); cheaper per order than arithmetic on EXTRACT's numeric
+            return sa.func.date_trunc("hour", Order.ordered_at)
         return sa.func.substr(Order.ordered_at, 1, 13)   # "2026-11-20 11": SQLite keeps UTC text
     if postgres:
         return sa.cast(sa.func.floor(sa.extract("epoch", Order.ordered_at) / 900), sa.BigInteger)
@@ -106,7 +107,18 @@ def _hour_key(session: so.Session, whole_hours: bool):
 def _key_start(value, whole_hours: bool) -> datetime:
     if isinstance(value, str):   # "2026-11-20 11"
         return datetime(int(value[0:4]), int(value[5:7]), int(value[8:10]), int(value[11:13]), tzinfo=UTC)
-    return datetime.fromtimestamp(int(value) * (3600 if whole_hours else 900), UTC)
+    return _EPOCH + timedelta(seconds=int(value) * (3600 if whole_hours else 900))
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _among(session: so.Session, column, ids: list[int]):
+    """`column IN ids`; on PostgreSQL as `= ANY(array)`, one parameter: psycopg splits a
+    query of hundreds of placeholders for milliseconds, and each length is a new statement."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam(None, ids, type_=postgresql.ARRAY(sa.Integer)))
+    return column.in_(ids)
 
 
 def _whole_hour_zone(tz: ZoneInfo, around: datetime) -> bool:
@@ -157,22 +169,29 @@ def summaries(session: so.Session, rows: Sequence, tz: ZoneInfo, *, around: date
     ids = [r[0] for r in rows]
     whole_hours = _whole_hour_zone(tz, around)
     key = _hour_key(session, whole_hours)
-    per_hour: dict[int, dict[datetime, int]] = {}
+    # What comes back per group: the key itself, or (PostgreSQL's hour) its epoch hour, an
+    # integer (converting hundreds of timestamptz values costs more than the query).
+    shown = key
+    if whole_hours and session.get_bind().dialect.name == "postgresql":
+        shown = sa.cast(sa.extract("epoch", key) / 3600, sa.BigInteger)
+    per_hour: dict[int, dict] = {}
     anchors_of: dict[int, set[int]] = {}
     for chunk in range(0, len(ids), 5000):   # bound the IN lists (SQLite's variable limit)
         part = ids[chunk:chunk + 5000]
         for bid, k, n in session.execute(
-            sa.select(Order.booking_id, key, sa.func.count()).where(Order.booking_id.in_(part), SOLD)
+            sa.select(Order.booking_id, shown, sa.func.count()).where(_among(session, Order.booking_id, part), SOLD)
             .group_by(Order.booking_id, key)
         ):
-            start = _key_start(k, whole_hours)
-            if not whole_hours:
+            if not whole_hours:   # a quarter hour: fold it into its park-local clock hour
+                start = _key_start(k, whole_hours)
                 local = start.astimezone(tz)
-                start = (start - timedelta(minutes=local.minute)).astimezone(UTC)
+                k = (start - timedelta(minutes=local.minute)).astimezone(UTC)
+            # Whole-hour keys ("2026-11-20 11" or an epoch hour) sort as their instants do:
+            # only each session's peak is turned into an instant, below.
             hours = per_hour.setdefault(bid, {})
-            hours[start] = hours.get(start, 0) + int(n)
+            hours[k] = hours.get(k, 0) + int(n)
         for bid, aid in session.execute(sa.select(Assignment.booking_id, Assignment.anchor_id)
-                                        .where(Assignment.booking_id.in_(part))):
+                                        .where(_among(session, Assignment.booking_id, part))):
             anchors_of.setdefault(bid, set()).add(aid)
     out = {}
     for bid, tid, starts, ends, kind in rows:
@@ -180,6 +199,8 @@ def summaries(session: so.Session, rows: Sequence, tz: ZoneInfo, *, around: date
         if hours:
             best = max(hours.values())
             peak_at = min(h for h, n in hours.items() if n == best)
+            if whole_hours:
+                peak_at = _key_start(peak_at, True)
         else:
             best, peak_at = 0, None
         out[bid] = fc.PastSession(starts_at=starts, ends_at=ends, tenant_id=tid,

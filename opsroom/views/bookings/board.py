@@ -111,6 +111,7 @@ class PageContext(NamedTuple):
     hours: dict  # Hours by (window, openings), filled as lanes are drawn
     clock: dict  # local "HH:MM" by POSIX seconds, filled as bookings are drawn
     expected: dict | None = None  # stored forecasts' expected loads by booking id (services/sales/forecast)
+    expected_label: str = ""  # translated, still to be formatted with percent
 
 
 _SENTINEL = 987654321
@@ -183,7 +184,7 @@ def _placed(b, lane: service.Lane, day: Hours, page: PageContext) -> Placed | No
     expected = page.expected.get(booking_id) if page.expected else None
     data = ""
     if expected is not None and expected.load is not None:
-        notes += " " + gettext("expected load %(percent)s%%", percent=round(expected.load * 100))
+        notes += " " + page.expected_label % {"percent": round(expected.load * 100)}
         data = f' data-expected-load="{expected.load:.2f}"{" data-expected-over" if expected.over else ""}'
     key = (b.tenant_name, b.tenant_short_name)
     short = page.short_names.get(key)
@@ -278,7 +279,8 @@ def day():
     session = get_session()
     lanes = service.day(session, current_user, on, zone=zone, kind=kind)
     page = page_context()._replace(expected=expected_loads(session, current_user, [
-        b.id for lane in lanes for b in lane.bookings if b.status in ("hold", "confirmed", "live", "ended")]))
+        b.id for lane in lanes for b in lane.bookings if b.status in ("hold", "confirmed", "live", "ended")]),
+        expected_label=gettext("expected load %(percent)s%%"))
     zones, kinds = service.zones_and_kinds(session)
     now = clock.now()
     now_col = columns(Interval(now, now + timedelta(minutes=1)), lanes[0].window) if lanes else None
