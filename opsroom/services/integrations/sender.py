@@ -203,7 +203,14 @@ def _send_robot(session: so.Session, settings: Settings, robot: Robot | None,
             counts[_finish(d, "failed", None, b"", "the robot was removed")] += 1
         session.commit()
         return counts
-    notices = [notice_of(session, settings, d.event) for d in queue]
+    notices, ready = [], []
+    for d in queue:
+        try:
+            notices.append(notice_of(session, settings, d.event))
+            ready.append(d)
+        except ValueError as exc:  # an event without what its notice needs: fail it, not the queue
+            counts[_finish(d, "failed", None, b"", f"cannot word this event: {exc}")] += 1
+    queue = ready
     now = clock.now()
     sent_at = sent_log(session, robot.id, now)
     paused = _epoch(robot.paused_until) if robot.paused_until else None
