@@ -69,6 +69,13 @@ def post(request: robot_rules.HttpRequest, timeout: float) -> tuple[int | None, 
         return None, f"{type(error).__name__}: {error}".encode()[:500], {}
 
 
+def _between_transactions(session: so.Session) -> None:
+    """End the unit of work before waiting on a receiver: no transaction stays open
+    over the network (on SQLite it would hold the write lock, stalling every booking).
+    Loaded rows stay usable (sessions do not expire on commit)."""
+    session.commit()
+
+
 def _epoch(moment: datetime) -> float:
     return moment.timestamp()
 
@@ -107,13 +114,14 @@ def send_due(session: so.Session) -> dict[str, int]:
         return counts
     rows = session.scalars(sa.select(Delivery).options(so.joinedload(Delivery.event))
                            .where(Delivery.id.in_(claimed)).order_by(Delivery.id)).all()
+    hooks = {w.id: w for w in session.scalars(
+        sa.select(Webhook).where(Webhook.id.in_({d.webhook_id for d in rows if d.webhook_id is not None})))}
     by_robot: dict[int, list[Delivery]] = defaultdict(list)
     for delivery in rows:
         if delivery.robot_id is not None:
             by_robot[delivery.robot_id].append(delivery)
         else:
-            hook = session.get(Webhook, delivery.webhook_id)
-            counts[attempt_webhook(session, settings, delivery, hook)] += 1
+            counts[attempt_webhook(session, settings, delivery, hooks.get(delivery.webhook_id))] += 1
             session.commit()
     for robot_id, queue in by_robot.items():
         for outcome, n in _send_robot(session, settings, session.get(Robot, robot_id), queue).items():
@@ -138,6 +146,7 @@ def attempt_webhook(session: so.Session, settings: Settings, delivery: Delivery,
     now = clock.now()
     request = robot_rules.build_webhook_request(hook.url, hook.secret, msg_id=delivery.msg_id,
                                                 body=webhook_body(session, delivery.event), now=_epoch(now))
+    _between_transactions(session)
     status, answer, headers = post(request, settings.integrations_timeout_seconds)
     outcome = robot_rules.classify_response("webhook", status, answer, headers)
     delivery.attempts += 1
@@ -224,6 +233,7 @@ def _send_robot(session: so.Session, settings: Settings, robot: Robot | None,
             session.commit()
             break
         taken, queue, notices = queue[:plan.take], queue[plan.take:], notices[plan.take:]
+        _between_transactions(session)
         status, answer, headers = post(robot_request(robot, plan.notice, ts), settings.integrations_timeout_seconds)
         outcome = robot_rules.classify_response(robot.kind, status, answer, headers)
         moment = clock.now()
@@ -280,6 +290,7 @@ def attempt_robot_now(session: so.Session, settings: Settings, robot: Robot, del
     if plan.take == 0:
         _release([delivery], plan.next_at)
         return "waiting"
+    _between_transactions(session)
     status, answer, headers = post(robot_request(robot, plan.notice, ts), settings.integrations_timeout_seconds)
     outcome = robot_rules.classify_response(robot.kind, status, answer, headers)
     delivery.attempts += 1
