@@ -27,7 +27,6 @@ import urllib.error
 import urllib.request
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
-from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -302,7 +301,3 @@ def attempt_robot_now(session: so.Session, settings: Settings, robot: Robot, del
         robot.paused_until = _at(throttle.pause_after_throttled(robot.kind, ts, outcome))
     return _finish(delivery, "failed", status, answer, outcome.message)
 
-
-def answer_of(delivery: Delivery) -> dict[str, Any]:
-    return {"state": delivery.state, "status": delivery.last_status, "response": delivery.last_response,
-            "error": delivery.last_error}
