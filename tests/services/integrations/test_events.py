@@ -70,3 +70,19 @@ def test_the_morning_summary_once_a_day(db_session, make):
     reminders.send_daily_summary(db_session)
     summary = db_session.scalars(sa.select(OutboxEvent).where(OutboxEvent.type == "daily.summary")).all()
     assert [e.data["date"] for e in summary] == ["2026-11-19"]
+
+
+def test_a_capacity_alert_once_per_session(db_session, make):
+    from opsroom.services.integrations import alerts
+
+    listen_to_everything(db_session, make)
+    room = make.room(order_capacity_per_hour=10)
+    live = make.booking(room, starts_at=NOW - timedelta(hours=1), status="live", checked_in_at=NOW - timedelta(hours=1))
+    calm = make.booking(starts_at=NOW - timedelta(hours=1), status="live", checked_in_at=NOW - timedelta(hours=1))
+    for minute in range(1, 31):
+        make.order(live, ordered_at=NOW - timedelta(minutes=minute))
+    make.order(calm, ordered_at=NOW - timedelta(minutes=3))
+    assert alerts.announce_capacity_alerts(db_session) == 1
+    assert alerts.announce_capacity_alerts(db_session) == 0
+    alert = db_session.scalar(sa.select(OutboxEvent).where(OutboxEvent.type == "capacity.alert"))
+    assert alert.data["booking_id"] == live.id and alert.data["capacity_per_hour"] == 10 and alert.data["load"] > 1
