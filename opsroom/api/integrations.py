@@ -3,6 +3,7 @@ for its own robots), their deliveries, and the 抖店 order push (no bearer toke
 signed by 抖店's md5 `event-sign`)."""
 from __future__ import annotations
 
+import re
 from functools import wraps
 
 from flask import current_app, jsonify, request
@@ -40,8 +41,6 @@ _events.schema = {"type": "array", "minItems": 1, "maxItems": len(EVENT_TYPES) *
 
 
 def _mentions(v):
-    import re
-
     if not isinstance(v, list) or len(v) > 20 or not all(isinstance(x, str) and re.match(MENTION, x) for x in v):
         raise p.FieldError(_l("Expected a list of phone numbers or @all."))
     return v

@@ -51,6 +51,8 @@ def create_booking(session: so.Session, user, data: dict[str, Any]) -> CreateRes
     """
     require(user, "bookings.write")
     room, tenant = load_refs(session, data["room_id"], data["tenant_id"])
+    # Who hears of new bookings (robots, webhooks), read before anything is written.
+    listeners = outbox.active_targets(session)
     status = data.get("status") or "confirmed"
     rule = data.get("recurrence")
     settings = settings_of(session)
@@ -127,7 +129,7 @@ def create_booking(session: so.Session, user, data: dict[str, Any]) -> CreateRes
         _attach_people_and_goods(session, created, data)
     for booking in created:
         audit.record(session, user, "booking", booking.id, "created", audit.snapshot(booking, AUDIT_FIELDS))
-    outbox.bookings_created(session, created)
+    outbox.bookings_created(session, created, listeners)
     return CreateResult(created, skipped, series)
 
 

@@ -109,8 +109,12 @@ def emit(session: so.Session, event_type: str, data: dict[str, Any], *, tenant_i
 # --- hooks called by the areas' services ----------------------------------------
 
 
-def bookings_created(session: so.Session, bookings: list[Booking]) -> None:
-    targets = active_targets(session)
+def bookings_created(session: so.Session, bookings: list[Booking],
+                     targets: tuple[list[Robot], list[Webhook]] | None = None) -> None:
+    """booking.created of each; `targets` read by the caller before it wrote anything."""
+    targets = targets if targets is not None else active_targets(session)
+    if not any(_subscribed(t.events, "booking.created") for t in targets[0] + targets[1]):
+        return
     for booking in bookings:
         emit(session, "booking.created", booking_data(session, booking), tenant_id=booking.tenant_id, targets=targets)
 

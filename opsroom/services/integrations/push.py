@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
+from sqlalchemy.exc import IntegrityError
 
 from opsroom import clock
 from opsroom.domain import orders as order_rules
@@ -109,8 +110,15 @@ def receive(session: so.Session, events: list[DoudianEvent]) -> dict[str, int]:
             duplicates += 1
             continue
         message = DoudianMessage(msg_id=event.msg_id, tag=event.tag, raw=dict(event.raw), received_at=clock.now())
-        session.add(message)
-        session.flush()  # a concurrent push of the same msg_id fails here, before anything is applied
+        try:
+            # The same message pushed twice at once: the unique msg_id lets one insert
+            # win; the other waits for it, then sees a duplicate and applies nothing.
+            with session.begin_nested():
+                session.add(message)
+                session.flush()
+        except IntegrityError:
+            duplicates += 1
+            continue
         message.result = _apply(session, event)[:200]
         stored += 1
     return {"stored": stored, "duplicates": duplicates}

@@ -27,7 +27,6 @@ import urllib.error
 import urllib.request
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
-from typing import Any
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -69,6 +68,13 @@ def post(request: robot_rules.HttpRequest, timeout: float) -> tuple[int | None, 
         return None, f"{type(error).__name__}: {error}".encode()[:500], {}
 
 
+def _between_transactions(session: so.Session) -> None:
+    """End the unit of work before waiting on a receiver: no transaction stays open
+    over the network (on SQLite it would hold the write lock, stalling every booking).
+    Loaded rows stay usable (sessions do not expire on commit)."""
+    session.commit()
+
+
 def _epoch(moment: datetime) -> float:
     return moment.timestamp()
 
@@ -107,13 +113,14 @@ def send_due(session: so.Session) -> dict[str, int]:
         return counts
     rows = session.scalars(sa.select(Delivery).options(so.joinedload(Delivery.event))
                            .where(Delivery.id.in_(claimed)).order_by(Delivery.id)).all()
+    hooks = {w.id: w for w in session.scalars(
+        sa.select(Webhook).where(Webhook.id.in_({d.webhook_id for d in rows if d.webhook_id is not None})))}
     by_robot: dict[int, list[Delivery]] = defaultdict(list)
     for delivery in rows:
         if delivery.robot_id is not None:
             by_robot[delivery.robot_id].append(delivery)
         else:
-            hook = session.get(Webhook, delivery.webhook_id)
-            counts[attempt_webhook(session, settings, delivery, hook)] += 1
+            counts[attempt_webhook(session, settings, delivery, hooks.get(delivery.webhook_id))] += 1
             session.commit()
     for robot_id, queue in by_robot.items():
         for outcome, n in _send_robot(session, settings, session.get(Robot, robot_id), queue).items():
@@ -138,6 +145,7 @@ def attempt_webhook(session: so.Session, settings: Settings, delivery: Delivery,
     now = clock.now()
     request = robot_rules.build_webhook_request(hook.url, hook.secret, msg_id=delivery.msg_id,
                                                 body=webhook_body(session, delivery.event), now=_epoch(now))
+    _between_transactions(session)
     status, answer, headers = post(request, settings.integrations_timeout_seconds)
     outcome = robot_rules.classify_response("webhook", status, answer, headers)
     delivery.attempts += 1
@@ -203,7 +211,14 @@ def _send_robot(session: so.Session, settings: Settings, robot: Robot | None,
             counts[_finish(d, "failed", None, b"", "the robot was removed")] += 1
         session.commit()
         return counts
-    notices = [notice_of(session, settings, d.event) for d in queue]
+    notices, ready = [], []
+    for d in queue:
+        try:
+            notices.append(notice_of(session, settings, d.event))
+            ready.append(d)
+        except ValueError as exc:  # an event without what its notice needs: fail it, not the queue
+            counts[_finish(d, "failed", None, b"", f"cannot word this event: {exc}")] += 1
+    queue = ready
     now = clock.now()
     sent_at = sent_log(session, robot.id, now)
     paused = _epoch(robot.paused_until) if robot.paused_until else None
@@ -217,6 +232,7 @@ def _send_robot(session: so.Session, settings: Settings, robot: Robot | None,
             session.commit()
             break
         taken, queue, notices = queue[:plan.take], queue[plan.take:], notices[plan.take:]
+        _between_transactions(session)
         status, answer, headers = post(robot_request(robot, plan.notice, ts), settings.integrations_timeout_seconds)
         outcome = robot_rules.classify_response(robot.kind, status, answer, headers)
         moment = clock.now()
@@ -273,6 +289,7 @@ def attempt_robot_now(session: so.Session, settings: Settings, robot: Robot, del
     if plan.take == 0:
         _release([delivery], plan.next_at)
         return "waiting"
+    _between_transactions(session)
     status, answer, headers = post(robot_request(robot, plan.notice, ts), settings.integrations_timeout_seconds)
     outcome = robot_rules.classify_response(robot.kind, status, answer, headers)
     delivery.attempts += 1
@@ -284,7 +301,3 @@ def attempt_robot_now(session: so.Session, settings: Settings, robot: Robot, del
         robot.paused_until = _at(throttle.pause_after_throttled(robot.kind, ts, outcome))
     return _finish(delivery, "failed", status, answer, outcome.message)
 
-
-def answer_of(delivery: Delivery) -> dict[str, Any]:
-    return {"state": delivery.state, "status": delivery.last_status, "response": delivery.last_response,
-            "error": delivery.last_error}

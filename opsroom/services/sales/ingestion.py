@@ -238,8 +238,8 @@ def _write_sqlite(session: so.Session, batch_id: int, now: datetime, records: li
 
 def _on_conflict(stmt):
     """ON CONFLICT (platform, external_id) DO UPDATE, only when the figures change or an
-    attribution is filled in; RETURNING tells a new row (updated_at still NULL) from an
-    updated one. The batch and the instant are the same for every row: bound once."""
+    attribution is filled in; RETURNING tells a new row (updated_at still NULL) from
+    an updated one. The batch and the instant are the same for every row: bound once."""
     new, old = stmt.excluded, ORDERS.c
     # A re-import fills in a missing attribution, or replaces an automatic one
     # by an explicit booking id; it never undoes a coordinator's assignment.
@@ -260,7 +260,8 @@ def _on_conflict(stmt):
             "updated_at": new.created_at,
         },
         where=changed,
-    ).returning(old.updated_at, old.booking_id)
+    # updated_at untyped: only whether it is NULL matters, not an instant to convert per row.
+    ).returning(sa.type_coerce(old.updated_at, sa.types.NullType()), old.booking_id)
 
 
 def check_platform(platform: str | None) -> str | None:

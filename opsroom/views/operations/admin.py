@@ -9,6 +9,7 @@ from opsroom.web.guards import recent_login_required
 from opsroom.db import get_session
 from opsroom.views.forms import PostForm
 from opsroom.web.guards import permission_required
+from opsroom.services.integrations import targets as integration_targets
 from opsroom.services.operations import health
 from opsroom.services.operations import notifications as notification_service
 
@@ -23,6 +24,7 @@ def operations():
     state = health.report(session)
     failed = notification_service.failed_emails(session, current_user)
     return render_template("admin/operations.html", state=state, failed=failed, post_form=PostForm(),
+                           integration_failures=integration_targets.failure_count(session),
                            email_enabled=current_app.extensions["opsroom.settings"].email_enabled)
 
 

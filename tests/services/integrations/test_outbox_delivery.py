@@ -167,3 +167,17 @@ def test_a_throttled_robot_pauses_and_loses_nothing(db_session, make, receivers)
     run_until_quiet(db_session)
     told = {int(n) for s in ding.accepted for n in re.findall(r"/bookings/(\d+)", s.body.decode())}
     assert told == {1, 2, 3}
+
+
+def test_an_event_a_robot_cannot_word_fails_alone(db_session, make, receivers):
+    admin = make.user("admin")
+    wecom = receivers(WeComRobot(clock=park_clock))
+    targets.create_robot(db_session, admin, {"kind": "wecom", "url": wecom.url, "events": ["booking.created"]})
+    outbox.emit(db_session, "booking.created", {"id": 1})  # no times: no sentence can be made of it
+    outbox.emit(db_session, "booking.created", {"id": 2, "starts_at": "2026-11-21T20:00:00+08:00",
+                                                "ends_at": "2026-11-21T22:00:00+08:00"})
+    db_session.commit()
+    sender.send_due(db_session)
+    states = dict(db_session.execute(sa.select(Delivery.event_id, Delivery.state).order_by(Delivery.id)).all())
+    assert list(states.values()) == ["failed", "sent"]
+    assert len(wecom.accepted) == 1
