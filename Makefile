@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 CATALOGS := opsroom/translations
 PORT ?= 5000
 
-.PHONY: run test test-sqlite test-browser translations extract bench vendor clean fuzz
+.PHONY: run test test-sqlite test-browser translations extract bench vendor clean fuzz screenshot
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +59,10 @@ vendor:
 	cp .vendor-tmp/package/dist/echarts.min.js .vendor-tmp/package/LICENSE .vendor-tmp/package/NOTICE static/vendor/echarts/
 	echo "echarts $(ECHARTS_VERSION) (npm registry), dist/echarts.min.js with its LICENSE and NOTICE; refresh with 'make vendor'." > static/vendor/echarts/VERSION
 	rm -rf .vendor-tmp
+
+# docs/board.png, the README's picture: the demo's board in Chromium (needs a CJK font).
+screenshot: $(STAMP) translations
+	$(PY) docs/screenshot.py docs/board.png
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis
