@@ -64,13 +64,13 @@ def test_a_manager_reads_the_reports_and_downloads_them(open_page, make, live_se
     expect(page.get_by_role("table").filter(has_text="鞍山岫玉工坊")).to_be_visible()
 
     with page.expect_download() as csv_download:
-        page.get_by_role("link", name=tr("%(what)s as CSV", what=tr("Per room")), exact=True).click()
+        page.get_by_role("link", name=f"CSV: {tr('Per room')}", exact=True).click()
     raw = open(csv_download.value.path(), "rb").read()
     assert raw.startswith(b"\xef\xbb\xbf")
     assert "A101" in raw.decode("utf-8-sig")
 
     with page.expect_download() as xlsx_download:
-        page.get_by_role("link", name=tr("%(what)s as XLSX", what=tr("Per room")), exact=True).click()
+        page.get_by_role("link", name=f"XLSX: {tr('Per room')}", exact=True).click()
     sheet = load_workbook(io.BytesIO(open(xlsx_download.value.path(), "rb").read())).active
     rows = list(sheet.iter_rows(values_only=True))
     assert [r[0] for r in rows[1:3]] == ["A101", "B205"]

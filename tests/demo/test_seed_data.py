@@ -308,7 +308,7 @@ def test_realistic_orders_and_capacity_alerts(app, db_session):
     assert snap["rankings"]["rooms"] and snap["rankings"]["anchors"]
 
 
-@pytest.mark.parametrize("hour", [10, 15, 21])
+@pytest.mark.parametrize("hour", [10, 21])
 def test_the_demo_day_shows_a_capacity_alert_on_the_screen_and_the_board(app, db_session, hour):
     """Done when: the demo's screen shows at least one capacity alert during the day (frozen clock);
     the board flags the same session."""
