@@ -434,3 +434,41 @@ def _recent(worked: list[Interval], since: datetime) -> list[Interval]:
             out.append(w)
     out.reverse()
     return out
+
+
+# ---------------------------------------------------------------------------
+# Turned-away demand (被拒需求): prime-time sessions other tenants wanted too.
+
+TURNED_AWAY_SHARE = 0.3  # of the sessions starting in prime time
+PRIME_START_HOURS = range(18, 23)
+
+
+def build_turned_away(demo: Demo) -> None:
+    """A coordinator tried to book some prime-time sessions' slots for another tenant and was
+    refused (the room was taken): the reports' turned-away chart then shows the evening's demand.
+    Drawn after everything else, so the other builders' dice are unchanged."""
+    from opsroom.models import TurnedAway
+
+    user_id = demo.coordinator_id
+    if user_id is None:
+        return
+    rows, windows = [], set()
+    for b in sorted(demo.bookings, key=lambda b: (b.starts_at, b.id)):
+        local = b.starts_at.astimezone(demo.tz)
+        wanted = demo.rng.random() < TURNED_AWAY_SHARE
+        if b.status == "cancelled" or local.hour not in PRIME_START_HOURS or not wanted:
+            continue
+        if (b.starts_at, b.ends_at) in windows:  # one row per user and window
+            continue
+        windows.add((b.starts_at, b.ends_at))
+        others = [t for t in demo.tenants.values() if t.status == "active" and t.id != b.tenant_id]
+        tenant = others[demo.rng.randrange(len(others))]
+        at = min(demo.now, b.starts_at) - timedelta(hours=demo.rng.randint(2, 72))
+        rows.append({"user_id": user_id, "room_id": b.room_id, "tenant_id": tenant.id, "zone": b.room.zone,
+                     "kind": b.room.kind, "starts_at": b.starts_at, "ends_at": b.ends_at, "day": local.date(),
+                     "weekday": local.weekday(), "hour": local.hour,
+                     "minutes": int((b.ends_at - b.starts_at).total_seconds() // 60),
+                     "attempts": 1 + demo.rng.randrange(3), "first_at": at, "last_at": at})
+    if rows:
+        demo.session.execute(sa.insert(TurnedAway), rows)
+    demo.session.flush()

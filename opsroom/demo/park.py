@@ -17,7 +17,7 @@ from opsroom import clock
 from opsroom.db import Base
 from opsroom.demo.builders import (
     Demo, build_anchors, build_blackouts, build_bookings, build_people_and_goods, build_products, build_rooms,
-    build_series, build_tenants, build_users,
+    build_series, build_tenants, build_turned_away, build_users,
 )
 from opsroom.demo.data import DEMO_PASSWORD, PARK_NAME, SEED
 from opsroom.demo.orders import build_orders
@@ -33,7 +33,7 @@ def wipe_all(session: so.Session) -> None:
 
 
 BUILDERS = (build_users, build_tenants, build_rooms, build_blackouts, build_series, build_bookings,
-            build_anchors, build_products, build_people_and_goods, build_orders)
+            build_anchors, build_products, build_people_and_goods, build_orders, build_turned_away)
 
 
 def _count(session: so.Session, model) -> int:

@@ -342,3 +342,17 @@ def test_demo_live_feeds_the_live_sessions_through_ingestion(app, db_session):
     assert all(o.booking.status == "live" and o.booking.starts_at <= o.ordered_at <= INSTANTS[0] for o in new)
     assert all(o.batch_id is not None for o in new)  # through ingestion, which records its batch
 
+
+
+def test_prime_time_demand_was_turned_away(demo, db_session):
+    """Defect 7: the turned-away chart was always zero on the demo. Some prime-time sessions'
+    slots were wanted by another tenant, once per user and window."""
+    from opsroom.models import TurnedAway
+
+    rows = list(db_session.scalars(sa.select(TurnedAway)))
+    assert len(rows) >= 20
+    assert {r.hour for r in rows} <= set(range(18, 23))
+    assert len({(r.user_id, r.starts_at, r.ends_at) for r in rows}) == len(rows)
+    by_id = {b.id: b for b in _bookings(db_session)}
+    assert all(r.tenant_id not in {b.tenant_id for b in by_id.values() if b.room_id == r.room_id
+                                   and b.starts_at == r.starts_at} for r in rows)
