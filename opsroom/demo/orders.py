@@ -111,7 +111,8 @@ def build_orders(demo: Demo) -> None:
     for at in sorted(_sale_times(demo, first, demo.now, unattributed)):
         rows.append(_order_row(demo, None, at, catalogue, accounts=[], buyers=5000))
     if rows:
-        demo.session.execute(sa.insert(Order), rows)
+        # Core, not the ORM's bulk path: tens of thousands of plain rows.
+        demo.session.connection().execute(Order.__table__.insert(), rows)
     demo.session.flush()
 
 
