@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 CATALOGS := opsroom/translations
 PORT ?= 5000
 
-.PHONY: run test test-sqlite test-browser translations extract bench vendor clean fuzz
+.PHONY: run test test-sqlite test-browser translations extract bench vendor clean fuzz screenshot
 
 $(STAMP): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -53,12 +53,22 @@ fuzz: $(STAMP)
 # Front-end libraries come from the npm registry, never a CDN: `make vendor`
 # refreshes them (needs npm; the result is committed under static/vendor/).
 ECHARTS_VERSION ?= 6.1.0
+# axe-core is loaded by the accessibility tests only (tests/browser/test_accessibility.py), never by a page.
+AXE_VERSION ?= 4.14.1
 vendor:
 	rm -rf .vendor-tmp && mkdir -p .vendor-tmp static/vendor/echarts
 	cd .vendor-tmp && npm pack --silent echarts@$(ECHARTS_VERSION) >/dev/null && tar xzf echarts-$(ECHARTS_VERSION).tgz
 	cp .vendor-tmp/package/dist/echarts.min.js .vendor-tmp/package/LICENSE .vendor-tmp/package/NOTICE static/vendor/echarts/
 	echo "echarts $(ECHARTS_VERSION) (npm registry), dist/echarts.min.js with its LICENSE and NOTICE; refresh with 'make vendor'." > static/vendor/echarts/VERSION
+	rm -rf .vendor-tmp && mkdir -p .vendor-tmp static/vendor/axe-core
+	cd .vendor-tmp && npm pack --silent axe-core@$(AXE_VERSION) >/dev/null && tar xzf axe-core-$(AXE_VERSION).tgz
+	cp .vendor-tmp/package/axe.min.js .vendor-tmp/package/LICENSE .vendor-tmp/package/LICENSE-3RD-PARTY.txt static/vendor/axe-core/
+	echo "axe-core $(AXE_VERSION) (npm registry), axe.min.js with its LICENSE (MPL-2.0) and LICENSE-3RD-PARTY.txt; loaded only by the accessibility tests (tests/browser/test_accessibility.py), never by a page; refresh with 'make vendor'." > static/vendor/axe-core/VERSION
 	rm -rf .vendor-tmp
+
+# docs/board.png, the README's picture: the demo's board in Chromium (needs a CJK font).
+screenshot: $(STAMP) translations
+	$(PY) docs/screenshot.py docs/board.png
 
 clean:
 	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -39,7 +39,7 @@ def init_db():
 @click.option("--force", is_flag=True, help="Load even if the database is not empty (wipes it first).")
 @click.option("--if-empty", is_flag=True, help="Do nothing (and succeed) when the database holds data.")
 def seed_demo(force: bool, if_empty: bool):
-    """Load the demo park (rooms, tenants, a week of bookings, users)."""
+    """Load the demo park (rooms, tenants, users, bookings from the 1st of last month to two weeks ahead, orders)."""
     from opsroom.demo.park import load_demo
 
     session = get_session()

@@ -15,14 +15,15 @@ from zoneinfo import ZoneInfo
 import sqlalchemy.orm as so
 
 from opsroom.demo.data import (
-    ANCHORS, BLACKOUTS, CANCEL_REASONS, CANCELLED_SHARE, DEMO_PASSWORD, DEMO_REQUESTS, DEMO_USER_TENANTS, DEMO_USERS, DURATIONS, FIRST_DAY,
-    GRANULARITY, HOLD_EXPIRES_IN, HOLD_SHARE, INACTIVE_CANCEL_REASON, LAST_DAY, MIN_MINUTES, NO_SHOW_SHARE,
-    PRODUCTS, ROOMS, SERIES, SESSIONS_PER_DAY, TENANTS, TenantRow,
+    ANCHORS, BLACKOUTS, CANCEL_REASONS, CANCELLED_SHARE, DEMO_PASSWORD, DEMO_REQUESTS, DEMO_USER_TENANTS, DEMO_USERS,
+    DURATIONS, GRANULARITY, HOLD_EXPIRES_IN, HOLD_SHARE, INACTIVE_CANCEL_REASON, LAST_DAY, MIN_MINUTES,
+    NO_SHOW_SHARE, SERIES_FIRST_DAY, PRODUCTS, ROOMS, SERIES, SESSIONS_PER_DAY, TENANTS, ZONE_ORDER, TenantRow,
+    first_day_offset,
 )
 from opsroom.domain import recurrence
 from opsroom.domain.intervals import Interval
 from opsroom.models import (
-    Anchor, Assignment, Blackout, Booking, BookingRequest, LineupItem, Product, Room, Series, Tenant, User,
+    Anchor, Assignment, Blackout, Booking, BookingRequest, LineupItem, Product, Room, Series, Tenant, User, Zone,
 )
 from opsroom.domain.statuses import ACTIVE_STATUSES
 from opsroom.services.park.users import create_user
@@ -57,11 +58,19 @@ class Demo:
     # Orders: the share of the full demo volume to load, and the ids given out.
     order_scale: float = 1.0
     order_ids: set[str] = field(default_factory=set)
+    # Days of history before today (None: from the 1st of the previous month). Tests of
+    # rules that do not depend on the range load less.
+    history_days: int | None = None
 
     @property
     def coordinator_id(self) -> int | None:
         user = self.users.get("coordinator")
         return user.id if user else None
+
+    @property
+    def first_day(self) -> int:
+        """The first day of bookings, as an offset from today: the 1st of the previous month."""
+        return -self.history_days if self.history_days is not None else first_day_offset(self.today)
 
     def day(self, offset: int) -> date:
         return self.today + timedelta(days=offset)
@@ -94,7 +103,10 @@ def credit_code(rng: random.Random, prefix: str, region: str) -> str:
 
 
 def _overlaps_any(candidate: Interval, intervals: list[Interval]) -> bool:
-    return any(candidate.overlaps(other) for other in intervals)
+    # Plain comparisons of aware UTC instants (Interval.overlaps converts each side
+    # first): a room has a few hundred bookings over the demo's weeks.
+    start, end = candidate.start, candidate.end
+    return any(start < other.end and other.start < end for other in intervals)
 
 
 def _minutes(n: int) -> timedelta:
@@ -140,6 +152,7 @@ def build_tenants(demo: Demo) -> None:
             contact=row.contact,
             credit_code=credit_code(demo.rng, row.credit_prefix, row.region),
             status=row.status,
+            short_name=row.short_name,
             created_at=demo.now - timedelta(days=row.joined_days_ago),
         )
         demo.session.add(tenant)
@@ -148,6 +161,8 @@ def build_tenants(demo: Demo) -> None:
 
 
 def build_rooms(demo: Demo) -> None:
+    for position, zone in enumerate(ZONE_ORDER, start=1):
+        demo.session.add(Zone(name=zone, sort_order=position * 10))
     for row in ROOMS:
         room = Room(
             code=row.code,
@@ -245,7 +260,7 @@ def build_series(demo: Demo) -> None:
     """Weekly sessions booked together; they are placed before the ad-hoc ones."""
     for code, tenant_name, title, start, minutes, weekdays, count in SERIES:
         room, tenant = demo.rooms[code], demo.tenants[tenant_name]
-        first_day = demo.day(FIRST_DAY)
+        first_day = demo.day(SERIES_FIRST_DAY)
         while first_day.weekday() not in weekdays:
             first_day += timedelta(days=1)
         first_start = demo.at(first_day, start)
@@ -306,13 +321,13 @@ def _pick_tenant(demo: Demo, kind: str) -> TenantRow:
 
 
 def build_bookings(demo: Demo) -> None:
-    """A week of sessions per active room: 2–4 a day inside its open hours,
+    """Sessions per active room from the 1st of the previous month to two weeks ahead: 2–4 a day inside its open hours,
     clear of blackouts, of the series and of each other's changeover."""
     for code, room in demo.rooms.items():
         if not room.active:
             continue
         blocked = _blocked(demo, room)
-        for offset in range(FIRST_DAY, LAST_DAY + 1):
+        for offset in range(demo.first_day, LAST_DAY + 1):
             opening = demo.opening(room, demo.day(offset))
             # A 24 h room's last session may still occupy the start of the next day.
             carried = [t.end for t in demo.taken[code] if t.start < opening.start]
@@ -389,6 +404,8 @@ def build_people_and_goods(demo: Demo) -> None:
     by_id = {t.id: name for name, t in demo.tenants.items()}
     worked: dict[int, list[Interval]] = {a.id: [] for a in demo.anchors}
     day_minutes: dict[tuple[int, date], float] = {}  # (anchor, local day) → minutes booked that day
+    assignments: list[dict] = []
+    lineup: list[dict] = []
     for booking in sorted(demo.bookings, key=lambda b: b.starts_at):
         if booking.status == "cancelled":
             continue
@@ -406,7 +423,7 @@ def build_people_and_goods(demo: Demo) -> None:
             profile = anchor_rules.AnchorProfile(anchor.verified, anchor.max_minutes_per_day, anchor.min_rest_minutes)
             # Only sessions within two days can clash, share a local day or be too close for rest:
             # the same answer as with the whole week, for a fraction of the work.
-            near = [w for w in worked[anchor.id] if w.end > session_iv.start - NEAR and w.start < session_iv.end + NEAR]
+            near = _recent(worked[anchor.id], session_iv.start - NEAR)
             if anchor_rules.clashes(session_iv, near) or anchor_rules.breaches(
                     session_iv, near, profile=profile, role=role, tz=demo.tz):
                 continue
@@ -417,10 +434,66 @@ def build_people_and_goods(demo: Demo) -> None:
             if len(chosen) == wanted:
                 break
         for anchor, role in chosen:
-            demo.session.add(Assignment(booking_id=booking.id, anchor_id=anchor.id, role=role,
-                                        starts_at=booking.starts_at, ends_at=booking.ends_at,
-                                        active=booking.status in ACTIVE_STATUSES))
+            assignments.append({"booking_id": booking.id, "anchor_id": anchor.id, "role": role,
+                                "starts_at": booking.starts_at, "ends_at": booking.ends_at,
+                                "active": booking.status in ACTIVE_STATUSES})
         products = demo.products.get(by_id[booking.tenant_id], [])
         for position, product in enumerate(demo.rng.sample(products, k=min(len(products), 3)), start=1):
-            demo.session.add(LineupItem(booking_id=booking.id, product_id=product.id, position=position))
+            lineup.append({"booking_id": booking.id, "product_id": product.id, "position": position})
+    # In bulk, through Core (the ORM's bulk path costs more per row): thousands of rows no later builder needs as objects.
+    if assignments:
+        demo.session.connection().execute(Assignment.__table__.insert(), assignments)
+    if lineup:
+        demo.session.connection().execute(LineupItem.__table__.insert(), lineup)
+    demo.session.flush()
+
+
+def _recent(worked: list[Interval], since: datetime) -> list[Interval]:
+    """The sessions of `worked` (in start order) that end after `since`: the tail of the list.
+    A session lasts at most a day, so the walk back stops a day before `since`."""
+    out = []
+    for w in reversed(worked):
+        if w.start < since - timedelta(days=1):
+            break
+        if w.end > since:
+            out.append(w)
+    out.reverse()
+    return out
+
+
+# ---------------------------------------------------------------------------
+# Turned-away demand (被拒需求): prime-time sessions other tenants wanted too.
+
+TURNED_AWAY_SHARE = 0.3  # of the sessions starting in prime time
+PRIME_START_HOURS = range(18, 23)
+
+
+def build_turned_away(demo: Demo) -> None:
+    """A coordinator tried to book some prime-time sessions' slots for another tenant and was
+    refused (the room was taken): the reports' turned-away chart then shows the evening's demand.
+    Drawn after everything else, so the other builders' dice are unchanged."""
+    from opsroom.models import TurnedAway
+
+    user_id = demo.coordinator_id
+    if user_id is None:
+        return
+    rows, windows = [], set()
+    for b in sorted(demo.bookings, key=lambda b: (b.starts_at, b.id)):
+        local = b.starts_at.astimezone(demo.tz)
+        wanted = demo.rng.random() < TURNED_AWAY_SHARE
+        if b.status == "cancelled" or local.hour not in PRIME_START_HOURS or not wanted:
+            continue
+        if (b.starts_at, b.ends_at) in windows:  # one row per user and window
+            continue
+        windows.add((b.starts_at, b.ends_at))
+        others = [t for t in demo.tenants.values() if t.status == "active" and t.id != b.tenant_id]
+        tenant = others[demo.rng.randrange(len(others))]
+        at = min(demo.now, b.starts_at) - timedelta(hours=demo.rng.randint(2, 72))
+        rows.append({"user_id": user_id, "room_id": b.room_id, "tenant_id": tenant.id, "zone": b.room.zone,
+                     "kind": b.room.kind, "starts_at": b.starts_at, "ends_at": b.ends_at, "day": local.date(),
+                     "weekday": local.weekday(), "hour": local.hour,
+                     "minutes": int((b.ends_at - b.starts_at).total_seconds() // 60),
+                     "attempts": 1 + demo.rng.randrange(3), "first_at": at, "last_at": at})
+    if rows:
+        demo.session.connection().execute(TurnedAway.__table__.insert(), rows)
     demo.session.flush()

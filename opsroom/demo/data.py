@@ -12,8 +12,16 @@ from typing import NamedTuple
 SEED = 2026
 PARK_NAME = "辽宁·鞍山西柳岫玉直播电商产业园"
 
-# The week of bookings: from 3 days before today to 4 days after (inclusive).
-FIRST_DAY, LAST_DAY = -3, 4
+# Bookings from the first day of the previous month (so "last month" reports have
+# figures) to two weeks after today, inclusive: see `first_day_offset`.
+LAST_DAY = 14
+
+
+def first_day_offset(today) -> int:
+    """Days from `today` back to the first of the previous month (a negative number)."""
+    first_of_month = today.replace(day=1)
+    previous = (first_of_month - timedelta(days=1)).replace(day=1)
+    return (previous - today).days
 
 # ---------------------------------------------------------------------------
 # Users
@@ -72,42 +80,44 @@ _GREEN = ("绿幕", "抠像导播台", "4K摄像机", "补光灯", "声卡", "�
 _JADE = ("珠宝展示台", "无影灯", "微距镜头", "强光手电", "保险柜", "声卡")
 
 ROOMS: tuple[RoomRow, ...] = (
-    # 服装区 (1F): the 海城西柳 apparel makers; big rooms take thousands of orders an hour.
-    RoomRow("A101", "A101 服装大场", "服装区", "服装", 180, _APPAREL_BIG, "08:00", "02:00", 30, 720, 3000),
-    RoomRow("A102", "A102 服装大场", "服装区", "服装", 160, _APPAREL_BIG, "08:00", "02:00", 30, 720, 2600),
-    RoomRow("A103", "A103 女装专场", "服装区", "服装", 90, _APPAREL + ("4K摄像机",), "08:00", "02:00", 30, 480, 1500),
-    RoomRow("A104", "A104 女装专场", "服装区", "服装", 80, _APPAREL, "08:00", "02:00", 15, 480, 1200),
-    RoomRow("A105", "A105 童装间", "服装区", "服装", 60, _APPAREL, "09:00", "23:00", 15, 480, 800),
-    RoomRow("A106", "A106 男装间", "服装区", "服装", 60, _APPAREL, "08:00", "02:00", 15, 480, 900),
-    RoomRow("A107", "A107 羽绒服专场", "服装区", "服装", 120, _APPAREL_BIG, "08:00", "02:00", 30, 720, 2000),
-    RoomRow("A108", "A108 24小时轮播间", "服装区", "服装", 70, _APPAREL + ("4K摄像机",), "00:00", "00:00", 15, 720, 1000),
+    # Orders an hour a room's crew can pack and ship (order_capacity_per_hour): a few hundred for an
+    # ordinary room, up to a thousand for the big apparel rooms with their own packing line.
+    # 服装区 (1F): the 海城西柳 apparel makers.
+    RoomRow("A101", "A101 服装大场", "服装区", "服装", 180, _APPAREL_BIG, "08:00", "02:00", 30, 720, 1000),
+    RoomRow("A102", "A102 服装大场", "服装区", "服装", 160, _APPAREL_BIG, "08:00", "02:00", 30, 720, 900),
+    RoomRow("A103", "A103 女装专场", "服装区", "服装", 90, _APPAREL + ("4K摄像机",), "08:00", "02:00", 30, 480, 450),
+    RoomRow("A104", "A104 女装专场", "服装区", "服装", 80, _APPAREL, "08:00", "02:00", 15, 480, 400),
+    RoomRow("A105", "A105 童装间", "服装区", "服装", 60, _APPAREL, "09:00", "23:00", 15, 480, 200),
+    RoomRow("A106", "A106 男装间", "服装区", "服装", 60, _APPAREL, "08:00", "02:00", 15, 480, 250),
+    RoomRow("A107", "A107 羽绒服专场", "服装区", "服装", 120, _APPAREL_BIG, "08:00", "02:00", 30, 720, 700),
+    RoomRow("A108", "A108 24小时轮播间", "服装区", "服装", 70, _APPAREL + ("4K摄像机",), "00:00", "00:00", 15, 720, 300),
     # 美妆区 (2F)
-    RoomRow("B201", "B201 美妆大场", "美妆区", "美妆", 90, _BEAUTY + ("4K摄像机",), "09:00", "23:00", 15, 480, 1200),
-    RoomRow("B202", "B202 护肤间", "美妆区", "美妆", 45, _BEAUTY, "09:00", "23:00", 15, 480, 700),
-    RoomRow("B203", "B203 彩妆间", "美妆区", "美妆", 40, _BEAUTY, "08:00", "02:00", 15, 480, 600),
-    RoomRow("B204", "B204 彩妆间", "美妆区", "美妆", 40, _BEAUTY, "08:00", "02:00", 15, 480, 600),
-    RoomRow("B205", "B205 个护间", "美妆区", "美妆", 35, _BEAUTY, "09:00", "23:00", 15, 480, 500),
-    RoomRow("B206", "B206 美妆小场（装修中）", "美妆区", "美妆", 30, ("环形补光灯",), "09:00", "23:00", 15, 480, 300,
+    RoomRow("B201", "B201 美妆大场", "美妆区", "美妆", 90, _BEAUTY + ("4K摄像机",), "09:00", "23:00", 15, 480, 400),
+    RoomRow("B202", "B202 护肤间", "美妆区", "美妆", 45, _BEAUTY, "09:00", "23:00", 15, 480, 250),
+    RoomRow("B203", "B203 彩妆间", "美妆区", "美妆", 40, _BEAUTY, "08:00", "02:00", 15, 480, 200),
+    RoomRow("B204", "B204 彩妆间", "美妆区", "美妆", 40, _BEAUTY, "08:00", "02:00", 15, 480, 200),
+    RoomRow("B205", "B205 个护间", "美妆区", "美妆", 35, _BEAUTY, "09:00", "23:00", 15, 480, 150),
+    RoomRow("B206", "B206 美妆小场（装修中）", "美妆区", "美妆", 30, ("环形补光灯",), "09:00", "23:00", 15, 480, 100,
             active=False),
     # 食品区 (3F): 南果梨, 绿色食品 rice, snacks.
-    RoomRow("C301", "C301 食品大场", "食品区", "食品", 120, _FOOD + ("4K摄像机", "提词器"), "08:00", "02:00", 30, 720, 1800),
-    RoomRow("C302", "C302 厨房直播间", "食品区", "食品", 80, _KITCHEN, "08:00", "02:00", 30, 480, 900),
-    RoomRow("C303", "C303 南果梨产地直播间", "食品区", "食品", 60, _FOOD, "08:00", "02:00", 15, 480, 1000),
-    RoomRow("C304", "C304 米面粮油间", "食品区", "食品", 60, _FOOD, "08:00", "02:00", 15, 480, 800),
-    RoomRow("C305", "C305 零食坚果间", "食品区", "食品", 40, _FOOD, "09:00", "23:00", 15, 480, 700),
-    RoomRow("C306", "C306 生鲜冷链间", "食品区", "食品", 50, _FOOD + ("冷链打包台",), "08:00", "02:00", 30, 480, 600),
+    RoomRow("C301", "C301 食品大场", "食品区", "食品", 120, _FOOD + ("4K摄像机", "提词器"), "08:00", "02:00", 30, 720, 600),
+    RoomRow("C302", "C302 厨房直播间", "食品区", "食品", 80, _KITCHEN, "08:00", "02:00", 30, 480, 300),
+    RoomRow("C303", "C303 南果梨产地直播间", "食品区", "食品", 60, _FOOD, "08:00", "02:00", 15, 480, 350),
+    RoomRow("C304", "C304 米面粮油间", "食品区", "食品", 60, _FOOD, "08:00", "02:00", 15, 480, 250),
+    RoomRow("C305", "C305 零食坚果间", "食品区", "食品", 40, _FOOD, "09:00", "23:00", 15, 480, 200),
+    RoomRow("C306", "C306 生鲜冷链间", "食品区", "食品", 50, _FOOD + ("冷链打包台",), "08:00", "02:00", 30, 480, 150),
     # 绿幕区 (4F): virtual sets for tourism (千山), flowers, MCN training.
-    RoomRow("D401", "D401 绿幕大棚", "绿幕区", "绿幕", 150, _GREEN + ("大屏回看",), "00:00", "00:00", 30, 720, 1500),
-    RoomRow("D402", "D402 绿幕间", "绿幕区", "绿幕", 60, _GREEN, "08:00", "02:00", 15, 480, 800),
-    RoomRow("D403", "D403 绿幕间", "绿幕区", "绿幕", 50, _GREEN, "08:00", "02:00", 15, 480, 600),
-    RoomRow("D404", "D404 虚拟演播间", "绿幕区", "绿幕", 70, _GREEN + ("虚拟场景服务器",), "09:00", "23:00", 15, 480, 700),
-    RoomRow("D405", "D405 绿幕小间", "绿幕区", "绿幕", 20, ("绿幕", "补光灯", "声卡"), "09:00", "23:00", 15, 480, 300),
+    RoomRow("D401", "D401 绿幕大棚", "绿幕区", "绿幕", 150, _GREEN + ("大屏回看",), "00:00", "00:00", 30, 720, 500),
+    RoomRow("D402", "D402 绿幕间", "绿幕区", "绿幕", 60, _GREEN, "08:00", "02:00", 15, 480, 250),
+    RoomRow("D403", "D403 绿幕间", "绿幕区", "绿幕", 50, _GREEN, "08:00", "02:00", 15, 480, 200),
+    RoomRow("D404", "D404 虚拟演播间", "绿幕区", "绿幕", 70, _GREEN + ("虚拟场景服务器",), "09:00", "23:00", 15, 480, 250),
+    RoomRow("D405", "D405 绿幕小间", "绿幕区", "绿幕", 20, ("绿幕", "补光灯", "声卡"), "09:00", "23:00", 15, 480, 100),
     # 珠宝玉石区 (5F): the 岫岩 岫玉 jade workshops.
-    RoomRow("E501", "E501 岫玉大场", "珠宝玉石区", "珠宝", 100, _JADE + ("4K摄像机",), "09:00", "23:00", 30, 480, 600),
-    RoomRow("E502", "E502 岫玉手镯间", "珠宝玉石区", "珠宝", 40, _JADE, "09:00", "23:00", 15, 480, 400),
-    RoomRow("E503", "E503 玉雕摆件间", "珠宝玉石区", "珠宝", 50, _JADE, "09:00", "23:00", 15, 480, 300),
-    RoomRow("E504", "E504 翡翠琥珀间", "珠宝玉石区", "珠宝", 35, _JADE, "08:00", "02:00", 15, 480, 350),
-    RoomRow("E505", "E505 鉴定直播间", "珠宝玉石区", "珠宝", 30, _JADE + ("检测仪器",), "09:00", "23:00", 15, 480, 300),
+    RoomRow("E501", "E501 岫玉大场", "珠宝玉石区", "珠宝", 100, _JADE + ("4K摄像机",), "09:00", "23:00", 30, 480, 200),
+    RoomRow("E502", "E502 岫玉手镯间", "珠宝玉石区", "珠宝", 40, _JADE, "09:00", "23:00", 15, 480, 150),
+    RoomRow("E503", "E503 玉雕摆件间", "珠宝玉石区", "珠宝", 50, _JADE, "09:00", "23:00", 15, 480, 100),
+    RoomRow("E504", "E504 翡翠琥珀间", "珠宝玉石区", "珠宝", 35, _JADE, "08:00", "02:00", 15, 480, 120),
+    RoomRow("E505", "E505 鉴定直播间", "珠宝玉石区", "珠宝", 30, _JADE + ("检测仪器",), "09:00", "23:00", 15, 480, 100),
 )
 
 # Session lengths (minutes) a coordinator typically books, by room kind.
@@ -119,6 +129,9 @@ DURATIONS: dict[str, tuple[int, ...]] = {
     "珠宝": (120, 150, 180, 240),
 }
 SESSIONS_PER_DAY = (2, 3, 3, 4)
+
+# The zones as the board lists them, floor by floor (zones' sort order).
+ZONE_ORDER = ("服装区", "美妆区", "食品区", "绿幕区", "珠宝玉石区")
 
 # ---------------------------------------------------------------------------
 # Tenants (入驻企业). Credit codes are valid 统一社会信用代码 (check digits computed).
@@ -135,6 +148,7 @@ class TenantRow(NamedTuple):
     titles: tuple[str, ...]
     orders_per_day: int = 0  # typical daily orders, for a later orders seed
     peak_orders_per_day: int = 0
+    short_name: str | None = None  # 简称, on the board and the screen
 
 
 TENANTS: tuple[TenantRow, ...] = (
@@ -143,44 +157,44 @@ TENANTS: tuple[TenantRow, ...] = (
         {"服装": 6, "绿幕": 0.5},
         ("秋冬羽绒服专场", "西柳棉服工厂直发", "加厚羽绒马甲清仓", "冲锋衣三合一新品首发",
          "工厂店福利秒杀", "周周上新·女装羽绒服", "男士棉服爆款返场"),
-        orders_per_day=6000, peak_orders_per_day=16000,
+        orders_per_day=6000, peak_orders_per_day=16000, short_name="西柳服装",
     ),
     TenantRow(
         "鞍山市梓涵服饰有限公司", "孙雅楠 15904126631", "91", "210302", "active", 210,
         {"服装": 3},
         ("秋冬女装上新", "针织开衫专场", "亲子装童装专场", "大码女装福利场", "羊绒大衣品质场"),
-        orders_per_day=1800, peak_orders_per_day=4200,
+        orders_per_day=1800, peak_orders_per_day=4200, short_name="梓涵服饰",
     ),
     TenantRow(
         "岫岩满族自治县玉德坊玉器有限公司", "关玉成 13904220517", "91", "210323", "active", 380,
         {"珠宝": 6, "绿幕": 0.3},
         ("岫玉手镯直播", "岫玉摆件鉴赏专场", "岫玉原石开料直播", "玉雕大师现场雕刻",
          "岫玉吊坠平价专场", "河磨玉把件精品场"),
-        orders_per_day=300, peak_orders_per_day=900,
+        orders_per_day=300, peak_orders_per_day=900, short_name="玉德坊",
     ),
     TenantRow(
         "鞍山市千山区南果梨种植专业合作社", "杨德福 13591137720", "93", "210311", "active", 300,
         {"食品": 3, "绿幕": 0.5},
         ("南果梨产地直发", "千山南果梨冻梨专场", "南果梨礼盒助农专场", "果园直连·现摘现发", "南果梨中秋预售"),
-        orders_per_day=1200, peak_orders_per_day=5000,
+        orders_per_day=1200, peak_orders_per_day=5000, short_name="南果梨合作社",
     ),
     TenantRow(
         "台安县绿禾米业有限公司", "韩立新 18642208193", "91", "210321", "active", 260,
         {"食品": 2.5},
         ("绿色食品认证大米专场", "新米上市直播", "东北杂粮礼包专场", "有机小米尝鲜场", "粮油囤货节"),
-        orders_per_day=800, peak_orders_per_day=2600,
+        orders_per_day=800, peak_orders_per_day=2600, short_name="绿禾米业",
     ),
     TenantRow(
         "鞍山雪肌化妆品有限公司", "周婷 13889701425", "91", "210304", "active", 190,
         {"美妆": 5},
         ("补水面膜专场", "秋冬护肤直播", "精华水乳套装福利", "新品口红试色", "敏感肌修护专场"),
-        orders_per_day=1500, peak_orders_per_day=3800,
+        orders_per_day=1500, peak_orders_per_day=3800, short_name="雪肌美妆",
     ),
     TenantRow(
         "鞍山橙光文化传媒有限公司", "马骁 13130628874", "91", "210303", "active", 150,
         {"绿幕": 3, "美妆": 1.5, "食品": 1, "服装": 0.5},
         ("好物推荐综合场", "新人主播带货实训", "千山旅游线路推介", "鞍山特产直播专场", "零食坚果囤货节"),
-        orders_per_day=900, peak_orders_per_day=3000,
+        orders_per_day=900, peak_orders_per_day=3000, short_name="橙光传媒",
     ),
     TenantRow(
         "鞍山君兰园艺有限公司", "吴春兰 13700420963", "91", "210311", "active", 90,
@@ -193,7 +207,7 @@ TENANTS: tuple[TenantRow, ...] = (
         "海城市南台箱包有限公司", "郑国庆 13504123368", "91", "210381", "suspended", 240,
         {"服装": 0.6},
         ("箱包清仓专场", "旅行箱新品直播", "双肩包开学季"),
-        orders_per_day=400, peak_orders_per_day=1100,
+        orders_per_day=400, peak_orders_per_day=1100, short_name="南台箱包",
     ),
     # Blacklisted (黑名单) after counterfeit complaints (售假被投诉).
     TenantRow(
@@ -221,6 +235,9 @@ BLACKOUTS: tuple[tuple[str, int, str, int, str, str], ...] = (
 )
 
 # ---------------------------------------------------------------------------
+# The weekly series starts this many days before today.
+SERIES_FIRST_DAY = -3
+
 # Series (周期排期): (room, tenant, title, local start "HH:MM", minutes, weekdays 0=Mon, count).
 
 SERIES: tuple[tuple[str, str, str, str, int, tuple[int, ...], int], ...] = (
@@ -301,13 +318,18 @@ PRODUCTS = (
 # ---------------------------------------------------------------------------
 # Orders (订单): how the sessions sell (opsroom/demo/orders.py).
 
-# Share of a tenant's daily orders that its sessions in the park sell.
-ORDER_SHARE = 0.3
+# How hard a session sells: orders ÷ its room's capacity, drawn per session from a
+# triangle (most sessions between 20 % and 70 %, a few over 100 %: the capacity alerts).
+LOAD_LOW, LOAD_MODE, LOAD_HIGH = 0.1, 0.45, 1.3
+# Sessions live now sell at full volume (the screen, the board's and the booking page's alerts);
+# sessions already over carry one order in HISTORY_SAMPLE of theirs, so a month of
+# history loads in seconds. Their orders, GMV and load in the reports read at that scale.
+HISTORY_SAMPLE = 100
 # Sales intensity by park-local hour: evenings are prime time.
 HOUR_WEIGHT = {h: 0.5 for h in range(24)} | {h: 0.8 for h in range(9, 12)} | {h: 1.0 for h in range(12, 19)} \
     | {h: 2.2 for h in range(19, 23)} | {23: 1.2}
 REFUNDED_SHARE, CANCELLED_SHARE_ORDERS, UNATTRIBUTED_SHARE = 0.07, 0.03, 0.03
 KUAISHOU_SHARE = 0.15
-# One live session runs a flash sale (秒杀) above its room's capacity: the alert on the screen.
-FLASH_SALE_LOAD = 1.1
+# One live session runs a flash sale (秒杀) above its room's capacity: an alert on the screen at any hour.
+FLASH_SALE_LOAD = 1.15
 FALLBACK_PRICES = (5900, 9900, 12900, 19900)

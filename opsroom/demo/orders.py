@@ -1,8 +1,10 @@
-"""Orders (订单) of the demo park: a week of sales of the sessions that took
-place or are live now, so that stats, the big screen and the review are alive.
-Volumes come from each tenant's orders a day (the apparel maker sells the
-most), evenings sell more, a few orders are refunded or cancelled, and some
-came from outside any session (unattributed). Inserted in bulk.
+"""Orders (订单) of the demo park: the sales of the sessions that took place or
+are live now, so that stats, the big screen, the review and the reports are alive.
+Each session sells a share of its room's capacity (its load, 10 %–130 %, see
+data.LOAD_*): the sessions live now at full volume, so the screen, the board and
+the booking page show capacity alerts; the sessions already over at one order in
+data.HISTORY_SAMPLE. Evenings sell more, a few orders are refunded or
+cancelled, and some came from outside any session (unattributed). Inserted in bulk.
 
 `feed_live_orders` (the demo-live command) keeps the screen moving afterwards.
 """
@@ -17,10 +19,12 @@ import sqlalchemy.orm as so
 from opsroom import clock
 from opsroom.demo.builders import Demo
 from opsroom.demo.data import (
-    CANCELLED_SHARE_ORDERS, FALLBACK_PRICES, FIRST_DAY, FLASH_SALE_LOAD, HOUR_WEIGHT, KUAISHOU_SHARE, ORDER_SHARE,
-    REFUNDED_SHARE, TENANTS, UNATTRIBUTED_SHARE,
+    CANCELLED_SHARE_ORDERS, FALLBACK_PRICES, FLASH_SALE_LOAD, HISTORY_SAMPLE, HOUR_WEIGHT, KUAISHOU_SHARE, LOAD_HIGH,
+    LOAD_LOW, LOAD_MODE, REFUNDED_SHARE, UNATTRIBUTED_SHARE,
 )
 from opsroom.models import Assignment, Booking, LineupItem, Order, Product, User
+
+LIVE_WINDOW = timedelta(hours=1)
 
 
 def _order_row(demo: Demo, booking: Booking | None, at: datetime, products: list[Product], *,
@@ -68,15 +72,8 @@ def _sale_times(demo: Demo, start: datetime, end: datetime, n: int) -> list[date
 def build_orders(demo: Demo) -> None:
     """Orders of every session that took place (ended) or is live now, and a few
     unattributed ones per day."""
-    by_name = {row.name: row for row in TENANTS}
     tenants_by_id = {t.id: name for name, t in demo.tenants.items()}
     sold = [b for b in demo.bookings if b.status in ("ended", "live")]
-    # A tenant's on-air hours per day in the park, to turn orders a day into orders an hour.
-    days = max(1, -FIRST_DAY + 1)
-    hours_on_air: dict[str, float] = {}
-    for b in sold:
-        name = tenants_by_id[b.tenant_id]
-        hours_on_air[name] = hours_on_air.get(name, 0.0) + (min(b.ends_at, demo.now) - b.starts_at).total_seconds() / 3600
     lineups: dict[int, list[Product]] = {}
     for item in demo.session.scalars(sa.select(LineupItem).options(so.joinedload(LineupItem.product))):
         lineups.setdefault(item.booking_id, []).append(item.product)
@@ -88,16 +85,18 @@ def build_orders(demo: Demo) -> None:
     flash = min(live, key=lambda b: (b.room.order_capacity_per_hour, b.id)) if live else None
     for b in sorted(sold, key=lambda b: (b.starts_at, b.id)):
         name = tenants_by_id[b.tenant_id]
-        per_hour = by_name[name].orders_per_day * ORDER_SHARE * demo.order_scale / max(1.0, hours_on_air[name] / days)
+        load = demo.rng.triangular(LOAD_LOW, LOAD_HIGH, LOAD_MODE)
         end = min(b.ends_at, demo.now)
-        hours_ = (end - b.starts_at).total_seconds() / 3600
-        luck = 0.6 + 0.8 * demo.rng.random()
-        n = int(per_hour * hours_ * luck)
-        n = min(n, int(b.room.order_capacity_per_hour * hours_ * 0.85))  # a full room packs no more
+        # A live session's last hour (what the screen's and the board's live load read) at full
+        # volume; everything before it at the history's sample.
+        full_from = max(b.starts_at, demo.now - LIVE_WINDOW) if b.status == "live" else end
         products = lineups.get(b.id) or demo.products.get(name, [])
-        for at in _sale_times(demo, b.starts_at, end, n):
-            rows.append(_order_row(demo, b, at, products, accounts=accounts.get(b.id, []), buyers=max(50, n * 2),
-                                   status="paid" if b is flash else None))
+        for start, stop, scale in ((b.starts_at, full_from, 1.0 / HISTORY_SAMPLE), (full_from, end, 1.0)):
+            hours_ = max(0.0, (stop - start).total_seconds() / 3600)
+            n = int(b.room.order_capacity_per_hour * load * hours_ * scale * demo.order_scale)
+            for at in _sale_times(demo, start, stop, n):
+                rows.append(_order_row(demo, b, at, products, accounts=accounts.get(b.id, []),
+                                       buyers=max(50, n * 2), status="paid" if b is flash else None))
         if b is flash:  # the last hour (or what has elapsed of it) above the room's capacity
             since = max(b.starts_at, demo.now - timedelta(hours=1))
             burst = (demo.now - since).total_seconds() / 3600 * b.room.order_capacity_per_hour * FLASH_SALE_LOAD
@@ -107,12 +106,13 @@ def build_orders(demo: Demo) -> None:
                                        status="paid"))
     # Orders from the shops' other channels (short videos, the shop window): attributed to no session.
     unattributed = int(len(rows) * UNATTRIBUTED_SHARE)
-    first = demo.at(demo.day(FIRST_DAY), "00:00")
+    first = demo.at(demo.day(demo.first_day), "00:00")
     catalogue = [p for items in demo.products.values() for p in items]
     for at in sorted(_sale_times(demo, first, demo.now, unattributed)):
         rows.append(_order_row(demo, None, at, catalogue, accounts=[], buyers=5000))
     if rows:
-        demo.session.execute(sa.insert(Order), rows)
+        # Core, not the ORM's bulk path: tens of thousands of plain rows.
+        demo.session.connection().execute(Order.__table__.insert(), rows)
     demo.session.flush()
 
 

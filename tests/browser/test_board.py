@@ -162,3 +162,28 @@ def test_an_overlapping_booking_shows_the_clash_and_books_an_alternative(page, p
 
     expect_booking_form(page, park.a101, day=TOMORROW, start="15:00", end="17:00")
     see_the_clash_and_book_an_alternative(page, park, clash_id=first.id, screenshot=screenshot)
+
+
+def test_density_is_remembered_and_a_focused_block_shows_its_full_text(page, park, make):
+    """Defect 9: the board's blocks hid their times and titles. The density toggle (compact /
+    comfortable) is remembered by the browser; keyboard focus on a block shows its full text."""
+    make.booking(park.a101, make.tenant(name="岫岩满族自治县玉德坊玉器有限公司", short_name="玉德坊"), title="岫玉手镯专场",
+                 starts_at=datetime(2026, 11, 21, 14, tzinfo=TZ), ends_at=datetime(2026, 11, 21, 16, tzinfo=TZ))
+    log_in(page, park.coordinator.email, next=f"/board/?date={TOMORROW}")
+    board = page.get_by_role("grid", name="Rooms by hour")
+    compact = page.get_by_role("button", name="Compact", exact=True)
+    expect(page.get_by_role("button", name="Comfortable", exact=True)).to_have_attribute("aria-pressed", "true")
+    compact.click()
+    expect(compact).to_have_attribute("aria-pressed", "true")
+    expect(page.locator(".board")).to_have_class(re.compile(r"\bcompact\b"))
+    page.reload()
+    expect(page.locator(".board")).to_have_class(re.compile(r"\bcompact\b"))  # remembered
+    expect(compact).to_have_attribute("aria-pressed", "true")
+
+    block = board.get_by_role("link", name=re.compile(r"^14:00–16:00 玉德坊 岫玉手镯专场"))
+    block.focus()
+    tip = page.locator(".board-tip")
+    expect(tip).to_be_visible()
+    expect(tip).to_have_text("14:00–16:00 · 岫岩满族自治县玉德坊玉器有限公司 · 岫玉手镯专场 · confirmed")
+    page.keyboard.press("Shift+Tab")
+    expect(tip).to_be_hidden()

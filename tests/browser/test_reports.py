@@ -59,18 +59,25 @@ def test_a_manager_reads_the_reports_and_downloads_them(open_page, make, live_se
     assert {hour for _day, hour in warm} == {"20", "21"}, warm
     assert {day for day, _hour in warm} == set(weekdays[1:4]), (warm, weekdays)
     assert any(ord(ch) > 127 for ch in "".join(weekdays)) == (lang == "zh_CN"), weekdays  # 周一 … or Mon …
+    # Defect 7: the colour scale sat on the axis labels; now it is above the grid, right-aligned.
+    layout = page.evaluate("""() => { const o = echarts.getInstanceByDom(document.getElementById("heatmap")).getOption();
+        return {scale_top: o.visualMap[0].top, grid_top: o.grid[0].top, orient: o.visualMap[0].orient}; }""")
+    assert layout == {"scale_top": 0, "grid_top": 44, "orient": "horizontal"}, layout
+    # Nobody was turned away: the chart says so instead of drawing an empty axis.
+    expect(page.locator("#turned-chart")).to_have_text(
+        tr("Nobody was turned away in this range: every booking attempt found its room free."))
     by_room = page.get_by_role("table").filter(has_text="A101")
     expect(by_room.get_by_role("row").filter(has_text="B205")).to_contain_text("0.0%")  # idle rooms show
     expect(page.get_by_role("table").filter(has_text="鞍山岫玉工坊")).to_be_visible()
 
     with page.expect_download() as csv_download:
-        page.get_by_role("link", name=tr("%(what)s as CSV", what=tr("Per room")), exact=True).click()
+        page.get_by_role("link", name=re.compile(rf"^CSV\s*:\s*{tr('Per room')}$")).click()
     raw = open(csv_download.value.path(), "rb").read()
     assert raw.startswith(b"\xef\xbb\xbf")
     assert "A101" in raw.decode("utf-8-sig")
 
     with page.expect_download() as xlsx_download:
-        page.get_by_role("link", name=tr("%(what)s as XLSX", what=tr("Per room")), exact=True).click()
+        page.get_by_role("link", name=re.compile(rf"^XLSX\s*:\s*{tr('Per room')}$")).click()
     sheet = load_workbook(io.BytesIO(open(xlsx_download.value.path(), "rb").read())).active
     rows = list(sheet.iter_rows(values_only=True))
     assert [r[0] for r in rows[1:3]] == ["A101", "B205"]

@@ -88,7 +88,7 @@ def seeded_park(url: str) -> tuple[str, callable, dict[str, str]]:
     with app.app_context():
         session = app.extensions["opsroom.sessionmaker"]()
         try:
-            load_demo(session, order_scale=0.05)
+            load_demo(session, order_scale=0.05, history_days=7)
             for role in ("admin", "manager", "coordinator", "anchor", "tenant"):
                 tokens[role] = users.create_token(session, users.get_user_by_email(session, f"{role}@park.demo"), "fuzz")
             tokens["screen"] = screen.create_token(session, users.get_user_by_email(session, "admin@park.demo"), "fuzz")
