@@ -43,6 +43,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "requests.write": STAFF | TENANT,
     "requests.decide": STAFF,
     "tenant.home": TENANT,
+    # The month planner: coordinators and up run it, review its drafts and accept them.
+    "plans.read": STAFF,
+    "plans.write": STAFF,
     "operations.admin": frozenset({"admin"}),
 }
 

@@ -21,6 +21,7 @@ from opsroom.db import is_postgres
 from opsroom.models import JobRecord, SchedulerHeartbeat
 from opsroom.services.bookings import lifecycle
 from opsroom.services.operations import mailer, reminders
+from opsroom.services.planning.runs import fail_stale as fail_stale_plans
 from opsroom.services.reporting.refresh import refresh_job
 from opsroom.services.sales.screen import compact_quarters
 from opsroom.settings import settings_of
@@ -35,6 +36,7 @@ JOBS: dict[str, Callable[[so.Session], Any]] = {
     "email": mailer.send_due_emails,
     "report_rollups": refresh_job,
     "sales_quarters": lambda session: {"folded": compact_quarters(session)},
+    "stale_plans": fail_stale_plans,
 }
 
 
