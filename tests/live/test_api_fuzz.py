@@ -60,6 +60,8 @@ RULES = [
     ("POST", "^/api/v1/requests$", "the window meets the park's rules (hours, tenant, anchors)"),
     ("POST", "^/api/v1/requests/[^/]+/(approve|reject|withdraw|wait|accept)$",
      "the request's state allows it; the place must be free"),
+    ("POST", "^/api/v1/plans$", "the requests given must exist"),
+    ("POST", "^/api/v1/plans/[^/]+/(accept|cancel)$", "the plan's state allows it; the requests are in its draft"),
 ]
 
 

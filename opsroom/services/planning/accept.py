@@ -60,7 +60,7 @@ def accept(session: so.Session, user, plan_id: int, request_ids: Iterable[int] |
         try:
             created += len(_accept_request(session, user, plan_id, request_id, by_request[request_id]))
         except ServiceError as exc:
-            body = exc.body()
+            body = exc.body()["error"]
             conflicts.append({"request_id": request_id,
                               "details": body.get("details") or [{"message": body.get("message", "")}],
                               "message": body.get("message", "")})

@@ -52,8 +52,10 @@ def start(session: so.Session, user, month: date, *, request_ids: Iterable[int] 
           time_limit_seconds: int | None = None, pins: list[dict[str, Any]] | None = None,
           based_on_id: int | None = None) -> Plan:
     """Record a run for the month (its pending requests, or the chosen ones); a
-    runner solves it. `pins` are placements of the draft `based_on_id` kept fixed."""
-    require(user, "plans.write")
+    runner solves it. `pins` are placements of the draft `based_on_id` kept fixed.
+    `user` None: the operator on the host (the CLI), who holds every right."""
+    if user is not None:
+        require(user, "plans.write")
     limit = DEFAULT_TIME_LIMIT if time_limit_seconds is None else time_limit_seconds
     if not 1 <= limit <= MAX_TIME_LIMIT:
         raise _invalid("time_limit_seconds", _l("Between 1 and %(max)s seconds.", max=MAX_TIME_LIMIT))
@@ -69,7 +71,7 @@ def start(session: so.Session, user, month: date, *, request_ids: Iterable[int] 
     first, _ = month_bounds(month)
     plan = Plan(month=first, status="running", request_ids=ids, time_limit_seconds=limit, pins=pins or [],
                 based_on_id=based_on_id, progress={"placed": 0, "bound": 0, "gap": None, "phase": "queued"},
-                accepted=[], error="", created_at=clock.now(), created_by_id=user.id)
+                accepted=[], error="", created_at=clock.now(), created_by_id=getattr(user, "id", None))
     session.add(plan)
     session.flush()
     audit.record(session, user, "plan", plan.id, "started",
