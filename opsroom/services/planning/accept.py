@@ -54,7 +54,6 @@ def accept(session: so.Session, user, plan_id: int, request_ids: Iterable[int] |
             raise ValidationFailed(_l("Please correct the marked fields."), [{
                 "field": "request_ids",
                 "message": _l("Not placed in this draft: %(ids)s.", ids=", ".join(map(str, missing)))}])
-    session.rollback()  # each request below in its own transaction
     created, conflicts = 0, []
     for request_id in ids:
         try:
