@@ -40,6 +40,7 @@ MAX_TIME_LIMIT = 600
 MAX_REQUEST_IDS = 1000
 HEARTBEAT_SECONDS = 1.0
 LEASE_SECONDS = 30  # a running plan whose heartbeat is older has lost its runner
+GAP_LIMIT = 0.01  # each part of the month stops once within 1 % of its bound (docs/planner.md)
 NOT_RUNNING = _l("This plan is not running.")
 
 
@@ -237,7 +238,7 @@ def _solve(open_session, plan_id: int, runner: str, month: dp.MonthInput, time_l
     watcher = threading.Thread(target=watch, name=f"plan-{plan_id}-watch", daemon=True)
     watcher.start()
     try:
-        return dp.plan_month(month, time_limit=time_limit, gap_limit=0.0,
+        return dp.plan_month(month, time_limit=time_limit, gap_limit=GAP_LIMIT,
                              progress=lambda p: latest.__setitem__(0, p), cancel=cancel)
     finally:
         stop.set()
