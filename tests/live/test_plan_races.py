@@ -91,3 +91,65 @@ def test_acceptance_racing_a_manual_booking_never_double_books(committed_app):
 
 def _at(day: int, hh: int) -> datetime:
     return datetime(2026, 12, day, hh, tzinfo=TZ)
+
+
+def test_a_run_beats_reports_progress_and_stops_when_cancelled(committed_app, monkeypatch):
+    """A month big enough to keep CP-SAT busy for seconds: while the runner (a
+    thread with its own sessions) solves, the row shows its heartbeat and
+    progress; a cancel written to the row stops the search within seconds and
+    the best draft so far is kept."""
+    import random
+    import threading
+    import time as _time
+
+    from opsroom.models import Room, Tenant
+
+    monkeypatch.setattr(runs, "HEARTBEAT_SECONDS", 0.1)
+    ids = arrange(committed_app)
+    maker = committed_app.extensions["opsroom.sessionmaker"]
+    rng = random.Random(5)
+    with committed_app.app_context(), intent(write=True):
+        session = maker()
+        rooms = [Room(code=f"BIG{i}", name="big", zone="z", kind="k", open_time=time(0), close_time=time(0),
+                      changeover_minutes=15, min_minutes=30, max_minutes=720) for i in range(10)]
+        tenants = [Tenant(name=f"big tenant {i}", priority=rng.choice([1, 2, 3])) for i in range(20)]
+        session.add_all(rooms + tenants)
+        session.flush()
+        for _ in range(60):
+            start = rng.choice([17, 18, 19, 20])
+            session.add(BookingRequest(
+                tenant_id=rng.choice(tenants).id, status="pending", date=date(2026, 12, rng.randint(1, 7)),
+                window_start=time(start), window_end=time((start + 6) % 24), minutes=rng.choice([120, 180, 240]),
+                recurrence={"freq": "weekly", "until": "2026-12-31"}, anchors=[], note="", created_at=clock.now()))
+        session.commit()
+        plan = runs.start(session, session.get(User, ids.user_id), date(2026, 12, 1), time_limit_seconds=60)
+        plan_id = plan.id
+        session.close()
+
+    outcome = []
+    runner = threading.Thread(target=lambda: outcome.append(runs.execute(maker, plan_id, "big-runner")))
+    runner.start()
+
+    def row():
+        s = maker()
+        try:
+            return s.get(Plan, plan_id)
+        finally:
+            s.close()
+
+    deadline = _time.monotonic() + 30
+    while _time.monotonic() < deadline and (row().progress or {}).get("phase") not in ("greedy", "solve"):
+        _time.sleep(0.05)
+    seen = row()
+    assert seen.status == "running" and seen.runner == "big-runner" and seen.heartbeat_at is not None
+    assert seen.progress["placed"] > 0 and seen.progress["bound"] >= seen.progress["objective"] > 0
+    with committed_app.app_context(), intent(write=True):
+        s = maker()
+        runs.cancel(s, s.get(User, ids.user_id), plan_id)
+        s.close()
+    cancelled_at = _time.monotonic()
+    runner.join(30)
+    assert not runner.is_alive() and _time.monotonic() - cancelled_at < 10
+    done = row()
+    assert outcome == ["cancelled"] and done.status == "cancelled"
+    assert done.result["placed"] and done.result["stats"]["cancelled"] is True

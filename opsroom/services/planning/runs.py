@@ -196,8 +196,9 @@ def execute(open_session: Callable[[], so.Session], plan_id: int, runner: str) -
         try:
             month = month_input(session, plan.month, plan.request_ids, pins=plan.pins,
                                 accepted=_previous_draft(session, plan))
-            session.rollback()  # nothing held while solving
-            result = _solve(open_session, plan_id, runner, month, plan.time_limit_seconds)
+            limit = plan.time_limit_seconds
+            session.rollback()  # nothing held while solving (SQLite: no write lock); no row touched after
+            result = _solve(open_session, plan_id, runner, month, limit)
             draft = result_json(result, month.tz)
         except Exception as exc:  # recorded on the row; the page shows it
             log.exception("plan %s failed", plan_id)
