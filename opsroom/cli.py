@@ -219,11 +219,16 @@ def plan(month, time_limit: int):
 
     from opsroom.db import intent
     from opsroom.models import Plan
+    from opsroom.services.errors import ServiceError
     from opsroom.services.planning import runs
 
     with intent(write=True):
         session = get_session()
-        row = runs.start(session, None, month.date(), time_limit_seconds=time_limit)
+        try:
+            row = runs.start(session, None, month.date(), time_limit_seconds=time_limit)
+        except ServiceError as exc:
+            raise click.ClickException("; ".join([str(exc.message)] + [str(d.get("message", ""))
+                                                                       for d in exc.details])) from None
         status = runs.execute(current_app.extensions["opsroom.sessionmaker"], row.id, f"cli:{os.getpid()}")
         session.expire_all()
         row = session.get(Plan, row.id)

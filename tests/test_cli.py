@@ -265,3 +265,5 @@ def test_plan_prints_the_months_summary_and_keeps_the_draft(cli_app, migrated):
     assert "done" in result.output and "placed 1 sessions, unplaced 1, gap 0.00%" in result.output
     assert count(cli_app, Plan) == 1
     assert migrated("plan", "--month", "2026-13").exit_code != 0
+    refused = migrated("plan", "--month", "1900-01")
+    assert refused.exit_code != 0 and "2000" in refused.output

@@ -2,11 +2,14 @@
 accept its draft whole or in part, cancel a run (docs/planner.md)."""
 from __future__ import annotations
 
+import re
+from datetime import date
+
 from flask import current_app, jsonify, request
+from flask_babel import lazy_gettext as _l
 
 from opsroom.api import parse as p
 from opsroom.api.base import body, bp, current, needs, operation
-from opsroom.api.requests import month
 from opsroom.api.schemas import AT, AT_OR_NULL, I, S, ref
 from opsroom.db import get_session
 from opsroom.models import PLAN_STATUSES
@@ -14,6 +17,15 @@ from opsroom.services.planning import accept as accepting
 from opsroom.services.planning import runs
 from opsroom.services.planning.reasons import CODES, message
 from opsroom.web.serialize import instant
+
+def month(v) -> date:
+    """A month the planner plans: YYYY-MM of this century (as the booking board's days)."""
+    if not isinstance(v, str) or not re.match(r"^20[0-9]{2}-(0[1-9]|1[0-2])$", v):
+        raise p.FieldError(_l("Expected a month as YYYY-MM, 2000–2099."))
+    return date(int(v[:4]), int(v[5:]), 1)
+
+
+month.schema = {"type": "string", "pattern": "^20[0-9]{2}-(0[1-9]|1[0-2])$"}
 
 PLAN_SCHEMA = {
     "month": p.F(month, required=True),

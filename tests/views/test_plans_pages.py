@@ -47,7 +47,7 @@ def test_a_coordinator_plans_reviews_accepts_in_part_and_reruns(app, client, aut
     assert f'name="pin" value="{world["high"].id}@2026-12-09"' in html
     assert f'data-code="taken"' in html and f"#{world['high'].id}" in html  # the low one: who holds its time
     board = client.get(f"/board/?date=2026-12-09&plan={plan_id}").get_data(as_text=True)
-    assert f"Draft: request #{world['high'].id}" in board and 'class="draft gs-81 ge-89"' in board
+    assert f'class="draft gs-81 ge-89" title="草案：申请 #{world["high"].id}"' in board  # 20:00–22:00
     assert client.get("/board/?date=2026-12-09&plan=x").status_code == 400
     assert client.get("/board/?date=2026-12-09&plan=999999").status_code == 404
 
@@ -57,7 +57,7 @@ def test_a_coordinator_plans_reviews_accepts_in_part_and_reruns(app, client, aut
     assert db_session.get(BookingRequest, world["high"].id).status == "approved"
     assert db_session.get(BookingRequest, world["other"].id).status == "pending"
     board = client.get(f"/board/?date=2026-12-09&plan={plan_id}").get_data(as_text=True)
-    assert "Draft: request" not in board  # accepted: now a booking
+    assert 'class="draft' not in board  # accepted: now a booking
 
     r = client.post(f"/plans/{plan_id}/rerun", data={"csrf_token": token,
                                                       "pin": f"{world['other'].id}@2026-12-10"})
@@ -66,7 +66,8 @@ def test_a_coordinator_plans_reviews_accepts_in_part_and_reruns(app, client, aut
     assert again.based_on_id == plan_id and [p["request_id"] for p in again.pins] == [world["other"].id]
     assert app.extensions["opsroom.planner"].drain() == ["done"]
     html = client.get(f"/plans/{again.id}").get_data(as_text=True)
-    assert f'name="pin" value="{world["other"].id}@2026-12-10"' not in html and "pinned" in html
+    db_session.expire_all()
+    assert f'name="pin" value="{world["other"].id}@2026-12-10"' not in html and "已固定" in html  # pinned
     # The low-priority request's reason now names the booking made for the high one.
     assert 'data-code="taken"' in html
 
@@ -75,8 +76,8 @@ def test_the_plan_pages_refuse_bad_input(client, auth, world):
     auth.login(world["user"].email)
     token = auth.csrf("/plans/")
     r = client.post("/plans/", data={"csrf_token": token, "month": "2026-13"}, follow_redirects=True)
-    assert "Choose a month." in r.get_data(as_text=True)
+    assert "请选择月份。" in r.get_data(as_text=True)
     r = client.post("/plans/", data={"csrf_token": token, "month": "2026-12", "time_limit_seconds": "9999"},
                     follow_redirects=True)
-    assert "Between 1 and 600 seconds." in r.get_data(as_text=True)
+    assert "应在 1 到 600 秒之间。" in r.get_data(as_text=True)
     assert client.post("/plans/", data={"month": "2026-12"}).status_code == 400  # no CSRF token

@@ -36,6 +36,7 @@ from opsroom.services.transaction import transactional
 log = logging.getLogger(__name__)
 
 DEFAULT_TIME_LIMIT = 60
+MIN_YEAR, MAX_YEAR = 2000, 2099  # the board's range: beyond, day arithmetic and offsets get odd
 MAX_TIME_LIMIT = 600
 MAX_REQUEST_IDS = 1000
 HEARTBEAT_SECONDS = 1.0
@@ -57,6 +58,8 @@ def start(session: so.Session, user, month: date, *, request_ids: Iterable[int] 
     `user` None: the operator on the host (the CLI), who holds every right."""
     if user is not None:
         require(user, "plans.write")
+    if not MIN_YEAR <= month.year <= MAX_YEAR:
+        raise _invalid("month", _l("Choose a month between %(lo)s and %(hi)s.", lo=MIN_YEAR, hi=MAX_YEAR))
     limit = DEFAULT_TIME_LIMIT if time_limit_seconds is None else time_limit_seconds
     if not 1 <= limit <= MAX_TIME_LIMIT:
         raise _invalid("time_limit_seconds", _l("Between 1 and %(max)s seconds.", max=MAX_TIME_LIMIT))
