@@ -27,15 +27,25 @@ def month(v) -> date:
 
 month.schema = {"type": "string", "pattern": "^20[0-9]{2}-(0[1-9]|1[0-2])$"}
 
+def request_ids(v) -> list[int]:
+    ids = _ids(v)
+    if not ids:
+        raise p.FieldError(_l("Choose at least one request."))
+    return ids
+
+
+_ids = p.int_list(1, p.MAX_INT, runs.MAX_REQUEST_IDS)
+request_ids.schema = {**_ids.schema, "minItems": 1}
+
 PLAN_SCHEMA = {
     "month": p.F(month, required=True),
-    "request_ids": p.F(p.int_list(1, p.MAX_INT, runs.MAX_REQUEST_IDS), nullable=True, default=None,
+    "request_ids": p.F(request_ids, nullable=True, default=None,
                        extra={"description": "the requests to plan; default: the month's pending requests"}),
     "time_limit_seconds": p.F(p.integer(1, runs.MAX_TIME_LIMIT), nullable=True, default=None,
                               extra={"description": f"default {runs.DEFAULT_TIME_LIMIT}"}),
 }
 ACCEPT_SCHEMA = {
-    "request_ids": p.F(p.int_list(1, p.MAX_INT, runs.MAX_REQUEST_IDS), nullable=True, default=None,
+    "request_ids": p.F(request_ids, nullable=True, default=None,
                        extra={"description": "default: every request placed in the draft"}),
 }
 

@@ -24,7 +24,7 @@ from opsroom.models import Booking, Plan, request_bookings
 from opsroom.services import audit
 from opsroom.services.bookings.create import create_booking
 from opsroom.services.bookings.rules import expand_occurrences
-from opsroom.services.errors import Conflict, ServiceError, ValidationFailed
+from opsroom.services.errors import Conflict, RuleViolation, ServiceError
 from opsroom.services.permissions import require
 from opsroom.services.planning.runs import get
 from opsroom.services.requests import core
@@ -51,8 +51,8 @@ def accept(session: so.Session, user, plan_id: int, request_ids: Iterable[int] |
         ids = sorted(set(request_ids))
         missing = [i for i in ids if i not in by_request]
         if missing:
-            raise ValidationFailed(_l("Please correct the marked fields."), [{
-                "field": "request_ids",
+            raise RuleViolation(_l("The request breaks a rule of the park."), [{
+                "rule": "not_in_draft", "field": "request_ids",
                 "message": _l("Not placed in this draft: %(ids)s.", ids=", ".join(map(str, missing)))}])
     created, conflicts = 0, []
     for request_id in ids:

@@ -28,7 +28,7 @@ from opsroom import clock
 from opsroom.domain import planning as dp
 from opsroom.models import BookingRequest, Plan
 from opsroom.services import audit
-from opsroom.services.errors import Conflict, ValidationFailed, found
+from opsroom.services.errors import Conflict, RuleViolation, ValidationFailed, found
 from opsroom.services.permissions import require
 from opsroom.services.planning.load import month_bounds, month_input
 from opsroom.services.transaction import transactional
@@ -70,8 +70,9 @@ def start(session: so.Session, user, month: date, *, request_ids: Iterable[int] 
             raise _invalid("request_ids", _l("Choose between 1 and %(max)s requests.", max=MAX_REQUEST_IDS))
         known = set(session.scalars(sa.select(BookingRequest.id).where(BookingRequest.id.in_(ids))))
         if known != set(ids):
-            raise _invalid("request_ids", _l("No such request: %(ids)s.",
-                                             ids=", ".join(str(i) for i in ids if i not in known)))
+            raise RuleViolation(_l("The request breaks a rule of the park."), [{
+                "rule": "request_unknown", "field": "request_ids",
+                "message": _l("No such request: %(ids)s.", ids=", ".join(str(i) for i in ids if i not in known))}])
     first, _ = month_bounds(month)
     plan = Plan(month=first, status="running", request_ids=ids, time_limit_seconds=limit, pins=pins or [],
                 based_on_id=based_on_id, progress={"placed": 0, "bound": 0, "gap": None, "phase": "queued"},
