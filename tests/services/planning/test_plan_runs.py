@@ -153,3 +153,20 @@ def test_the_month_input_holds_the_months_facts(app, make, db_session, park):
     assert q.id == req.id and q.dates == (date(2026, 12, 24), date(2026, 12, 31))
     assert sorted(b.kind for b in month.busy) == ["blackout", "booking"]
     assert month.days == 31 and month.tenants[0].priority == 1
+
+
+def test_a_month_where_the_greedy_choice_is_wrong_is_solved_exactly(app, make, db_session, park):
+    """A priority-1 request may use either room; a priority-3 one only room P1.
+    The greedy plan gives P1 to the first and leaves the second out; the run
+    returns the optimum: both placed, the first moved to P2, gap 0."""
+    p2 = make.room(code="P2", open_time=time(8, 0), close_time=time(2, 0), changeover_minutes=0)
+    low = make.tenant(name="丙", priority=3)
+    flexible = request(make, park["a"], room_kind=park["room"].kind)
+    fixed = request(make, low, room_id=park["room"].id)
+    plan = runs.start(db_session, park["coordinator"], DEC, time_limit_seconds=10)
+    _, plan = solve(app, db_session, plan.id)
+    stats = plan.result["stats"]
+    assert stats["greedy_placed"] == 1 and stats["greedy_objective"] < plan.result["objective"]
+    assert {p["request_id"]: p["room_id"] for p in plan.result["placed"]} == {flexible.id: p2.id,
+                                                                            fixed.id: park["room"].id}
+    assert plan.result["unplaced"] == [] and plan.result["gap"] == 0
