@@ -56,7 +56,7 @@ def create_app(config_object=None, **overrides) -> Flask:
     # Read once: services get them with their session, faces from the app.
     app.extensions["opsroom.settings"] = Settings.from_config(app.config)
 
-    from opsroom import api, catalogs, cli, db, views
+    from opsroom import api, catalogs, cli, db, planner, views
     from opsroom.web import converters, errors, headers, i18n, login
     from opsroom.web.extensions import csrf
 
@@ -71,6 +71,7 @@ def create_app(config_object=None, **overrides) -> Flask:
     views.register(app)
     api.register(app)
     cli.init_app(app)
+    planner.init_app(app)
 
     if app.config.get("EMBED_SCHEDULER") and not app.config.get("TESTING"):
         from opsroom import jobs

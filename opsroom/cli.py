@@ -1,4 +1,4 @@
-"""Flask CLI commands (docs/api.md): init-db, seed-demo, create-user, create-token, scheduler."""
+"""Flask CLI commands (docs/api.md): init-db, seed-demo, create-user, create-token, scheduler, plan."""
 from __future__ import annotations
 
 import click
@@ -15,7 +15,7 @@ def init_app(app) -> None:
     # Plain click commands: `flask` (FlaskGroup) pushes an app context for them,
     # app.cli and app.test_cli_runner() do not, hence @with_appcontext on each.
     for command in (init_db, seed_demo, create_user, create_token, scheduler, create_screen_token, demo_live,
-                    backup, restore, reports_refresh):
+                    backup, restore, reports_refresh, plan):
         app.cli.add_command(command)
 
 
@@ -205,3 +205,38 @@ def reports_refresh(first, last):
         session = get_session()
         written = refresh(session, first.date(), last.date(), pause=True)
     click.echo(f"{written} room-days computed")
+
+
+@click.command("plan")
+@click.option("--month", "month", required=True, type=click.DateTime(["%Y-%m"]), help="the month, YYYY-MM")
+@click.option("--time-limit", "time_limit", type=click.IntRange(1, 600), default=60, show_default=True,
+              help="seconds for the solver")
+@with_appcontext
+def plan(month, time_limit: int):
+    """Run the month planner over the month's pending requests now and print a
+    summary (placed, unplaced, gap); the draft is kept for review (the plan page)."""
+    import os
+
+    from opsroom.db import intent
+    from opsroom.models import Plan
+    from opsroom.services.errors import ServiceError
+    from opsroom.services.planning import runs
+
+    with intent(write=True):
+        session = get_session()
+        try:
+            row = runs.start(session, None, month.date(), time_limit_seconds=time_limit)
+        except ServiceError as exc:
+            raise click.ClickException("; ".join([str(exc.message)] + [str(d.get("message", ""))
+                                                                       for d in exc.details])) from None
+        status = runs.execute(current_app.extensions["opsroom.sessionmaker"], row.id, f"cli:{os.getpid()}")
+        session.expire_all()
+        row = session.get(Plan, row.id)
+    result = row.result or {}
+    progress = row.progress or {}
+    gap = progress.get("gap")
+    click.echo(f"plan {row.id} for {month:%Y-%m}: {status}")
+    click.echo(f"placed {len(result.get('placed', []))} sessions, unplaced {len(result.get('unplaced', []))}, "
+               f"gap {'-' if gap is None else f'{gap:.2%}'}")
+    if row.error:
+        raise click.ClickException(row.error)

@@ -19,6 +19,13 @@ REQUEST_STATUS_LABELS = {
     "lapsed": _l("lapsed"),
 }
 
+PLAN_STATUS_LABELS = {
+    "running": _l("running"),
+    "done": _l("done"),
+    "failed": _l("failed"),
+    "cancelled": _l("stopped"),
+}
+
 TENANT_STATUS_LABELS = {
     "active": _l("active"),
     "suspended": _l("suspended"),

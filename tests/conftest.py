@@ -99,6 +99,7 @@ def app(engine, database_url):
     app.extensions["opsroom.sessionmaker"] = make_sessionmaker(
         connection, app.extensions["opsroom.settings"], join_transaction_mode="create_savepoint"
     )
+    app.extensions["opsroom.planner"].deferred = True  # plan runs would share this connection: tests drain them
     with app.app_context():
         yield app
     outer.rollback()

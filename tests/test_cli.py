@@ -237,3 +237,33 @@ def test_seed_demo_if_empty_loads_an_empty_database(cli_app, migrated):
     result = migrated("seed-demo", "--if-empty")
     assert result.exit_code == 0, result.output
     assert count(cli_app, Room) > 0
+
+
+# ---------------------------------------------------------------------------
+# plan
+
+
+def test_plan_prints_the_months_summary_and_keeps_the_draft(cli_app, migrated):
+    """`flask plan --month` solves the month's pending requests in the process and
+    prints placed, unplaced and the gap; the draft stays as a plan row."""
+    from datetime import date, time
+
+    from opsroom.models import BookingRequest, Plan
+
+    with cli_app.app_context():
+        session = get_session()
+        room = Room(code="C1", name="C1", open_time=time(8, 0), close_time=time(2, 0), changeover_minutes=0)
+        tenants = [Tenant(name="甲"), Tenant(name="乙")]
+        session.add_all([room, *tenants])
+        session.flush()
+        session.add_all([BookingRequest(tenant_id=t.id, room_id=room.id, date=date(2026, 12, 9),
+                                        window_start=time(20, 0), window_end=time(22, 0), minutes=120)
+                         for t in tenants])
+        session.commit()
+    result = migrated("plan", "--month", "2026-12", "--time-limit", "5")
+    assert result.exit_code == 0, result.output
+    assert "done" in result.output and "placed 1 sessions, unplaced 1, gap 0.00%" in result.output
+    assert count(cli_app, Plan) == 1
+    assert migrated("plan", "--month", "2026-13").exit_code != 0
+    refused = migrated("plan", "--month", "1900-01")
+    assert refused.exit_code != 0 and "2000" in refused.output

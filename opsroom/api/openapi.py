@@ -9,12 +9,12 @@ import re
 
 from flask import current_app, jsonify
 
-from opsroom.api import bookings, forecast, integrations, operations, park, people_goods, reporting, requests, sales
+from opsroom.api import bookings, forecast, integrations, operations, park, people_goods, plans, reporting, requests, sales
 from opsroom.api.base import bp, operation
 from opsroom.api.parse import F, ID_SCHEMA, json_schema, query_parameter
 from opsroom.api.schemas import ERROR
 
-AREAS = (park, bookings, people_goods, sales, reporting, operations, requests, forecast, integrations)
+AREAS = (park, bookings, people_goods, sales, reporting, operations, requests, forecast, integrations, plans)
 
 _ID = [{"name": "id", "in": "path", "required": True, "schema": ID_SCHEMA}]
 _DB_DOWN = {"description": "The database cannot be reached (Retry-After)", "content": {

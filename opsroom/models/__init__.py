@@ -17,11 +17,12 @@ from opsroom.models.reporting import (
 from opsroom.models.operations import JobRecord, Notification, SchedulerHeartbeat
 from opsroom.models.integrations import Delivery, DoudianMessage, OutboxEvent, Robot, RobotSend, Webhook
 from opsroom.models.requests import BookingRequest, request_bookings
+from opsroom.models.planning import PLAN_STATUSES, Plan
 
 __all__ = [
     "SessionForecast",
     "Anchor", "ApiToken", "Delivery", "DoudianMessage", "OutboxEvent", "Robot", "RobotSend", "Webhook", "Assignment", "AuditEntry", "Blackout", "Booking", "BookingRequest", "ImportBatch", "ImportReject",
-    "JobRecord", "LineupItem", "LoginFailure", "LoginSession", "Notification", "Order", "Product", "ReviewNote",
+    "JobRecord", "LineupItem", "LoginFailure", "LoginSession", "Notification", "Order", "PLAN_STATUSES", "Plan", "Product", "ReviewNote",
     "Room", "SOLD", "SchedulerHeartbeat", "ScreenToken", "Series", "Tenant", "TurnedAway", "User", "Zone",
     "report_booking_days", "report_days", "report_dirty", "report_room_days", "report_start_hours",
     "report_tenant_days", "request_bookings", "sales_quarters",

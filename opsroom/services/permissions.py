@@ -45,6 +45,9 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "requests.write": STAFF | TENANT,
     "requests.decide": STAFF,
     "tenant.home": TENANT,
+    # The month planner: coordinators and up run it, review its drafts and accept them.
+    "plans.read": STAFF,
+    "plans.write": STAFF,
     "operations.admin": frozenset({"admin"}),
     # Integrations: admins manage every robot and webhook; "robots.own" lets a
     # user bound to a tenant (user.tenant_id) manage that tenant's group robots

@@ -18,13 +18,14 @@ def register(app) -> None:
     from opsroom.views.operations import admin, integrations, notifications  # noqa: F401  (integrations' routes join admin.bp)
     from opsroom.views.park import account, rooms, tenants
     from opsroom.views.people_goods import anchors, me, products
+    from opsroom.views.planning import plans
     from opsroom.views.reporting import reports
     from opsroom.views.requests import home as tenant_home
     from opsroom.views.requests import requests
     from opsroom.views.sales import forecast, orders, review, screen
 
     for module in (account, rooms, tenants, board, bookings, calendar, me, anchors, products, orders, screen,
-                   reports, notifications, admin, review, requests, tenant_home, forecast):
+                   reports, notifications, admin, review, requests, tenant_home, forecast, plans):
         app.register_blueprint(module.bp)
 
     # Globals, not a context processor: imported macros see them too.

@@ -62,6 +62,8 @@ RULES = [
      "the request's state allows it; the place must be free"),
     ("GET", "^/api/v1/forecast$", "the session must end after it starts, within a day"),
     ("POST", "^/api/v1/(robots|webhooks)$", "a URL with a real host; a tenant that exists; a whsec_ secret in base64"),
+    ("POST", "^/api/v1/plans$", "the requests given must exist"),
+    ("POST", "^/api/v1/plans/[^/]+/(accept|cancel)$", "the plan's state allows it; the requests are in its draft"),
 ]
 
 

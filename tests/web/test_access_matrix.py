@@ -130,6 +130,11 @@ EXPECT: dict[tuple[str, str], dict] = {
     ("POST", "api.deliveries_resend"): allow(("admin",), 200),
     # The 抖店 push has no token: 抖店's signature, missing here, is a 401 for anyone.
     ("POST", "api.push_doudian"): allow(ROLES, 401),
+    # The month planner (coordinators and up); the world's plan is done with an empty draft.
+    ("POST", "api.plans_create"): allow(STAFF, 422),
+    ("GET", "api.plans_show"): allow(STAFF, 200),
+    ("POST", "api.plans_accept"): allow(STAFF, 200),
+    ("POST", "api.plans_cancel"): allow(STAFF, 409),  # not running
 }
 # The calendar feed is addressed by its secret token, not a login: the anchor's
 # own token opens it for anyone, another (unknown) token for no one.
@@ -248,6 +253,13 @@ def _pages():
         ("POST", "requests.withdraw"): allow(STAFF, 302, tenant=(302, 404)),
         ("POST", "requests.wait"): allow(STAFF, 302, tenant=(302, 404)),
         ("POST", "requests.accept"): allow(STAFF, 302, tenant=(302, 404)),
+        ("GET", "plans.index"): allow(STAFF, 200),
+        ("POST", "plans.create"): allow(STAFF, 302),  # no month: back with the message
+        ("GET", "plans.show"): allow(STAFF, 200),
+        ("GET", "plans.status"): allow(STAFF, 200),
+        ("POST", "plans.accept"): allow(STAFF, 302),
+        ("POST", "plans.rerun"): allow(STAFF, 302),
+        ("POST", "plans.cancel"): allow(STAFF, 302),
     }
     return p
 
@@ -302,6 +314,11 @@ def world(app, db_session, make):
                                          anchors=[], note=MARK + "request" if owner == "other" else "我的申请",
                                          created_by_id=people["coordinator"].id)
         db_session.add(requests[owner])
+    from opsroom.models import Plan
+
+    plan = Plan(month=date(2026, 12, 1), status="done", time_limit_seconds=5, pins=[], progress={}, accepted=[],
+                result={"placed": [], "unplaced": [], "stats": {}}, error="", created_by_id=people["coordinator"].id)
+    db_session.add(plan)
     make.assign(own, me)
     make.assign(theirs, other)
     item = LineupItem(booking_id=own.id, product_id=product.id, position=1)
@@ -344,7 +361,7 @@ def world(app, db_session, make):
     return dict(people=people, other_user=other_user, room=room, tenant=tenant, me=me, other=other,
                 product=product, own=own, theirs=theirs, item=item, notes=notes, batch=batch, blackout=blackout,
                 tokens=tokens, screen_token=screen_token, token_ids=token_ids, screen_id=screen_id,
-                requests=requests,
+                requests=requests, plan=plan,
                 robot=robot, webhook=webhook, delivery=delivery,
                 feed=feed_token(db_session, me))
 
@@ -372,7 +389,7 @@ def _value(name: str, endpoint: str, world, role: str, owner: str):
         return world["requests"]["own" if own else "other"].id
     return {"room_id": world["room"].id, "tenant_id": world["tenant"].id, "product_id": world["product"].id,
             "blackout_id": world["blackout"].id, "batch_id": world["batch"].id, "item_id": world["item"].id,
-            "action": "down", "filename": "css/app.css", "robot_id": world["robot"].id,
+            "plan_id": world["plan"].id, "action": "down", "filename": "css/app.css", "robot_id": world["robot"].id,
             "webhook_id": world["webhook"].id, "delivery_id": world["delivery"].id}[name]
 
 

@@ -22,6 +22,7 @@ from opsroom.models import JobRecord, SchedulerHeartbeat
 from opsroom.services.bookings import lifecycle
 from opsroom.services.integrations import alerts, sender
 from opsroom.services.operations import mailer, reminders
+from opsroom.services.planning.runs import fail_stale as fail_stale_plans
 from opsroom.services.reporting.refresh import refresh_job
 from opsroom.services.requests import waitlist  # noqa: F401  (the sweep's expired holds go to the waitlist)
 from opsroom.services.sales.forecast import refresh_forecasts
@@ -41,6 +42,7 @@ JOBS: dict[str, Callable[[so.Session], Any]] = {
     "forecasts": refresh_forecasts,
     "capacity_alerts": lambda session: {"announced": alerts.announce_capacity_alerts(session)},
     "integrations": sender.send_due,
+    "stale_plans": fail_stale_plans,
 }
 # Jobs that run more often than the sweep interval: the outbox sender's first
 # attempt must come within 30 s of the event (API.md, Integrations).

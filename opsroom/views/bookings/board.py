@@ -29,6 +29,8 @@ from opsroom.web.guards import permission_required
 from opsroom.services.bookings import board as service
 from opsroom.services.park import rooms as room_service
 from opsroom.views.helpers import room_filters
+from opsroom.views.planning import plans
+from opsroom.domain.numbers import MAX_INT
 
 bp = Blueprint("board", __name__, url_prefix="/board")
 
@@ -284,8 +286,12 @@ def day():
     zones, kinds = service.zones_and_kinds(session)
     now = clock.now()
     now_col = columns(Interval(now, now + timedelta(minutes=1)), lanes[0].window) if lanes else None
+    plan_id = request.args.get("plan", type=int)
+    if request.args.get("plan") and (plan_id is None or not 1 <= plan_id <= MAX_INT):
+        abort(400)
+    drafts = plans.board_drafts(plan_id, lanes, columns) if plan_id else {}
     return render_template(
-        "board/day.html", on=on, zone=zone, kind=kind, zones=zones, kinds=kinds,
+        "board/day.html", on=on, zone=zone, kind=kind, zones=zones, kinds=kinds, plan_id=plan_id, drafts=drafts,
         lanes=[lane_view(l, page) for l in lanes], week_url=_url_pattern("board.week", room_id=_SENTINEL, week=on.isoformat()),
         prev=on - timedelta(days=1), next=on + timedelta(days=1),
         today=local_date_today(), now_col=now_col,

@@ -1,0 +1,1 @@
+"""The month planner's pages."""
