@@ -32,7 +32,8 @@ def wipe_all(session: so.Session) -> None:
     session.flush()
 
 
-    build_requests, build_series, build_tenant_users, build_tenants, build_turned_away, build_users,
+BUILDERS = (build_users, build_tenants, build_tenant_users, build_rooms, build_blackouts, build_series, build_bookings,
+            build_anchors, build_products, build_people_and_goods, build_orders, build_turned_away, build_requests)
 
 
 def _count(session: so.Session, model) -> int:
