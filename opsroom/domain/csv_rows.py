@@ -64,8 +64,9 @@ def read_table(text: str, aliases: dict[str, tuple[str, ...]], required: tuple[s
                 index[name], columns[name] = norm[key], header[norm[key]]
                 break
     table = Table(columns, missing=[r for r in required if r not in index])
+    line = 1  # rows as a spreadsheet numbers them: a quoted cell may span several text lines
     while True:
-        line = reader.line_num + 1
+        line += 1
         try:
             raw = next(reader)
         except StopIteration:
