@@ -44,7 +44,9 @@ class Table:
 
 def read_table(text: str, aliases: dict[str, tuple[str, ...]], required: tuple[str, ...]) -> Table:
     """Map headers to our fields by alias (case- and space-insensitive)."""
-    reader = csv.reader(io.StringIO(text))
+    # newline="": the csv module reads line ends itself; a lone "\r" inside a cell is
+    # otherwise a csv.Error (a 500 the API fuzzing found), not a line end.
+    reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = next(reader)
     except StopIteration:
