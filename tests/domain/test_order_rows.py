@@ -249,3 +249,12 @@ def test_a_gap_after_the_grace_is_nobodys():
     windows = rules.Windows([rules.Window(1, S, E), rules.Window(2, E + timedelta(hours=2), E + timedelta(hours=4))], GRACE)
     assert windows.find(E + timedelta(minutes=45)) is None
     assert windows.find(E + timedelta(minutes=20)).booking_id == 1
+
+
+def test_a_lone_carriage_return_in_a_cell_is_read_not_an_error():
+    """The API fuzzing sent a product CSV with "\\r" inside a cell: csv.Error, a 500.
+    The reader now takes it as the line end it is to a spreadsheet."""
+    from opsroom.domain.csv_rows import PRODUCT_COLUMNS, read_table
+
+    table = read_table("sku,name\r\nA1,羽绒服\rA2,棉服\n", PRODUCT_COLUMNS, required=("sku", "name"))
+    assert [row for _, row in table.rows] == [{"sku": "A1", "name": "羽绒服"}, {"sku": "A2", "name": "棉服"}]
