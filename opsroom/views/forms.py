@@ -97,10 +97,12 @@ class TenantForm(FlaskForm):
 
 
 class TenantAccountForm(FlaskForm):
-    """A tenant's account (商家账号), made by an admin."""
-    email = StringField(_l("Email"), validators=[DataRequired(), Length(max=254)])
-    name = StringField(_l("Name"), validators=[Optional(), Length(max=100)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    """A tenant's account (商家账号), made by an admin. It shares the page with the
+    tenant's own form (whose "name" is the tenant's): its own ids, so each label
+    names its own field; the posted names stay email, name and password."""
+    email = StringField(_l("Email"), validators=[DataRequired(), Length(max=254)], id="account-email")
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=100)], id="account-name")
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)], id="account-password")
 
 
 class BookingForm(FlaskForm):

@@ -51,6 +51,8 @@ FORMS: dict[str, str] = {
     # the board and bookings
     "board/day.html: form self:get": "test_book_an_hour_inside_a_free_run_then_an_overlap_shows_the_clash_and_the_alternatives",
     "board/day.html: button Show": "test_book_an_hour_inside_a_free_run_then_an_overlap_shows_the_clash_and_the_alternatives",
+    "board/_lane.html: button Compact": "test_density_is_remembered_and_a_focused_block_shows_its_full_text",
+    "board/_lane.html: button Comfortable": "test_density_is_remembered_and_a_focused_block_shows_its_full_text",
     "bookings/form.html: form self:post": "test_a_booking_is_made_changed_and_cancelled_with_a_reason",
     "bookings/form.html: button Save": "test_a_booking_is_made_changed_and_cancelled_with_a_reason",
     "bookings/form.html: button Book": "test_a_booking_is_made_changed_and_cancelled_with_a_reason",
@@ -89,6 +91,8 @@ FORMS: dict[str, str] = {
     "rooms/show.html: button Remove": "test_room_tenant_anchor_and_product_forms",
     "tenants/form.html: form self:post": "test_room_tenant_anchor_and_product_forms",
     "tenants/form.html: button Save": "test_room_tenant_anchor_and_product_forms",
+    "tenants/form.html: form tenants.add_account": "test_room_tenant_anchor_and_product_forms",
+    "tenants/form.html: button Create the account": "test_room_tenant_anchor_and_product_forms",
     "anchors/form.html: form self:post": "test_room_tenant_anchor_and_product_forms",
     "anchors/form.html: button Save": "test_room_tenant_anchor_and_product_forms",
     "products/form.html: form self:post": "test_room_tenant_anchor_and_product_forms",
@@ -127,6 +131,9 @@ FORMS: dict[str, str] = {
     # reporting
     "reports/index.html: form reports.index": "test_a_manager_reads_the_reports_and_downloads_them",
     "reports/index.html: button Show": "test_a_manager_reads_the_reports_and_downloads_them",
+    # forecast
+    "forecast/_panel.html: button Switch to %(code)s (%(n)s orders per hour)":
+        "test_the_booking_form_warns_and_switches_to_a_better_room_then_managers_read_the_page",
 }
 
 _FORM = re.compile(r"<form\b[^>]*>", re.S)
@@ -152,9 +159,9 @@ def template_actions(text: str) -> set[str]:
 
 # -- Journeys -----------------------------------------------------------------
 
-def field_error(page: Page, label: str):
-    """The error message shown under the field labelled `label`."""
-    return page.locator(".field.has-error").filter(has=page.get_by_label(label, exact=True)).locator(".error")
+def field_error(page: Page, label: str, within=None):
+    """The error message shown under the field labelled `label` (of the form `within`, if given)."""
+    return (within or page).locator(".field.has-error").filter(has=page.get_by_label(label, exact=True)).locator(".error")
 
 
 def history_items(page: Page):
@@ -303,6 +310,21 @@ def test_room_tenant_anchor_and_product_forms(page, make, tmp_path, live_server)
     page.get_by_role("button", name="Save", exact=True).click()
     page.goto("/tenants/")
     expect(page.get_by_role("main")).to_contain_text("临安山核桃")
+    # Its account (商家账号): a bad email and a short password are refused on their fields.
+    page.get_by_role("row").filter(has_text="临安山核桃").get_by_role("link", name="Edit").click()
+    account = page.get_by_role("form", name="New tenant account")
+    account.get_by_label("Email", exact=True).fill("no-at-sign")
+    account.get_by_label("Password", exact=True).fill("short")
+    account.get_by_role("button", name="Create the account").click()
+    account = page.get_by_role("form", name="New tenant account")
+    expect(field_error(page, "Email", account)).to_have_text("Enter a valid email address.")
+    expect(field_error(page, "Password", account)).to_be_visible()
+    account.get_by_label("Email", exact=True).fill("shop@linan.example")
+    account.get_by_label("Name", exact=True).fill("山核桃店长")
+    account.get_by_label("Password", exact=True).fill("a long enough tenant secret 7")
+    account.get_by_role("button", name="Create the account").click()
+    expect(page.get_by_role("status")).to_have_text("Account shop@linan.example created for 临安山核桃.")
+    expect(page.get_by_role("region", name="Tenant accounts")).to_contain_text("shop@linan.example · 山核桃店长")
 
     # An anchor.
     page.goto("/anchors/new")
