@@ -302,13 +302,15 @@ class RobotForm(FlaskForm):
 
 
 class WebhookForm(FlaskForm):
+    # It shares the integrations page with RobotForm: its own ids (the posted names
+    # stay url, secret, events), so its labels and event boxes are its own.
     url = StringField(_l("Endpoint URL"), validators=[DataRequired(), Length(max=500)],
-                      render_kw={"autocomplete": "off", "inputmode": "url"})
+                      render_kw={"autocomplete": "off", "inputmode": "url"}, id="webhook-url")
     secret = StringField(_l("Secret"), validators=[DataRequired(), Length(max=200)],
-                         render_kw={"autocomplete": "off"})
+                         render_kw={"autocomplete": "off"}, id="webhook-secret")
     # No DataRequired: it would mark every checkbox required. The service asks for one.
     events = SelectMultipleField(_l("Events"), widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
-                                 validators=[Optional()])
+                                 validators=[Optional()], id="webhook-events")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

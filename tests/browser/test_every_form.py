@@ -115,6 +115,20 @@ FORMS: dict[str, str] = {
     "notifications/index.html: button Save": "test_the_email_setting_is_saved",
     "admin/operations.html: form admin.retry_email": "test_operations_page_names_the_jobs_and_resends_an_email",
     "admin/operations.html: button Send again": "test_operations_page_names_the_jobs_and_resends_an_email",
+    # integrations
+    "admin/integrations.html: form admin.add_robot": "test_admin_adds_a_robot_and_sends_a_test_message",
+    "admin/integrations.html: button Add robot": "test_admin_adds_a_robot_and_sends_a_test_message",
+    "admin/integrations.html: form admin.test_robot": "test_admin_adds_a_robot_and_sends_a_test_message",
+    "admin/integrations.html: button Send a test message": "test_admin_adds_a_robot_and_sends_a_test_message",
+    "admin/integrations.html: form admin.delete_robot": "test_a_webhook_is_added_tested_sent_again_and_removed_with_a_robot",
+    "admin/integrations.html: button Remove": "test_a_webhook_is_added_tested_sent_again_and_removed_with_a_robot",
+    "admin/integrations.html: form admin.add_webhook": "test_a_webhook_is_added_tested_sent_again_and_removed_with_a_robot",
+    "admin/integrations.html: button Add webhook": "test_a_webhook_is_added_tested_sent_again_and_removed_with_a_robot",
+    "admin/integrations.html: form admin.test_webhook": "test_a_webhook_is_added_tested_sent_again_and_removed_with_a_robot",
+    "admin/integrations.html: button Send a test event": "test_a_webhook_is_added_tested_sent_again_and_removed_with_a_robot",
+    "admin/integrations.html: form admin.delete_webhook": "test_a_webhook_is_added_tested_sent_again_and_removed_with_a_robot",
+    "admin/integrations.html: form admin.resend_delivery": "test_a_webhook_is_added_tested_sent_again_and_removed_with_a_robot",
+    "admin/integrations.html: button Send again": "test_a_webhook_is_added_tested_sent_again_and_removed_with_a_robot",
     # sales
     "orders/import.html: form self:post": "test_upload_with_progress_then_assign_the_unattributed",
     "orders/import.html: button Import": "test_upload_with_progress_then_assign_the_unattributed",
@@ -651,3 +665,53 @@ def test_unattributed_orders_are_paged_filtered_and_assigned_to_a_suggestion(pag
     with live_server.session() as session:
         from opsroom.models import Order
         assert session.get(Order, stray.id).booking_id == evening.id
+
+
+def test_a_webhook_is_added_tested_sent_again_and_removed_with_a_robot(page, make, live_server):
+    """The integrations page beyond adding a robot (tests/browser/test_integrations.py):
+    a webhook with a wrong address is refused on its field; added, its test event
+    fails at a real receiver, "send again" puts it back in the outbox; then the
+    webhook and a robot are removed."""
+    from opsroom.models import Delivery, Robot
+    from tests.support.receivers import WebhookReceiver
+
+    admin = make.user("admin", name="园区管理员")
+    make._save(Robot(kind="wecom", name="旧运营群", url="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=old",
+                     events=["booking.cancelled"]))
+    with WebhookReceiver(secret="set below, from the form") as receiver:
+        log_in(page, admin.email, next="/admin/integrations")
+        page.get_by_text("Add a webhook", exact=True).click()
+        form = page.get_by_role("form", name="Add a webhook")
+        form.get_by_label("Endpoint URL", exact=True).fill("ftp://erp.example/hooks")
+        form.get_by_role("button", name="Add webhook").click()
+        form = page.get_by_role("form", name="Add a webhook")  # shown again, open
+        expect(field_error(page, "Endpoint URL", form)).to_have_text("Use an http:// or https:// address.")
+        receiver.secret = form.get_by_label("Secret", exact=True).input_value()  # the page's generated whsec_
+        assert receiver.secret.startswith("whsec_")
+        form.get_by_label("Endpoint URL", exact=True).fill(receiver.url)
+        form.get_by_label("Booking cancelled").check()
+        form.get_by_role("button", name="Add webhook").click()
+        expect(page.get_by_role("status")).to_have_text("The webhook was added.")
+        hook_row = page.get_by_role("region", name="Webhooks").get_by_role("row").filter(has_text=receiver.url)
+        expect(hook_row).to_contain_text("Booking cancelled")
+
+        receiver.fail_next(1, status=500)
+        hook_row.get_by_role("button", name="Send a test event").click()
+        expect(page.get_by_role("status")).to_contain_text("Test message failed")
+        expect(page.get_by_role("alert")).to_have_text("1 message failed to send.")
+        sent = page.locator("#deliveries").get_by_role("row").filter(has_text="Test message")
+        expect(sent).to_contain_text("failed")
+        sent.get_by_role("button", name="Send again").click()
+        expect(page.get_by_role("status")).to_have_text("The message will be sent again.")
+        expect(page.get_by_role("alert")).to_have_count(0)
+        with live_server.session() as session:
+            assert session.scalars(sa.select(Delivery.state)).all() in (["pending"], ["sent"])
+
+        page.get_by_role("region", name="Webhooks").get_by_role("row").filter(has_text=receiver.url) \
+            .get_by_role("button", name="Remove").click()
+        expect(page.get_by_role("status")).to_have_text("The webhook was removed.")
+        expect(page.get_by_text("No webhooks yet.")).to_be_visible()
+        page.get_by_role("region", name="Group robots").get_by_role("row").filter(has_text="旧运营群") \
+            .get_by_role("button", name="Remove").click()
+        expect(page.get_by_role("status")).to_have_text("The robot was removed.")
+        expect(page.get_by_text("No robots yet.")).to_be_visible()
