@@ -680,6 +680,17 @@ def test_a_webhook_is_added_tested_sent_again_and_removed_with_a_robot(page, mak
                      events=["booking.cancelled"]))
     with WebhookReceiver(secret="set below, from the form") as receiver:
         log_in(page, admin.email, next="/admin/integrations")
+        # A robot's address without a scheme is refused on its field (the valid robot: test_integrations.py).
+        page.get_by_text("Add a robot", exact=True).click()
+        robot = page.get_by_role("form", name="Add a robot")
+        robot.get_by_label("Platform").select_option(label="WeCom group robot")
+        robot.get_by_label("Webhook address").fill("qyapi.weixin.qq.com/cgi-bin/webhook/send?key=new")
+        robot.get_by_label("Booking cancelled").check()
+        robot.get_by_role("button", name="Add robot").click()
+        robot = page.get_by_role("form", name="Add a robot")
+        expect(field_error(page, "Webhook address", robot)).to_have_text("Use an http:// or https:// address.")
+        expect(page.get_by_role("region", name="Group robots").get_by_role("row")).to_have_count(2)  # head, 旧运营群
+
         page.get_by_text("Add a webhook", exact=True).click()
         form = page.get_by_role("form", name="Add a webhook")
         form.get_by_label("Endpoint URL", exact=True).fill("ftp://erp.example/hooks")
