@@ -14,7 +14,7 @@ opens one page and logs in once.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -101,6 +101,21 @@ FORMS: dict[str, str] = {
     "products/index.html: button Filter": "test_room_tenant_anchor_and_product_forms",
     "products/import.html: form self:post": "test_room_tenant_anchor_and_product_forms",
     "products/import.html: button Import": "test_room_tenant_anchor_and_product_forms",
+    # requests for time (the tenant's and the desk's)
+    "requests/form.html: form self:post": "test_a_request_is_checked_and_withdrawn_an_offer_accepted_on_its_page_and_a_reason_required",
+    "requests/form.html: button Send request": "test_a_request_is_checked_and_withdrawn_an_offer_accepted_on_its_page_and_a_reason_required",
+    "requests/home.html: form requests.accept": "test_request_approve_reject_and_waitlist_offer_accept",
+    "requests/home.html: button Accept offer #%(id)s": "test_request_approve_reject_and_waitlist_offer_accept",
+    "requests/show.html: form requests.approve": "test_request_approve_reject_and_waitlist_offer_accept",
+    "requests/show.html: button Approve": "test_request_approve_reject_and_waitlist_offer_accept",
+    "requests/show.html: form requests.reject": "test_a_request_is_checked_and_withdrawn_an_offer_accepted_on_its_page_and_a_reason_required",
+    "requests/show.html: button Reject": "test_a_request_is_checked_and_withdrawn_an_offer_accepted_on_its_page_and_a_reason_required",
+    "requests/show.html: form requests.wait": "test_request_approve_reject_and_waitlist_offer_accept",
+    "requests/show.html: button Wait for freed time": "test_request_approve_reject_and_waitlist_offer_accept",
+    "requests/show.html: form requests.accept": "test_a_request_is_checked_and_withdrawn_an_offer_accepted_on_its_page_and_a_reason_required",
+    "requests/show.html: button Accept the offer": "test_a_request_is_checked_and_withdrawn_an_offer_accepted_on_its_page_and_a_reason_required",
+    "requests/show.html: form requests.withdraw": "test_a_request_is_checked_and_withdrawn_an_offer_accepted_on_its_page_and_a_reason_required",
+    "requests/show.html: button Withdraw": "test_a_request_is_checked_and_withdrawn_an_offer_accepted_on_its_page_and_a_reason_required",
     # the anchor's own pages
     "me/_session_card.html: form me.checkin": "test_anchor_sees_todays_session_with_lineup_and_checks_in",
     "me/_session_card.html: button Check in": "test_anchor_sees_todays_session_with_lineup_and_checks_in",
@@ -726,3 +741,65 @@ def test_a_webhook_is_added_tested_sent_again_and_removed_with_a_robot(page, mak
             .get_by_role("button", name="Remove").click()
         expect(page.get_by_role("status")).to_have_text("The robot was removed.")
         expect(page.get_by_text("No robots yet.")).to_be_visible()
+
+
+def test_a_request_is_checked_and_withdrawn_an_offer_accepted_on_its_page_and_a_reason_required(
+        page, make, live_server):
+    """The request pages beyond tests/browser/test_requests.py: a duration under 15
+    minutes is refused on its field, the sent request is withdrawn; an offer is
+    accepted from the request's own page; rejecting without a reason is refused."""
+    from opsroom.models import BookingRequest, User
+    from opsroom.services.bookings import lifecycle
+    from opsroom.services.requests import flow
+
+    room = make.room(code="B201", name="服装直播间")
+    tenant, rival = make.tenant(name="西柳服装"), make.tenant(name="梓涵服饰")
+    tenant_user = make.user("tenant", tenant_id=tenant.id, name="刘海燕")
+    coordinator = make.user("coordinator", name="陈晓峰")
+    blocker = make.booking(room, rival, starts_at=datetime(2026, 11, 23, 19, tzinfo=TZ),
+                           ends_at=datetime(2026, 11, 23, 23, tzinfo=TZ))
+    with live_server.session() as session:  # one request offered freed time, one pending
+        asker, desk = session.get(User, tenant_user.id), session.get(User, coordinator.id)
+
+        def ask(day: int, minutes: int) -> int:
+            req, _fits = flow.create_request(session, asker, {
+                "room_id": room.id, "date": datetime(2026, 11, day).date(), "window_start": time(19),
+                "window_end": time(23), "minutes": minutes, "note": "", "anchors": []})
+            return req.id
+
+        offered, pending = ask(23, 240), ask(22, 120)
+        flow.wait(session, asker, offered)
+        lifecycle.cancel_booking(session, desk, blocker.id, reason="商家取消")
+        assert session.get(BookingRequest, offered).status == "offered"
+
+    log_in(page, tenant_user.email, next="/requests/new")
+    page.get_by_label("Room", exact=True).select_option(label="B201 服装直播间")
+    page.get_by_label("Date", exact=True).fill("2026-11-21")
+    page.get_by_label("From", exact=True).fill("19:00")
+    page.get_by_label("Until", exact=True).fill("23:00")
+    page.get_by_label("Duration (minutes)", exact=True).fill("5")
+    page.get_by_role("button", name="Send request").click()
+    expect(field_error(page, "Duration (minutes)")).to_be_visible()
+    page.get_by_label("Duration (minutes)", exact=True).fill("120")
+    page.get_by_role("button", name="Send request").click()
+    heading = page.get_by_role("heading", level=1)
+    expect(heading).to_contain_text("pending")
+    asked = re.match(r"Request #(\d+)", heading.inner_text()).group(1)
+    expect(page.get_by_role("status")).to_have_text(f"Request #{asked} sent.")
+    page.get_by_role("button", name="Withdraw").click()
+    expect(page.get_by_role("status")).to_have_text(f"Request #{asked} withdrawn.")
+    expect(heading).to_contain_text("withdrawn")
+    expect(page.get_by_role("button", name="Withdraw")).to_have_count(0)
+
+    page.goto(f"/requests/{offered}")
+    page.get_by_role("button", name="Accept the offer").click()
+    expect(page.get_by_role("status")).to_have_text(f"The offered slot is yours: request #{offered} approved.")
+    expect(heading).to_contain_text("approved")
+    expect(page.locator("dl.req-facts")).to_contain_text("B201")
+
+    page.context.clear_cookies()
+    log_in(page, coordinator.email, next=f"/requests/{pending}")
+    page.get_by_label("Reason", exact=True).evaluate("f => f.removeAttribute('required')")
+    page.get_by_role("button", name="Reject", exact=True).click()
+    expect(page.get_by_role("status")).to_have_text("Give a reason.")
+    expect(heading).to_contain_text("pending")
