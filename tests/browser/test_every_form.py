@@ -157,6 +157,15 @@ FORMS: dict[str, str] = {
     "screen/tokens.html: button Create a screen token": "test_tokens_create_and_revoke",
     "screen/tokens.html: form screen.revoke": "test_tokens_create_and_revoke",
     "screen/tokens.html: button Revoke": "test_tokens_create_and_revoke",
+    # the month planner
+    "plans/index.html: form plans.create": "test_a_draft_is_accepted_in_part_pinned_and_rerun_and_a_run_is_stopped",
+    "plans/index.html: button Plan the month": "test_a_draft_is_accepted_in_part_pinned_and_rerun_and_a_run_is_stopped",
+    "plans/show.html: form plans.accept": "test_a_draft_is_accepted_in_part_pinned_and_rerun_and_a_run_is_stopped",
+    "plans/show.html: button Accept all": "test_plan_a_month_watch_it_finish_and_accept",
+    "plans/show.html: button Accept selected": "test_a_draft_is_accepted_in_part_pinned_and_rerun_and_a_run_is_stopped",
+    "plans/show.html: button Pin the chosen and re-run": "test_a_draft_is_accepted_in_part_pinned_and_rerun_and_a_run_is_stopped",
+    "plans/show.html: form plans.cancel": "test_a_draft_is_accepted_in_part_pinned_and_rerun_and_a_run_is_stopped",
+    "plans/show.html: button Stop the run": "test_a_draft_is_accepted_in_part_pinned_and_rerun_and_a_run_is_stopped",
     # reporting
     "reports/index.html: form reports.index": "test_a_manager_reads_the_reports_and_downloads_them",
     "reports/index.html: button Show": "test_a_manager_reads_the_reports_and_downloads_them",
@@ -803,3 +812,61 @@ def test_a_request_is_checked_and_withdrawn_an_offer_accepted_on_its_page_and_a_
     page.get_by_role("button", name="Reject", exact=True).click()
     expect(page.get_by_role("status")).to_have_text("Give a reason.")
     expect(heading).to_contain_text("pending")
+
+
+def test_a_draft_is_accepted_in_part_pinned_and_rerun_and_a_run_is_stopped(page, make, live_server):
+    """The month planner beyond tests/browser/test_month_planner.py: a time limit past
+    the maximum is refused; from the draft, accepting nothing ticked is refused, one
+    ticked request is booked, another is pinned and the month re-run; a running run
+    is stopped from its page."""
+    from datetime import date
+
+    from opsroom.models import Booking, BookingRequest, User
+    from opsroom.services.planning import runs
+
+    room = make.room(code="Y101", name="月度一号间", open_time=time(8), close_time=time(2), changeover_minutes=0)
+    coordinator = make.user("coordinator", name="排期小王")
+    first, second = (make._save(BookingRequest(
+        tenant_id=make.tenant(name=name).id, status="pending", date=date(2026, 12, day), room_id=room.id,
+        window_start=time(20), window_end=time(22), minutes=120, anchors=[], note="", created_at=NOW))
+        for name, day in (("高优先服饰", 9), ("低优先服饰", 10)))
+    with live_server.session() as session:  # a run recorded but not yet solved: still running
+        stoppable = runs.start(session, session.get(User, coordinator.id), date(2027, 1, 1)).id
+        session.commit()
+
+    log_in(page, coordinator.email, next="/plans/")
+    limit = page.get_by_label("Time limit (seconds)", exact=True)
+    limit.evaluate("f => f.removeAttribute('max')")
+    limit.fill("100000")
+    page.get_by_role("button", name="Plan the month").click()
+    expect(page.get_by_role("status")).to_contain_text("Between 1 and")
+    expect(page).to_have_url(re.compile(r"/plans/$"))
+    page.get_by_label("Month", exact=True).fill("2026-12")
+    page.get_by_label("Time limit (seconds)", exact=True).fill("5")
+    page.get_by_role("button", name="Plan the month").click()
+    expect(page.locator("#plan-status")).to_have_text("done", timeout=20_000)
+    expect(page.locator("#placed tbody tr")).to_have_count(2)
+
+    page.get_by_role("button", name="Accept selected").click()
+    expect(page.get_by_role("status")).to_have_text("Choose the requests to accept.")
+    page.get_by_label(f"Accept request #{first.id}", exact=True).check()
+    page.get_by_role("button", name="Accept selected").click()
+    expect(page.get_by_role("status")).to_have_text("1 bookings made.")
+    expect(page.locator("#placed tr.plan-accepted")).to_contain_text(f"Request #{first.id}")
+    with live_server.session() as session:
+        assert session.scalars(sa.select(Booking.tenant_id)).all() == [first.tenant_id]
+
+    rerun_from = page.url
+    page.get_by_label(f"Pin request #{second.id} on 2026-12-10", exact=True).check()
+    page.get_by_role("button", name="Pin the chosen and re-run").click()
+    expect(page).not_to_have_url(rerun_from)
+    expect(page.locator("#plan-status")).to_have_text("done", timeout=20_000)
+    pinned = page.locator("#placed tbody tr").filter(has_text=f"Request #{second.id}")
+    expect(pinned).to_contain_text("pinned")
+
+    page.goto(f"/plans/{stoppable}")
+    expect(page.locator("#plan-status")).to_have_text("running")
+    page.get_by_role("button", name="Stop the run").click()
+    expect(page.get_by_role("status")).to_have_text("The run was stopped; the best draft so far is kept.")
+    expect(page.locator("#plan-status")).to_have_text("stopped")
+    expect(page.get_by_role("button", name="Stop the run")).to_have_count(0)
