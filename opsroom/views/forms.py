@@ -97,10 +97,12 @@ class TenantForm(FlaskForm):
 
 
 class TenantAccountForm(FlaskForm):
-    """A tenant's account (商家账号), made by an admin."""
-    email = StringField(_l("Email"), validators=[DataRequired(), Length(max=254)])
-    name = StringField(_l("Name"), validators=[Optional(), Length(max=100)])
-    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
+    """A tenant's account (商家账号), made by an admin. It shares the page with the
+    tenant's own form (whose "name" is the tenant's): its own ids, so each label
+    names its own field; the posted names stay email, name and password."""
+    email = StringField(_l("Email"), validators=[DataRequired(), Length(max=254)], id="account-email")
+    name = StringField(_l("Name"), validators=[Optional(), Length(max=100)], id="account-name")
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)], id="account-password")
 
 
 class BookingForm(FlaskForm):
@@ -300,13 +302,15 @@ class RobotForm(FlaskForm):
 
 
 class WebhookForm(FlaskForm):
+    # It shares the integrations page with RobotForm: its own ids (the posted names
+    # stay url, secret, events), so its labels and event boxes are its own.
     url = StringField(_l("Endpoint URL"), validators=[DataRequired(), Length(max=500)],
-                      render_kw={"autocomplete": "off", "inputmode": "url"})
+                      render_kw={"autocomplete": "off", "inputmode": "url"}, id="webhook-url")
     secret = StringField(_l("Secret"), validators=[DataRequired(), Length(max=200)],
-                         render_kw={"autocomplete": "off"})
+                         render_kw={"autocomplete": "off"}, id="webhook-secret")
     # No DataRequired: it would mark every checkbox required. The service asks for one.
     events = SelectMultipleField(_l("Events"), widget=ListWidget(prefix_label=False), option_widget=CheckboxInput(),
-                                 validators=[Optional()])
+                                 validators=[Optional()], id="webhook-events")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -14,7 +14,7 @@ opens one page and logs in once.
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -51,6 +51,8 @@ FORMS: dict[str, str] = {
     # the board and bookings
     "board/day.html: form self:get": "test_book_an_hour_inside_a_free_run_then_an_overlap_shows_the_clash_and_the_alternatives",
     "board/day.html: button Show": "test_book_an_hour_inside_a_free_run_then_an_overlap_shows_the_clash_and_the_alternatives",
+    "board/_lane.html: button Compact": "test_density_is_remembered_and_a_focused_block_shows_its_full_text",
+    "board/_lane.html: button Comfortable": "test_density_is_remembered_and_a_focused_block_shows_its_full_text",
     "bookings/form.html: form self:post": "test_a_booking_is_made_changed_and_cancelled_with_a_reason",
     "bookings/form.html: button Save": "test_a_booking_is_made_changed_and_cancelled_with_a_reason",
     "bookings/form.html: button Book": "test_a_booking_is_made_changed_and_cancelled_with_a_reason",
@@ -89,6 +91,8 @@ FORMS: dict[str, str] = {
     "rooms/show.html: button Remove": "test_room_tenant_anchor_and_product_forms",
     "tenants/form.html: form self:post": "test_room_tenant_anchor_and_product_forms",
     "tenants/form.html: button Save": "test_room_tenant_anchor_and_product_forms",
+    "tenants/form.html: form tenants.add_account": "test_room_tenant_anchor_and_product_forms",
+    "tenants/form.html: button Create the account": "test_room_tenant_anchor_and_product_forms",
     "anchors/form.html: form self:post": "test_room_tenant_anchor_and_product_forms",
     "anchors/form.html: button Save": "test_room_tenant_anchor_and_product_forms",
     "products/form.html: form self:post": "test_room_tenant_anchor_and_product_forms",
@@ -97,6 +101,21 @@ FORMS: dict[str, str] = {
     "products/index.html: button Filter": "test_room_tenant_anchor_and_product_forms",
     "products/import.html: form self:post": "test_room_tenant_anchor_and_product_forms",
     "products/import.html: button Import": "test_room_tenant_anchor_and_product_forms",
+    # requests for time (the tenant's and the desk's)
+    "requests/form.html: form self:post": "test_a_request_is_checked_and_withdrawn_an_offer_accepted_on_its_page_and_a_reason_required",
+    "requests/form.html: button Send request": "test_a_request_is_checked_and_withdrawn_an_offer_accepted_on_its_page_and_a_reason_required",
+    "requests/home.html: form requests.accept": "test_request_approve_reject_and_waitlist_offer_accept",
+    "requests/home.html: button Accept offer #%(id)s": "test_request_approve_reject_and_waitlist_offer_accept",
+    "requests/show.html: form requests.approve": "test_request_approve_reject_and_waitlist_offer_accept",
+    "requests/show.html: button Approve": "test_request_approve_reject_and_waitlist_offer_accept",
+    "requests/show.html: form requests.reject": "test_a_request_is_checked_and_withdrawn_an_offer_accepted_on_its_page_and_a_reason_required",
+    "requests/show.html: button Reject": "test_a_request_is_checked_and_withdrawn_an_offer_accepted_on_its_page_and_a_reason_required",
+    "requests/show.html: form requests.wait": "test_request_approve_reject_and_waitlist_offer_accept",
+    "requests/show.html: button Wait for freed time": "test_request_approve_reject_and_waitlist_offer_accept",
+    "requests/show.html: form requests.accept": "test_a_request_is_checked_and_withdrawn_an_offer_accepted_on_its_page_and_a_reason_required",
+    "requests/show.html: button Accept the offer": "test_a_request_is_checked_and_withdrawn_an_offer_accepted_on_its_page_and_a_reason_required",
+    "requests/show.html: form requests.withdraw": "test_a_request_is_checked_and_withdrawn_an_offer_accepted_on_its_page_and_a_reason_required",
+    "requests/show.html: button Withdraw": "test_a_request_is_checked_and_withdrawn_an_offer_accepted_on_its_page_and_a_reason_required",
     # the anchor's own pages
     "me/_session_card.html: form me.checkin": "test_anchor_sees_todays_session_with_lineup_and_checks_in",
     "me/_session_card.html: button Check in": "test_anchor_sees_todays_session_with_lineup_and_checks_in",
@@ -111,6 +130,20 @@ FORMS: dict[str, str] = {
     "notifications/index.html: button Save": "test_the_email_setting_is_saved",
     "admin/operations.html: form admin.retry_email": "test_operations_page_names_the_jobs_and_resends_an_email",
     "admin/operations.html: button Send again": "test_operations_page_names_the_jobs_and_resends_an_email",
+    # integrations
+    "admin/integrations.html: form admin.add_robot": "test_admin_adds_a_robot_and_sends_a_test_message",
+    "admin/integrations.html: button Add robot": "test_admin_adds_a_robot_and_sends_a_test_message",
+    "admin/integrations.html: form admin.test_robot": "test_admin_adds_a_robot_and_sends_a_test_message",
+    "admin/integrations.html: button Send a test message": "test_admin_adds_a_robot_and_sends_a_test_message",
+    "admin/integrations.html: form admin.delete_robot": "test_a_webhook_is_added_tested_sent_again_and_removed_with_a_robot",
+    "admin/integrations.html: button Remove": "test_a_webhook_is_added_tested_sent_again_and_removed_with_a_robot",
+    "admin/integrations.html: form admin.add_webhook": "test_a_webhook_is_added_tested_sent_again_and_removed_with_a_robot",
+    "admin/integrations.html: button Add webhook": "test_a_webhook_is_added_tested_sent_again_and_removed_with_a_robot",
+    "admin/integrations.html: form admin.test_webhook": "test_a_webhook_is_added_tested_sent_again_and_removed_with_a_robot",
+    "admin/integrations.html: button Send a test event": "test_a_webhook_is_added_tested_sent_again_and_removed_with_a_robot",
+    "admin/integrations.html: form admin.delete_webhook": "test_a_webhook_is_added_tested_sent_again_and_removed_with_a_robot",
+    "admin/integrations.html: form admin.resend_delivery": "test_a_webhook_is_added_tested_sent_again_and_removed_with_a_robot",
+    "admin/integrations.html: button Send again": "test_a_webhook_is_added_tested_sent_again_and_removed_with_a_robot",
     # sales
     "orders/import.html: form self:post": "test_upload_with_progress_then_assign_the_unattributed",
     "orders/import.html: button Import": "test_upload_with_progress_then_assign_the_unattributed",
@@ -124,9 +157,21 @@ FORMS: dict[str, str] = {
     "screen/tokens.html: button Create a screen token": "test_tokens_create_and_revoke",
     "screen/tokens.html: form screen.revoke": "test_tokens_create_and_revoke",
     "screen/tokens.html: button Revoke": "test_tokens_create_and_revoke",
+    # the month planner
+    "plans/index.html: form plans.create": "test_a_draft_is_accepted_in_part_pinned_and_rerun_and_a_run_is_stopped",
+    "plans/index.html: button Plan the month": "test_a_draft_is_accepted_in_part_pinned_and_rerun_and_a_run_is_stopped",
+    "plans/show.html: form plans.accept": "test_a_draft_is_accepted_in_part_pinned_and_rerun_and_a_run_is_stopped",
+    "plans/show.html: button Accept all": "test_plan_a_month_watch_it_finish_and_accept",
+    "plans/show.html: button Accept selected": "test_a_draft_is_accepted_in_part_pinned_and_rerun_and_a_run_is_stopped",
+    "plans/show.html: button Pin the chosen and re-run": "test_a_draft_is_accepted_in_part_pinned_and_rerun_and_a_run_is_stopped",
+    "plans/show.html: form plans.cancel": "test_a_draft_is_accepted_in_part_pinned_and_rerun_and_a_run_is_stopped",
+    "plans/show.html: button Stop the run": "test_a_draft_is_accepted_in_part_pinned_and_rerun_and_a_run_is_stopped",
     # reporting
     "reports/index.html: form reports.index": "test_a_manager_reads_the_reports_and_downloads_them",
     "reports/index.html: button Show": "test_a_manager_reads_the_reports_and_downloads_them",
+    # forecast
+    "forecast/_panel.html: button Switch to %(code)s (%(n)s orders per hour)":
+        "test_the_booking_form_warns_and_switches_to_a_better_room_then_managers_read_the_page",
 }
 
 _FORM = re.compile(r"<form\b[^>]*>", re.S)
@@ -152,9 +197,9 @@ def template_actions(text: str) -> set[str]:
 
 # -- Journeys -----------------------------------------------------------------
 
-def field_error(page: Page, label: str):
-    """The error message shown under the field labelled `label`."""
-    return page.locator(".field.has-error").filter(has=page.get_by_label(label, exact=True)).locator(".error")
+def field_error(page: Page, label: str, within=None):
+    """The error message shown under the field labelled `label` (of the form `within`, if given)."""
+    return (within or page).locator(".field.has-error").filter(has=page.get_by_label(label, exact=True)).locator(".error")
 
 
 def history_items(page: Page):
@@ -303,6 +348,21 @@ def test_room_tenant_anchor_and_product_forms(page, make, tmp_path, live_server)
     page.get_by_role("button", name="Save", exact=True).click()
     page.goto("/tenants/")
     expect(page.get_by_role("main")).to_contain_text("临安山核桃")
+    # Its account (商家账号): a bad email and a short password are refused on their fields.
+    page.get_by_role("row").filter(has_text="临安山核桃").get_by_role("link", name="Edit").click()
+    account = page.get_by_role("form", name="New tenant account")
+    account.get_by_label("Email", exact=True).fill("no-at-sign")
+    account.get_by_label("Password", exact=True).fill("short")
+    account.get_by_role("button", name="Create the account").click()
+    account = page.get_by_role("form", name="New tenant account")
+    expect(field_error(page, "Email", account)).to_have_text("Enter a valid email address.")
+    expect(field_error(page, "Password", account)).to_be_visible()
+    account.get_by_label("Email", exact=True).fill("shop@linan.example")
+    account.get_by_label("Name", exact=True).fill("山核桃店长")
+    account.get_by_label("Password", exact=True).fill("a long enough tenant secret 7")
+    account.get_by_role("button", name="Create the account").click()
+    expect(page.get_by_role("status")).to_have_text("Account shop@linan.example created for 临安山核桃.")
+    expect(page.get_by_role("region", name="Tenant accounts")).to_contain_text("shop@linan.example · 山核桃店长")
 
     # An anchor.
     page.goto("/anchors/new")
@@ -629,3 +689,184 @@ def test_unattributed_orders_are_paged_filtered_and_assigned_to_a_suggestion(pag
     with live_server.session() as session:
         from opsroom.models import Order
         assert session.get(Order, stray.id).booking_id == evening.id
+
+
+def test_a_webhook_is_added_tested_sent_again_and_removed_with_a_robot(page, make, live_server):
+    """The integrations page beyond adding a robot (tests/browser/test_integrations.py):
+    a webhook with a wrong address is refused on its field; added, its test event
+    fails at a real receiver, "send again" puts it back in the outbox; then the
+    webhook and a robot are removed."""
+    from opsroom.models import Delivery, Robot
+    from tests.support.receivers import WebhookReceiver
+
+    admin = make.user("admin", name="园区管理员")
+    make._save(Robot(kind="wecom", name="旧运营群", url="https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=old",
+                     events=["booking.cancelled"]))
+    with WebhookReceiver(secret="set below, from the form") as receiver:
+        log_in(page, admin.email, next="/admin/integrations")
+        # A robot's address without a scheme is refused on its field (the valid robot: test_integrations.py).
+        page.get_by_text("Add a robot", exact=True).click()
+        robot = page.get_by_role("form", name="Add a robot")
+        robot.get_by_label("Platform").select_option(label="WeCom group robot")
+        robot.get_by_label("Webhook address").fill("qyapi.weixin.qq.com/cgi-bin/webhook/send?key=new")
+        robot.get_by_label("Booking cancelled").check()
+        robot.get_by_role("button", name="Add robot").click()
+        robot = page.get_by_role("form", name="Add a robot")
+        expect(field_error(page, "Webhook address", robot)).to_have_text("Use an http:// or https:// address.")
+        expect(page.get_by_role("region", name="Group robots").get_by_role("row")).to_have_count(2)  # head, 旧运营群
+
+        page.get_by_text("Add a webhook", exact=True).click()
+        form = page.get_by_role("form", name="Add a webhook")
+        form.get_by_label("Endpoint URL", exact=True).fill("ftp://erp.example/hooks")
+        form.get_by_role("button", name="Add webhook").click()
+        form = page.get_by_role("form", name="Add a webhook")  # shown again, open
+        expect(field_error(page, "Endpoint URL", form)).to_have_text("Use an http:// or https:// address.")
+        receiver.secret = form.get_by_label("Secret", exact=True).input_value()  # the page's generated whsec_
+        assert receiver.secret.startswith("whsec_")
+        form.get_by_label("Endpoint URL", exact=True).fill(receiver.url)
+        form.get_by_label("Booking cancelled").check()
+        form.get_by_role("button", name="Add webhook").click()
+        expect(page.get_by_role("status")).to_have_text("The webhook was added.")
+        hook_row = page.get_by_role("region", name="Webhooks").get_by_role("row").filter(has_text=receiver.url)
+        expect(hook_row).to_contain_text("Booking cancelled")
+
+        receiver.fail_next(1, status=500)
+        hook_row.get_by_role("button", name="Send a test event").click()
+        expect(page.get_by_role("status")).to_contain_text("Test message failed")
+        expect(page.get_by_role("alert")).to_have_text("1 message failed to send.")
+        sent = page.locator("#deliveries").get_by_role("row").filter(has_text="Test message")
+        expect(sent).to_contain_text("failed")
+        sent.get_by_role("button", name="Send again").click()
+        expect(page.get_by_role("status")).to_have_text("The message will be sent again.")
+        expect(page.get_by_role("alert")).to_have_count(0)
+        with live_server.session() as session:
+            assert session.scalars(sa.select(Delivery.state)).all() in (["pending"], ["sent"])
+
+        page.get_by_role("region", name="Webhooks").get_by_role("row").filter(has_text=receiver.url) \
+            .get_by_role("button", name="Remove").click()
+        expect(page.get_by_role("status")).to_have_text("The webhook was removed.")
+        expect(page.get_by_text("No webhooks yet.")).to_be_visible()
+        page.get_by_role("region", name="Group robots").get_by_role("row").filter(has_text="旧运营群") \
+            .get_by_role("button", name="Remove").click()
+        expect(page.get_by_role("status")).to_have_text("The robot was removed.")
+        expect(page.get_by_text("No robots yet.")).to_be_visible()
+
+
+def test_a_request_is_checked_and_withdrawn_an_offer_accepted_on_its_page_and_a_reason_required(
+        page, make, live_server):
+    """The request pages beyond tests/browser/test_requests.py: a duration under 15
+    minutes is refused on its field, the sent request is withdrawn; an offer is
+    accepted from the request's own page; rejecting without a reason is refused."""
+    from opsroom.models import BookingRequest, User
+    from opsroom.services.bookings import lifecycle
+    from opsroom.services.requests import flow
+
+    room = make.room(code="B201", name="服装直播间")
+    tenant, rival = make.tenant(name="西柳服装"), make.tenant(name="梓涵服饰")
+    tenant_user = make.user("tenant", tenant_id=tenant.id, name="刘海燕")
+    coordinator = make.user("coordinator", name="陈晓峰")
+    blocker = make.booking(room, rival, starts_at=datetime(2026, 11, 23, 19, tzinfo=TZ),
+                           ends_at=datetime(2026, 11, 23, 23, tzinfo=TZ))
+    with live_server.session() as session:  # one request offered freed time, one pending
+        asker, desk = session.get(User, tenant_user.id), session.get(User, coordinator.id)
+
+        def ask(day: int, minutes: int) -> int:
+            req, _fits = flow.create_request(session, asker, {
+                "room_id": room.id, "date": datetime(2026, 11, day).date(), "window_start": time(19),
+                "window_end": time(23), "minutes": minutes, "note": "", "anchors": []})
+            return req.id
+
+        offered, pending = ask(23, 240), ask(22, 120)
+        flow.wait(session, asker, offered)
+        lifecycle.cancel_booking(session, desk, blocker.id, reason="商家取消")
+        assert session.get(BookingRequest, offered).status == "offered"
+
+    log_in(page, tenant_user.email, next="/requests/new")
+    page.get_by_label("Room", exact=True).select_option(label="B201 服装直播间")
+    page.get_by_label("Date", exact=True).fill("2026-11-21")
+    page.get_by_label("From", exact=True).fill("19:00")
+    page.get_by_label("Until", exact=True).fill("23:00")
+    page.get_by_label("Duration (minutes)", exact=True).fill("5")
+    page.get_by_role("button", name="Send request").click()
+    expect(field_error(page, "Duration (minutes)")).to_be_visible()
+    page.get_by_label("Duration (minutes)", exact=True).fill("120")
+    page.get_by_role("button", name="Send request").click()
+    heading = page.get_by_role("heading", level=1)
+    expect(heading).to_contain_text("pending")
+    asked = re.match(r"Request #(\d+)", heading.inner_text()).group(1)
+    expect(page.get_by_role("status")).to_have_text(f"Request #{asked} sent.")
+    page.get_by_role("button", name="Withdraw").click()
+    expect(page.get_by_role("status")).to_have_text(f"Request #{asked} withdrawn.")
+    expect(heading).to_contain_text("withdrawn")
+    expect(page.get_by_role("button", name="Withdraw")).to_have_count(0)
+
+    page.goto(f"/requests/{offered}")
+    page.get_by_role("button", name="Accept the offer").click()
+    expect(page.get_by_role("status")).to_have_text(f"The offered slot is yours: request #{offered} approved.")
+    expect(heading).to_contain_text("approved")
+    expect(page.locator("dl.req-facts")).to_contain_text("B201")
+
+    page.context.clear_cookies()
+    log_in(page, coordinator.email, next=f"/requests/{pending}")
+    page.get_by_label("Reason", exact=True).evaluate("f => f.removeAttribute('required')")
+    page.get_by_role("button", name="Reject", exact=True).click()
+    expect(page.get_by_role("status")).to_have_text("Give a reason.")
+    expect(heading).to_contain_text("pending")
+
+
+def test_a_draft_is_accepted_in_part_pinned_and_rerun_and_a_run_is_stopped(page, make, live_server):
+    """The month planner beyond tests/browser/test_month_planner.py: a time limit past
+    the maximum is refused; from the draft, accepting nothing ticked is refused, one
+    ticked request is booked, another is pinned and the month re-run; a running run
+    is stopped from its page."""
+    from datetime import date
+
+    from opsroom.models import Booking, BookingRequest, User
+    from opsroom.services.planning import runs
+
+    room = make.room(code="Y101", name="月度一号间", open_time=time(8), close_time=time(2), changeover_minutes=0)
+    coordinator = make.user("coordinator", name="排期小王")
+    first, second = (make._save(BookingRequest(
+        tenant_id=make.tenant(name=name).id, status="pending", date=date(2026, 12, day), room_id=room.id,
+        window_start=time(20), window_end=time(22), minutes=120, anchors=[], note="", created_at=NOW))
+        for name, day in (("高优先服饰", 9), ("低优先服饰", 10)))
+    with live_server.session() as session:  # a run recorded but not yet solved: still running
+        stoppable = runs.start(session, session.get(User, coordinator.id), date(2027, 1, 1)).id
+        session.commit()
+
+    log_in(page, coordinator.email, next="/plans/")
+    limit = page.get_by_label("Time limit (seconds)", exact=True)
+    limit.evaluate("f => f.removeAttribute('max')")
+    limit.fill("100000")
+    page.get_by_role("button", name="Plan the month").click()
+    expect(page.get_by_role("status")).to_contain_text("Between 1 and")
+    expect(page).to_have_url(re.compile(r"/plans/$"))
+    page.get_by_label("Month", exact=True).fill("2026-12")
+    page.get_by_label("Time limit (seconds)", exact=True).fill("5")
+    page.get_by_role("button", name="Plan the month").click()
+    expect(page.locator("#plan-status")).to_have_text("done", timeout=20_000)
+    expect(page.locator("#placed tbody tr")).to_have_count(2)
+
+    page.get_by_role("button", name="Accept selected").click()
+    expect(page.get_by_role("status")).to_have_text("Choose the requests to accept.")
+    page.get_by_label(f"Accept request #{first.id}", exact=True).check()
+    page.get_by_role("button", name="Accept selected").click()
+    expect(page.get_by_role("status")).to_have_text("1 bookings made.")
+    expect(page.locator("#placed tr.plan-accepted")).to_contain_text(f"Request #{first.id}")
+    with live_server.session() as session:
+        assert session.scalars(sa.select(Booking.tenant_id)).all() == [first.tenant_id]
+
+    rerun_from = page.url
+    page.get_by_label(f"Pin request #{second.id} on 2026-12-10", exact=True).check()
+    page.get_by_role("button", name="Pin the chosen and re-run").click()
+    expect(page).not_to_have_url(rerun_from)
+    expect(page.locator("#plan-status")).to_have_text("done", timeout=20_000)
+    pinned = page.locator("#placed tbody tr").filter(has_text=f"Request #{second.id}")
+    expect(pinned).to_contain_text("pinned")
+
+    page.goto(f"/plans/{stoppable}")
+    expect(page.locator("#plan-status")).to_have_text("running")
+    page.get_by_role("button", name="Stop the run").click()
+    expect(page.get_by_role("status")).to_have_text("The run was stopped; the best draft so far is kept.")
+    expect(page.locator("#plan-status")).to_have_text("stopped")
+    expect(page.get_by_role("button", name="Stop the run")).to_have_count(0)
