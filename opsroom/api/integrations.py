@@ -18,7 +18,7 @@ from opsroom.domain.integrations.messages import EVENT_TYPES
 from opsroom.domain.integrations.robots import FORMATS, ROBOT_KINDS
 from opsroom.models.integrations import DELIVERY_STATES
 from opsroom.services.errors import Forbidden
-from opsroom.services.integrations import push as push_service
+from opsroom.services.sales import push as push_service
 from opsroom.services.integrations import targets as target_service
 from opsroom.services.permissions import can
 from opsroom.web.errors import error_response

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from opsroom.domain.integrations.doudian import parse_push
 from opsroom.models import DoudianMessage, Order
-from opsroom.services.integrations import push
+from opsroom.services.sales import push
 from tests.conftest import at
 from tests.support.live import at_once, query
 from tests.support.races import arrange
