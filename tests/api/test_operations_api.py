@@ -218,7 +218,7 @@ def test_admin_operations_page_is_for_admins(client, auth, make, role):
 
 
 def test_each_job_shows_its_own_next_run(app, api):
-    """Issue 17, defect 12: the daily summary's next run is its set time (08:00
+    """The daily summary's next run is its set time (08:00
     park time, tomorrow once today's has passed), not the sweep's next tick."""
     jobs.beat(app, NOW)
     for job_id in scheduler.JOBS:

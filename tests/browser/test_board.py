@@ -165,7 +165,7 @@ def test_an_overlapping_booking_shows_the_clash_and_books_an_alternative(page, p
 
 
 def test_density_is_remembered_and_a_focused_block_shows_its_full_text(page, park, make):
-    """Defect 9: the board's blocks hid their times and titles. The density toggle (compact /
+    """The board's blocks hid their times and titles. The density toggle (compact /
     comfortable) is remembered by the browser; keyboard focus on a block shows its full text."""
     make.booking(park.a101, make.tenant(name="岫岩满族自治县玉德坊玉器有限公司", short_name="玉德坊"), title="岫玉手镯专场",
                  starts_at=datetime(2026, 11, 21, 14, tzinfo=TZ), ends_at=datetime(2026, 11, 21, 16, tzinfo=TZ))

@@ -1,5 +1,5 @@
 """Every form and every action button of the HTML faces, driven in Chromium
-(issue 17): a valid submission whose saved result is read back, and an invalid
+a valid submission whose saved result is read back, and an invalid
 one whose field message is shown.
 
 FORMS names each form and action button of every template, with the browser
@@ -218,7 +218,7 @@ def test_a_booking_is_made_changed_and_cancelled_with_a_reason(page, make, booki
     room, (first, tenant), coordinator = booking_world
     log_in(page, coordinator.email, next=f"/bookings/new?room_id={room.id}&date=2026-11-21")
     tenant_select = page.get_by_label("Tenant", exact=True)
-    expect(tenant_select).to_have_value("")  # defect 10: no company is chosen for the coordinator
+    expect(tenant_select).to_have_value("")  # no company is chosen for the coordinator
     page.get_by_role("button", name="Book", exact=True).click()
     expect(field_error(page, "Tenant")).to_have_text("This field is required.")
 
@@ -231,7 +231,7 @@ def test_a_booking_is_made_changed_and_cancelled_with_a_reason(page, make, booki
     booking_id = int(page.url.rsplit("/", 1)[1])
     expect(page.get_by_role("button", name="Check in")).to_have_count(0)  # tomorrow: not in its window
 
-    # Defect 1: 改期或修改 saves. First an invalid time, shown on its field.
+    # 改期或修改 saves. First an invalid time, shown on its field.
     page.get_by_role("link", name="Move or change").click()
     page.get_by_label("Starts", exact=True).fill("")
     page.get_by_role("button", name="Save", exact=True).click()
@@ -245,7 +245,7 @@ def test_a_booking_is_made_changed_and_cancelled_with_a_reason(page, make, booki
     expect(facts).to_contain_text("秋冬新款 第二场")
     expect(facts).to_contain_text(re.compile(r"14:00\s*–\s*19:00"))
 
-    # Defect 3: cancelling asks a reason and a confirmation.
+    # Cancelling asks a reason and a confirmation.
     page.get_by_text("Cancel booking", exact=True).first.click()  # opens the section
     page.get_by_role("button", name="Cancel booking").click()
     expect(field_error(page, "Reason")).to_have_text("This field is required.")
@@ -259,7 +259,7 @@ def test_a_booking_is_made_changed_and_cancelled_with_a_reason(page, make, booki
     expect(page.get_by_role("status")).to_have_text("Booking cancelled.")
     expect(page.get_by_role("heading", level=1)).to_contain_text("cancelled")
 
-    # Defect 4: the history in words, in Chinese on a Chinese page, with the park's times and names.
+    # The history in words, in Chinese on a Chinese page, with the park's times and names.
     switch_language(page, "zh_CN")
     items = history_items(page)
     expect(items).to_have_count(3)
@@ -276,7 +276,7 @@ def test_a_live_session_is_ended_now_not_cancelled(page, make, booking_world, li
                         status="live", checked_in_at=NOW - timedelta(hours=1, minutes=10), title="正在直播")
     fresh = make.booking(make.room(), tenant, starts_at=NOW + timedelta(days=1))
     log_in(page, coordinator.email, next=f"/bookings/{fresh.id}")
-    expect(page.locator("ol.history")).to_have_count(0)  # defect 4: no numbered "no history" item
+    expect(page.locator("ol.history")).to_have_count(0)  # no numbered "no history" item
     expect(page.get_by_text("No history.")).to_be_visible()
 
     page.goto(f"/bookings/{live.id}")
@@ -436,7 +436,7 @@ def test_anchors_and_lineup_of_a_booking(page, make, booking_world, live_server)
     expect(product.locator("option", has_text="羊毛大衣")).to_have_count(0)
     product.select_option(label="SCARF-1 · 羊绒围巾")
     page.get_by_role("button", name="Add to the lineup").click()
-    # Defect 10: out of stock without a planned quantity is said as such, not "below the plan".
+    # Out of stock without a planned quantity is said as such, not "below the plan".
     expect(page.get_by_text("羊绒围巾 is out of stock.")).to_be_visible()
     expect(page.get_by_text(re.compile("below what the lineup plans"))).to_have_count(0)
     page.get_by_role("button", name="Move 羊绒围巾 up").click()
@@ -586,7 +586,7 @@ def test_operations_page_names_the_jobs_and_resends_an_email(page, make, live_se
     log_in(page, admin.email, next="/admin/operations")
     switch_language(page, "zh_CN")
     main = page.get_by_role("main")
-    expect(main).to_contain_text("每日简报")  # defect 12: job names translated
+    expect(main).to_contain_text("每日简报")  # job names translated
     expect(main).to_contain_text("预订巡检")
     page.get_by_role("button", name="重新发送").click()
     expect(page.get_by_role("status")).to_be_visible()
@@ -659,7 +659,7 @@ def test_the_email_setting_is_saved(browser, live_server, make):
 
 
 def test_unattributed_orders_are_paged_filtered_and_assigned_to_a_suggestion(page, make, booking_world, live_server):
-    """Defect 8: a page at a time, filters by platform, room code and account; each
+    """A page at a time, filters by platform, room code and account; each
     row suggests the sessions of its room or anchor; no "showing 500" text."""
     room, (_, tenant), coordinator = booking_world
     evening = make.booking(room, tenant, starts_at=datetime(2026, 11, 19, 19, 0, tzinfo=TZ),
@@ -679,7 +679,7 @@ def test_unattributed_orders_are_paged_filtered_and_assigned_to_a_suggestion(pag
     page.get_by_role("button", name="Show", exact=True).click()
     expect(page.get_by_role("checkbox")).to_have_count(1)
     row = page.get_by_role("row").filter(has_text="KS-0001")
-    expect(row).to_contain_text("Kuaishou")  # defect 12: the platform's name, not its code
+    expect(row).to_contain_text("Kuaishou")  # the platform's name, not its code
     # Invalid: the bulk button with nothing ticked says so; nothing is assigned.
     page.get_by_role("button", name="Assign the ticked orders").click()
     expect(page.get_by_text("Tick at least one order.")).to_be_visible()

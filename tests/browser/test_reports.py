@@ -37,7 +37,7 @@ def test_a_manager_reads_the_reports_and_downloads_them(open_page, make, live_se
     log_in_reading(page, manager.email, lang)
     page.get_by_role("navigation", name=tr("Main")).get_by_role("link", name=tr("Reports"), exact=True).click()
     expect(page).to_have_url(re.compile(r"/reports/$"))
-    # Defect 6: the last day was labelled "收件人" (an email's recipient) in zh_CN.
+    # The last day was labelled "收件人" (an email's recipient) in zh_CN.
     expect(page.get_by_label(tr("Last day"), exact=True)).to_be_visible()
     assert tr("Last day") != t(live_server.app, lang, "To")
     page.get_by_label(tr("First day"), exact=True).fill("2026-11-01")
@@ -59,7 +59,7 @@ def test_a_manager_reads_the_reports_and_downloads_them(open_page, make, live_se
     assert {hour for _day, hour in warm} == {"20", "21"}, warm
     assert {day for day, _hour in warm} == set(weekdays[1:4]), (warm, weekdays)
     assert any(ord(ch) > 127 for ch in "".join(weekdays)) == (lang == "zh_CN"), weekdays  # 周一 … or Mon …
-    # Defect 7: the colour scale sat on the axis labels; now it is above the grid, right-aligned.
+    # The colour scale sat on the axis labels; now it is above the grid, right-aligned.
     layout = page.evaluate("""() => { const o = echarts.getInstanceByDom(document.getElementById("heatmap")).getOption();
         return {scale_top: o.visualMap[0].top, grid_top: o.grid[0].top, orient: o.visualMap[0].orient}; }""")
     assert layout == {"scale_top": 0, "grid_top": 44, "orient": "horizontal"}, layout

@@ -96,7 +96,7 @@ def test_the_screen_keeps_its_figures_while_the_server_is_away_and_catches_up_af
     expect(status).to_have_text("")
 
 
-# Every panel of the screen and what must stay inside it (defect 2: at 1920×1080 the
+# Every panel of the screen and what must stay inside it (at 1920×1080 the
 # ranking panel cut after six anchors and the live table's last row was cut).
 _OVERFLOWS = """() => {
   const out = [];

@@ -214,7 +214,7 @@ def test_statuses_fit_the_clock(demo, db_session):
 
 
 def test_bookings_from_the_first_of_last_month_to_two_weeks_ahead(app, db_session):
-    """Defect 13: bookings began on the 1st of this month, so "last month" reports were empty."""
+    """Bookings began on the 1st of this month, so "last month" reports were empty."""
     from datetime import date
 
     load_demo(db_session, wipe=True, order_scale=SMALL)
@@ -283,7 +283,7 @@ def test_realistic_orders_and_capacity_alerts(app, db_session):
     """Orders of the sessions that took place or are live: refunds, cancellations and
     unattributed ones; amounts from the products' prices; the evening sells most; so does the
     apparel maker. Sessions live now sell 10 %–130 % of their room's capacity in the last hour,
-    so the screen shows capacity alerts (defect 13: loads stayed under 12 %). Friday 20:10."""
+    so the screen shows capacity alerts (loads stayed under 12 %). Friday 20:10."""
     from opsroom.services.sales import screen
 
     clock.set_now(INSTANTS[0])
@@ -353,7 +353,7 @@ def test_demo_live_feeds_the_live_sessions_through_ingestion(app, db_session):
 
 
 def test_prime_time_demand_was_turned_away(demo, db_session):
-    """Defect 7: the turned-away chart was always zero on the demo. Some prime-time sessions'
+    """The turned-away chart was always zero on the demo. Some prime-time sessions'
     slots were wanted by another tenant, once per user and window."""
     from opsroom.models import TurnedAway
 

@@ -1,4 +1,4 @@
-"""Which sessions an unattributed order likely belongs to (issue 17, defect 8):
+"""Which sessions an unattributed order likely belongs to:
 same room code or anchor account on the order's platform, nearest window first."""
 from __future__ import annotations
 

@@ -199,7 +199,7 @@ def test_names_titles_and_room_codes_are_escaped_in_the_lane_links(board, make):
 
 
 def test_a_block_reads_times_short_name_title_and_host_with_the_full_text_in_its_title(board, make):
-    """Defect 9: blocks started with the full company name, cut, so times and titles
+    """Blocks started with the full company name, cut, so times and titles
     could not be read. Now: times, the tenant's 简称 (else its name shortened), title, host."""
     room = make.room(code="A101", kind="服装")
     own = make.tenant(name="海城市西柳服装有限公司", short_name="西柳")
@@ -218,7 +218,7 @@ def test_a_block_reads_times_short_name_title_and_host_with_the_full_text_in_its
 
 
 def test_rooms_come_by_zone_order_then_code(board, make, db_session):
-    """Defect 9: rooms came A, E, D, B, C (zones by name). Zones carry a sort order."""
+    """Rooms came A, E, D, B, C (zones by name). Zones carry a sort order."""
     from opsroom.models import Zone
 
     for code, zone in (("E501", "珠宝玉石区"), ("B201", "美妆区"), ("A102", "服装区"), ("A101", "服装区")):

@@ -67,7 +67,7 @@ def test_odd_input_is_a_422_never_a_500(client, auth, make, query):
 
 
 def test_the_page_reads_like_a_report_in_zh_cn(client, auth, make):
-    """Defect 6: the last day was labelled 收件人 (an email's recipient); money had no
+    """The last day was labelled 收件人 (an email's recipient); money had no
     separators ("¥384357.00"), numbers sat left in unpadded cells."""
     room = make.room(code="A1")
     b = make.booking(room, make.tenant(name="岫玉工坊"), starts_at=at(0, 20), ends_at=at(0, 22), status="ended")
@@ -82,7 +82,7 @@ def test_the_page_reads_like_a_report_in_zh_cn(client, auth, make):
 
 
 def test_the_heatmap_marks_hours_when_few_rooms_are_open(app, make, db_session):
-    """Defect 7: hours 02–07 were the darkest because only the 24-hour rooms were open.
+    """Hours 02–07 were the darkest because only the 24-hour rooms were open.
     Those cells now carry their share of the open room-hours and are marked few_open."""
     from datetime import date, time
 

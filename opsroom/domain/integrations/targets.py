@@ -1,4 +1,4 @@
-"""Where a robot or webhook may point, by who makes it (API.md, Integrations).
+"""Where a robot or webhook may point, by who makes it (docs/api.md, Integrations).
 
 An admin's target may be any http(s) URL (parks run on intranets; tests use
 local receivers). A tenant's robot may point only at its platform's own robot

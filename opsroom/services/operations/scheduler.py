@@ -45,7 +45,7 @@ JOBS: dict[str, Callable[[so.Session], Any]] = {
     "stale_plans": fail_stale_plans,
 }
 # Jobs that run more often than the sweep interval: the outbox sender's first
-# attempt must come within 30 s of the event (API.md, Integrations).
+# attempt must come within 30 s of the event (docs/api.md, Integrations).
 FAST_JOBS = {"integrations": "integrations_sweep_seconds"}
 
 

@@ -1,7 +1,7 @@
 """A booking's history reads as sentences with names and park times, in the
-reader's language (issue 17, defect 4); the actions a page offers follow the
+reader's language; the actions a page offers follow the
 rules of the moment: check-in only inside its window, a session on air is ended
-early rather than cancelled (defect 3)."""
+early rather than cancelled."""
 from __future__ import annotations
 
 from datetime import timedelta

@@ -180,7 +180,7 @@ def test_xlsx_opens_with_the_same_rows(api, make, park):
 
 
 def test_xlsx_writes_percentages_hours_money_widths_and_a_frozen_heading(api, make, park):
-    """Defect 11: ratios were 0.0883 in General format, durations in minutes, no widths, no frozen header."""
+    """Ratios were 0.0883 in General format, durations in minutes, no widths, no frozen header."""
     b = make.booking(park["a"], park["t2"], starts_at=at(0, 20), ends_at=at(0, 22, 30), status="ended")
     make.order(b, amount_fen=123456789)
     sheet = load_workbook(io.BytesIO(api("manager").get(url(group_by="room", format="xlsx")).get_data())).active

@@ -1,5 +1,5 @@
 """The review compares a session with the tenant's and the host's earlier
-ended sessions (issue 17, 复盘), and names no later or other sessions."""
+ended sessions (复盘), and names no later or other sessions."""
 from __future__ import annotations
 
 from fractions import Fraction
