@@ -81,7 +81,7 @@ EXPECT: dict[tuple[str, str], dict] = {
     ("POST", "api.bookings_checkin"): allow(STAFF, 200, anchor=(200, 403)),
     ("GET", "api.bookings_audit"): allow(STAFF, 200, anchor=(200, 403), tenant=(200, 404)),
     ("PUT", "api.bookings_set_anchors"): allow(STAFF, 422),
-    ("PUT", "api.bookings_set_lineup"): allow(STAFF, 422),
+    ("PUT", "api.bookings_set_lineup"): allow(STAFF + (T,), 422),  # a tenant: its own bookings (a bad body first)
     ("POST", "api.bookings_copy"): allow(STAFF, 422),
     ("GET", "api.booking_stats"): allow(STAFF, 200, anchor=(200, 403), tenant=(200, 404)),
     ("GET", "api.anchors_index"): allow(STAFF + ("anchor",), 200),
@@ -93,8 +93,8 @@ EXPECT: dict[tuple[str, str], dict] = {
     ("GET", "api.anchors_free"): allow(STAFF, 200),
     ("GET", "api.products_index"): allow(STAFF + (T,), 200),  # a tenant: its own
     ("POST", "api.products_create"): allow(STAFF + (T,), 422),
-    ("GET", "api.products_show"): allow(STAFF + (T,), 200),  # the tenant's own product
-    ("PATCH", "api.products_update"): allow(STAFF + (T,), 200),
+    ("GET", "api.products_show"): allow(STAFF, 200, tenant=(200, 404)),  # another tenant's product: 404
+    ("PATCH", "api.products_update"): allow(STAFF, 200, tenant=(200, 404)),
     ("POST", "api.products_import"): allow(STAFF + (T,), 400),
     ("POST", "api.orders_ingest"): allow(STAFF, 422),
     ("GET", "api.orders_index"): allow(STAFF, 200, anchor=(200, 403), tenant=(200, 404)),
@@ -187,21 +187,22 @@ def _pages():
         ("POST", "anchors.create"): allow(STAFF, 422),
         ("GET", "anchors.edit"): allow(STAFF, 200),
         ("POST", "anchors.edit"): allow(STAFF, 422),
-        ("GET", "products.index"): allow(STAFF, 200),
-        ("GET", "products.create"): allow(STAFF, 200),
-        ("POST", "products.create"): allow(STAFF, 422),
-        ("GET", "products.edit"): allow(STAFF, 200),
-        ("POST", "products.edit"): allow(STAFF, 422),
-        ("GET", "products.import_catalogue"): allow(STAFF, 200),
-        ("POST", "products.import_catalogue"): allow(STAFF, 422),
+        # Products: a tenant's account its own (no tenant picker; another tenant's product is the 404 page).
+        ("GET", "products.index"): allow(STAFF + (T,), 200),
+        ("GET", "products.create"): allow(STAFF + (T,), 200),
+        ("POST", "products.create"): allow(STAFF + (T,), 422),
+        ("GET", "products.edit"): allow(STAFF, 200, tenant=(200, 404)),
+        ("POST", "products.edit"): allow(STAFF, 422, tenant=(422, 404)),
+        ("GET", "products.import_catalogue"): allow(STAFF + (T,), 200),
+        ("POST", "products.import_catalogue"): allow(STAFF + (T,), 422),
         ("GET", "board.day"): allow(STAFF, 200),
         ("GET", "board.week"): allow(STAFF, 200),
         ("GET", "bookings.create"): allow(STAFF, 200),
         ("POST", "bookings.create"): allow(STAFF, 422),
-        ("GET", "bookings.show"): allow(STAFF, 200),
+        ("GET", "bookings.show"): allow(STAFF, 200, tenant=(200, 404)),  # a tenant: its own booking's page
         ("GET", "bookings.edit"): allow(STAFF, 200),
         ("POST", "bookings.edit"): allow(STAFF, 422),
-        ("GET", "bookings.runsheet"): allow(STAFF, 200),
+        ("GET", "bookings.runsheet"): allow(STAFF, 200, tenant=(200, 404)),
         ("GET", "bookings.free_anchors"): allow(STAFF, 200),
         ("POST", "bookings.set_anchors"): allow(STAFF, 302),
         ("POST", "bookings.add_anchor"): allow(STAFF, 302),
@@ -210,9 +211,9 @@ def _pages():
         ("POST", "bookings.checkin"): allow(STAFF, 302),
         ("POST", "bookings.confirm"): allow(STAFF, 302),
         ("POST", "bookings.copy_setup"): allow(STAFF, 422),
-        ("POST", "bookings.lineup_item"): allow(STAFF, 302),
-        ("POST", "bookings.lineup_add"): allow(STAFF, 422),
-        ("POST", "bookings.lineup_order"): allow(STAFF, 302),
+        ("POST", "bookings.lineup_item"): allow(STAFF, 302, tenant=(302, 404)),  # a tenant: its own lineups
+        ("POST", "bookings.lineup_add"): allow(STAFF, 422, tenant=(422, 404)),
+        ("POST", "bookings.lineup_order"): allow(STAFF, 302, tenant=(302, 404)),
         ("GET", "review.show"): allow(STAFF, 200, anchor=(200, 403), tenant=(200, 404)),  # its own 复盘
         ("POST", "review.add_note"): allow(STAFF, 422, anchor=(422, 403)),
         ("GET", "me.schedule"): allow(("anchor",), 200),
@@ -284,7 +285,7 @@ def expected(method: str, endpoint: str, role: str, owner: str):
 
 # -- The world ----------------------------------------------------------------
 
-OWNED = {"booking_id", "anchor_id", "notification_id", "token_id", "feed_token", "request_id"}
+OWNED = {"booking_id", "anchor_id", "notification_id", "token_id", "feed_token", "request_id", "product_id"}
 
 
 @pytest.fixture
@@ -300,6 +301,7 @@ def world(app, db_session, make):
     me = make.anchor(name="我的主播", user_id=people["anchor"].id, tenant_id=None)
     other = make.anchor(name=MARK + "anchor", user_id=other_user.id)
     product = make.product(tenant)
+    their_product = make.product(tenant2, name=MARK + "product")
     live_start = NOW - timedelta(minutes=30)
     own = make.booking(room, tenant, starts_at=live_start, ends_at=live_start + timedelta(hours=2), title="我的场次")
     theirs = make.booking(room2, tenant2, starts_at=live_start, ends_at=live_start + timedelta(hours=2),
@@ -359,7 +361,7 @@ def world(app, db_session, make):
                  for u in list(people.values()) + [other_user]}
     screen_id = db_session.scalar(sa.select(ScreenToken.id))
     return dict(people=people, other_user=other_user, room=room, tenant=tenant, me=me, other=other,
-                product=product, own=own, theirs=theirs, item=item, notes=notes, batch=batch, blackout=blackout,
+                product=product, their_product=their_product, own=own, theirs=theirs, item=item, notes=notes, batch=batch, blackout=blackout,
                 tokens=tokens, screen_token=screen_token, token_ids=token_ids, screen_id=screen_id,
                 requests=requests, plan=plan,
                 robot=robot, webhook=webhook, delivery=delivery,
@@ -387,7 +389,9 @@ def _value(name: str, endpoint: str, world, role: str, owner: str):
         return world["feed"] if own else "1.forged"
     if name == "request_id":
         return world["requests"]["own" if own else "other"].id
-    return {"room_id": world["room"].id, "tenant_id": world["tenant"].id, "product_id": world["product"].id,
+    if name == "product_id":
+        return (world["product"] if own else world["their_product"]).id
+    return {"room_id": world["room"].id, "tenant_id": world["tenant"].id,
             "blackout_id": world["blackout"].id, "batch_id": world["batch"].id, "item_id": world["item"].id,
             "plan_id": world["plan"].id, "action": "down", "filename": "css/app.css", "robot_id": world["robot"].id,
             "webhook_id": world["webhook"].id, "delivery_id": world["delivery"].id}[name]

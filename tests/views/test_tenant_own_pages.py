@@ -1,0 +1,89 @@
+"""A tenant's account (商家账号) on the pages of what is its own: its products
+(list, add, edit, import; no tenant picker, its tenant implied, another's product
+a 404), its bookings' lineups (read and arrange), its sessions' orders (list,
+CSV), its report (its figures only, the tenant filter forced) and the board
+(its sessions in full, other tenants' as plain busy blocks)."""
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+import pytest
+
+from opsroom.models import LineupItem, Product
+from tests.conftest import NOW, at
+
+SECRET = "别家秘密"
+
+
+@pytest.fixture
+def two(make, auth, db_session):
+    """Two tenants in two rooms, each with a product, a session tomorrow and an order in
+    a session yesterday; logged in as the first tenant's account."""
+    room, room2 = make.room(code="A101"), make.room(code="B202")
+    mine, theirs = make.tenant(name="我的商家"), make.tenant(name=SECRET + "公司")
+    user = make.user("tenant", tenant_id=mine.id, locale="en")
+    products = {"mine": make.product(mine, sku="MY-1", name="我的苹果"),
+                "theirs": make.product(theirs, sku="THEIR-1", name=SECRET + "梨")}
+    bookings = {"mine": make.booking(room, mine, starts_at=at(1, 19), title="我的直播"),
+                "theirs": make.booking(room2, theirs, starts_at=at(1, 19), title=SECRET + "直播")}
+    past = {"mine": make.booking(room, mine, starts_at=at(-1, 19), status="ended", title="昨晚"),
+            "theirs": make.booking(room2, theirs, starts_at=at(-1, 19), status="ended", title=SECRET + "昨晚")}
+    make.order(past["mine"], external_id="MY-ORDER-1", amount_fen=12900)
+    make.order(past["theirs"], external_id="THEIR-ORDER-1", amount_fen=777700)
+    auth.login(user.email)
+    return dict(user=user, mine=mine, theirs=theirs, products=products, bookings=bookings, past=past)
+
+
+def test_a_tenant_manages_its_own_products_without_a_tenant_picker(client, auth, two, db_session):
+    page = client.get("/products/")
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200 and "MY-1" in body and "THEIR-1" not in body and SECRET not in body
+    assert 'name="tenant_id"' not in body  # no filter of tenants
+    form = client.get("/products/new").get_data(as_text=True)
+    assert 'name="tenant_id"' not in form and SECRET not in form
+    # Another tenant's id posted anyway: the product is still its own.
+    r = client.post("/products/new", data={"csrf_token": auth.csrf("/products/new"), "tenant_id": two["theirs"].id,
+                                           "sku": "MY-2", "name": "我的橙子", "price": "19.90", "stock": 5,
+                                           "active": "y"})
+    assert r.status_code == 302
+    made = db_session.query(Product).filter_by(sku="MY-2").one()
+    assert made.tenant_id == two["mine"].id
+    r = client.post(f"/products/{made.id}/edit", data={"csrf_token": auth.csrf("/products/new"), "sku": "MY-2",
+                                                       "name": "我的血橙", "price": "21.00", "stock": 3})
+    assert r.status_code == 302
+    db_session.expire_all()
+    assert db_session.get(Product, made.id).name == "我的血橙"
+    theirs = two["products"]["theirs"].id
+    assert client.get(f"/products/{theirs}/edit").status_code == 404
+    r = client.post(f"/products/{theirs}/edit", data={"csrf_token": auth.csrf("/products/new"), "sku": "X",
+                                                      "name": "x", "price": "1"})
+    assert r.status_code == 404
+    db_session.expire_all()
+    assert db_session.get(Product, theirs).name == SECRET + "梨"
+    r = client.post("/products/import", data={"csrf_token": auth.csrf("/products/new"),
+                                              "file": (io.BytesIO("sku,name,price\nMY-3,我的桃,9.90\n".encode()), "c.csv")},
+                    content_type="multipart/form-data")
+    assert r.status_code == 200 and 'name="tenant_id"' not in r.get_data(as_text=True)
+    assert db_session.query(Product).filter_by(sku="MY-3").one().tenant_id == two["mine"].id
+
+
+def test_a_tenant_reads_and_arranges_its_own_lineup_only(client, auth, two, db_session):
+    mine, theirs = two["bookings"]["mine"].id, two["bookings"]["theirs"].id
+    page = client.get(f"/bookings/{mine}")
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200 and "我的直播" in body
+    assert "Add to the lineup" in body and "Save anchors" not in body and "Cancel booking" not in body
+    r = client.post(f"/bookings/{mine}/lineup/add", data={"csrf_token": auth.csrf("/products/"),
+                                                          "product_id": two["products"]["mine"].id})
+    assert r.status_code == 302
+    assert [i.product_id for i in db_session.query(LineupItem).filter_by(booking_id=mine)] == [two["products"]["mine"].id]
+    # Another tenant's product is not offered and not taken.
+    r = client.post(f"/bookings/{mine}/lineup/add", data={"csrf_token": auth.csrf("/products/"),
+                                                          "product_id": two["products"]["theirs"].id})
+    assert r.status_code == 422
+    assert client.get(f"/bookings/{theirs}").status_code == 404
+    r = client.post(f"/bookings/{theirs}/lineup/add", data={"csrf_token": auth.csrf("/products/"),
+                                                            "product_id": two["products"]["mine"].id})
+    assert r.status_code == 404
+    assert db_session.query(LineupItem).filter_by(booking_id=theirs).count() == 0
