@@ -87,3 +87,24 @@ def test_a_tenant_reads_and_arranges_its_own_lineup_only(client, auth, two, db_s
                                                             "product_id": two["products"]["mine"].id})
     assert r.status_code == 404
     assert db_session.query(LineupItem).filter_by(booking_id=theirs).count() == 0
+
+
+def test_a_tenant_lists_and_exports_its_own_sessions_orders_only(client, two):
+    page = client.get("/orders/list")
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200 and "MY-ORDER-1" in body and "¥129.00" in body
+    assert "THEIR-ORDER-1" not in body and "7,777" not in body and "7777" not in body
+    csv = client.get("/orders/list?format=csv")
+    text = csv.get_data().decode("utf-8-sig")
+    assert csv.status_code == 200 and csv.mimetype == "text/csv"
+    assert "MY-ORDER-1" in text and "129.00" in text and "THEIR-ORDER-1" not in text
+    mine, theirs = two["past"]["mine"].id, two["past"]["theirs"].id
+    assert "MY-ORDER-1" in client.get(f"/orders/list?booking_id={mine}").get_data(as_text=True)
+    assert client.get(f"/orders/list?booking_id={theirs}").status_code == 404
+    assert client.get(f"/orders/list?booking_id={theirs}&format=csv").status_code == 404
+    # Bad input: the page again with the field's message, never a 500.
+    assert client.get("/orders/list?from=2026-13-01").status_code == 422
+    assert client.get("/orders/list?from=2026-11-20&to=2026-11-01").status_code == 422
+    assert client.get("/orders/list?from=0001-01-01&to=0001-01-02").status_code == 422
+    assert client.get("/orders/list?format=xlsx").status_code == 422
+    assert client.get("/orders/list?booking_id=99999999999").status_code == 422

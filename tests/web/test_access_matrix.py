@@ -226,6 +226,9 @@ def _pages():
         ("POST", "notifications.settings"): allow(ev, 302),
         ("GET", "favicon"): allow(ROLES, 301),
         ("GET", "orders.index"): allow(STAFF, 200),
+        # Orders of sessions (list, CSV): a tenant's account its own sessions' only (no leak mark);
+        # an anchor names one of its sessions (?booking_id=), without one: 403.
+        ("GET", "orders.listing"): allow(STAFF + (T,), 200),
         ("GET", "orders.upload"): allow(STAFF, 200),
         ("POST", "orders.upload"): allow(STAFF, 422),
         ("GET", "orders.batch"): allow(STAFF, 200),
