@@ -108,3 +108,25 @@ def test_a_tenant_lists_and_exports_its_own_sessions_orders_only(client, two):
     assert client.get("/orders/list?from=0001-01-01&to=0001-01-02").status_code == 422
     assert client.get("/orders/list?format=xlsx").status_code == 422
     assert client.get("/orders/list?booking_id=99999999999").status_code == 422
+
+
+def test_a_tenants_report_is_its_own_whatever_tenant_it_names(client, two):
+    theirs = two["theirs"].id
+    for query in ("", f"&tenant_id={theirs}"):
+        page = client.get(f"/reports/?from=2026-11-13&to=2026-11-20{query}")
+        body = page.get_data(as_text=True)
+        assert page.status_code == 200, body[:300]
+        assert "我的商家" in body and "129" in body
+        assert SECRET not in body and "7,777" not in body and "7777" not in body
+        assert 'name="tenant_id"' not in body
+    for fmt in ("csv", "xlsx"):
+        for group in ("tenant", "room", "anchor"):
+            r = client.get(f"/reports/export?from=2026-11-13&to=2026-11-20&group_by={group}&format={fmt}"
+                           f"&tenant_id={theirs}")
+            assert r.status_code == 200
+            data = r.get_data()
+            if fmt == "csv":
+                text = data.decode("utf-8-sig")
+                assert SECRET not in text and "7777" not in text
+                if group == "tenant":
+                    assert "我的商家" in text and "129" in text

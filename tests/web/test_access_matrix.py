@@ -236,10 +236,10 @@ def _pages():
         ("GET", "orders.progress"): allow(STAFF, 200, admin=404, manager=404),  # the uploader's own key only
         ("GET", "orders.unattributed"): allow(STAFF, 200),
         ("POST", "orders.unattributed"): allow(STAFF, 422),
-        ("GET", "reports.index"): allow(MGMT, 200),
+        ("GET", "reports.index"): allow(MGMT + (T,), 200),  # a tenant: its own figures (no leak mark)
         ("GET", "forecast.index"): allow(MGMT, 200),
         ("GET", "forecast.panel"): allow(STAFF, 422),  # no query: nothing to forecast yet
-        ("GET", "reports.export"): allow(MGMT, 200),
+        ("GET", "reports.export"): allow(MGMT + (T,), 200),
         ("GET", "screen.index"): allow(STAFF, 200, screen=200),
         ("GET", "screen.data"): allow(STAFF, 200),
         ("GET", "screen.tokens"): allow(("admin",), 200),
