@@ -130,3 +130,19 @@ def test_a_tenants_report_is_its_own_whatever_tenant_it_names(client, two):
                 assert SECRET not in text and "7777" not in text
                 if group == "tenant":
                     assert "我的商家" in text and "129" in text
+
+
+def test_the_board_shows_a_tenant_its_own_sessions_and_others_as_plain_busy_blocks(client, two):
+    mine, theirs = two["bookings"]["mine"], two["bookings"]["theirs"]
+    for url in (f"/board/?date={(NOW + timedelta(days=1)).date().isoformat()}",
+                f"/board/rooms/{theirs.room_id}?week={(NOW + timedelta(days=1)).date().isoformat()}"):
+        page = client.get(url)
+        body = page.get_data(as_text=True)
+        assert page.status_code == 200
+        assert SECRET not in body and f'/bookings/{theirs.id}"' not in body
+        assert 'class="booking busy gs-' in body
+        # Busy from its start until the room is free again (changeover included): 19:00–21:30.
+        assert '<span class="bk-time">19:00–21:30</span> <span class="bk-notes">Busy</span>' in body
+        assert "/bookings/new" not in body  # a tenant asks, it does not book
+    day = client.get(f"/board/?date={(NOW + timedelta(days=1)).date().isoformat()}").get_data(as_text=True)
+    assert "我的直播" in day and f'/bookings/{mine.id}"' in day  # its own in full, with its link

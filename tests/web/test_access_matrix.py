@@ -195,8 +195,8 @@ def _pages():
         ("POST", "products.edit"): allow(STAFF, 422, tenant=(422, 404)),
         ("GET", "products.import_catalogue"): allow(STAFF + (T,), 200),
         ("POST", "products.import_catalogue"): allow(STAFF + (T,), 422),
-        ("GET", "board.day"): allow(STAFF, 200),
-        ("GET", "board.week"): allow(STAFF, 200),
+        ("GET", "board.day"): allow(STAFF + (T,), 200),  # a tenant: others as busy blocks (no leak mark)
+        ("GET", "board.week"): allow(STAFF + (T,), 200),
         ("GET", "bookings.create"): allow(STAFF, 200),
         ("POST", "bookings.create"): allow(STAFF, 422),
         ("GET", "bookings.show"): allow(STAFF, 200, tenant=(200, 404)),  # a tenant: its own booking's page
