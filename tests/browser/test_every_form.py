@@ -127,6 +127,8 @@ FORMS: dict[str, str] = {
     # reporting
     "reports/index.html: form reports.index": "test_a_manager_reads_the_reports_and_downloads_them",
     "reports/index.html: button Show": "test_a_manager_reads_the_reports_and_downloads_them",
+    "orders/list.html: form self:get": "test_a_tenant_manages_a_product_and_reads_its_own_pages",
+    "orders/list.html: button Show": "test_a_tenant_manages_a_product_and_reads_its_own_pages",
 }
 
 _FORM = re.compile(r"<form\b[^>]*>", re.S)
