@@ -146,3 +146,14 @@ def test_the_board_shows_a_tenant_its_own_sessions_and_others_as_plain_busy_bloc
         assert "/bookings/new" not in body  # a tenant asks, it does not book
     day = client.get(f"/board/?date={(NOW + timedelta(days=1)).date().isoformat()}").get_data(as_text=True)
     assert "我的直播" in day and f'/bookings/{mine.id}"' in day  # its own in full, with its link
+
+
+def test_the_report_api_answers_a_tenants_account_with_its_own_figures(client, two, make, db_session):
+    from opsroom.services.park import users
+
+    token = users.create_token(db_session, two["user"], "report")
+    db_session.commit()
+    r = client.get(f"/api/v1/reports/utilization?from=2026-11-13&to=2026-11-20&group_by=tenant&tenant_id={two['theirs'].id}",
+                   headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 200
+    assert [row["label"] for row in r.json["rows"]] == ["我的商家"] and r.json["total"]["gmv"] == "129.00"

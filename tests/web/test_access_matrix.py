@@ -102,7 +102,7 @@ EXPECT: dict[tuple[str, str], dict] = {
     ("POST", "api.orders_attribute"): allow(STAFF, 422),
     ("GET", "api.orders_batch"): allow(STAFF, 200),
     ("GET", "api.orders_batch_rejects"): allow(STAFF, 200),
-    ("GET", "api.reports_utilization"): allow(MGMT, 200),
+    ("GET", "api.reports_utilization"): allow(MGMT + (T,), 200),  # a tenant: its own figures only
     ("GET", "api.forecast_show"): allow(STAFF, 422),  # no query: the four required parameters are missing
     ("GET", "api.list_notifications"): allow(STAFF + ("anchor", T), 200),
     ("POST", "api.read_notification"): allow(STAFF + ("anchor", T), (200, 404)),
