@@ -31,6 +31,7 @@ def two(make, auth, db_session):
             "theirs": make.booking(room2, theirs, starts_at=at(-1, 19), status="ended", title=SECRET + "昨晚")}
     make.order(past["mine"], external_id="MY-ORDER-1", amount_fen=12900)
     make.order(past["theirs"], external_id="THEIR-ORDER-1", amount_fen=777700)
+    make.order(None, ordered_at=at(-1, 20), external_id="NOBODY-ORDER-1")  # unattributed: no tenant's
     auth.login(user.email)
     return dict(user=user, mine=mine, theirs=theirs, products=products, bookings=bookings, past=past)
 
@@ -94,6 +95,7 @@ def test_a_tenant_lists_and_exports_its_own_sessions_orders_only(client, two):
     body = page.get_data(as_text=True)
     assert page.status_code == 200 and "MY-ORDER-1" in body and "¥129.00" in body
     assert "THEIR-ORDER-1" not in body and "7,777" not in body and "7777" not in body
+    assert "NOBODY-ORDER-1" not in body
     csv = client.get("/orders/list?format=csv")
     text = csv.get_data().decode("utf-8-sig")
     assert csv.status_code == 200 and csv.mimetype == "text/csv"
@@ -157,3 +159,14 @@ def test_the_report_api_answers_a_tenants_account_with_its_own_figures(client, t
                    headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 200
     assert [row["label"] for row in r.json["rows"]] == ["我的商家"] and r.json["total"]["gmv"] == "129.00"
+
+
+def test_the_orders_api_without_a_booking_lists_a_tenants_own_sessions_orders(client, two, db_session):
+    from opsroom.services.park import users
+
+    token = users.create_token(db_session, two["user"], "orders")
+    db_session.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+    r = client.get("/api/v1/orders", headers=headers)
+    assert r.status_code == 200 and [o["external_id"] for o in r.json] == ["MY-ORDER-1"]
+    assert client.get("/api/v1/orders?unattributed=true", headers=headers).json == []
