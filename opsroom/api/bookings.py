@@ -208,7 +208,7 @@ def bookings_set_anchors(booking_id: int):
 
 
 @bp.put("/bookings/<int:booking_id>/lineup")
-@needs("bookings.write")
+@needs("lineup.write")
 @operation("Set the ordered lineup; answers stock warnings", body=("LineupEntries", LINEUP_ENTRIES),
            errors=(404, 409, 422), answers={"allOf": [ref("BookingOut"), {"type": "object", "properties": {
                "warnings": {"type": "array", "items": {"type": "object"}}}}]})

@@ -46,9 +46,9 @@ SCHEMAS = {
 
 
 @bp.get("/reports/utilization")
-@needs("reports.read")
-@operation("Utilization, used and prime time, sales and turned-away demand (managers); any other query "
-           "parameter is a 422", query=REPORT_QUERY, errors=(401, 403, 422), responses={
+@needs("reports.own")
+@operation("Utilization, used and prime time, sales and turned-away demand (managers; a tenant's account: "
+           "its own tenant's, whatever tenant_id says); any other query parameter is a 422", query=REPORT_QUERY, errors=(401, 403, 422), responses={
                "200": {"description": "OK", "content": {
                    "application/json": {"schema": {"$ref": "#/components/schemas/UtilizationReport"}},
                    "text/csv": {"schema": {"type": "string"}},

@@ -17,16 +17,26 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "rooms.write": MANAGEMENT,
     "tenants.read": STAFF,
     "tenants.write": STAFF,
-    "board.read": STAFF,  # the booking board and the staff booking pages
+    # The board's grid (services/bookings/board): a tenant's account sees its own
+    # sessions in full and other tenants' only as busy time.
+    "board.view": STAFF | TENANT,
+    # Staff only (no page of this branch uses it any more; kept for code merged from elsewhere).
+    "board.read": STAFF,
+    # A booking's page: a tenant's account its own bookings only (another's: 404).
+    "bookings.page": STAFF | TENANT,
     "bookings.read": STAFF | {"anchor"} | TENANT,  # anchors, tenants: only their own sessions (services filter)
     "bookings.write": STAFF,
     "anchors.read": STAFF | {"anchor"},  # anchors: only themselves
     "anchors.write": STAFF,
     "products.read": STAFF | TENANT,  # tenants: their own (services filter)
     "products.write": STAFF | TENANT,
-    "products.pages": STAFF,  # the catalogue pages (all tenants' products)
+    "products.pages": STAFF | TENANT,  # the catalogue pages (a tenant's account: its own products)
+    "lineup.write": STAFF | TENANT,  # a booking's lineup (a tenant's account: its own bookings)
     "schedule.own": frozenset({"anchor"}),
     "reports.read": MANAGEMENT,
+    # The utilization and sales report pages: a tenant's account sees only its own
+    # bookings, rooms' hours and sales (services/reporting/query forces the filter).
+    "reports.own": MANAGEMENT | TENANT,
     # The forecast at booking (services/sales/forecast.py): staff, who book.
     "forecast.read": STAFF,
     "users.admin": frozenset({"admin"}),

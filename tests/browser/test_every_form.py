@@ -172,6 +172,8 @@ FORMS: dict[str, str] = {
     # forecast
     "forecast/_panel.html: button Switch to %(code)s (%(n)s orders per hour)":
         "test_the_booking_form_warns_and_switches_to_a_better_room_then_managers_read_the_page",
+    "orders/list.html: form self:get": "test_a_tenant_manages_a_product_and_reads_its_own_pages",
+    "orders/list.html: button Show": "test_a_tenant_manages_a_product_and_reads_its_own_pages",
 }
 
 _FORM = re.compile(r"<form\b[^>]*>", re.S)

@@ -1,6 +1,9 @@
 """Who may open which HTML page, CSRF on every POST, and the strict
 Content-Security-Policy (no inline script or style anywhere).
 
+The tenant role is an account of the world's tenant: the world's booking is its own
+(another tenant's booking is the 404 page: test_a_tenants_account_gets_404_for_another_tenants_pages).
+
 The table below is the explicit expectation for each page × role; pages added
 since (not in the table) are still walked: they must need a login and never
 answer 5xx.
@@ -19,25 +22,28 @@ from tests.conftest import at
 from tests.support import ROOT
 from tests.support.pages import assert_no_inline_code, csrf_from
 
-ROLES = ("admin", "manager", "coordinator", "anchor")
+ROLES = ("admin", "manager", "coordinator", "anchor", "tenant")
 WHO = ("anonymous",) + ROLES
 
 OK, LOGIN, FORBIDDEN = 200, "login", 403
 
 
-def _row(admin, manager, coordinator, anchor, anonymous=LOGIN):
-    return {"anonymous": anonymous, "admin": admin, "manager": manager, "coordinator": coordinator, "anchor": anchor}
+def _row(admin, manager, coordinator, anchor, anonymous=LOGIN, tenant=FORBIDDEN):
+    return {"anonymous": anonymous, "admin": admin, "manager": manager, "coordinator": coordinator, "anchor": anchor,
+            "tenant": tenant}
 
 
-EVERYONE = _row(OK, OK, OK, OK)
+EVERYONE = _row(OK, OK, OK, OK, tenant=OK)
 MANAGEMENT = _row(OK, OK, FORBIDDEN, FORBIDDEN)
 STAFF = _row(OK, OK, OK, FORBIDDEN)
+STAFF_AND_TENANT = _row(OK, OK, OK, FORBIDDEN, tenant=OK)  # a tenant's account: its own objects only
 ANCHOR_ONLY = _row(FORBIDDEN, FORBIDDEN, FORBIDDEN, OK)
+TENANT_ONLY = _row(FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, tenant=OK)
 
 # path → expected per role: 200, 403, "login" (302 to /login), or ("redirect", path).
 PAGES = {
     "/": _row(("redirect", "/board/"), ("redirect", "/board/"), ("redirect", "/board/"),
-              ("redirect", "/me/schedule")),
+              ("redirect", "/me/schedule"), tenant=("redirect", "/tenant/")),
     "/rooms/": EVERYONE,
     "/rooms/new": MANAGEMENT,
     "/rooms/{room}": EVERYONE,
@@ -45,16 +51,26 @@ PAGES = {
     "/tenants/": STAFF,
     "/tenants/new": STAFF,
     "/tenants/{tenant}/edit": STAFF,
-    "/board/": STAFF,
-    "/board/rooms/{room}": STAFF,
+    "/board/": STAFF_AND_TENANT,  # a tenant: other tenants' bookings as busy blocks
+    "/board/rooms/{room}": STAFF_AND_TENANT,
     "/bookings/new": STAFF,
-    "/bookings/{booking}": STAFF,
+    "/bookings/{booking}": STAFF_AND_TENANT,
     "/bookings/{booking}/edit": STAFF,
     "/account/tokens": EVERYONE,
-    "/login": _row(("redirect", "/"), ("redirect", "/"), ("redirect", "/"), ("redirect", "/"), anonymous=OK),
+    "/login": _row(("redirect", "/"), ("redirect", "/"), ("redirect", "/"), ("redirect", "/"), anonymous=OK,
+                   tenant=("redirect", "/")),
     "/me/schedule": ANCHOR_ONLY,
     # The world's booking has no anchor assigned: not this anchor's session either.
     "/me/sessions/{booking}": _row(FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN),
+    # What a tenant's account sees of its own: products, orders, its report, its home.
+    "/products/": STAFF_AND_TENANT,
+    "/products/new": STAFF_AND_TENANT,
+    "/products/import": STAFF_AND_TENANT,
+    "/bookings/{booking}/runsheet": STAFF_AND_TENANT,
+    "/orders/list": STAFF_AND_TENANT,
+    "/reports/": _row(OK, OK, FORBIDDEN, FORBIDDEN, tenant=OK),
+    "/tenant/": TENANT_ONLY,
+    "/tenant/board": TENANT_ONLY,
 }
 CASES = [(path, who) for path in PAGES for who in WHO]
 
@@ -106,11 +122,12 @@ def world(make, db_session):
 
 
 @pytest.fixture
-def login_as(make, auth):
-    """login_as(role) → the logged-in user (the `client` carries the session)."""
+def login_as(make, auth, world):
+    """login_as(role) → the logged-in user (the `client` carries the session); a
+    tenant's account is the world tenant's."""
 
     def login(role: str):
-        user = make.user(role)
+        user = make.user(role, **({"tenant_id": world["tenant"].id} if role == "tenant" else {}))
         r = auth.login(user.email)
         assert r.status_code == 302, r.get_data(as_text=True)[:300]
         return user
@@ -305,3 +322,14 @@ def test_inline_code_detector_catches_violations():
         with pytest.raises(AssertionError):
             assert_no_inline_code(bad, "sample")
     assert_no_inline_code('<script src="/static/js/app.js" defer></script><div class="x">', "sample")
+
+
+@pytest.mark.parametrize("path", ["/bookings/{booking}", "/bookings/{booking}/runsheet",
+                                  "/orders/list?booking_id={booking}", "/products/{product}/edit"])
+def test_a_tenants_account_gets_404_for_another_tenants_pages(client, world, make, auth, path):
+    """Another tenant's booking or product is the 404 page, not a 403: ids reveal nothing."""
+    product = make.product(world["tenant"])
+    other = make.user("tenant")  # an account of another tenant
+    auth.login(other.email)
+    r = client.get(path.format(booking=world["booking"].id, product=product.id))
+    assert r.status_code == 404 and r.mimetype == "text/html"

@@ -43,7 +43,10 @@ def test_the_tenant_home_shows_its_own_only(client, make):
     html = client.get("/tenant/").get_data(as_text=True)
     assert mine.title in html and "对手的专场" not in html and "梓涵服饰" not in html
     assert "179.90" in html  # paid and refunded orders count in GMV
-    assert client.get("/board/").status_code == 403
+    grid = client.get("/board/?date=2026-11-21")  # the staff grid: the rival's session a plain busy block
+    assert grid.status_code == 200
+    assert "羽绒服专场" in grid.get_data(as_text=True) and "对手的专场" not in grid.get_data(as_text=True)
+    assert "梓涵服饰" not in grid.get_data(as_text=True)
     board = client.get("/tenant/board?day=2026-11-21").get_data(as_text=True)
     assert "羽绒服专场" in board and "对手的专场" not in board and "梓涵服饰" not in board
     assert "19:00–21:30" in board  # the rival's session as busy time (its changeover included)

@@ -81,7 +81,7 @@ EXPECT: dict[tuple[str, str], dict] = {
     ("POST", "api.bookings_checkin"): allow(STAFF, 200, anchor=(200, 403)),
     ("GET", "api.bookings_audit"): allow(STAFF, 200, anchor=(200, 403), tenant=(200, 404)),
     ("PUT", "api.bookings_set_anchors"): allow(STAFF, 422),
-    ("PUT", "api.bookings_set_lineup"): allow(STAFF, 422),
+    ("PUT", "api.bookings_set_lineup"): allow(STAFF + (T,), 422),  # a tenant: its own bookings (a bad body first)
     ("POST", "api.bookings_copy"): allow(STAFF, 422),
     ("GET", "api.booking_stats"): allow(STAFF, 200, anchor=(200, 403), tenant=(200, 404)),
     ("GET", "api.anchors_index"): allow(STAFF + ("anchor",), 200),
@@ -93,8 +93,8 @@ EXPECT: dict[tuple[str, str], dict] = {
     ("GET", "api.anchors_free"): allow(STAFF, 200),
     ("GET", "api.products_index"): allow(STAFF + (T,), 200),  # a tenant: its own
     ("POST", "api.products_create"): allow(STAFF + (T,), 422),
-    ("GET", "api.products_show"): allow(STAFF + (T,), 200),  # the tenant's own product
-    ("PATCH", "api.products_update"): allow(STAFF + (T,), 200),
+    ("GET", "api.products_show"): allow(STAFF, 200, tenant=(200, 404)),  # another tenant's product: 404
+    ("PATCH", "api.products_update"): allow(STAFF, 200, tenant=(200, 404)),
     ("POST", "api.products_import"): allow(STAFF + (T,), 400),
     ("POST", "api.orders_ingest"): allow(STAFF, 422),
     ("GET", "api.orders_index"): allow(STAFF, 200, anchor=(200, 403), tenant=(200, 404)),
@@ -102,7 +102,7 @@ EXPECT: dict[tuple[str, str], dict] = {
     ("POST", "api.orders_attribute"): allow(STAFF, 422),
     ("GET", "api.orders_batch"): allow(STAFF, 200),
     ("GET", "api.orders_batch_rejects"): allow(STAFF, 200),
-    ("GET", "api.reports_utilization"): allow(MGMT, 200),
+    ("GET", "api.reports_utilization"): allow(MGMT + (T,), 200),  # a tenant: its own figures only
     ("GET", "api.forecast_show"): allow(STAFF, 422),  # no query: the four required parameters are missing
     ("GET", "api.list_notifications"): allow(STAFF + ("anchor", T), 200),
     ("POST", "api.read_notification"): allow(STAFF + ("anchor", T), (200, 404)),
@@ -187,21 +187,22 @@ def _pages():
         ("POST", "anchors.create"): allow(STAFF, 422),
         ("GET", "anchors.edit"): allow(STAFF, 200),
         ("POST", "anchors.edit"): allow(STAFF, 422),
-        ("GET", "products.index"): allow(STAFF, 200),
-        ("GET", "products.create"): allow(STAFF, 200),
-        ("POST", "products.create"): allow(STAFF, 422),
-        ("GET", "products.edit"): allow(STAFF, 200),
-        ("POST", "products.edit"): allow(STAFF, 422),
-        ("GET", "products.import_catalogue"): allow(STAFF, 200),
-        ("POST", "products.import_catalogue"): allow(STAFF, 422),
-        ("GET", "board.day"): allow(STAFF, 200),
-        ("GET", "board.week"): allow(STAFF, 200),
+        # Products: a tenant's account its own (no tenant picker; another tenant's product is the 404 page).
+        ("GET", "products.index"): allow(STAFF + (T,), 200),
+        ("GET", "products.create"): allow(STAFF + (T,), 200),
+        ("POST", "products.create"): allow(STAFF + (T,), 422),
+        ("GET", "products.edit"): allow(STAFF, 200, tenant=(200, 404)),
+        ("POST", "products.edit"): allow(STAFF, 422, tenant=(422, 404)),
+        ("GET", "products.import_catalogue"): allow(STAFF + (T,), 200),
+        ("POST", "products.import_catalogue"): allow(STAFF + (T,), 422),
+        ("GET", "board.day"): allow(STAFF + (T,), 200),  # a tenant: others as busy blocks (no leak mark)
+        ("GET", "board.week"): allow(STAFF + (T,), 200),
         ("GET", "bookings.create"): allow(STAFF, 200),
         ("POST", "bookings.create"): allow(STAFF, 422),
-        ("GET", "bookings.show"): allow(STAFF, 200),
+        ("GET", "bookings.show"): allow(STAFF, 200, tenant=(200, 404)),  # a tenant: its own booking's page
         ("GET", "bookings.edit"): allow(STAFF, 200),
         ("POST", "bookings.edit"): allow(STAFF, 422),
-        ("GET", "bookings.runsheet"): allow(STAFF, 200),
+        ("GET", "bookings.runsheet"): allow(STAFF, 200, tenant=(200, 404)),
         ("GET", "bookings.free_anchors"): allow(STAFF, 200),
         ("POST", "bookings.set_anchors"): allow(STAFF, 302),
         ("POST", "bookings.add_anchor"): allow(STAFF, 302),
@@ -210,9 +211,9 @@ def _pages():
         ("POST", "bookings.checkin"): allow(STAFF, 302),
         ("POST", "bookings.confirm"): allow(STAFF, 302),
         ("POST", "bookings.copy_setup"): allow(STAFF, 422),
-        ("POST", "bookings.lineup_item"): allow(STAFF, 302),
-        ("POST", "bookings.lineup_add"): allow(STAFF, 422),
-        ("POST", "bookings.lineup_order"): allow(STAFF, 302),
+        ("POST", "bookings.lineup_item"): allow(STAFF, 302, tenant=(302, 404)),  # a tenant: its own lineups
+        ("POST", "bookings.lineup_add"): allow(STAFF, 422, tenant=(422, 404)),
+        ("POST", "bookings.lineup_order"): allow(STAFF, 302, tenant=(302, 404)),
         ("GET", "review.show"): allow(STAFF, 200, anchor=(200, 403), tenant=(200, 404)),  # its own 复盘
         ("POST", "review.add_note"): allow(STAFF, 422, anchor=(422, 403)),
         ("GET", "me.schedule"): allow(("anchor",), 200),
@@ -225,6 +226,9 @@ def _pages():
         ("POST", "notifications.settings"): allow(ev, 302),
         ("GET", "favicon"): allow(ROLES, 301),
         ("GET", "orders.index"): allow(STAFF, 200),
+        # Orders of sessions (list, CSV): a tenant's account its own sessions' only (no leak mark);
+        # an anchor names one of its sessions (?booking_id=), without one: 403.
+        ("GET", "orders.listing"): allow(STAFF + (T,), 200),
         ("GET", "orders.upload"): allow(STAFF, 200),
         ("POST", "orders.upload"): allow(STAFF, 422),
         ("GET", "orders.batch"): allow(STAFF, 200),
@@ -232,10 +236,10 @@ def _pages():
         ("GET", "orders.progress"): allow(STAFF, 200, admin=404, manager=404),  # the uploader's own key only
         ("GET", "orders.unattributed"): allow(STAFF, 200),
         ("POST", "orders.unattributed"): allow(STAFF, 422),
-        ("GET", "reports.index"): allow(MGMT, 200),
+        ("GET", "reports.index"): allow(MGMT + (T,), 200),  # a tenant: its own figures (no leak mark)
         ("GET", "forecast.index"): allow(MGMT, 200),
         ("GET", "forecast.panel"): allow(STAFF, 422),  # no query: nothing to forecast yet
-        ("GET", "reports.export"): allow(MGMT, 200),
+        ("GET", "reports.export"): allow(MGMT + (T,), 200),
         ("GET", "screen.index"): allow(STAFF, 200, screen=200),
         ("GET", "screen.data"): allow(STAFF, 200),
         ("GET", "screen.tokens"): allow(("admin",), 200),
@@ -284,7 +288,7 @@ def expected(method: str, endpoint: str, role: str, owner: str):
 
 # -- The world ----------------------------------------------------------------
 
-OWNED = {"booking_id", "anchor_id", "notification_id", "token_id", "feed_token", "request_id"}
+OWNED = {"booking_id", "anchor_id", "notification_id", "token_id", "feed_token", "request_id", "product_id"}
 
 
 @pytest.fixture
@@ -300,6 +304,7 @@ def world(app, db_session, make):
     me = make.anchor(name="我的主播", user_id=people["anchor"].id, tenant_id=None)
     other = make.anchor(name=MARK + "anchor", user_id=other_user.id)
     product = make.product(tenant)
+    their_product = make.product(tenant2, name=MARK + "product")
     live_start = NOW - timedelta(minutes=30)
     own = make.booking(room, tenant, starts_at=live_start, ends_at=live_start + timedelta(hours=2), title="我的场次")
     theirs = make.booking(room2, tenant2, starts_at=live_start, ends_at=live_start + timedelta(hours=2),
@@ -359,7 +364,7 @@ def world(app, db_session, make):
                  for u in list(people.values()) + [other_user]}
     screen_id = db_session.scalar(sa.select(ScreenToken.id))
     return dict(people=people, other_user=other_user, room=room, tenant=tenant, me=me, other=other,
-                product=product, own=own, theirs=theirs, item=item, notes=notes, batch=batch, blackout=blackout,
+                product=product, their_product=their_product, own=own, theirs=theirs, item=item, notes=notes, batch=batch, blackout=blackout,
                 tokens=tokens, screen_token=screen_token, token_ids=token_ids, screen_id=screen_id,
                 requests=requests, plan=plan,
                 robot=robot, webhook=webhook, delivery=delivery,
@@ -387,7 +392,9 @@ def _value(name: str, endpoint: str, world, role: str, owner: str):
         return world["feed"] if own else "1.forged"
     if name == "request_id":
         return world["requests"]["own" if own else "other"].id
-    return {"room_id": world["room"].id, "tenant_id": world["tenant"].id, "product_id": world["product"].id,
+    if name == "product_id":
+        return (world["product"] if own else world["their_product"]).id
+    return {"room_id": world["room"].id, "tenant_id": world["tenant"].id,
             "blackout_id": world["blackout"].id, "batch_id": world["batch"].id, "item_id": world["item"].id,
             "plan_id": world["plan"].id, "action": "down", "filename": "css/app.css", "robot_id": world["robot"].id,
             "webhook_id": world["webhook"].id, "delivery_id": world["delivery"].id}[name]

@@ -15,6 +15,7 @@ import sqlalchemy.orm as so
 
 from opsroom.domain import hours
 from opsroom.domain.booking_rules import LONGEST_OCCUPANCY
+from opsroom.domain.statuses import ACTIVE_STATUSES
 from opsroom.domain.intervals import Interval
 from opsroom.settings import settings_of
 from opsroom.models import Anchor, Assignment, Blackout, Booking, Room, Tenant, Zone
@@ -38,7 +39,9 @@ class BoardRoom(NamedTuple):
 
 class BoardBooking(NamedTuple):
     """A booking as the board draws it; instants are aware UTC, as on the entity.
-    `room` is the lane's room (capacity alerts read it)."""
+    `room` is the lane's room (capacity alerts read it). `busy`: another tenant's
+    booking as a tenant's account sees it, busy time only (no id, tenant, title,
+    status or figures; it ends when the room is free again, changeover included)."""
 
     id: int
     room_id: int
@@ -53,6 +56,7 @@ class BoardBooking(NamedTuple):
     tenant_status: str
     tenant_short_name: str | None
     room: object = None
+    busy: bool = False
 
 
 class BoardBlackout(NamedTuple):
@@ -112,8 +116,9 @@ def _load(session: so.Session, rooms: dict, window: Interval, statuses: tuple[st
 
 def day(session: so.Session, user, on: date, *, zone: str | None = None, kind: str | None = None,
         show_cancelled: bool = False) -> list[Lane]:
-    """Every active room (filtered by zone/kind) with its bookings of one local day."""
-    require(user, "board.read")
+    """Every active room (filtered by zone/kind) with its bookings of one local day
+    (a tenant's account: other tenants' as busy time only)."""
+    require(user, "board.view")
     tz = settings_of(session).tz
     window = hours.local_day(on, tz)
     q = (sa.select(*_ROOM_COLUMNS).outerjoin(Zone, Zone.name == Room.zone).where(Room.active.is_(True))
@@ -136,9 +141,26 @@ def day(session: so.Session, user, on: date, *, zone: str | None = None, kind: s
         lanes[b.room_id].bookings.append(b)
     for b in blackouts:
         lanes[b.room_id].blackouts.append(b)
+    _mask_others(user, list(lanes.values()))
     _flag_alerts(session, list(lanes.values()))
     _name_hosts(session, list(lanes.values()))
     return list(lanes.values())
+
+
+BUSY_STATUSES = ACTIVE_STATUSES + ("ended",)  # what occupies a room, as busy time shows it
+
+
+def _mask_others(user, lanes: list[Lane]) -> None:
+    """For a tenant's account: its own bookings as they are, other tenants' only
+    as busy time (nothing of them but when the room is taken)."""
+    if user.role != "tenant":
+        return
+    for lane in lanes:
+        lane.bookings = [
+            b if b.tenant_id == user.tenant_id else
+            b._replace(id=0, tenant_id=0, title="", status="confirmed", ends_at=b.occupied_until, checked_in_at=None,
+                       tenant_name="", tenant_status="active", tenant_short_name=None, busy=True)
+            for b in lane.bookings if b.tenant_id == user.tenant_id or b.status in BUSY_STATUSES]
 
 
 def _flag_alerts(session: so.Session, lanes: list[Lane]) -> None:
@@ -167,8 +189,9 @@ def _name_hosts(session: so.Session, lanes: list[Lane]) -> None:
 
 
 def week(session: so.Session, user, room: Room, first: date, *, show_cancelled: bool = False) -> list[Lane]:
-    """Seven lanes, one per local day from `first`, for one room."""
-    require(user, "board.read")
+    """Seven lanes, one per local day from `first`, for one room (a tenant's
+    account: other tenants' bookings as busy time only)."""
+    require(user, "board.view")
     tz = settings_of(session).tz
     lanes = []
     for i in range(7):
@@ -181,6 +204,7 @@ def week(session: so.Session, user, room: Room, first: date, *, show_cancelled: 
     for lane in lanes:
         lane.bookings = [b for b in bookings if Interval(b.starts_at, b.ends_at).overlaps(lane.window)]
         lane.blackouts = [b for b in blackouts if Interval(b.starts_at, b.ends_at).overlaps(lane.window)]
+    _mask_others(user, lanes)
     _flag_alerts(session, lanes)
     _name_hosts(session, lanes)
     return lanes

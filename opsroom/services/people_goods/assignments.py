@@ -151,8 +151,9 @@ def stock_warnings(booking: Booking) -> list[dict[str, Any]]:
     return warnings
 
 
-def _editable(session: so.Session, user, booking_id: int) -> Booking:
-    require(user, "bookings.write")
+def _editable(session: so.Session, user, booking_id: int, permission: str = "bookings.write") -> Booking:
+    """The booking, locked, if `user` may change it (another tenant's: not found) and it is active."""
+    require(user, permission)
     lock_booking(session, booking_id)  # edits of one booking's people and goods run one after another
     booking = get_booking(session, user, booking_id)
     if booking.status not in ACTIVE_STATUSES:
@@ -182,8 +183,8 @@ def set_anchors(session: so.Session, user, booking_id: int, entries: list[dict])
 
 @transactional
 def set_lineup(session: so.Session, user, booking_id: int, items: list[dict]) -> Booking:
-    """PUT a booking's ordered lineup."""
-    booking = _editable(session, user, booking_id)
+    """PUT a booking's ordered lineup (a tenant's account: of its own bookings)."""
+    booking = _editable(session, user, booking_id, "lineup.write")
     before = [i.product_id for i in booking.lineup]
     apply_lineup(session, booking, items)
     session.flush()

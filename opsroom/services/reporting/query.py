@@ -2,7 +2,7 @@
 (utilization, used and prime time, sales, turned-away demand, the heatmap, day totals)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
@@ -176,14 +176,24 @@ def _week_key(day: date) -> str:
     return f"{year}-W{week:02d}"
 
 
+def own_query(user, q: Query) -> Query:
+    """`q` as `user` may ask it: a tenant's account always asks for its own tenant
+    (its bookings, its sales, the rooms' hours; never another tenant's figures)."""
+    require(user, "reports.own")
+    if user.role == "tenant":
+        return replace(q, tenant_id=user.tenant_id)
+    return q
+
+
 def utilization(session: so.Session, user, q: Query) -> dict:
     """The utilization report of docs/domain.md grouped by `q.group_by`:
     {"rows": [...], "total": {...}}; rows by tenant or anchor have no bookable time.
 
     Without a tenant filter everything but tenant and anchor rows comes from
     the room-day rollup (one row per room and day); a tenant filter takes that
-    tenant's sessions from the booking-day rollup, against the rooms' time."""
-    require(user, "reports.read")
+    tenant's sessions from the booking-day rollup, against the rooms' time.
+    A tenant's account gets its own tenant's report whatever `q` names."""
+    q = own_query(user, q)
     prepare(session, q.first, q.last)
     by_tenant = q.tenant_id is not None
     tenant_where = [B.c.tenant_id == q.tenant_id] if by_tenant else []
@@ -290,8 +300,8 @@ def heatmap(session: so.Session, user, q: Query) -> dict:
     """Utilization per weekday (0 = Monday) × park-local hour of day: booked ÷ bookable,
     with each cell's `open_share` (its bookable time ÷ the busiest cell's) and `few_open`
     when that share is under `FEW_OPEN_SHARE`: a night hour with two 24-hour rooms open
-    is marked rather than shown as the park's busiest hour."""
-    require(user, "reports.read")
+    is marked rather than shown as the park's busiest hour. A tenant's account: its own."""
+    q = own_query(user, q)
     prepare(session, q.first, q.last)
     a_cols = [f"bookable_h{h:02d}" for h in HOURS]
     b_cols = [f"booked_h{h:02d}" for h in HOURS]

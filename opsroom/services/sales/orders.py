@@ -2,6 +2,8 @@
 unattributed orders, and attribution by hand."""
 from __future__ import annotations
 
+import csv
+import io
 from datetime import datetime, timedelta
 from typing import Iterable
 
@@ -10,6 +12,8 @@ import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
 from opsroom import clock
+from opsroom.domain.cells import safe_cell
+from opsroom.domain.money import format_money
 from opsroom.domain.orders import Candidate, likely_sessions
 from opsroom.models import Assignment, Booking, Order, Product
 from opsroom.services.permissions import require
@@ -24,13 +28,16 @@ def list_orders(session: so.Session, user, *, booking_id: int | None = None, una
                 start: datetime | None = None, end: datetime | None = None, limit: int = 1000) -> list[Order]:
     """Orders of a booking, or the unattributed ones, or all, with
     ordered_at in [start, end), oldest first. An anchor reads only the orders
-    of a session they are assigned to."""
+    of a session they are assigned to; a tenant's account only its own
+    sessions' (without a booking: all of them, never an unattributed one)."""
     require(user, "orders.read")
     q = sa.select(Order)
     if booking_id is not None:
-        get_booking(session, user, booking_id)  # 404, or 403 for another anchor's session
+        get_booking(session, user, booking_id)  # 404 (another tenant's), or 403 for another anchor's session
         q = q.where(Order.booking_id == booking_id)
-    elif user.role in ("anchor", "tenant"):
+    elif user.role == "tenant":
+        q = q.join(Booking, Booking.id == Order.booking_id).where(Booking.tenant_id == user.tenant_id)
+    elif user.role == "anchor":
         raise Forbidden(_l("You may only see the orders of your own sessions."))
     if unattributed:
         q = q.where(Order.booking_id.is_(None))
@@ -39,6 +46,27 @@ def list_orders(session: so.Session, user, *, booking_id: int | None = None, una
     if end is not None:
         q = q.where(Order.ordered_at < end)
     return list(session.scalars(q.order_by(Order.ordered_at, Order.id).limit(limit)))
+
+
+ORDER_CSV_COLUMNS = (
+    ("external_id", _l("Order number")), ("platform", _l("Platform")), ("booking_id", _l("Booking")),
+    ("ordered_at", _l("Ordered at")), ("sku", _l("SKU")), ("product_name", _l("Product")),
+    ("quantity", _l("Quantity")), ("amount", _l("Amount (yuan)")), ("refund", _l("Refund (yuan)")),
+    ("status", _l("Status")),
+)
+
+
+def orders_csv(orders: list[Order], tz) -> bytes:
+    """Orders as a CSV download (UTF-8 with a BOM for Excel; park time; yuan;
+    no cell a spreadsheet would run as a formula)."""
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow([str(label) for _key, label in ORDER_CSV_COLUMNS])
+    for o in orders:
+        writer.writerow([safe_cell(v) for v in (
+            o.external_id, o.platform, o.booking_id or "", o.ordered_at.astimezone(tz).strftime("%Y-%m-%d %H:%M:%S"),
+            o.sku, o.product_name, o.quantity, format_money(o.amount_fen), format_money(o.refund_fen), o.status)])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")
 
 
 @transactional

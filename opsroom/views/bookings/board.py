@@ -114,6 +114,7 @@ class PageContext(NamedTuple):
     clock: dict  # local "HH:MM" by POSIX seconds, filled as bookings are drawn
     expected: dict | None = None  # stored forecasts' expected loads by booking id (services/sales/forecast)
     expected_label: str = ""  # translated, still to be formatted with percent
+    busy_label: str = ""  # translated "Busy": another tenant's booking as a tenant's account sees it
 
 
 _SENTINEL = 987654321
@@ -136,7 +137,7 @@ def page_context() -> PageContext:
         statuses={k: str(v) for k, v in BOOKING_STATUS_LABELS.items()},
         book_label=gettext("Book %(room)s, %(date)s %(start)s–%(end)s"),
         may_not_book=gettext("tenant may not book"), host_label=gettext("Host: %(name)s"), short_names={},
-        hours={}, clock={},
+        hours={}, clock={}, busy_label=gettext("Busy"),
     )
 
 
@@ -175,6 +176,10 @@ def _placed(b, lane: service.Lane, day: Hours, page: PageContext) -> Placed | No
     cols = _columns(start, end, day.start, day.end)
     if not cols:
         return None
+    if b.busy:  # another tenant's, for a tenant's account: when the room is taken, nothing more, no link
+        times = f"{_clock(start, page)}–{_clock(end, page)}"
+        return Placed(b, cols, f'<span class="booking busy gs-{cols[0]} ge-{cols[1]}" title="{escape(page.busy_label)} {times}">'
+                               f'<span class="bk-time">{times}</span> <span class="bk-notes">{escape(page.busy_label)}</span></span>')
     flagged = b.tenant_status != "active" and status in ACTIVE_STATUSES
     alert = lane.alerts.get(booking_id)
     times = f"{_clock(start, page)}–{_clock(end, page)}"
@@ -274,21 +279,27 @@ def _date_arg(name: str) -> date:
 
 
 @bp.get("/")
-@permission_required("board.read")
+@permission_required("board.view")
 def day():
+    """The rooms of a day; a tenant's account sees its own sessions in full and
+    other tenants' as plain busy blocks (services/bookings/board)."""
     on = _date_arg("date")
     zone, kind = room_filters()
     session = get_session()
     lanes = service.day(session, current_user, on, zone=zone, kind=kind)
-    page = page_context()._replace(expected=expected_loads(session, current_user, [
-        b.id for lane in lanes for b in lane.bookings if b.status in ("hold", "confirmed", "live", "ended")]),
-        expected_label=gettext("expected load %(percent)s%%"))
+    page = page_context()
+    if can(current_user, "forecast.read"):
+        page = page._replace(expected=expected_loads(session, current_user, [
+            b.id for lane in lanes for b in lane.bookings if b.status in ("hold", "confirmed", "live", "ended")]),
+            expected_label=gettext("expected load %(percent)s%%"))
     zones, kinds = service.zones_and_kinds(session)
     now = clock.now()
     now_col = columns(Interval(now, now + timedelta(minutes=1)), lanes[0].window) if lanes else None
-    plan_id = request.args.get("plan", type=int)
-    if request.args.get("plan") and (plan_id is None or not 1 <= plan_id <= MAX_INT):
-        abort(400)
+    plan_id = None
+    if can(current_user, "plans.read"):  # a plan's draft is the planners' (not a tenant's account's)
+        plan_id = request.args.get("plan", type=int)
+        if request.args.get("plan") and (plan_id is None or not 1 <= plan_id <= MAX_INT):
+            abort(400)
     drafts = plans.board_drafts(plan_id, lanes, columns) if plan_id else {}
     return render_template(
         "board/day.html", on=on, zone=zone, kind=kind, zones=zones, kinds=kinds, plan_id=plan_id, drafts=drafts,
@@ -299,7 +310,7 @@ def day():
 
 
 @bp.get("/rooms/<int:room_id>")
-@permission_required("board.read")
+@permission_required("board.view")
 def week(room_id: int):
     session = get_session()
     room = room_service.get_room(session, current_user, room_id)

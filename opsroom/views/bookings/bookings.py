@@ -153,7 +153,7 @@ def _show(booking: Booking, *, cancel_form: CancelForm | None = None, end_form: 
 
 
 @bp.get("/<int:booking_id>")
-@permission_required("board.read")
+@permission_required("bookings.page")
 def show(booking_id: int):
     body, _status = _show(booking_or_404(booking_id))
     return body

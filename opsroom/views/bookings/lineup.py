@@ -180,7 +180,7 @@ def _in_session(booking: Booking, at: time | None) -> datetime | None:
 
 
 @bp.post("/<int:booking_id>/lineup/add")
-@permission_required("bookings.write")
+@permission_required("lineup.write")
 def lineup_add(booking_id: int):
     session = get_session()
     booking = _editable_or_404(booking_id)
@@ -215,7 +215,7 @@ def lineup_add(booking_id: int):
 
 
 @bp.post("/<int:booking_id>/lineup/<int:item_id>/<any(up, down, remove):action>")
-@permission_required("bookings.write")
+@permission_required("lineup.write")
 def lineup_item(booking_id: int, item_id: int, action: str):
     booking = _editable_or_404(booking_id)
     ids = [i.id for i in booking.lineup]
@@ -233,7 +233,7 @@ def lineup_item(booking_id: int, item_id: int, action: str):
 
 
 @bp.post("/<int:booking_id>/lineup/order")
-@permission_required("bookings.write")
+@permission_required("lineup.write")
 def lineup_order(booking_id: int):
     booking = _editable_or_404(booking_id)
     form = LineupOrderForm()
@@ -271,7 +271,7 @@ def copy_setup(booking_id: int):
 
 
 @bp.get("/<int:booking_id>/runsheet")
-@permission_required("products.pages")  # staff only: prices and stock
+@permission_required("products.pages")  # prices and stock: staff, and a tenant's account for its own
 def runsheet(booking_id: int):
     booking = booking_or_404(booking_id)
     return render_template("bookings/runsheet.html", booking=booking,

@@ -197,23 +197,27 @@ def people_goods(booking: Booking) -> dict:
     """Everything the people-and-goods section of a booking page shows."""
     session = get_session()
     writable = booking.is_active and can(current_user, "bookings.write")
+    # A tenant's account arranges its own lineup (it reaches only its own bookings' pages).
+    lineup_writable = booking.is_active and can(current_user, "lineup.write")
     warnings = {w["product_id"]: w for w in assignments.stock_warnings(booking)}
     assigned = list(booking.assignments)
     # One query for every assigned anchor, not one each: the identity map then answers `a.anchor`
     # (it holds objects weakly, so the page keeps them in "anchors_by_id" while it renders).
     anchors_by_id = {a.id: a for a in session.scalars(
         sa.select(Anchor).where(Anchor.id.in_({a.anchor_id for a in assigned})))}
-    out = {"writable": writable, "assignments": assigned, "lineup": list(booking.lineup), "anchors_by_id": anchors_by_id,
+    out = {"writable": writable, "lineup_writable": lineup_writable, "assignments": assigned, "lineup": list(booking.lineup), "anchors_by_id": anchors_by_id,
            "warnings": warnings, "series_week": []}
+    overrides = g.get("people_goods_forms", {})
+    if lineup_writable:
+        out.update(
+            lineup_form=overrides.get("lineup") or lineup_form_for(session, booking),
+            order_form=LineupOrderForm(formdata=None, data={"order": ",".join(str(i.product_id) for i in booking.lineup)}))
     if not writable:
         return out
-    overrides = g.get("people_goods_forms", {})
     targets = series_week(session, booking)
     out.update(
         series_week=targets,
         anchors_form=overrides.get("anchors") or anchors_form_for(session, booking),
-        lineup_form=overrides.get("lineup") or lineup_form_for(session, booking),
-        order_form=LineupOrderForm(formdata=None, data={"order": ",".join(str(i.product_id) for i in booking.lineup)}),
         copy_form=overrides.get("copy") or copy_form_for(booking, targets),
     )
     return out

@@ -44,19 +44,37 @@ def _split(text: str) -> list[str]:
     return [c.strip() for c in text.split(";") if c.strip()]
 
 
+def _own_tenant() -> int | None:
+    """A tenant's account's own tenant (its pages have no tenant picker: the tenant is implied)."""
+    return current_user.tenant_id if current_user.role == "tenant" else None
+
+
 def _tenant_arg() -> int | None:
-    """?tenant_id= as an id; anything a column cannot hold names no tenant."""
+    """?tenant_id= as an id; anything a column cannot hold names no tenant.
+    A tenant's account: always its own tenant."""
+    if (own := _own_tenant()) is not None:
+        return own
     value = request.args.get("tenant_id", type=int)
     return value if value is not None and 0 < value < 2**31 else None
 
 
 def _tenant_choices():
+    if _own_tenant() is not None:
+        return [(current_user.tenant_id, current_user.tenant.name)]
     return [(t.id, t.name) for t in tenant_service.list_tenants(get_session(), current_user)]
+
+
+def _imply_tenant(form) -> None:
+    """A tenant's account names no tenant: its own is the form's, whatever was posted."""
+    if (own := _own_tenant()) is not None:
+        form.tenant_id.data = own
+        form.tenant_id.raw_data = [str(own)]
 
 
 def _form() -> ProductForm:
     form = ProductForm()
     form.tenant_id.choices = options(_tenant_choices())
+    _imply_tenant(form)
     form.certifications.choices = options([(k, str(v)) for k, v in CERTIFICATIONS.items()])
     return form
 
@@ -87,7 +105,8 @@ def _form_data(form: ProductForm) -> dict | None:
 def index():
     tenant_id = _tenant_arg()
     products = service.list_products(get_session(), current_user, tenant_id=tenant_id)
-    return render_template("products/index.html", products=products, tenant_id=tenant_id, tenants=_tenant_choices())
+    return render_template("products/index.html", products=products, tenant_id=tenant_id, tenants=_tenant_choices(),
+                           own_tenant=_own_tenant())
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -129,6 +148,7 @@ def edit(product_id: int):
 def import_catalogue():
     form = CatalogueImportForm()
     form.tenant_id.choices = options(_tenant_choices())
+    _imply_tenant(form)
     if not form.is_submitted():
         form.tenant_id.data = _tenant_arg()
     result = None

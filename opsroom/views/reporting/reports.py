@@ -1,4 +1,4 @@
-"""The managers' reports page: a range and filters (a GET form), tables,
+"""The reports page (managers; a tenant's account sees its own tenant's report): a range and filters (a GET form), tables,
 charts drawn by static/js/reports.js with the vendored ECharts, downloads."""
 from __future__ import annotations
 
@@ -54,6 +54,11 @@ def _form():
     kinds = sorted(set(session.scalars(sa.select(Room.kind))))
     form.zone.choices = [("", _l("All zones"))] + [(z, z) for z in zones if z]
     form.kind.choices = [("", _l("All kinds"))] + [(k, k) for k in kinds if k]
+    if current_user.role == "tenant":
+        # A tenant's account: its own report only, the filter forced (the picker is not shown).
+        form.tenant_id.data = str(current_user.tenant_id)
+        form.tenant_id.choices = [(str(current_user.tenant_id), current_user.tenant.name)]
+        return form
     form.tenant_id.choices = [("", _l("All tenants"))] + [
         (str(t.id), t.name) for t in session.scalars(sa.select(Tenant).order_by(Tenant.name))]
     return form
@@ -94,7 +99,7 @@ WEEKDAYS = (_l("Mon"), _l("Tue"), _l("Wed"), _l("Thu"), _l("Fri"), _l("Sat"), _l
 
 
 @bp.get("/")
-@permission_required("reports.read")
+@permission_required("reports.own")
 def index():
     form = _form()
     q = _query(form)
@@ -134,7 +139,7 @@ def _pct(value):
 
 
 @bp.get("/export")
-@permission_required("reports.read")
+@permission_required("reports.own")
 def export():
     """The same rows as the API, as a CSV or XLSX download."""
     form = _form()

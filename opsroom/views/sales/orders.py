@@ -2,9 +2,9 @@
 and its rejected rows, and assign unattributed orders to sessions."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, time, timedelta
 
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, send_file, url_for
+from flask import Blueprint, Response, abort, flash, jsonify, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_babel import lazy_gettext as _l
@@ -15,6 +15,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import HiddenField, SelectField
 
 
+from opsroom import clock
 from opsroom.db import get_session
 from opsroom.domain import hours
 from opsroom.domain.numbers import MAX_INT, whole_number
@@ -27,7 +28,8 @@ from opsroom.views.helpers import apply_errors
 from opsroom.web.extensions import csrf
 from opsroom.services.sales.batches import batch_by_key, batch_rejects, get_batch, recent_batches, rejects_csv
 from opsroom.services.sales.ingestion import import_export
-from opsroom.services.sales.orders import attribute, suggest_sessions, unattributed_count, unattributed_page
+from opsroom.services.sales.orders import (
+    attribute, list_orders, orders_csv, suggest_sessions, unattributed_count, unattributed_page)
 from opsroom.web.serialize import batch_json
 from opsroom.web.uploads import raise_upload_limit, upload_size
 
@@ -64,6 +66,65 @@ def _json_error(status: int, message, details=None):
                                       {k: str(v) for k, v in d.items()} for d in (details or [])]}})
     response.status_code = status
     return response
+
+
+LISTED_DAYS = 93  # the longest range the orders list takes
+LISTED_ROWS = 1000  # rows shown on the page (the CSV has them all, up to EXPORTED_ROWS)
+EXPORTED_ROWS = 50000
+
+
+def _list_args() -> tuple[date, date, int | None, dict]:
+    """?from=&to= (park-local days, by default the last seven) and ?booking_id=; with the
+    messages of what cannot be read, by field."""
+    today = clock.now().astimezone(park_tz()).date()
+    errors: dict = {}
+    days = {}
+    for name, default in (("from", today - timedelta(days=6)), ("to", today)):
+        raw = request.args.get(name) or ""
+        try:
+            days[name] = date.fromisoformat(raw) if raw else default
+        except ValueError:
+            days[name] = default
+            errors[name] = _("Enter a date such as 2026-11-20.")
+    first, last = days["from"], days["to"]
+    if "from" not in errors and "to" not in errors:
+        if last < first:
+            errors["to"] = _("The last day cannot be before the first.")
+        elif (last - first).days >= LISTED_DAYS:
+            errors["to"] = _("At most %(n)s days at once.", n=LISTED_DAYS)
+        elif not (2000 <= first.year and last.year <= 2100):
+            errors["from"] = _("Enter a date such as 2026-11-20.")
+    raw_booking = request.args.get("booking_id") or ""
+    booking_id = whole_number(raw_booking, maximum=MAX_INT) if raw_booking else None
+    if raw_booking and not booking_id:
+        errors["booking_id"] = _("No such booking.")
+    return first, last, booking_id, errors
+
+
+@bp.get("/list")
+@permission_required("orders.read")
+def listing():
+    """Orders of sessions in a range of days, or of one session; ?format=csv downloads them.
+    A tenant's account sees its own sessions' orders only (another's session: 404)."""
+    first, last, booking_id, errors = _list_args()
+    fmt = request.args.get("format") or "html"
+    if fmt not in ("html", "csv"):
+        errors["format"] = _("Choose CSV.")
+    args = {"from": first.isoformat(), "to": last.isoformat(), **({"booking_id": booking_id} if booking_id else {})}
+    if errors:
+        return render_template("orders/list.html", orders=[], args=args, errors=errors, more=False), 422
+    session, tz = get_session(), park_tz()
+    start = datetime.combine(first, time(0), tzinfo=tz)
+    end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=tz)
+    limit = EXPORTED_ROWS if fmt == "csv" else LISTED_ROWS + 1
+    rows = list_orders(session, current_user, booking_id=booking_id, start=None if booking_id else start,
+                       end=None if booking_id else end, limit=limit)
+    if fmt == "csv":
+        name = f"orders-{booking_id}.csv" if booking_id else f"orders-{first.isoformat()}-{last.isoformat()}.csv"
+        return Response(orders_csv(rows, tz), mimetype="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return render_template("orders/list.html", orders=rows[:LISTED_ROWS], args=args, errors={},
+                           more=len(rows) > LISTED_ROWS, total=sum(o.amount_fen for o in rows[:LISTED_ROWS]))
 
 
 @bp.get("/")
