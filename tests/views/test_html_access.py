@@ -40,6 +40,7 @@ PAGES = {
               ("redirect", "/me/schedule")),
     "/rooms/": EVERYONE,
     "/rooms/new": MANAGEMENT,
+    "/rooms/zones": MANAGEMENT,
     "/rooms/{room}": EVERYONE,
     "/rooms/{room}/edit": MANAGEMENT,
     "/tenants/": STAFF,
