@@ -8,6 +8,7 @@ from __future__ import annotations
 
 MAX_INT = 2**31 - 1  # the database's INTEGER
 MAX_STOCK = 10**9  # units of one product
+MAX_ZONE_ORDER = 999  # a zone's place on the board (0 = where unordered zones sort)
 
 
 def whole_number(text: object, *, maximum: int = MAX_INT) -> int | None:

@@ -19,10 +19,10 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, ValidationError
 
 from opsroom.domain.booking_rules import MAX_BOOKING_MINUTES, MAX_CHANGEOVER_MINUTES
-from opsroom.domain.numbers import MAX_STOCK
+from opsroom.domain.numbers import MAX_STOCK, MAX_ZONE_ORDER, whole_number
 from opsroom.domain.statuses import TENANT_STATUSES
 
 
@@ -76,6 +76,31 @@ class RoomForm(FlaskForm):
         _l("Order capacity per hour"), default=0, validators=[NumberRange(min=0, max=1000000)]
     )
     active = BooleanField(_l("Bookable"), default=True)
+
+
+def _zone_order(form, field) -> None:
+    value = whole_number(field.data, maximum=MAX_ZONE_ORDER)
+    if value is None:
+        raise ValidationError(_l("Enter a whole number from 0 to %(max)s.", max=MAX_ZONE_ORDER))
+    field.data = value
+
+
+def zone_field_name(zone: str) -> str:
+    """A zone's form field: its name in hex, since a zone may be named in any script."""
+    return "zone_" + zone.encode("utf-8").hex()
+
+
+def zone_order_form(zones, **kwargs) -> FlaskForm:
+    """One whole-number field per zone (labelled with its name), prefilled with its sort order."""
+
+    class ZoneOrderForm(FlaskForm):
+        pass
+
+    for zone in zones:
+        setattr(ZoneOrderForm, zone_field_name(zone.name),
+                StringField(zone.name, default=str(zone.sort_order), validators=[_zone_order],
+                            render_kw={"inputmode": "numeric", "size": 4}))
+    return ZoneOrderForm(**kwargs)
 
 
 class BlackoutForm(FlaskForm):

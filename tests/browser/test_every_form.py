@@ -85,6 +85,8 @@ FORMS: dict[str, str] = {
     "rooms/index.html: button Filter": "test_log_in_switch_language_and_see_the_rooms",
     "rooms/form.html: form self:post": "test_room_tenant_anchor_and_product_forms",
     "rooms/form.html: button Save": "test_room_tenant_anchor_and_product_forms",
+    "rooms/zones.html: form self:post": "test_zones_are_ordered_and_the_board_follows",
+    "rooms/zones.html: button Save order": "test_zones_are_ordered_and_the_board_follows",
     "rooms/show.html: form rooms.add_blackout": "test_room_tenant_anchor_and_product_forms",
     "rooms/show.html: button Add blackout": "test_room_tenant_anchor_and_product_forms",
     "rooms/show.html: form rooms.delete_blackout": "test_room_tenant_anchor_and_product_forms",
@@ -405,6 +407,25 @@ def test_room_tenant_anchor_and_product_forms(page, make, tmp_path, live_server)
     expect(page.locator("dl.facts")).to_contain_text("1")
     page.goto("/products/")
     expect(page.get_by_role("main")).to_contain_text("椒盐山核桃")
+
+
+def test_zones_are_ordered_and_the_board_follows(page, make, live_server):
+    make.room(code="A101", zone="服装区")
+    make.room(code="B201", zone="美妆区")
+    manager = make.user("manager")
+    log_in(page, manager.email, next="/rooms/")
+    page.get_by_role("link", name="Zone order").click()
+    page.get_by_label("美妆区", exact=True).fill("1000")
+    page.get_by_role("button", name="Save order").click()
+    expect(field_error(page, "美妆区")).to_have_text("Enter a whole number from 0 to 999.")
+    page.get_by_label("美妆区", exact=True).fill("1")
+    page.get_by_label("服装区", exact=True).fill("2")
+    page.get_by_role("button", name="Save order").click()
+    expect(page.get_by_role("status")).to_have_text("Zone order saved.")
+    expect(page.get_by_label("美妆区", exact=True)).to_have_value("1")
+    page.goto("/board/?date=2026-11-21")
+    # 美妆区 (1) before 服装区 (2): the reverse of the zones' and the codes' own order.
+    expect(page.get_by_role("rowheader")).to_have_text([re.compile("B201"), re.compile("A101")])
 
 
 def test_anchors_and_lineup_of_a_booking(page, make, booking_world, live_server):

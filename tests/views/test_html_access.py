@@ -46,6 +46,7 @@ PAGES = {
               ("redirect", "/me/schedule"), tenant=("redirect", "/tenant/")),
     "/rooms/": EVERYONE,
     "/rooms/new": MANAGEMENT,
+    "/rooms/zones": MANAGEMENT,
     "/rooms/{room}": EVERYONE,
     "/rooms/{room}/edit": MANAGEMENT,
     "/tenants/": STAFF,

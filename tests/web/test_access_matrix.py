@@ -170,6 +170,8 @@ def _pages():
         ("POST", "admin.resend_delivery"): allow(("admin",), 302),
         ("GET", "rooms.index"): allow(ev, 200),
         ("GET", "rooms.show"): allow(ev, 200),
+        ("GET", "rooms.zones"): allow(MGMT, 200),
+        ("POST", "rooms.zones"): allow(MGMT, 302),  # absent fields keep the zones' order
         ("GET", "rooms.create"): allow(MGMT, 200),
         ("POST", "rooms.create"): allow(MGMT, 422),
         ("GET", "rooms.edit"): allow(MGMT, 200),

@@ -7,9 +7,10 @@ from flask_login import current_user
 
 from opsroom import clock
 from opsroom.db import get_session
-from opsroom.views.forms import BlackoutForm, RoomForm
+from opsroom.views.forms import BlackoutForm, RoomForm, zone_field_name, zone_order_form
 from opsroom.web.guards import permission_required
 from opsroom.services.park import rooms as service
+from opsroom.services.park import zones as zone_service
 from opsroom.services.errors import ServiceError
 from opsroom.views.helpers import apply_errors, attempt, local_instant, room_filters
 
@@ -55,6 +56,30 @@ def index():
         "rooms/index.html", rooms=rooms, zone=zone, kind=kind,
         zones=sorted({r.zone for r in every if r.zone}), kinds=sorted({r.kind for r in every if r.kind}),
     )
+
+
+@bp.route("/zones", methods=["GET", "POST"])
+@permission_required("rooms.write")
+def zones():
+    """The zones' order on the board: a whole number per zone, lowest first."""
+    listed = zone_service.list_zones(get_session(), current_user)
+    form = zone_order_form(listed)
+    if form.validate_on_submit():
+        orders = {z.name: form[zone_field_name(z.name)].data for z in listed}
+        try:
+            zone_service.set_zone_orders(get_session(), current_user, orders)
+        except ServiceError as exc:
+            for detail in exc.details:
+                name = zone_field_name(str(detail.get("field", "")))
+                if name in form:
+                    form[name].errors = [*form[name].errors, str(detail["message"])]
+                else:
+                    flash(str(detail.get("message", exc.message)), "error")
+        else:
+            flash(_("Zone order saved."))
+            return redirect(url_for("rooms.zones"))
+    return (render_template("rooms/zones.html", form=form, zones=listed, zone_field_name=zone_field_name),
+            422 if any(f.errors for f in form) else 200)
 
 
 @bp.route("/new", methods=["GET", "POST"])
