@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from opsroom.web.errors import database_unavailable, error_response
-from opsroom.db import get_session, lost_race
+from opsroom.db import get_session, lost_race, read_connection
 from opsroom.services.permissions import require
 from opsroom.services.sales import screen as screen_service
 from opsroom.services.park import users
@@ -40,16 +40,28 @@ def _authenticate():
             return error_response(403, _l("A screen token opens only the big screen."))
         g.api_user = viewer
         return None
-    found = users.principal_for_token(get_session(), token)
+    # One Core statement on a pooled connection, read-only: a request that
+    # needs the ORM (most do) gets its session only when it asks for one.
+    with read_connection() as connection:
+        found = users.token_principal(connection, token)
     if found is None:
         return error_response(401)
-    g.api_user, g.api_anchor_id = found
+    g.api_principal, g.api_anchor_id = found
     return None
 
 
 def current():
-    """The user behind the request's token."""
-    return g.api_user
+    """The user behind the request's token, in the request's session."""
+    user = g.get("api_user")
+    if user is None:
+        user = g.api_user = g.api_principal
+        get_session().add(user)  # detached, every column loaded: no SQL
+    return user
+
+
+def principal():
+    """The user behind the request's token, for reading its columns only (no session)."""
+    return g.get("api_user") or g.api_principal
 
 
 def needs(permission: str):
