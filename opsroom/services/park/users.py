@@ -198,6 +198,7 @@ def principal_for_token(session: so.Session, token: str) -> tuple[User, int | No
 # The same lookup as plain columns, for a request that needs no ORM session:
 # the user is built from the row, detached (see `token_principal`).
 _USER_COLUMNS = tuple(User.__table__.columns.keys())
+_new_user = User.__mapper__.class_manager.new_instance
 _TOKEN_PRINCIPAL = (
     sa.select(*User.__table__.columns,
               sa.select(Anchor.id).where(Anchor.user_id == User.id).scalar_subquery().label("anchor_id"))
@@ -217,7 +218,9 @@ def token_principal(connection: sa.Connection, token: str) -> tuple[User, int | 
     row = connection.execute(_TOKEN_PRINCIPAL, {"token_hash": hash_token(token)}).first()
     if row is None or not row.active:
         return None
-    user = User(**dict(zip(_USER_COLUMNS, row)))
+    # As the ORM's loader fills an instance: the row straight into its state (no change events).
+    user = _new_user()
+    user.__dict__.update(zip(_USER_COLUMNS, row))
     so.make_transient_to_detached(user)
     return user, row.anchor_id
 
