@@ -182,9 +182,10 @@ def get_session() -> so.Session:
 
 @contextmanager
 def read_connection() -> Iterator[sa.Connection]:
-    """A connection for a short Core read outside any ORM session: from the
-    sessions' own bind (a pooled connection of the engine, read intent, given
-    back at once; or the very connection the sessions are bound to)."""
+    """A connection for one short Core read outside any ORM session: from the
+    sessions' own bind (a pooled connection of the engine, read intent,
+    autocommit on PostgreSQL, given back at once; or the very connection the
+    sessions are bound to)."""
     from flask import current_app
 
     bind = current_app.extensions["opsroom.sessionmaker"].kw["bind"]
@@ -192,6 +193,9 @@ def read_connection() -> Iterator[sa.Connection]:
         yield bind
         return
     with intent(write=False), bind.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            # One statement needs no transaction: no BEGIN and ROLLBACK round trips.
+            connection.execution_options(isolation_level="AUTOCOMMIT")
         yield connection
 
 

@@ -20,6 +20,9 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Endpoints that need no token (the health check answers more with an admin token;
 # the 抖店 push is signed by 抖店 instead).
 PUBLIC_ENDPOINTS = {"api.openapi", "api.health", "api.push_doudian"}
+# Endpoints that read nothing but the token's user (and, rarely, its anchor):
+# they authenticate on a connection of their own and open no ORM session.
+SESSIONLESS_ENDPOINTS = {"api.me"}
 # The only endpoints a screen token opens.
 SCREEN_ENDPOINTS = {"api.screen"}
 
@@ -40,10 +43,12 @@ def _authenticate():
             return error_response(403, _l("A screen token opens only the big screen."))
         g.api_user = viewer
         return None
-    # One Core statement on a pooled connection, read-only: a request that
-    # needs the ORM (most do) gets its session only when it asks for one.
-    with read_connection() as connection:
-        found = users.token_principal(connection, token)
+    if request.endpoint in SESSIONLESS_ENDPOINTS:
+        # One Core statement on a pooled connection of its own: no ORM session at all.
+        with read_connection() as connection:
+            found = users.token_principal(connection, token)
+    else:  # the same statement as the first of the request's session
+        found = users.token_principal(get_session().connection(), token)
     if found is None:
         return error_response(401)
     g.api_principal, g.api_anchor_id = found
