@@ -26,9 +26,8 @@ FIELD_LIMIT = 1 << 16
 
 # The fast path (ExportReader._fast): the id columns with their lengths, the
 # text columns, and a park-local time to the second ("2026-11-20 20:05:33").
-_IDS = (("external_id", rules.LIMITS["external_id"], True), ("parent_id", rules.LIMITS["parent_id"], False),
-        ("room_code", rules.LIMITS["room_code"], False),
-        ("anchor_account", rules.LIMITS["anchor_account"], False), ("sku", rules.LIMITS["sku"], False))
+_IDS = tuple((name, rules.PLAIN_IDS[name], name == "external_id")
+             for name in ("external_id", "parent_id", "room_code", "anchor_account", "sku"))
 _TEXTS = (("product_name", rules.LIMITS["product_name"]), ("buyer", rules.LIMITS["buyer"]))
 _LOCAL_SECONDS = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:[0-5]\d")
 
@@ -221,14 +220,14 @@ class ExportReader:
         if not rules.PLATFORM_RE.match(platform):
             return None
         row: dict[str, Any] = {"platform": platform}
-        for key, limit, required in _IDS:
+        for key, plain, required in _IDS:
             i = at.get(key)
             text = cells[i].strip() if i is not None else ""
             if not text:
                 if required:
                     return None
                 row[key] = ""
-            elif rules.plain_id(text, limit):
+            elif plain.fullmatch(text):
                 row[key] = text
             else:
                 return None

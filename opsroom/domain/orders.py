@@ -371,17 +371,20 @@ _JSON_TEXT = (("external_id", True), ("parent_id", False), ("room_code", False),
 # space, no spreadsheet quoting, no NUL), and an RFC 3339 instant.
 PLAIN_TEXT = re.compile(r"[^\s\x00'=](?:[^\x00]*[^\s\x00])?")
 _PLAIN_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,6})?)?(?:Z|[+-]\d{2}:\d{2})")
-_JSON_IDS = (("external_id", LIMITS["external_id"], True), ("parent_id", LIMITS["parent_id"], False),
-             ("room_code", LIMITS["room_code"], False), ("anchor_account", LIMITS["anchor_account"], False),
-             ("sku", LIMITS["sku"], False))
+_JSON_IDS = (("external_id", True), ("parent_id", False), ("room_code", False), ("anchor_account", False),
+             ("sku", False))
 _JSON_TEXTS = (("product_name", LIMITS["product_name"]), ("buyer", LIMITS["buyer"]))
 
 
-def plain_id(text: str, limit: int) -> bool:
-    """Whether `clean_id` would return this already clean text unchanged (and
-    raise nothing): the fast paths' test; anything else takes the full checks."""
-    return (len(text) <= limit and PLAIN_TEXT.fullmatch(text) is not None
-            and not (("e" in text or "E" in text) and _SCIENTIFIC.match(text)))
+def _plain_id(limit: int) -> re.Pattern:
+    # PLAIN_TEXT of at most `limit` characters that is not a number in scientific notation.
+    return re.compile(r"(?![0-9](?:\.[0-9]+)?[eE]\+?[0-9]+\Z)[^\s\x00'=](?:[^\x00]{0,%d}[^\s\x00])?" % (limit - 2))
+
+
+# field → a pattern whose fullmatch says `clean_id` would return the text
+# unchanged and raise nothing: the fast paths' test (else the full checks run).
+PLAIN_IDS = {field: _plain_id(LIMITS[field])
+             for field in ("external_id", "parent_id", "room_code", "anchor_account", "sku")}
 
 
 def plain_fen(text: str) -> int | None:
@@ -403,13 +406,13 @@ def fast_json(item: dict) -> dict | None:
     if type(platform) is not str or not PLATFORM_RE.match(platform):
         return None
     row: dict[str, Any] = {"platform": platform}
-    for key, limit, required in _JSON_IDS:
+    for key, required in _JSON_IDS:
         value = get(key)
         if value is None or value == "":
             if required:
                 return None
             row[key] = ""
-        elif type(value) is str and plain_id(value, limit):
+        elif type(value) is str and PLAIN_IDS[key].fullmatch(value):
             row[key] = value
         else:
             return None
