@@ -59,8 +59,9 @@ def current():
     """The user behind the request's token, in the request's session."""
     user = g.get("api_user")
     if user is None:
-        user = g.api_user = g.api_principal
-        get_session().add(user)  # detached, every column loaded: no SQL
+        # Detached with every column loaded: merged without SQL (the session's own
+        # instance, should the route have loaded that user already).
+        user = g.api_user = get_session().merge(g.api_principal, load=False)
     return user
 
 
