@@ -159,17 +159,50 @@ def count(engine: sa.Engine) -> tuple[int, int]:
 PROFILE: list[str] = []
 
 
-def timed(fn, name: str = "") -> tuple[float, float]:
-    """Wall and CPU seconds of fn(); with --profile, also the top of its profile."""
+class ServerCPU:
+    """CPU seconds of the PostgreSQL backends serving an engine's connections,
+    read from /proc (the server on this host): the database's share of a
+    measurement, which this process's CPU time does not include."""
+
+    def __init__(self, engine: sa.Engine):
+        self.pids: set[int] = set()
+        sa.event.listen(engine, "checkout", lambda dbapi_conn, *_: self.pids.add(dbapi_conn.info.backend_pid))
+
+    def snapshot(self) -> dict[int, int]:
+        ticks = {}
+        for pid in self.pids:
+            try:
+                with open(f"/proc/{pid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+            except OSError:  # not on this host, or the backend has gone
+                continue
+            ticks[pid] = int(fields[11]) + int(fields[12])  # utime + stime
+        return ticks
+
+    def since(self, before: dict[int, int]) -> float:
+        after = self.snapshot()
+        return sum(t - before.get(pid, 0) for pid, t in after.items()) / os.sysconf("SC_CLK_TCK")
+
+
+SERVER: list[ServerCPU] = []
+SERVER_SAMPLES: dict[str, list[float]] = {}
+
+
+def timed(fn, name: str = "", key: str = "") -> tuple[float, float]:
+    """Wall and CPU seconds of fn(); with --profile, also the top of its profile.
+    On PostgreSQL the backends' CPU seconds go to SERVER_SAMPLES[key]."""
+    before = SERVER[0].snapshot() if SERVER and key else None
     profiler = None
     if name and name in PROFILE:
         import cProfile
 
-        profiler = cProfile.Profile()
+        profiler = cProfile.Profile(time.process_time)  # CPU, not wall: waits on the server cost nothing
         profiler.enable()
     t0, c0 = time.perf_counter(), time.process_time()
     fn()
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    if before is not None:
+        SERVER_SAMPLES.setdefault(key, []).append(SERVER[0].since(before))
     if profiler is not None:
         import pstats
 
@@ -198,6 +231,10 @@ def _run(backend: str, url: str, args) -> dict:
     clock.set_now(NOW)
     app = create_app(TestConfig, DATABASE_URL=url)
     engine = app.extensions["opsroom.engine"]
+    SERVER.clear()
+    SERVER_SAMPLES.clear()
+    if backend == "postgres":
+        SERVER.append(ServerCPU(engine))
     rows = world["orders"]
     json_rows = [as_json(r) for r in rows]
     results: dict = {"backend": backend, "rows": len(rows), "server": server_version(engine)}
@@ -217,12 +254,12 @@ def _run(backend: str, url: str, args) -> dict:
 
         for rep in range(args.repeat):
             empty(engine)
-            samples["json"].append(timed(json_batches, "json" if rep == 0 else ""))
+            samples["json"].append(timed(json_batches, "json" if rep == 0 else "", "json"))
             stored = count(engine)
             assert stored[0] == len(rows), stored
             results["attributed"] = stored[1]
 
-            samples["reimport"].append(timed(json_batches))
+            samples["reimport"].append(timed(json_batches, key="reimport"))
             assert count(engine) == stored
 
             # The floor: the very rows the service stored, inserted raw.
@@ -246,14 +283,14 @@ def _run(backend: str, url: str, args) -> dict:
                 finally:
                     raw_conn.close()
 
-            samples["floor"].append(timed(raw))
+            samples["floor"].append(timed(raw, key="floor"))
             assert count(engine)[0] == len(rows)
 
             empty(engine)
             out: dict = {}
             samples["csv"].append(timed(
                 lambda: out.update(import_export(session, user, io.BytesIO(data), size=len(data))),
-                "csv" if rep == 0 else ""))
+                "csv" if rep == 0 else "", "csv"))
             assert out["created"] == len(rows) and not out["errors"], (out["created"], out["errors"][:3])
             log(f"   run {rep + 1}: " + ", ".join(
                 f"{name} {len(rows) / runs[-1][0]:,.0f}/s" for name, runs in samples.items()))
@@ -262,7 +299,10 @@ def _run(backend: str, url: str, args) -> dict:
         wall = statistics.median(w for w, _ in runs)
         cpu = statistics.median(c for _, c in runs)
         results[name] = {"seconds": wall, "cpu": cpu, "rows_s": len(rows) / wall, "cpu_rows_s": len(rows) / cpu,
-                         "runs": [len(rows) / w for w, _ in runs]}
+                         "runs": [len(rows) / w for w, _ in runs],
+                         "cpu_ms_per_1000": cpu / len(rows) * 1e6}
+        if SERVER_SAMPLES.get(name):
+            results[name]["server_cpu_ms_per_1000"] = statistics.median(SERVER_SAMPLES[name]) / len(rows) * 1e6
     log(f"   {results['attributed']:,} of {len(rows):,} orders attributed; CSV {len(data) / 1e6:.1f} MB")
 
     if args.http:
@@ -370,6 +410,16 @@ def print_table(reports: list[dict]) -> None:
     for r in reports:
         log(f"| {r['backend']} | {r['json']['cpu_rows_s']:,.0f} | {r['reimport']['cpu_rows_s']:,.0f} | "
             f"{r['csv']['cpu_rows_s']:,.0f} | {r['floor']['cpu_rows_s']:,.0f} |")
+    log("\nCPU ms per 1,000 rows: this process + the PostgreSQL backends serving it (read from /proc):\n")
+    log("| backend | JSON | re-import | CSV | floor |")
+    log("|---|---:|---:|---:|---:|")
+    for r in reports:
+        def cell(name):
+            m = r[name]
+            server = m.get("server_cpu_ms_per_1000")
+            return f"{m['cpu_ms_per_1000']:.1f}" + (f" + {server:.1f} = {m['cpu_ms_per_1000'] + server:.1f}"
+                                                    if server is not None else "")
+        log(f"| {r['backend']} | {cell('json')} | {cell('reimport')} | {cell('csv')} | {cell('floor')} |")
     for r in reports:
         if "million" in r:
             m = r["million"]

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from opsroom.web.errors import database_unavailable, error_response
-from opsroom.db import get_session, lost_race
+from opsroom.db import get_session, lost_race, read_connection
 from opsroom.services.permissions import require
 from opsroom.services.sales import screen as screen_service
 from opsroom.services.park import users
@@ -20,6 +20,9 @@ bp = Blueprint("api", __name__, url_prefix="/api/v1")
 # Endpoints that need no token (the health check answers more with an admin token;
 # the 抖店 push is signed by 抖店 instead).
 PUBLIC_ENDPOINTS = {"api.openapi", "api.health", "api.push_doudian"}
+# Endpoints that read nothing but the token's user (and, rarely, its anchor):
+# they authenticate on a connection of their own and open no ORM session.
+SESSIONLESS_ENDPOINTS = {"api.me"}
 # The only endpoints a screen token opens.
 SCREEN_ENDPOINTS = {"api.screen"}
 
@@ -40,16 +43,31 @@ def _authenticate():
             return error_response(403, _l("A screen token opens only the big screen."))
         g.api_user = viewer
         return None
-    found = users.principal_for_token(get_session(), token)
+    if request.endpoint in SESSIONLESS_ENDPOINTS:
+        # One Core statement on a pooled connection of its own: no ORM session at all.
+        with read_connection() as connection:
+            found = users.token_principal(connection, token)
+    else:  # the same statement as the first of the request's session
+        found = users.token_principal(get_session().connection(), token)
     if found is None:
         return error_response(401)
-    g.api_user, g.api_anchor_id = found
+    g.api_principal, g.api_anchor_id = found
     return None
 
 
 def current():
-    """The user behind the request's token."""
-    return g.api_user
+    """The user behind the request's token, in the request's session."""
+    user = g.get("api_user")
+    if user is None:
+        # Detached with every column loaded: merged without SQL (the session's own
+        # instance, should the route have loaded that user already).
+        user = g.api_user = get_session().merge(g.api_principal, load=False)
+    return user
+
+
+def principal():
+    """The user behind the request's token, for reading its columns only (no session)."""
+    return g.get("api_user") or g.api_principal
 
 
 def needs(permission: str):

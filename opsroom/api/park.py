@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import g, jsonify, request
 
 from opsroom.api import parse as p
-from opsroom.api.base import body, bp, current, needs, operation
+from opsroom.api.base import body, bp, current, needs, operation, principal
 from opsroom.api.schemas import AT, ERROR, B, I, S, list_of, ref
 from opsroom.db import get_session
 from opsroom.domain.booking_rules import MAX_BOOKING_MINUTES, MAX_CHANGEOVER_MINUTES
@@ -76,7 +76,7 @@ SCHEMAS = {
 @bp.get("/me")
 @operation("The token's user", errors=(), answers=ref("Me"))
 def me():
-    user = current()
+    user = principal()  # no ORM session unless the user has an anchor profile
     # The linked anchor's id came with the token's user (one statement); most users have none.
     anchor_id = g.get("api_anchor_id")
     return jsonify(user_json(user, get_session().get(Anchor, anchor_id) if anchor_id is not None else None))

@@ -222,6 +222,26 @@ def test_inactive_user_token_is_401(client, make, db_session, token_of):
     assert_error(call(client, "GET", "/me", token=token), 401, "unauthorized")
 
 
+def test_me_is_one_statement_and_a_write_adopts_the_token_user(client, world, token_of, engine, db_session):
+    """GET /me reads the token's user and anchor id in one statement and nothing else
+    (no ORM session); a write route works with that same user in its session."""
+    import sqlalchemy as sa
+
+    token = token_of("admin")
+    statements = []
+    listener = lambda *args: statements.append(args[2].lstrip().upper())  # noqa: E731
+    sa.event.listen(engine, "before_cursor_execute", listener)
+    try:
+        r = call(client, "GET", "/me", token=token)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", listener)
+    assert r.status_code == 200 and r.json["role"] == "admin"
+    reads = [s for s in statements if not s.startswith(("SAVEPOINT", "RELEASE", "ROLLBACK", "BEGIN"))]
+    assert len(reads) == 1 and "API_TOKENS" in reads[0], reads
+    r = call(client, "POST", "/tenants", token=token, body={"name": "采样商户"})
+    assert r.status_code == 201, r.json
+
+
 # ---------------------------------------------------------------------------
 # Authorization: 403
 

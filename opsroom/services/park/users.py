@@ -195,6 +195,36 @@ def principal_for_token(session: so.Session, token: str) -> tuple[User, int | No
     return row[0], row[1]
 
 
+# The same lookup as plain columns, for a request that needs no ORM session:
+# the user is built from the row, detached (see `token_principal`).
+_USER_COLUMNS = tuple(User.__table__.columns.keys())
+_new_user = User.__mapper__.class_manager.new_instance
+_TOKEN_PRINCIPAL = (
+    sa.select(*User.__table__.columns,
+              sa.select(Anchor.id).where(Anchor.user_id == User.id).scalar_subquery().label("anchor_id"))
+    .join(ApiToken, ApiToken.user_id == User.id)
+    .where(ApiToken.token_hash == sa.bindparam("token_hash"), ApiToken.revoked_at.is_(None))
+)
+
+
+def token_principal(connection: sa.Connection, token: str) -> tuple[User, int | None] | None:
+    """As `principal_for_token`, by one Core statement on `connection`, without
+    an ORM session: the active user behind an unrevoked token, as a detached
+    `User` carrying every column (a session adopts it with `session.add`), and
+    their linked anchor's id; or None. Read at every request, so a revocation
+    or a deactivation takes effect at the very next one."""
+    if not token:
+        return None
+    row = connection.execute(_TOKEN_PRINCIPAL, {"token_hash": hash_token(token)}).first()
+    if row is None or not row.active:
+        return None
+    # As the ORM's loader fills an instance: the row straight into its state (no change events).
+    user = _new_user()
+    user.__dict__.update(zip(_USER_COLUMNS, row))
+    so.make_transient_to_detached(user)
+    return user, row.anchor_id
+
+
 def user_for_token(session: so.Session, token: str) -> User | None:
     found = principal_for_token(session, token)
     return found[0] if found else None

@@ -80,20 +80,25 @@ _SPAN = timedelta(days=1)
 def _windows(session, rows: list[dict], key: str, grace: timedelta, query) -> dict[Any, rules.Windows]:
     """Candidate sessions per key (room code or anchor id), one query per
     cluster of order times."""
-    found: dict[Any, list[rules.Window]] = {}
-    ordered = sorted(rows, key=lambda r: r["ordered_at"])
-    start = 0
-    while start < len(ordered):
-        lo = ordered[start]["ordered_at"]
+    # (key, booking id) → its window: clusters may read the same session twice.
+    found: dict[tuple[Any, int], tuple] = {}
+    times = sorted((r["ordered_at"], r[key]) for r in rows)
+    start, n = 0, len(times)
+    while start < n:
+        lo = times[start][0]
+        last = lo + _SPAN
         end = start
-        while end < len(ordered) and ordered[end]["ordered_at"] - lo <= _SPAN:
+        while end < n and times[end][0] <= last:
             end += 1
-        hi = ordered[end - 1]["ordered_at"]
-        keys = {r[key] for r in ordered[start:end]}
+        hi = times[end - 1][0]
+        keys = {k for _, k in times[start:end]}
         for k, booking_id, starts_at, ends_at, tenant_id in session.execute(query(lo - grace, hi, keys)):
-            found.setdefault(k, []).append(rules.Window(booking_id, starts_at, ends_at, tenant_id))
+            found[(k, booking_id)] = (booking_id, starts_at, ends_at, tenant_id)
         start = end
-    return {k: rules.Windows(set(v), grace) for k, v in found.items()}
+    by_key: dict[Any, list[rules.Window]] = {}
+    for (k, _), w in found.items():
+        by_key.setdefault(k, []).append(rules.Window(*w))
+    return {k: rules.Windows(v, grace) for k, v in by_key.items()}
 
 
 def _apply_windows(rows: list[dict], key: str, windows: dict, method: str) -> None:

@@ -20,6 +20,7 @@
 from __future__ import annotations
 
 import json
+import operator
 from datetime import datetime, timezone
 from typing import IO, Any, Iterator
 
@@ -147,14 +148,7 @@ def apply_chunk(session: so.Session, batch: ImportBatch, good: list[tuple[int, d
     link_products(session, rows)
     created = updated = unattributed = 0
     if rows:
-        records = [{
-            "platform": r["platform"], "external_id": r["external_id"], "parent_id": r["parent_id"],
-            "booking_id": r["booking_id"], "attributed_by": r["attributed_by"], "room_code": r["room_code"],
-            "anchor_account": r["anchor_account"], "sku": r["sku"], "product_id": r["product_id"],
-            "product_name": r["product_name"], "buyer": r["buyer"], "quantity": r["quantity"],
-            "amount_fen": r["amount_fen"], "refund_fen": r["refund_fen"], "status": r["status"],
-            "ordered_at": r["ordered_at"],
-        } for r in sorted(rows, key=lambda r: (r["platform"], r["external_id"]))]
+        records = sorted(map(_RECORD, rows), key=_KEY)
         for updated_at, booking_id in _write(session, batch.id, now, records):
             if updated_at is None:
                 created += 1
@@ -177,7 +171,13 @@ def apply_chunk(session: so.Session, batch: ImportBatch, good: list[tuple[int, d
     return {**counts, "late_errors": late_errors}
 
 
-def _write(session: so.Session, batch_id: int, now: datetime, records: list[dict]) -> list[tuple]:
+# A row as the tuple of UPSERT_COLUMNS the writes take, and its key (platform, external_id).
+_RECORD = operator.itemgetter(*UPSERT_COLUMNS)
+_KEY = operator.itemgetter(0, 1)
+_AT = UPSERT_COLUMNS.index("ordered_at")
+
+
+def _write(session: so.Session, batch_id: int, now: datetime, records: list[tuple]) -> list[tuple]:
     """Upsert the chunk's records (sorted by key) in one statement; (updated_at, booking_id)
     of each new or changed row. PostgreSQL: COPY into a temporary staging table, then one
     INSERT … SELECT … ON CONFLICT. SQLite: the rows as one JSON parameter, read by
@@ -195,7 +195,7 @@ _STAGING_TYPES = {"booking_id": "bigint", "product_id": "bigint", "quantity": "i
 STAGED = sa.table(_STAGING, *[sa.column(c, ORDERS.c[c].type) for c in UPSERT_COLUMNS])
 
 
-def _write_postgres(session: so.Session, batch_id: int, now: datetime, records: list[dict]) -> list[tuple]:
+def _write_postgres(session: so.Session, batch_id: int, now: datetime, records: list[tuple]) -> list[tuple]:
     connection = session.connection()
     cols = ", ".join(UPSERT_COLUMNS)
     # Private to this connection, emptied at commit; created once per connection.
@@ -206,7 +206,7 @@ def _write_postgres(session: so.Session, batch_id: int, now: datetime, records: 
     try:
         with cursor.copy(f"COPY {_STAGING} ({cols}) FROM STDIN") as copy:
             for r in records:
-                copy.write_row([r[c] for c in UPSERT_COLUMNS])
+                copy.write_row(r)
     finally:
         cursor.close()
     rows = sa.select(*[STAGED.c[c] for c in UPSERT_COLUMNS], sa.literal(batch_id, sa.Integer).label("batch_id"),
@@ -221,11 +221,11 @@ def _write_postgres(session: so.Session, batch_id: int, now: datetime, records: 
 _SQLITE_AT = "%Y-%m-%d %H:%M:%S.%f"  # how the UTC column type stores an instant on SQLite
 
 
-def _write_sqlite(session: so.Session, batch_id: int, now: datetime, records: list[dict]) -> list[tuple]:
-    at = UPSERT_COLUMNS.index("ordered_at")
-    payload = json.dumps([[r[c] if i != at else r[c].astimezone(UTC).strftime(_SQLITE_AT)
-                           for i, c in enumerate(UPSERT_COLUMNS)] for r in records],
-                         ensure_ascii=False, separators=(",", ":"))
+def _write_sqlite(session: so.Session, batch_id: int, now: datetime, records: list[tuple]) -> list[tuple]:
+    at = _AT
+    # isoformat of a UTC instant, cut before its offset: the column's "%Y-%m-%d %H:%M:%S.%f" (years 2000–2100).
+    payload = json.dumps([(*r[:at], r[at].astimezone(UTC).isoformat(" ", "microseconds")[:26], *r[at + 1:])
+                          for r in records], ensure_ascii=False, separators=(",", ":"))
     value = sa.literal_column("j.value")
     picked = [sa.func.json_extract(value, f"$[{i}]").label(c) for i, c in enumerate(UPSERT_COLUMNS)]
     # "WHERE true": SQLite's upsert after a SELECT needs a WHERE, else ON CONFLICT reads as a join's ON.
