@@ -22,7 +22,7 @@ from opsroom.services.integrations import outbox, targets
 from tests.conftest import BACKENDS
 from tests.support import ROOT
 from tests.support.factories import Factory
-from tests.support.live import backend_url, provision_database, query
+from tests.support.live import backend_url, provision_database, query, wait_for
 from tests.support.receivers import WebhookReceiver
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -37,15 +37,6 @@ class SlowReceiver(WebhookReceiver):
         time.sleep(0.3)
         return super().check(now, path, query, headers, body)
 
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture(params=BACKENDS)

@@ -22,20 +22,11 @@ from opsroom.models import JobRecord, Notification, SchedulerHeartbeat
 from tests.conftest import BACKENDS
 from tests.support import ROOT
 from tests.support.factories import Factory
-from tests.support.live import backend_url, provision_database, query
+from tests.support.live import backend_url, provision_database, query, wait_for
 from tests.support.mail import SmtpServer
 
 INTERVAL = 1  # seconds between sweeps (and between a standby's tries)
 
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture(params=BACKENDS)

@@ -19,6 +19,7 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 import uuid
 from contextlib import contextmanager
 from typing import Callable, Iterator
@@ -35,6 +36,17 @@ from tests.support import ROOT
 from tests.support.http import InThread, free_port
 
 POSTGRES_ENV = "OPSROOM_TEST_POSTGRES_URL"
+
+
+def wait_for(predicate, timeout: float, what: str, step: float = 0.05):
+    """Poll `predicate` until it returns something true (returned), or fail naming `what`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)
+    raise AssertionError(f"timed out waiting for {what}")
 
 
 def backend_url(backend: str) -> str:

@@ -197,22 +197,22 @@ def resend(session: so.Session, user, delivery_id: int) -> Delivery:
     return delivery
 
 
-def _test_event(session: so.Session, event_type: str, data: dict) -> OutboxEvent:
+def _test_delivery(session: so.Session, event_type: str, data: dict, **target: int) -> Delivery:
+    """A test event and its delivery to one robot or webhook (`robot_id=` / `webhook_id=`), sent at once."""
     event = OutboxEvent(type=event_type, data=data, occurred_at=clock.now())
     session.add(event)
     session.flush()
-    return event
+    delivery = Delivery(event_id=event.id, msg_id=outbox.new_msg_id(), state="sending", next_at=clock.now(), **target)
+    session.add(delivery)
+    session.flush()
+    return delivery
 
 
 @transactional
 def test_robot(session: so.Session, user, robot_id: int) -> Delivery:
     """Send a test message now (within the robot's rate limit); logged as a delivery."""
     robot = get_robot(session, user, robot_id)
-    event = _test_event(session, "robot.test", {"robot_id": robot.id})
-    delivery = Delivery(event_id=event.id, robot_id=robot.id, msg_id=outbox.new_msg_id(), state="sending",
-                        next_at=clock.now())
-    session.add(delivery)
-    session.flush()
+    delivery = _test_delivery(session, "robot.test", {"robot_id": robot.id}, robot_id=robot.id)
     sender.attempt_robot_now(session, settings_of(session), robot, delivery)
     return delivery
 
@@ -221,11 +221,7 @@ def test_robot(session: so.Session, user, robot_id: int) -> Delivery:
 def test_webhook(session: so.Session, user, webhook_id: int) -> Delivery:
     """Send a signed `webhook.test` event now; logged as a delivery (not retried)."""
     hook = get_webhook(session, user, webhook_id)
-    event = _test_event(session, "webhook.test", {"webhook_id": hook.id})
-    delivery = Delivery(event_id=event.id, webhook_id=hook.id, msg_id=outbox.new_msg_id(), state="sending",
-                        next_at=clock.now())
-    session.add(delivery)
-    session.flush()
+    delivery = _test_delivery(session, "webhook.test", {"webhook_id": hook.id}, webhook_id=hook.id)
     sender.attempt_webhook(session, settings_of(session), delivery, hook, retry=False)
     return delivery
 
