@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 
@@ -20,9 +18,8 @@ from opsroom import create_app
 from opsroom.models import Delivery
 from opsroom.services.integrations import outbox, targets
 from tests.conftest import BACKENDS
-from tests.support import ROOT
 from tests.support.factories import Factory
-from tests.support.live import backend_url, provision_database, query, wait_for
+from tests.support.live import SchedulerProcesses, backend_url, provision_database, query, wait_for
 from tests.support.receivers import WebhookReceiver
 
 SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
@@ -48,23 +45,10 @@ def world(request, tmp_path):
            "OPSROOM_SCHEDULER_SWEEP_SECONDS": "1", "OPSROOM_INTEGRATIONS_SWEEP_SECONDS": "1",
            "OPSROOM_INTEGRATIONS_TIMEOUT_SECONDS": "1", "OPSROOM_INTEGRATIONS_BATCH": str(BATCH)}
     env.pop("OPSROOM_EMBED_SCHEDULER", None)
-    procs: list[subprocess.Popen] = []
+    schedulers = SchedulerProcesses(env, tmp_path)
 
-    def start() -> subprocess.Popen:
-        log = open(tmp_path / f"scheduler-{len(procs)}.log", "w")
-        proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "scheduler"], cwd=ROOT, env=env,
-                                stdout=log, stderr=subprocess.STDOUT)
-        procs.append(proc)
-        return proc
-
-    yield {"app": app, "receiver": receiver, "start": start}
-    for proc in procs:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    yield {"app": app, "receiver": receiver, "start": schedulers.start}
+    schedulers.stop()
     receiver.stop()
     app.extensions["opsroom.engine"].dispose()
     cleanup()

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from datetime import datetime, timedelta, timezone
@@ -20,9 +18,8 @@ from config import TestConfig
 from opsroom import create_app
 from opsroom.models import JobRecord, Notification, SchedulerHeartbeat
 from tests.conftest import BACKENDS
-from tests.support import ROOT
 from tests.support.factories import Factory
-from tests.support.live import backend_url, provision_database, query, wait_for
+from tests.support.live import SchedulerProcesses, backend_url, provision_database, query, wait_for
 from tests.support.mail import SmtpServer
 
 INTERVAL = 1  # seconds between sweeps (and between a standby's tries)
@@ -39,23 +36,10 @@ def world(request, tmp_path):
            "OPSROOM_SCHEDULER_SWEEP_SECONDS": str(INTERVAL), "OPSROOM_SMTP_HOST": "127.0.0.1",
            "OPSROOM_SMTP_PORT": str(smtp.port), "OPSROOM_SMTP_SECURITY": "none", "OPSROOM_REMINDER_MINUTES_BEFORE": "60"}
     env.pop("OPSROOM_EMBED_SCHEDULER", None)
-    procs: list[subprocess.Popen] = []
+    schedulers = SchedulerProcesses(env, tmp_path)
 
-    def start_scheduler() -> subprocess.Popen:
-        log = open(tmp_path / f"scheduler-{len(procs)}.log", "w")
-        proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "scheduler"], cwd=ROOT, env=env,
-                                stdout=log, stderr=subprocess.STDOUT)
-        procs.append(proc)
-        return proc
-
-    yield {"app": app, "smtp": smtp.inbox, "start": start_scheduler, "backend": request.param, "logs": tmp_path}
-    for proc in procs:
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+    yield {"app": app, "smtp": smtp.inbox, "start": schedulers.start, "backend": request.param, "logs": tmp_path}
+    schedulers.stop()
     smtp.stop()
     app.extensions["opsroom.engine"].dispose()
     cleanup()

@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -47,6 +49,30 @@ def wait_for(predicate, timeout: float, what: str, step: float = 0.05):
             return value
         time.sleep(step)
     raise AssertionError(f"timed out waiting for {what}")
+
+
+class SchedulerProcesses:
+    """Real `flask scheduler` processes on one database, each logging to its own file;
+    `stop()` ends whatever is still running (terminate, then kill after 10 s)."""
+
+    def __init__(self, env: dict[str, str], logs):
+        self.env, self.logs, self.procs = env, logs, []
+
+    def start(self) -> subprocess.Popen:
+        log = open(self.logs / f"scheduler-{len(self.procs)}.log", "w")
+        proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "scheduler"], cwd=ROOT,
+                                env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        self.procs.append(proc)
+        return proc
+
+    def stop(self) -> None:
+        for proc in self.procs:
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
 
 
 def backend_url(backend: str) -> str:
