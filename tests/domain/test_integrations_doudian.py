@@ -144,6 +144,9 @@ def test_zero_times_mean_not_given_and_an_empty_push_is_no_message():
         (json.dumps([{"tag": "100", "msg_id": "m", "data": "[1,2]"}]).encode(), "JSON object"),
         (body_of(message("101", dict(PAID, pay_amount="12.5"))), "pay_amount must be an integer"),
         (body_of(message("101", dict(PAID, pay_amount=-1))), "must not be negative"),
+        # Digits Python's int() refuses although str.isdigit() says yes: a 400, not a 500.
+        (body_of(message("101", dict(PAID, pay_amount="²"))), "pay_amount must be an integer"),
+        (body_of(message("101", dict(PAID, order_status="٣"))), "order_status must be an integer"),
         (body_of(message("101", dict(PAID, pay_amount=1.5))), "pay_amount"),
         (body_of(message("100", dict(CREATED, s_ids=P_ID))), "s_ids must be a list"),
         (body_of(message("100", dict(CREATED, s_ids=[None]))), "empty id"),

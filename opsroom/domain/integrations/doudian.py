@@ -251,7 +251,7 @@ def _int(data: Mapping[str, Any], field: str) -> int | None:
     value = data.get(field)
     if value is None:
         return None
-    if isinstance(value, str) and value.strip().isdigit():
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdigit():  # not "²" or "٣"
         value = int(value.strip())
     if isinstance(value, bool) or not isinstance(value, int):
         raise DoudianError(f"{field} must be an integer")
@@ -267,7 +267,7 @@ def _fen(data: Mapping[str, Any], field: str) -> int | None:
 
 def _time(data: Mapping[str, Any], field: str) -> datetime | None:
     value = data.get(field)
-    if value is None or isinstance(value, str) and not value.strip().isdigit():
+    if value is None or isinstance(value, str) and not (value.strip().isascii() and value.strip().isdigit()):
         # Some after-sale messages send update_time as text; it is kept in data, unread.
         return None
     seconds = _int(data, field)
