@@ -45,7 +45,8 @@ def list_requests(session: so.Session, user, *, status: str | None = None, tenan
                   month: date | None = None, limit: int = 1000) -> list[BookingRequest]:
     """Requests, oldest first; a tenant's account sees only its own."""
     require(user, "requests.read")
-    q = sa.select(BookingRequest).options(so.joinedload(BookingRequest.tenant), so.joinedload(BookingRequest.room))
+    q = sa.select(BookingRequest).options(so.joinedload(BookingRequest.tenant), so.joinedload(BookingRequest.room),
+                                          so.selectinload(BookingRequest.bookings))  # the API lists their ids
     if user.role == "tenant":
         q = q.where(BookingRequest.tenant_id == user.tenant_id)
     if tenant_id is not None:
