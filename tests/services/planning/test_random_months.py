@@ -28,8 +28,9 @@ def _month(make, rng: random.Random):
     rooms = [make.room(code=f"RR{i}", kind=rng.choice(["服装", "美妆"]), open_time=time(rng.choice([8, 10, 18])),
                        close_time=time(rng.choice([0, 1, 2, 23])), changeover_minutes=rng.choice([0, 15, 30]),
                        min_minutes=60, max_minutes=rng.choice([180, 240, 720])) for i in range(3)]
+    # Tenant 0 always has a quota, so the quota check below always checks someone.
     tenants = [make.tenant(name=f"随机{i}", priority=rng.choice([1, 2, 3]),
-                           prime_quota_hours_per_week=rng.choice([None, None, 4]),
+                           prime_quota_hours_per_week=4 if rng.choice([None, None, 4]) or i == 0 else None,
                            status="suspended" if i == 3 else "active") for i in range(4)]
     anchors = [make.anchor(verified=i != 2, max_minutes_per_day=rng.choice([180, 240]), min_rest_minutes=60,
                            tenant_id=None) for i in range(3)]
