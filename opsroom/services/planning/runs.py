@@ -26,12 +26,14 @@ from flask_babel import lazy_gettext as _l
 
 from opsroom import clock
 from opsroom.domain import planning as dp
-from opsroom.models import BookingRequest, Plan
+from opsroom.models import BookingRequest, Plan, Room, Tenant
 from opsroom.services import audit
 from opsroom.services.errors import Conflict, RuleViolation, ValidationFailed, found
 from opsroom.services.permissions import require
 from opsroom.services.planning.load import month_bounds, month_input
+from opsroom.services.planning.reasons import message
 from opsroom.services.transaction import transactional
+from opsroom.settings import settings_of
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +106,39 @@ def rerun(session: so.Session, user, plan_id: int, *, pin: Iterable[tuple[int, s
 def get(session: so.Session, user, plan_id: int) -> Plan:
     require(user, "plans.read")
     return found(session.get(Plan, plan_id), _l("No such plan."))
+
+
+def review(session: so.Session, user, plan_id: int) -> dict[str, Any]:
+    """The plan's draft as rows to review, read in three queries (the plan, its
+    requests with their tenants, the rooms): `placed` rows (request, tenant's
+    name, room code, start and end, pinned, accepted), `unplaced` rows (the
+    reason in the reader's words, the nearest free places), `accepted` (the
+    request ids booked from it) and `board_day` (the draft's first day, else
+    the month's first). Needs plans.read."""
+    plan = get(session, user, plan_id)
+    result = plan.result or {}
+    ids = {p["request_id"] for p in result.get("placed", [])} | {u["request_id"] for u in result.get("unplaced", [])}
+    tenant_of = dict(session.execute(
+        sa.select(BookingRequest.id, Tenant.name).join(Tenant, Tenant.id == BookingRequest.tenant_id)
+        .where(BookingRequest.id.in_(ids))).all()) if ids else {}
+    codes = dict(session.execute(sa.select(Room.id, Room.code)).all())
+    pinned = {(p["request_id"], p["date"]) for p in plan.pins or []}
+    accepted = set(plan.accepted or [])
+
+    def when(place: dict[str, Any]) -> dict[str, Any]:
+        return {"room_id": place["room_id"], "room_code": codes.get(place["room_id"], str(place["room_id"])),
+                "start": datetime.fromisoformat(place["starts_at"]), "end": datetime.fromisoformat(place["ends_at"])}
+
+    placed = [{"request_id": p["request_id"], "date": p["date"], "tenant": tenant_of.get(p["request_id"], ""),
+               **when(p), "pinned": bool(p.get("pinned")) or (p["request_id"], p["date"]) in pinned,
+               "accepted": p["request_id"] in accepted}
+              for p in result.get("placed", [])]
+    unplaced = [{"request_id": u["request_id"], "date": u["date"], "tenant": tenant_of.get(u["request_id"], ""),
+                 "code": u["code"], "message": message(u["code"], u["params"], u["blocking"]),
+                 "alternatives": [when(a) for a in u["alternatives"]]}
+                for u in result.get("unplaced", [])]
+    board_day = placed[0]["start"].astimezone(settings_of(session).tz).date() if placed else plan.month
+    return {"plan": plan, "placed": placed, "unplaced": unplaced, "accepted": accepted, "board_day": board_day}
 
 
 def list_plans(session: so.Session, user, *, limit: int = 20) -> list[Plan]:

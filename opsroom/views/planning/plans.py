@@ -8,7 +8,6 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 
-import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -16,14 +15,12 @@ from flask_login import current_user
 from opsroom.db import get_session
 from opsroom.domain.intervals import Interval
 from opsroom.labels import PLAN_STATUS_LABELS
-from opsroom.models import BookingRequest, Room, Tenant
 from opsroom.services.errors import ServiceError
 from opsroom.services.planning import accept as accepting
 from opsroom.services.planning import runs
-from opsroom.services.planning.reasons import message
 from opsroom.views.forms import PostForm
 from opsroom.web.guards import permission_required
-from opsroom.web.i18n import local_date_today, park_tz
+from opsroom.web.i18n import local_date_today
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
 _MONTH = re.compile(r"^(20\d{2})-(0[1-9]|1[0-2])$")
@@ -103,27 +100,8 @@ def create():
 @bp.get("/<int:plan_id>")
 @permission_required("plans.read")
 def show(plan_id: int):
-    session = get_session()
-    plan = runs.get(session, current_user, plan_id)
-    result = plan.result or {}
-    ids = {p["request_id"] for p in result.get("placed", [])} | {u["request_id"] for u in result.get("unplaced", [])}
-    reqs = {r.id: r for r in session.scalars(sa.select(BookingRequest).where(BookingRequest.id.in_(ids)))} if ids else {}
-    tenants = {t.id: t for t in session.scalars(sa.select(Tenant).where(
-        Tenant.id.in_({r.tenant_id for r in reqs.values()})))} if reqs else {}
-    rooms = {r.id: r for r in session.scalars(sa.select(Room))}
-    pinned = {(p["request_id"], p["date"]) for p in plan.pins or []}
-    placed = [{**p, "start": datetime.fromisoformat(p["starts_at"]), "end": datetime.fromisoformat(p["ends_at"]),
-               "room": rooms.get(p["room_id"]), "req": reqs.get(p["request_id"]),
-               "pinned": p.get("pinned") or (p["request_id"], p["date"]) in pinned}
-              for p in result.get("placed", [])]
-    unplaced = [{**u, "message": message(u["code"], u["params"], u["blocking"]), "req": reqs.get(u["request_id"]),
-                 "alternatives": [{"room": rooms.get(a["room_id"]), "start": datetime.fromisoformat(a["starts_at"]),
-                                   "end": datetime.fromisoformat(a["ends_at"])} for a in u["alternatives"]]}
-                for u in result.get("unplaced", [])]
-    board_day = placed[0]["start"].astimezone(park_tz()).date() if placed else plan.month
-    return render_template("plans/show.html", plan=plan, status=_status_json(plan), placed=placed, board_day=board_day,
-                           unplaced=unplaced, tenants=tenants, form=PostForm(),
-                           accepted=set(plan.accepted or []))
+    draft = runs.review(get_session(), current_user, plan_id)
+    return render_template("plans/show.html", status=_status_json(draft["plan"]), form=PostForm(), **draft)
 
 
 @bp.get("/<int:plan_id>/status")

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from opsroom import clock
 from opsroom.models import Booking, BookingRequest, Plan
 from opsroom.services.bookings.create import create_booking
-from opsroom.services.errors import Conflict
+from opsroom.services.errors import Conflict, Forbidden
 from opsroom.services.planning import accept, runs
 from opsroom.services.planning.load import month_input
 from tests.conftest import TZ
@@ -62,6 +62,32 @@ def test_a_run_places_the_higher_priority_first_and_explains_the_other(app, make
     assert left["request_id"] == second.id and left["code"] == "taken"
     assert {"kind": "request", "id": first.id} in left["blocking"]
     assert plan.progress["placed"] == 1 and plan.progress["phase"] == "done" and plan.heartbeat_at is not None
+
+
+def test_the_review_gives_the_draft_as_plain_rows_and_only_to_staff(app, make, db_session, park):
+    """The plan page's rows come from the service: each placed request with its
+    tenant's name, room code and times (accepted and pinned marked), each
+    unplaced one with its reason in words and its nearest free places; a
+    tenant's or anchor's account may not read a plan."""
+    first = request(make, park["a"], room_id=park["room"].id)
+    second = request(make, park["b"], room_id=park["room"].id)
+    plan = runs.start(db_session, park["coordinator"], DEC, time_limit_seconds=5)
+    solve(app, db_session, plan.id)
+    accept.accept(db_session, park["coordinator"], plan.id, [first.id])
+    with app.test_request_context():
+        draft = runs.review(db_session, park["coordinator"], plan.id)
+    assert draft["plan"].id == plan.id and draft["accepted"] == {first.id}
+    assert draft["board_day"] == date(2026, 12, 5)
+    assert draft["placed"] == [{"request_id": first.id, "date": "2026-12-05", "tenant": "甲",
+                                "room_id": park["room"].id, "room_code": "P1", "start": local(5, 19),
+                                "end": local(5, 21), "pinned": False, "accepted": True}]
+    (left,) = draft["unplaced"]
+    assert (left["request_id"], left["tenant"], left["code"]) == (second.id, "乙", "taken")
+    assert f"#{first.id}" in left["message"]
+    assert all(a["room_code"] == "P1" and a["end"] > a["start"] for a in left["alternatives"])
+    for role in ("tenant", "anchor"):
+        with pytest.raises(Forbidden):
+            runs.review(db_session, make.user(role), plan.id)
 
 
 def test_acceptance_books_a_recurring_request_as_a_series_and_approves_it(app, make, db_session, park):
