@@ -131,7 +131,8 @@ def requests_index():
 def requests_show(request_id: int):
     session = get_session()
     req = core.get_request(session, current(), request_id)
-    return jsonify(request_json(req, core.fits(session, req) if req.status in ("pending", "waiting") else None))
+    fits = core.fits_now(session, [req])[req.id] if req.status in core.FITS_SHOWN_FOR else None
+    return jsonify(request_json(req, fits))
 
 
 @bp.post("/requests/<int:request_id>/approve")

@@ -11,11 +11,11 @@ import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
 from opsroom import clock
-from opsroom.domain import hours, recurrence
+from opsroom.domain import booking_rules, hours, recurrence
 from opsroom.domain import requests as rules
 from opsroom.domain.intervals import Interval, subtract
 from opsroom.domain.statuses import ACTIVE_STATUSES, OPEN_REQUEST_STATUSES
-from opsroom.models import Booking, BookingRequest, Room, Tenant, User
+from opsroom.models import Blackout, Booking, BookingRequest, Room, Tenant, User
 from opsroom.services.bookings.availability import blackouts_by_room, busy_bookings
 from opsroom.services.bookings.core import rule_breach
 from opsroom.services.errors import NotFound, RuleViolation, found
@@ -125,15 +125,26 @@ def fits(session: so.Session, req: BookingRequest, *, window: Interval | None = 
     if not rooms:
         return []
     ids = [r.id for r in rooms]
-    span = Interval(window.start, window.end + timedelta(minutes=max(r.changeover_minutes for r in rooms)))
-    busy = busy_bookings(session, ids, span, exclude or set())
+    busy = busy_bookings(session, ids, _busy_span(window, rooms), exclude or set())
     blk = blackouts_by_room(session, ids, window)
+    return _places(session, req, window, rooms, busy, blk, limit)
+
+
+def _busy_span(window: Interval, rooms: list[Room]) -> Interval:
+    """The time whose bookings may keep a place in `window` from the rooms (their changeover after it)."""
+    return Interval(window.start, window.end + timedelta(minutes=max(r.changeover_minutes for r in rooms)))
+
+
+def _places(session: so.Session, req: BookingRequest, window: Interval, rooms: list[Room],
+            busy: dict[int, list[Booking]], blk: dict[int, list[Blackout]], limit: int) -> list[Place]:
+    """The places in `window` given the rooms' bookings and blackouts meeting it (see `fits`)."""
+    settings = settings_of(session)
     now = clock.now()
     out: list[Place] = []
     for room in rooms:
         bookable = subtract(hours.open_windows(room.open_time, room.close_time, window, settings.tz),
-                            [Interval(b.starts_at, b.ends_at) for b in blk[room.id]])
-        occupied = [Interval(b.starts_at, b.occupied_until) for b in busy[room.id]
+                            [Interval(b.starts_at, b.ends_at) for b in blk.get(room.id, ())])
+        occupied = [Interval(b.starts_at, b.occupied_until) for b in busy.get(room.id, ())
                     if not (b.status == "hold" and b.hold_expires_at and b.hold_expires_at <= now)]
         for slot in rules.slots_in(window, req.minutes, bookable=bookable, busy_occupied=occupied,
                                    changeover_minutes=room.changeover_minutes,
@@ -142,6 +153,71 @@ def fits(session: so.Session, req: BookingRequest, *, window: Interval | None = 
             out.append(Place(room, slot))
     out.sort(key=lambda p: (p.slot.start, p.room.code))
     return out[:limit]
+
+
+# The requests whose pages and answers show what fits now: open, and not yet
+# offered a place (an offered one shows its offer instead).
+FITS_SHOWN_FOR = ("pending", "waiting")
+
+
+def fits_now(session: so.Session, reqs: list[BookingRequest], *, limit: int | None = None) -> dict[int, list[Place]]:
+    """What fits each request now (request id → places, earliest first, at most
+    `limit`, default the park's `request_fits_limit`); empty for a request not
+    pending or waiting. Three queries whatever the number of requests: the
+    active rooms, and the bookings and blackouts meeting any request's window."""
+    settings = settings_of(session)
+    limit = limit or settings.request_fits_limit
+    out: dict[int, list[Place]] = {r.id: [] for r in reqs}
+    shown = [r for r in reqs if r.status in FITS_SHOWN_FOR]
+    if not shown:
+        return out
+    active = list(session.scalars(sa.select(Room).where(Room.active.is_(True)).order_by(Room.code)))
+    wanted: list[tuple[BookingRequest, Interval, list[Room]]] = []
+    for req in shown:
+        rooms = [r for r in active if (r.id == req.room_id if req.room_id is not None else
+                                       (not req.room_kind or r.kind == req.room_kind)
+                                       and (not req.zone or r.zone == req.zone))
+                 and r.min_minutes <= req.minutes <= r.max_minutes]
+        if rooms:
+            wanted.append((req, windows(session, req)[0], rooms))
+    if not wanted:
+        return out
+    room_ids = sorted({r.id for _req, _w, rooms in wanted for r in rooms})
+    spans = {(w, _busy_span(w, rooms)) for _req, w, rooms in wanted}
+    busy_rows = session.scalars(sa.select(Booking).where(
+        Booking.room_id.in_(room_ids), Booking.status.in_(ACTIVE_STATUSES),
+        sa.or_(*(sa.and_(Booking.starts_at < span.end, Booking.starts_at >= span.start - booking_rules.LONGEST_OCCUPANCY,
+                         Booking.occupied_until > span.start) for span in {s for _w, s in spans})))).all()
+    blackout_rows = session.scalars(sa.select(Blackout).where(
+        Blackout.room_id.in_(room_ids),
+        sa.or_(*(sa.and_(Blackout.starts_at < w.end, Blackout.ends_at > w.start) for w in {w for w, _s in spans})))).all()
+    for req, window, rooms in wanted:
+        span = _busy_span(window, rooms)
+        busy: dict[int, list[Booking]] = {}
+        for b in busy_rows:
+            if b.starts_at < span.end and b.occupied_until > span.start:
+                busy.setdefault(b.room_id, []).append(b)
+        blk: dict[int, list[Blackout]] = {}
+        for b in blackout_rows:
+            if b.starts_at < window.end and b.ends_at > window.start:
+                blk.setdefault(b.room_id, []).append(b)
+        out[req.id] = _places(session, req, window, rooms, busy, blk, limit)
+    return out
+
+
+def with_fits(session: so.Session, reqs: list[BookingRequest], *, limit: int | None = None) -> list[dict[str, Any]]:
+    """The rows of the request pages (the queue, a request's own page): each
+    request with its age in whole hours and what fits it now (`fits_now`: one
+    rule for every page, and no query per request)."""
+    found_now = fits_now(session, reqs, limit=limit)
+    now = clock.now()
+    return [{"req": r, "age_hours": int((now - r.created_at).total_seconds() // 3600), "fits": found_now[r.id]}
+            for r in reqs]
+
+
+def queue_rows(session: so.Session, user, *, limit: int = 200) -> list[dict[str, Any]]:
+    """The coordinators' queue (`queue`) as rows (`with_fits`), the first place that fits each."""
+    return with_fits(session, queue(session, user, limit=limit), limit=1)
 
 
 def shape_breaches(session: so.Session, req: BookingRequest, rooms: list[Room]) -> list[dict[str, Any]]:

@@ -9,7 +9,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from opsroom import clock
 from opsroom.db import get_session
 from opsroom.labels import REQUEST_STATUS_LABELS
 from opsroom.services.errors import NotFound, ServiceError
@@ -63,12 +62,7 @@ def index():
     if current_user.role == "tenant":
         rows = list(reversed(core.list_requests(session, current_user)))
         return render_template("requests/mine.html", requests=rows, post_form=PostForm())
-    rows = core.queue(session, current_user)
-    now = clock.now()
-    queue = [{"req": r, "age_hours": int((now - r.created_at).total_seconds() // 3600),
-              "fit": (core.fits(session, r, limit=1) or [None])[0] if r.status != "offered" else None}
-             for r in rows]
-    return render_template("requests/queue.html", queue=queue)
+    return render_template("requests/queue.html", queue=core.queue_rows(session, current_user))
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -87,8 +81,8 @@ def create():
 @permission_required("requests.read")
 def show(request_id: int):
     session = get_session()
-    req = core.get_request(session, current_user, request_id)
-    fits = core.fits(session, req) if req.status in ("pending", "waiting") else []
+    (row,) = core.with_fits(session, [core.get_request(session, current_user, request_id)])
+    req, fits = row["req"], row["fits"]
     approve_form = ApproveForm(formdata=None)
     tz = park_tz()
     approve_form.place.choices = options([("", _("The first that fits"))] + [
