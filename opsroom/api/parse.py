@@ -42,6 +42,12 @@ DATE_SCHEMA = {"type": "string", "format": "date", "pattern": f"^{_DATE}$"}
 INSTANT_SCHEMA = {"type": "string", "format": "date-time",
                   "pattern": f"^{_DATE}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{{1,6}})?(Z|[+-][01][0-9]:[0-5][0-9])$"}
 ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_INT}
+# A month (YYYY-MM) is one of the booking board's years, 2000–2099: the month
+# planner plans no other (services/planning/runs.MIN_YEAR..MAX_YEAR) and a
+# month filter needs no other. The parser reads exactly the documented pattern.
+MONTH_MIN_YEAR, MONTH_MAX_YEAR = 2000, 2099
+MONTH_SCHEMA = {"type": "string", "pattern": "^20[0-9]{2}-(0[1-9]|1[0-2])$"}
+_MONTH = re.compile(MONTH_SCHEMA["pattern"])
 
 
 class FieldError(ValueError):
@@ -211,6 +217,16 @@ def day(v) -> date:
 
 
 day.schema = DATE_SCHEMA
+
+
+def month(v) -> date:
+    """YYYY-MM → the month's first day."""
+    if not isinstance(v, str) or not _MONTH.fullmatch(v):
+        raise FieldError(_l("Expected a month as YYYY-MM, 2000–2099."))
+    return date(int(v[:4]), int(v[5:]), 1)
+
+
+month.schema = MONTH_SCHEMA
 
 
 def string_list(max_items: int = 50, max_len: int = 100):

@@ -2,9 +2,6 @@
 accept its draft whole or in part, cancel a run (docs/planner.md)."""
 from __future__ import annotations
 
-import re
-from datetime import date
-
 from flask import current_app, jsonify, request
 from flask_babel import lazy_gettext as _l
 
@@ -18,15 +15,6 @@ from opsroom.services.planning import runs
 from opsroom.services.planning.reasons import CODES, message
 from opsroom.web.serialize import instant
 
-def month(v) -> date:
-    """A month the planner plans: YYYY-MM of this century (as the booking board's days)."""
-    if not isinstance(v, str) or not re.match(r"^20[0-9]{2}-(0[1-9]|1[0-2])$", v):
-        raise p.FieldError(_l("Expected a month as YYYY-MM, 2000–2099."))
-    return date(int(v[:4]), int(v[5:]), 1)
-
-
-month.schema = {"type": "string", "pattern": "^20[0-9]{2}-(0[1-9]|1[0-2])$"}
-
 def request_ids(v) -> list[int]:
     ids = _ids(v)
     if not ids:
@@ -38,7 +26,7 @@ _ids = p.int_list(1, p.MAX_INT, runs.MAX_REQUEST_IDS)
 request_ids.schema = {**_ids.schema, "minItems": 1}
 
 PLAN_SCHEMA = {
-    "month": p.F(month, required=True),
+    "month": p.F(p.month, required=True),
     "request_ids": p.F(request_ids, nullable=True, default=None,
                        extra={"description": "the requests to plan; default: the month's pending requests"}),
     "time_limit_seconds": p.F(p.integer(1, runs.MAX_TIME_LIMIT), nullable=True, default=None,

@@ -25,3 +25,25 @@ def test_a_text_pattern_admits_exactly_what_the_converter_takes(app, strip, min_
         except p.FieldError:
             taken = False
         assert bool(re.search(pattern, value)) == taken, (value, pattern)
+
+
+MONTHS = ["2026-12", "2000-01", "2099-12", "1999-12", "2100-01", "2026-13", "2026-00", "2026-1", "26-12",
+          " 2026-12", "2026-12\n", "2026-12-01", "２０２６-12", "", "9000-01"]
+
+
+def test_one_month_parser_takes_exactly_its_documented_pattern(app):
+    """Both the plans' month and the requests' month filter use p.month: it takes
+    the months of 2000–2099 (the planner's years) and nothing its pattern refuses."""
+    from opsroom.api import plans, requests
+    from opsroom.services.planning import runs
+
+    assert plans.PLAN_SCHEMA["month"].convert is p.month and requests.REQUEST_FILTERS["month"].convert is p.month
+    assert (p.MONTH_MIN_YEAR, p.MONTH_MAX_YEAR) == (runs.MIN_YEAR, runs.MAX_YEAR)
+    pattern = p.month.schema["pattern"].replace("$", r"\Z")  # JSON Schema's $: the very end, no newline before
+    for value in MONTHS:
+        try:
+            taken = p.month(value).day == 1
+        except p.FieldError:
+            taken = False
+        assert bool(re.search(pattern, value)) == taken, value
+        assert taken == (value in ("2026-12", "2000-01", "2099-12")), value

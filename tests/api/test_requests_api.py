@@ -218,3 +218,21 @@ def test_a_released_no_show_offers_the_rest_of_its_time(park, make, db_session):
     hold = db_session.get(Booking, offered["offer"]["booking_id"])
     assert (hold.starts_at, hold.ends_at) == (at(0, 10, 30), at(0, 12, 30))
     assert hold.hold_expires_at == hold.starts_at  # the offer cannot outlast the slot's start
+
+
+def test_the_month_filter_takes_the_months_whole_and_the_planners_years(park):
+    """`month=2026-11` lists the requests dated from the 1st to the 30th of
+    November (not 1 December); a month outside 2000–2099, as the planner's
+    `month`, is a 422 naming the field."""
+    ids = {}
+    for day in ("2026-11-21", "2026-11-30", "2026-12-01"):
+        r = ask(park["t"], date=day, room_id=park["room"].id)
+        assert r.status_code == 201, r.json
+        ids[day] = r.json["id"]
+    listed = park["c"].get("/requests?month=2026-11")
+    assert [r["id"] for r in listed.json] == [ids["2026-11-21"], ids["2026-11-30"]]
+    assert [r["id"] for r in park["c"].get("/requests?month=2026-12").json] == [ids["2026-12-01"]]
+    for bad in ("1999-12", "2100-01", "2026-13"):
+        r = park["c"].get(f"/requests?month={bad}")
+        assert r.status_code == 422 and r.json["error"]["details"][0]["field"] == "month", (bad, r.json)
+        assert park["c"].post("/plans", json={"month": bad}).json["error"]["details"][0]["field"] == "month"

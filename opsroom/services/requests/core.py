@@ -54,9 +54,10 @@ def list_requests(session: so.Session, user, *, status: str | None = None, tenan
     if status is not None:
         q = q.where(BookingRequest.status == status)
     if month is not None:
-        first = month.replace(day=1)
-        nxt = (first + timedelta(days=32)).replace(day=1)
-        q = q.where(BookingRequest.date >= first, BookingRequest.date < nxt)
+        from opsroom.services.planning.load import month_bounds  # here: planning.load reads this module
+
+        first, days = month_bounds(month)
+        q = q.where(BookingRequest.date >= first, BookingRequest.date < first + timedelta(days=days))
     return list(session.scalars(q.order_by(BookingRequest.created_at, BookingRequest.id).limit(limit)))
 
 
