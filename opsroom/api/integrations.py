@@ -14,6 +14,7 @@ from opsroom.api.base import body, bp, current, operation
 from opsroom.api.schemas import AT, AT_OR_NULL, B, ERROR, I, S, list_of, ref
 from opsroom.db import get_session
 from opsroom.domain.integrations.doudian import MAX_BODY_BYTES, SUCCESS_RESPONSE, DoudianError, verify_and_parse
+from opsroom.domain.integrations.doudian import MAX_LENGTHS as DOUDIAN_LENGTHS
 from opsroom.domain.integrations.messages import EVENT_TYPES
 from opsroom.domain.integrations.robots import FORMATS, ROBOT_KINDS
 from opsroom.models.integrations import DELIVERY_STATES
@@ -80,9 +81,11 @@ DELIVERY_QUERY = {"failed": p.F(p.flag), "limit": p.F(p.id_param, extra={"descri
 
 _EVENTS_OUT = {"type": "array", "items": {"type": "string", "enum": list(EVENT_TYPES)}}
 _DOUDIAN_MESSAGE = {"type": "object", "required": ["tag", "msg_id"], "properties": {
-    "tag": {"type": "string", "description": "\"0\" verifies the address; 100/101/106/206 … order messages"},
-    "msg_id": {"type": "string"},
-    "data": {"type": "string", "description": "the message's JSON, as a string"}}}
+    "tag": {"type": "string", "maxLength": DOUDIAN_LENGTHS["tag"],
+            "description": "\"0\" verifies the address; 100/101/106/206 … order messages"},
+    "msg_id": {"type": "string", "maxLength": DOUDIAN_LENGTHS["msg_id"]},
+    "data": {"type": "string", "description": "the message's JSON, as a string; longest texts in it: " + ", ".join(
+        f"{k} {n}" for k, n in DOUDIAN_LENGTHS.items() if k not in ("tag", "msg_id"))}}}
 SCHEMAS = {
     "RobotOut": {"type": "object", "required": ["id", "kind", "url", "events"], "properties": {
         "id": I, "kind": {"type": "string", "enum": list(ROBOT_KINDS)}, "name": S, "url": S, "has_secret": B,

@@ -171,3 +171,36 @@ def test_cancel_and_a_new_paid_order(client, make, db_session):
 def test_a_malformed_push_is_a_400(client):
     assert push(client, {"tag": "101"}).status_code == 400
     assert push(client, "not a message").status_code == 400
+
+
+@pytest.mark.parametrize("field, limit", [("tag", 10), ("msg_id", 128), ("s_ids", 64), ("p_id", 64),
+                                          ("room_code", 32), ("author_id", 100)])
+def test_a_push_text_longer_than_its_column_is_a_400_naming_the_field(client, make, db_session, field, limit):
+    """A tag of 11 characters (or any kept text past its column) is refused
+    before the database: 400 naming the field, nothing stored; at the limit the
+    message is kept (an unknown tag stored, a new order created)."""
+    booking = make.booking(starts_at=at(0, 8))
+    paid_at = int((booking.starts_at + timedelta(minutes=20)).timestamp())
+
+    def one(value, msg_id):
+        fields = {"p_id": "5001", "s_ids": ["4987000000000077"], "pay_amount": 100, "pay_time": paid_at,
+                  "room_code": booking.room.code}
+        if field == "s_ids":
+            fields["s_ids"] = [value]
+        elif field not in ("tag", "msg_id"):
+            fields[field] = value
+        msg = message("101", msg_id, **fields)
+        if field in ("tag", "msg_id"):
+            msg[field] = value
+        return push(client, [msg])
+
+    answer = one("1" * (limit + 1), "m-long")
+    assert answer.status_code == 400, answer.json
+    assert f"{field} is longer than {limit} characters" in answer.json["error"]["message"]
+    assert db_session.scalar(sa.select(sa.func.count()).select_from(DoudianMessage)) == 0
+    assert one("1" * limit, "m-" + "2" * (limit - 2) if field == "msg_id" else "m-limit").status_code == 200
+    db_session.expire_all()
+    kept = db_session.scalar(sa.select(DoudianMessage))
+    assert kept.tag == ("1" * limit if field == "tag" else "101")
+    if field not in ("tag", "msg_id"):
+        assert kept.result.startswith("created"), kept.result

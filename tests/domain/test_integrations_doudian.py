@@ -162,6 +162,45 @@ def test_malformed_pushes_are_refused_with_a_message(body, words):
     assert caught.value.status == 400
 
 
+@pytest.mark.parametrize("field", ["tag", "msg_id", "s_ids", "p_id", "shop_id", "room_code", "author_id"])
+def test_every_text_field_longer_than_its_column_is_a_400_naming_it(field):
+    """Each text the push keeps (or an order made from it keeps) is at most as
+    long as its column, and free of NUL: one character more, or a NUL, is a 400
+    naming the field, not a database error; exactly the limit is read."""
+    from opsroom.domain.integrations.doudian import MAX_LENGTHS
+
+    def body(value):
+        msg, data = message("101", dict(PAID, s_ids=[S_IDS[0]])), dict(PAID, s_ids=[S_IDS[0]])
+        if field in ("tag", "msg_id"):
+            msg[field] = value
+        else:
+            data[field] = [value] if field == "s_ids" else value
+            msg["data"] = json.dumps(data)
+        return body_of(msg)
+
+    limit = MAX_LENGTHS[field]
+    digits = "9" * limit  # a tag this long is an unknown tag: stored, applied to nothing
+    (event,) = parse_push(body(digits))
+    assert digits in (event.tag, event.msg_id, event.order_ids[0], event.parent_order_id, event.shop_id,
+                      event.room_code, event.author_id)
+    for bad, words in (("9" * (limit + 1), f"{field} is longer than {limit} characters"),
+                       ("9\x00", f"{field} must not contain NUL")):
+        with pytest.raises(DoudianError) as caught:
+            parse_push(body(bad))
+        assert words in str(caught.value) and caught.value.status == 400
+    with pytest.raises(DoudianError, match=f"{field} is longer"):  # sent as a number: the same length
+        parse_push(body(int("9" * (limit + 1))))
+
+
+def test_the_text_limits_are_the_columns_lengths():
+    from opsroom.domain.integrations.doudian import MAX_LENGTHS
+    from opsroom.models import DoudianMessage, Order
+
+    columns = {"tag": DoudianMessage.tag, "msg_id": DoudianMessage.msg_id, "s_ids": Order.external_id,
+               "p_id": Order.parent_id, "room_code": Order.room_code, "author_id": Order.anchor_account}
+    assert {f: c.type.length for f, c in columns.items()} == {f: MAX_LENGTHS[f] for f in columns}
+
+
 def test_deeply_nested_json_is_a_400_not_a_crash():
     with pytest.raises(DoudianError):
         parse_push(b"[" * 100_000 + b"]" * 100_000)

@@ -44,6 +44,8 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
+from opsroom.domain.orders import LIMITS as ORDER_LIMITS
+
 from .signing import SignatureError, verify_doudian
 
 UTC = timezone.utc
@@ -78,6 +80,13 @@ TAGS: dict[str, tuple[str, str, str | None]] = {
     "225": ("特殊权益售后退款成功", "other", "success_time"),
 }
 KINDS = ("verify", "created", "paid", "cancelled", "refund", "other")
+# The longest each text field may be: as long as the column that keeps it
+# (doudian_messages.tag and .msg_id; an order created from the message keeps
+# s_ids as orders.external_id, p_id as .parent_id, room_code and author_id as
+# .room_code and .anchor_account). A longer one is a 400 naming the field, never
+# a database error. shop_id is not kept (128, as any id before).
+MAX_LENGTHS = {"tag": 10, "msg_id": 128, "s_ids": ORDER_LIMITS["external_id"], "p_id": ORDER_LIMITS["parent_id"],
+               "shop_id": 128, "room_code": ORDER_LIMITS["room_code"], "author_id": ORDER_LIMITS["anchor_account"]}
 
 
 class DoudianError(ValueError):
@@ -103,7 +112,9 @@ class DoudianEvent:
     of after-sale messages. ``status`` is the message's own status field:
     ``order_status`` for trade tags, ``aftersale_status`` for after-sale tags.
     ``ordered_at`` is the order's creation time when given; ``happened_at`` the
-    moment this message describes (paid, cancelled, refunded …).
+    moment this message describes (paid, cancelled, refunded …). ``room_code``
+    and ``author_id`` (the anchor's account) attribute an order the message
+    creates ("" when not given).
     """
 
     msg_id: str
@@ -120,6 +131,8 @@ class DoudianEvent:
     happened_at: datetime | None
     data: Mapping[str, Any]
     raw: Mapping[str, Any]
+    room_code: str = ""
+    author_id: str = ""
 
 
 def parse_push(body: bytes | str) -> list[DoudianEvent]:
@@ -214,6 +227,8 @@ def _event(message: Any) -> DoudianEvent:
         happened_at=happened,
         data=data,
         raw=message,
+        room_code=_text(data, "room_code"),
+        author_id=_text(data, "author_id"),
     )
 
 
@@ -232,8 +247,9 @@ def _data(value: Any, *, required: bool) -> dict[str, Any]:
     return value
 
 
-def _text_id(value: Any, field: str) -> str | None:
-    """An id sent as a number or a string of digits -> the string; None when absent."""
+def _text_id(value: Any, field: str, max_len: int | None = None) -> str | None:
+    """An id sent as a number or a string -> the string (at most `max_len`
+    characters, default the field's MAX_LENGTHS, no NUL); None when absent."""
     if value is None:
         return None
     if isinstance(value, bool):
@@ -241,10 +257,31 @@ def _text_id(value: Any, field: str) -> str | None:
     if isinstance(value, int):
         if value < 0:
             raise DoudianError(f"{field} must not be negative")
-        return str(value)
-    if isinstance(value, str) and value.strip() and len(value) <= 128:
-        return value.strip()
-    raise DoudianError(f"{field} must be a number or a non-empty string")
+        text = str(value)
+    elif isinstance(value, str) and value.strip():
+        text = value.strip()
+    else:
+        raise DoudianError(f"{field} must be a number or a non-empty string")
+    return _within(text, field, max_len)
+
+
+def _within(text: str, field: str, max_len: int | None) -> str:
+    limit = MAX_LENGTHS[field] if max_len is None else max_len
+    if len(text) > limit:
+        raise DoudianError(f"{field} is longer than {limit} characters")
+    if "\x00" in text:
+        raise DoudianError(f"{field} must not contain NUL")
+    return text
+
+
+def _text(data: Mapping[str, Any], field: str) -> str:
+    """Optional text of `data` (a string or a number) -> the string; "" when absent or empty."""
+    value = data.get(field)
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise DoudianError(f"{field} must be a number or a string")
+    return _within(str(value).strip(), field, None)
 
 
 def _int(data: Mapping[str, Any], field: str) -> int | None:

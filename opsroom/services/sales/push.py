@@ -44,18 +44,13 @@ def _orders(session: so.Session, event: DoudianEvent) -> list[Order]:
     return list(session.scalars(sa.select(Order).where(Order.platform == PLATFORM, where).with_for_update()))
 
 
-def _text(data, key: str) -> str:
-    value = data.get(key)
-    return str(value).strip()[:64] if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
-
-
 def _create(session: so.Session, event: DoudianEvent, status: str) -> str:
     """A new order from a message that carries enough: one sub-order, an amount, a time."""
     at = event.ordered_at or event.happened_at
     if len(event.order_ids) != 1 or event.amount_fen is None or at is None:
         return "unknown order"
     row = {"platform": PLATFORM, "external_id": event.order_ids[0], "parent_id": event.parent_order_id or "",
-           "room_code": _text(event.data, "room_code"), "anchor_account": _text(event.data, "author_id"),
+           "room_code": event.room_code, "anchor_account": event.author_id,
            "quantity": 1, "amount_fen": event.amount_fen, "status": status, "ordered_at": at}
     try:
         checked = order_rules.check_row(row, PLATFORM)
