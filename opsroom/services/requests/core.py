@@ -268,18 +268,20 @@ def shape_breaches(session: so.Session, req: BookingRequest, rooms: list[Room]) 
 
 def quota_breaches(session: so.Session, tenant: Tenant, slots: list[Interval]) -> list[dict[str, Any]]:
     """The tenant's prime-time minutes in each week the new `slots` touch, its
-    active and counted bookings included, may not pass its weekly quota."""
+    active and counted bookings included, may not pass its weekly quota. One
+    query for every week (a year of weekly sessions touches 52)."""
     if tenant.prime_quota_hours_per_week is None or not slots:
         return []
     settings = settings_of(session)
     tz, prime = settings.tz, settings.prime_hours
     limit = tenant.prime_quota_hours_per_week * 60
-    weeks = {rules.week_of(s.start, tz) for s in slots}
-    for week in sorted(weeks):
-        held = session.execute(sa.select(Booking.starts_at, Booking.ends_at).where(
-            Booking.tenant_id == tenant.id, Booking.status.in_(ACTIVE_STATUSES + ("ended",)),
-            Booking.starts_at < week.end, Booking.ends_at > week.start)).all()
-        pieces = [Interval(a, b) for a, b in held] + [s for s in slots if week.start <= s.start < week.end]
+    weeks = sorted({rules.week_of(s.start, tz) for s in slots})
+    held = session.execute(sa.select(Booking.starts_at, Booking.ends_at).where(
+        Booking.tenant_id == tenant.id, Booking.status.in_(ACTIVE_STATUSES + ("ended",)),
+        sa.or_(*(sa.and_(Booking.starts_at < week.end, Booking.ends_at > week.start) for week in weeks)))).all()
+    for week in weeks:
+        pieces = [Interval(a, b) for a, b in held if a < week.end and b > week.start]
+        pieces += [s for s in slots if week.start <= s.start < week.end]
         if rules.prime_minutes(pieces, prime, tz) > limit:
             return [rule_breach("prime_quota", "tenant_id", hours=tenant.prime_quota_hours_per_week)]
     return []
