@@ -7,7 +7,14 @@ until EMAIL_MAX_ATTEMPTS, then marked "failed" (admins see it and may retry).
 Each email is claimed before it is sent (a conditional update to "sending"
 whose lease ends at email_next_at), so two outbox runs never both send it. A
 process that dies between the server's acceptance and the "sent" commit leaves
-a claim that lapses: that one email may then go out twice (at-least-once).
+a claim that lapses: that one email may then go out twice (at-least-once); an
+email the server accepted and whose "sent" was committed is never sent again.
+
+No transaction stays open while the server is talked to (on SQLite it would
+hold the one write lock and stall every booking for as long as SMTP takes), as
+the integrations sender does: the claim in one short transaction, the claimed
+notices read and their messages built in another, then connect and send with
+no transaction open, each outcome recorded in a short transaction of its own.
 """
 from __future__ import annotations
 
@@ -99,9 +106,11 @@ def send_due_emails(session: so.Session) -> dict[str, int]:
     notices = session.scalars(
         sa.select(Notification).options(so.joinedload(Notification.user))
         .where(Notification.id.in_(claimed)).order_by(Notification.id)).all()
+    messages = [build_message(notice, settings) for notice in notices]
+    _between_transactions(session)
     conn = None
     try:
-        for i, notice in enumerate(notices):
+        for i, (notice, message) in enumerate(zip(notices, messages)):
             if conn is None:
                 try:
                     conn = smtp_connect(settings)
@@ -112,7 +121,7 @@ def send_due_emails(session: so.Session) -> dict[str, int]:
                     session.commit()
                     break
             try:
-                conn.send_message(build_message(notice, settings))
+                conn.send_message(message)
             except (smtplib.SMTPException, OSError) as exc:
                 counts[_failed(notice, exc, settings)] += 1
                 if not isinstance(exc, smtplib.SMTPRecipientsRefused):
@@ -122,11 +131,17 @@ def send_due_emails(session: so.Session) -> dict[str, int]:
                 notice.email_status, notice.email_sent_at, notice.email_next_at = "sent", clock.now(), None
                 notice.email_error = ""
                 counts["sent"] += 1
-            session.commit()  # each outcome is kept at once
+            session.commit()  # each outcome kept at once, in a transaction of its own (no SMTP inside)
     finally:
         if conn is not None:
             _close(conn)
     return counts
+
+
+def _between_transactions(session: so.Session) -> None:
+    """End the unit of work before talking to the server: no transaction stays
+    open over the network. Loaded rows stay usable (sessions do not expire on commit)."""
+    session.commit()
 
 
 def _close(conn: smtplib.SMTP) -> None:

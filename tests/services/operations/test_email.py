@@ -137,3 +137,50 @@ def test_a_claimed_email_is_not_sent_by_a_second_outbox_run(app, db_session, smt
     clock.advance(lease)
     assert mailer.send_due_emails(db_session)["sent"] == 1
     assert len(inbox.messages) == 1
+
+
+def test_the_park_writes_while_the_mail_server_takes_its_time(committed_app):
+    """No transaction is open while the outbox talks to the server (on SQLite it
+    would hold the one write lock): the server's handler itself writes to the
+    database while it accepts each email, and is never kept waiting; each
+    email is still sent once and recorded sent. Real commits."""
+    import time
+
+    from opsroom.models import Tenant
+    from tests.support.factories import Factory
+    from tests.support.live import query
+    from tests.support.mail import Inbox
+
+    app = committed_app
+    waits: list[float] = []
+
+    class WritingInbox(Inbox):
+        async def handle_DATA(self, server, session, envelope):
+            started = time.monotonic()
+            query(app, lambda s: (s.add(Tenant(name=f"写入 {len(waits)}")), s.commit()))
+            waits.append(time.monotonic() - started)
+            return await super().handle_DATA(server, session, envelope)
+
+    server = SmtpServer()
+    server.inbox = server._controller.handler = WritingInbox()  # before start: the server answers with it
+    server.start()
+    try:
+        use_smtp(app, server.port)
+
+        def arrange(session):
+            make = Factory(session)
+            for n in (1, 2):
+                user = make.user("anchor", email=f"anchor{n}@park.example")
+                booking = make.booking(make.room(), starts_at=at(0, 10, 30))
+                make.assign(booking, make.anchor(user_id=user.id))
+            assert reminders.remind_anchors(session) == 2
+
+        query(app, arrange)
+        counts = query(app, mailer.send_due_emails)
+        again = query(app, mailer.send_due_emails)
+        statuses = query(app, lambda s: sorted(s.scalars(sa.select(Notification.email_status))))
+    finally:
+        server.stop()
+    assert counts == {"sent": 2, "retried": 0, "failed": 0} and again["sent"] == 0, (counts, waits)
+    assert len(server.inbox.messages) == 2 and statuses == ["sent", "sent"]
+    assert len(waits) == 2 and max(waits) < 1.0, waits  # the SMTP timeout is 5 s: a held lock would show
