@@ -148,13 +148,7 @@ def apply_chunk(session: so.Session, batch: ImportBatch, good: list[tuple[int, d
     link_products(session, rows)
     created = updated = unattributed = 0
     if rows:
-        records = sorted(map(_RECORD, rows), key=_KEY)
-        for updated_at, booking_id in _write(session, batch.id, now, records):
-            if updated_at is None:
-                created += 1
-                unattributed += booking_id is None
-            else:
-                updated += 1
+        created, updated, unattributed = _write(session, batch.id, now, sorted(map(_RECORD, rows), key=_KEY))
     returned = created + updated
     rejects = bad + late_errors
     if rejects:
@@ -177,25 +171,30 @@ _KEY = operator.itemgetter(0, 1)
 _AT = UPSERT_COLUMNS.index("ordered_at")
 
 
-def _write(session: so.Session, batch_id: int, now: datetime, records: list[tuple]) -> list[tuple]:
-    """Upsert the chunk's records (sorted by key) in one statement; (updated_at, booking_id)
-    of each new or changed row. PostgreSQL: COPY into a temporary staging table, then one
-    INSERT … SELECT … ON CONFLICT. SQLite: the rows as one JSON parameter, read by
-    json_each in one INSERT … SELECT … ON CONFLICT. Neither binds a parameter per value."""
+def _write(session: so.Session, batch_id: int, now: datetime, records: list[tuple]) -> tuple[int, int, int]:
+    """Upsert the chunk's records (sorted by key), one statement per UPSERT_ROWS; → how many
+    rows were (created, updated, created without a session). PostgreSQL: binary COPY into a
+    temporary staging table, then one INSERT … SELECT … ON CONFLICT whose RETURNING is
+    counted by the database. SQLite: the rows as one JSON parameter, read by json_each in
+    one INSERT … SELECT … ON CONFLICT. Neither binds a parameter per value."""
     write = _write_postgres if session.get_bind().dialect.name == "postgresql" else _write_sqlite
-    out: list[tuple] = []
+    created = updated = unattributed = 0
     for start in range(0, len(records), UPSERT_ROWS):
-        out += write(session, batch_id, now, records[start:start + UPSERT_ROWS])
-    return out
+        c, u, n = write(session, batch_id, now, records[start:start + UPSERT_ROWS])
+        created, updated, unattributed = created + c, updated + u, unattributed + n
+    return created, updated, unattributed
 
 
 _STAGING = "orders_incoming"
 _STAGING_TYPES = {"booking_id": "bigint", "product_id": "bigint", "quantity": "integer", "amount_fen": "bigint",
                   "refund_fen": "bigint", "ordered_at": "timestamptz"}
+# The staging columns' types as binary COPY sends them (text for the strings).
+_COPY_TYPES = [{"bigint": "int8", "integer": "int4"}.get(t, t) for t in
+               (_STAGING_TYPES.get(c, "text") for c in UPSERT_COLUMNS)]
 STAGED = sa.table(_STAGING, *[sa.column(c, ORDERS.c[c].type) for c in UPSERT_COLUMNS])
 
 
-def _write_postgres(session: so.Session, batch_id: int, now: datetime, records: list[tuple]) -> list[tuple]:
+def _write_postgres(session: so.Session, batch_id: int, now: datetime, records: list[tuple]) -> tuple[int, int, int]:
     connection = session.connection()
     cols = ", ".join(UPSERT_COLUMNS)
     # Private to this connection, emptied at commit; created once per connection.
@@ -204,7 +203,9 @@ def _write_postgres(session: so.Session, batch_id: int, now: datetime, records: 
         + ", ".join(f"{c} {_STAGING_TYPES.get(c, 'text')}" for c in UPSERT_COLUMNS) + ") ON COMMIT DELETE ROWS")
     cursor = connection.connection.dbapi_connection.cursor()
     try:
-        with cursor.copy(f"COPY {_STAGING} ({cols}) FROM STDIN") as copy:
+        # Binary: each value goes as its type's bytes (no text to format here or to parse there).
+        with cursor.copy(f"COPY {_STAGING} ({cols}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(_COPY_TYPES)
             for r in records:
                 copy.write_row(r)
     finally:
@@ -212,16 +213,21 @@ def _write_postgres(session: so.Session, batch_id: int, now: datetime, records: 
     rows = sa.select(*[STAGED.c[c] for c in UPSERT_COLUMNS], sa.literal(batch_id, sa.Integer).label("batch_id"),
                      sa.literal(now, ORDERS.c.created_at.type).label("created_at")
                      ).select_from(STAGED).order_by(STAGED.c.platform, STAGED.c.external_id)
-    stmt = _on_conflict(pg_insert(ORDERS).from_select([*UPSERT_COLUMNS, "batch_id", "created_at"], rows))
-    out = session.execute(stmt).all()
+    written = _on_conflict(pg_insert(ORDERS).from_select([*UPSERT_COLUMNS, "batch_id", "created_at"], rows)
+                           ).cte("written")
+    new = written.c.updated_at.is_(None)
+    count = sa.func.count
+    out = session.execute(sa.select(
+        count().filter(new), count().filter(sa.not_(new)),
+        count().filter(new, written.c.booking_id.is_(None)))).one()
     connection.exec_driver_sql(f"TRUNCATE {_STAGING}")  # a second chunk in the same transaction starts empty
-    return out
+    return tuple(out)
 
 
 _SQLITE_AT = "%Y-%m-%d %H:%M:%S.%f"  # how the UTC column type stores an instant on SQLite
 
 
-def _write_sqlite(session: so.Session, batch_id: int, now: datetime, records: list[tuple]) -> list[tuple]:
+def _write_sqlite(session: so.Session, batch_id: int, now: datetime, records: list[tuple]) -> tuple[int, int, int]:
     at = _AT
     # isoformat of a UTC instant, cut before its offset: the column's "%Y-%m-%d %H:%M:%S.%f" (years 2000–2100).
     payload = json.dumps([(*r[:at], r[at].astimezone(UTC).isoformat(" ", "microseconds")[:26], *r[at + 1:])
@@ -233,7 +239,14 @@ def _write_sqlite(session: so.Session, batch_id: int, now: datetime, records: li
                        sa.literal(now.astimezone(UTC).strftime(_SQLITE_AT)).label("created_at")
                        ).select_from(sa.text("json_each(:payload) AS j")).where(sa.true())
     stmt = _on_conflict(sqlite_insert(ORDERS).from_select([*UPSERT_COLUMNS, "batch_id", "created_at"], source))
-    return session.execute(stmt, {"payload": payload}).all()
+    created = updated = unattributed = 0
+    for updated_at, booking_id in session.execute(stmt, {"payload": payload}):
+        if updated_at is None:
+            created += 1
+            unattributed += booking_id is None
+        else:
+            updated += 1
+    return created, updated, unattributed
 
 
 def _on_conflict(stmt):
