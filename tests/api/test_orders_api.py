@@ -106,12 +106,15 @@ def test_reposting_updates_in_place_and_never_double_counts(api, park, db_sessio
     assert db_session.scalar(sa.select(sa.func.count()).select_from(Order)) == 20
 
 
-def test_an_error_halfway_leaves_all_or_nothing(api, park, db_session, monkeypatch):
-    """The upsert runs in statements of UPSERT_ROWS rows; the second one failing
-    (after the first has written) rolls the whole batch back, batch record
-    included, and the same batch sent again is taken whole."""
+@pytest.mark.parametrize("knob", ["UPSERT_ROWS", "PART_ROWS"])
+def test_an_error_halfway_leaves_all_or_nothing(api, park, db_session, monkeypatch, knob):
+    """The rows are checked in parts of PART_ROWS (on PostgreSQL a part is written
+    in a thread while the next is checked) and upserted in statements of
+    UPSERT_ROWS; the second write failing (after the first has written) rolls the
+    whole batch back, batch record included, and the same batch sent again is
+    taken whole."""
     coordinator = api("coordinator")
-    monkeypatch.setattr(ingestion, "UPSERT_ROWS", 10)
+    monkeypatch.setattr(ingestion, knob, 10)
     runs = []
 
     def failing_second(real):

@@ -16,6 +16,10 @@
   rejects. A JSON batch is one transaction; a shop export is streamed and
   committed chunk by chunk, each chunk all or nothing (a retry after a crash
   changes nothing that was already taken).
+- On PostgreSQL the rows are checked one part ahead of the writes (`Behind`):
+  a thread writes part k while the request's thread checks part k + 1, and
+  one ingestion writes at a time (a transaction-level advisory lock), so parts
+  of two transactions never wait on each other in opposite orders.
 """
 from __future__ import annotations
 
@@ -73,13 +77,8 @@ def ingest_rows(session: so.Session, user, rows: list[dict], *, source: str = "j
     add to that batch (left running); without, a batch of its own is recorded.
  → {"created", "updated", "unchanged", "unattributed", "errors", "batch_id"}."""
     require(user, "orders.write")
-    good, bad = [], []
-    for i, row in enumerate(rows):
-        try:
-            good.append((i, rules.check_row(row, platform)))
-        except RowError as exc:
-            bad.append((i, _ext(row), row_message(exc)))
-    return _ingest_batch(session, user, good, bad, source=source, platform=platform, batch=batch)
+    return _ingest_batch(session, user, rows, lambda row: rules.check_row(row, platform),
+                         source=source, platform=platform, batch=batch)
 
 
 @transactional
@@ -94,15 +93,7 @@ def import_json(session: so.Session, user, items: list) -> dict:
     if len(items) > limit:
         raise ValidationFailed(_l("Too many orders in one call."),
                                [{"field": "orders", "message": _l("At most %(n)s orders per call.", n=limit)}])
-    good, bad = [], []
-    for i, item in enumerate(items):
-        try:
-            good.append((i, rules.order_from_json(item)))
-        except RowError as exc:
-            bad.append((i, _ext(item), row_message(exc)))
-    platforms = {row["platform"] for _, row in good}
-    return _ingest_batch(session, user, good, bad, source="json",
-                         platform=platforms.pop() if len(platforms) == 1 else "")
+    return _ingest_batch(session, user, items, rules.order_from_json, source="json", platform=None)
 
 
 def _ext(row: Any) -> str:
@@ -110,20 +101,87 @@ def _ext(row: Any) -> str:
     return str(value).replace("\x00", "")[:64] if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
 
 
-def _ingest_batch(session, user, good, bad, *, source, platform, batch=None) -> dict:
+# Rows checked per step of a JSON batch: on PostgreSQL the next part is checked
+# while the previous one is written (see Behind).
+PART_ROWS = 2500
+
+
+def _ingest_batch(session, user, items: list, check, *, source, platform, batch=None) -> dict:
+    """Check `items` (`check`: an item → a row, or RowError) part by part and write
+    them in one transaction. Without `batch`, a batch of its own records the
+    platform its rows share ("" when they differ)."""
     own = batch is None
     if own:
         batch = ImportBatch(user_id=getattr(user, "id", None), source=source, platform=platform or "",
                             state="running", started_at=clock.now())
         session.add(batch)
         session.flush()
-    counts = apply_chunk(session, batch, good, bad)
-    batch.rows_seen += len(good) + len(bad)
+    totals = dict.fromkeys(COUNTS, 0)
+    rejects: list[tuple[int, str, str]] = []
+    platforms: set[str] = set()
+
+    def taken(counts: dict) -> None:
+        for key in COUNTS:
+            totals[key] += counts[key]
+        rejects.extend(counts["late_errors"])
+
+    with Behind(session, taken) as behind:
+        for start in range(0, len(items), PART_ROWS):
+            good, bad = [], []
+            for i, item in enumerate(items[start:start + PART_ROWS], start):
+                try:
+                    good.append((i, check(item)))
+                except RowError as exc:
+                    bad.append((i, _ext(item), row_message(exc)))
+            platforms.update(row["platform"] for _, row in good)
+            rejects.extend(bad)
+            behind(apply_chunk, session, batch, good, bad)
+    batch.rows_seen += len(items)
     if own:
+        if not platform:
+            batch.platform = platforms.pop() if len(platforms) == 1 else ""
         batch.state, batch.finished_at = "done", clock.now()
-    late = counts.pop("late_errors")
-    return {**counts, "batch_id": batch.id,
-            "errors": [{"index": i, "message": m} for i, _e, m in sorted(bad + late)]}
+    return {**totals, "batch_id": batch.id,
+            "errors": [{"index": i, "message": m} for i, _e, m in sorted(rejects)]}
+
+
+COUNTS = ("created", "updated", "unchanged", "unattributed")
+
+
+class Behind:
+    """Runs the writes of an ingestion one step behind the reading and checking of
+    its rows. On PostgreSQL a thread of its own owns the session and runs
+    `write(*args)` for part k while the caller checks part k + 1 (PostgreSQL
+    inserts on one core while Python checks on the other); one part in flight at
+    most; `done` gets each write's result in order, on the caller's thread.
+    Meanwhile the caller must not touch the session nor any ORM object. Leaving
+    the block waits for the thread, so nothing runs on the connection after the
+    caller's commit or rollback; a failed write raises from the next call or the
+    block's end. On SQLite (one writer, in process) each write runs at once."""
+
+    def __init__(self, session: so.Session, done):
+        self.done, self.pending = done, None
+        self.thread = ThreadPoolExecutor(1, thread_name_prefix="opsroom-orders") \
+            if session.get_bind().dialect.name == "postgresql" else None
+
+    def __enter__(self) -> "Behind":
+        return self
+
+    def __call__(self, write, *args) -> None:
+        if self.thread is None:
+            self.done(write(*args))
+            return
+        if self.pending is not None:
+            self.done(self.pending.result())
+        self.pending = self.thread.submit(contextvars.copy_context().run, write, *args)
+
+    def __exit__(self, exc_type, *exc) -> None:
+        try:
+            if exc_type is None and self.pending is not None:
+                self.done(self.pending.result())
+        finally:
+            if self.thread is not None:
+                self.thread.shutdown(wait=True, cancel_futures=True)
 
 
 def apply_chunk(session: so.Session, batch: ImportBatch, good: list[tuple[int, dict]],
@@ -196,16 +254,25 @@ _COPY_TYPES = [{"bigint": "int8", "integer": "int4"}.get(t, t) for t in
                (_STAGING_TYPES.get(c, "text") for c in UPSERT_COLUMNS)]
 STAGED = sa.table(_STAGING, *[sa.column(c, ORDERS.c[c].type) for c in UPSERT_COLUMNS])
 
+# One ingestion writes orders at a time (a transaction-level advisory lock, taken
+# before its first write and held to its commit): a transaction writing its parts
+# in turn never waits on another's rows while that one waits on its own (a deadlock).
+_WRITE_LOCK = 80080011
+
+_PREPARE = (f"SELECT pg_advisory_xact_lock({_WRITE_LOCK}); "
+            # Private to this connection, emptied at commit; created once per connection.
+            f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING} ("
+            + ", ".join(f"{c} {_STAGING_TYPES.get(c, 'text')}" for c in UPSERT_COLUMNS) + ") ON COMMIT DELETE ROWS; "
+            # An earlier part of the same transaction left its rows.
+            f"DELETE FROM {_STAGING}")
+
 
 def _write_postgres(session: so.Session, batch_id: int, now: datetime, records: list[tuple]) -> tuple[int, int, int]:
     connection = session.connection()
     cols = ", ".join(UPSERT_COLUMNS)
-    # Private to this connection, emptied at commit; created once per connection.
-    connection.exec_driver_sql(
-        f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING} ("
-        + ", ".join(f"{c} {_STAGING_TYPES.get(c, 'text')}" for c in UPSERT_COLUMNS) + ") ON COMMIT DELETE ROWS")
     cursor = connection.connection.dbapi_connection.cursor()
     try:
+        cursor.execute(_PREPARE)  # no parameters: its three statements in one round trip
         # Binary: each value goes as its type's bytes (no text to format here or to parse there).
         with cursor.copy(f"COPY {_STAGING} ({cols}) FROM STDIN (FORMAT BINARY)") as copy:
             copy.set_types(_COPY_TYPES)
@@ -223,7 +290,6 @@ def _write_postgres(session: so.Session, batch_id: int, now: datetime, records: 
     out = session.execute(sa.select(
         count().filter(new), count().filter(sa.not_(new)),
         count().filter(new, written.c.booking_id.is_(None)))).one()
-    connection.exec_driver_sql(f"TRUNCATE {_STAGING}")  # a second chunk in the same transaction starts empty
     return tuple(out)
 
 
@@ -327,25 +393,12 @@ def import_export(session: so.Session, user, stream: IO[bytes], *, platform: str
             if len(errors) < shown:
                 errors.append({"line": line, "message": message})
 
-    # On PostgreSQL one thread writes and commits chunk k while this one reads and
-    # checks chunk k + 1 (the database works on one core, the reader on the other).
-    # The session is that thread's until the last chunk is committed: reading the
-    # export touches no database and no ORM object.
-    writer = ThreadPoolExecutor(1, thread_name_prefix="opsroom-import") \
-        if session.get_bind().dialect.name == "postgresql" else None
     try:
-        with writer or contextlib.nullcontext():
-            pending: Future | None = None
+        # On PostgreSQL chunk k is written and committed while chunk k + 1 is read and
+        # checked: reading the export touches no database and no ORM object.
+        with Behind(session, taken) as behind:
             for good, bad in _chunks(reader, chunk_rows):
-                if writer is None:
-                    taken(_commit_chunk(session, batch, good, bad, reader.bytes_read))
-                    continue
-                if pending is not None:
-                    taken(pending.result())  # one chunk in flight at most
-                pending = writer.submit(contextvars.copy_context().run, _commit_chunk,
-                                        session, batch, good, bad, reader.bytes_read)
-            if pending is not None:
-                taken(pending.result())
+                behind(_commit_chunk, session, batch, good, bad, reader.bytes_read)
     except BaseException as exc:
         session.rollback()
         _fail(session, batch.id, exc)
