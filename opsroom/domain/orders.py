@@ -329,9 +329,10 @@ class Windows:
         """The session at `at`: one whose [starts_at, ends_at) holds it (the
         latest to start, should several); else one whose grace after the end
         holds it (the latest to end). Intervals are half-open."""
-        i = bisect.bisect_right(self.starts, at)
+        items = self.items
         inside = grace = None
-        for w in reversed(self.items[:i]):
+        for j in range(bisect.bisect_right(self.starts, at) - 1, -1, -1):
+            w = items[j]
             if at < w.ends_at:
                 inside = inside or w
             elif at < w.ends_at + self.grace:

@@ -9,7 +9,6 @@ import io
 
 import pytest
 import sqlalchemy as sa
-import sqlalchemy.orm as so
 
 from opsroom.models import ImportBatch, ImportReject, Order
 from opsroom.domain.statuses import SOLD_STATUSES
@@ -107,29 +106,34 @@ def test_reposting_updates_in_place_and_never_double_counts(api, park, db_sessio
     assert db_session.scalar(sa.select(sa.func.count()).select_from(Order)) == 20
 
 
-def test_an_error_halfway_leaves_all_or_nothing(api, park, db_session, monkeypatch):
-    """The upsert runs in statements of UPSERT_ROWS rows; the second one failing
-    (after the first has written) rolls the whole batch back, batch record
-    included, and the same batch sent again is taken whole."""
+@pytest.mark.parametrize("knob", ["UPSERT_ROWS", "PART_ROWS"])
+def test_an_error_halfway_leaves_all_or_nothing(api, park, db_session, monkeypatch, knob):
+    """The rows are checked in parts of PART_ROWS (on PostgreSQL a part is written
+    in a thread while the next is checked) and upserted in statements of
+    UPSERT_ROWS; the second write failing (after the first has written) rolls the
+    whole batch back, batch record included, and the same batch sent again is
+    taken whole."""
     coordinator = api("coordinator")
-    monkeypatch.setattr(ingestion, "UPSERT_ROWS", 10)
-    real_execute = so.Session.execute
+    monkeypatch.setattr(ingestion, knob, 10)
     runs = []
 
-    def execute(self, statement, *args, **kw):
-        if isinstance(statement, sa.Insert) and statement.table.name == "orders":
-            runs.append(statement)
+    def failing_second(real):
+        def write(session, *args):
+            runs.append(args)
             if len(runs) == 2:
                 raise sa.exc.OperationalError("INSERT INTO orders", {}, Exception("disk I/O error (injected)"))
-        return real_execute(self, statement, *args, **kw)
+            return real(session, *args)
+        return write
 
-    monkeypatch.setattr(so.Session, "execute", execute)
+    # Each engine's upsert statement (one per UPSERT_ROWS rows).
+    monkeypatch.setattr(ingestion, "_write_postgres", failing_second(ingestion._write_postgres))
+    monkeypatch.setattr(ingestion, "_write_sqlite", failing_second(ingestion._write_sqlite))
     rows = [order(f"H{i:02d}", room_code="A01") for i in range(35)]
     r = coordinator.post("/orders", json={"orders": rows})
     assert r.status_code == 503 and len(runs) == 2
     assert db_session.scalar(sa.select(sa.func.count()).select_from(Order)) == 0
     assert db_session.scalar(sa.select(sa.func.count()).select_from(ImportBatch)) == 0
-    monkeypatch.setattr(so.Session, "execute", real_execute)
+    monkeypatch.undo()
     assert coordinator.post("/orders", json={"orders": rows}).json["created"] == 35
     assert figures(db_session, park["tonight"].id) == (35, 35 * 9900, 0)
 

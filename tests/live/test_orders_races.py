@@ -14,6 +14,7 @@ from opsroom.domain.statuses import SOLD_STATUSES
 from tests.conftest import at, configure
 from tests.support.live import at_once
 from tests.support.races import arrange
+from opsroom.services.sales import ingestion
 from opsroom.services.sales.ingestion import import_export, ingest_rows
 
 pytestmark = pytest.mark.live
@@ -76,4 +77,22 @@ def test_concurrent_overlapping_csv_imports_store_each_order_once(committed_app)
                           lambda session, user, i: import_export(session, user, io.BytesIO(_csv(i))))
     assert sum(r["created"] for r in results) == UNIQUE
     assert all(r["errors"] == [] and r["unattributed"] == 0 for r in results)
+    assert totals(committed_app) == ((UNIQUE, UNIQUE, GMV), CLIENTS)
+
+
+def test_batches_written_in_parts_in_opposite_orders_never_deadlock(committed_app, monkeypatch):
+    """A JSON batch is written part by part (PART_ROWS) in one transaction. Odd
+    clients send their orders in reverse, so without the ingestion write lock two
+    transactions would hold rows the other's next part needs (a deadlock, one
+    client's 409). With it every client's batch is taken whole, each order once."""
+    monkeypatch.setattr(ingestion, "PART_ROWS", 50)
+    user_id = arrange_race(committed_app).user_id
+
+    def work(session, user, i):
+        rows = rows_for(i)
+        return ingest_rows(session, user, rows[::-1] if i % 2 else rows)
+
+    results = run_clients(committed_app, user_id, work)
+    assert all(isinstance(r, dict) and r["errors"] == [] for r in results), results
+    assert sum(r["created"] for r in results) == UNIQUE
     assert totals(committed_app) == ((UNIQUE, UNIQUE, GMV), CLIENTS)

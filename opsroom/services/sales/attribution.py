@@ -10,7 +10,10 @@ from typing import Any
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 
+from sqlalchemy.dialects.postgresql import ARRAY
+
 from opsroom.domain import orders as rules
+from opsroom.domain.booking_rules import MAX_BOOKING_MINUTES
 from opsroom.settings import settings_of
 from opsroom.models import Anchor, Assignment, Booking, Product, Room
 from opsroom.services.sales.row_messages import ROW_MESSAGES
@@ -29,7 +32,7 @@ def attribute_rows(session: so.Session, items: list[tuple[int, dict]], late_erro
     tenants, cancelled = {}, set()
     if explicit:
         found = session.execute(sa.select(Booking.id, Booking.tenant_id, Booking.status)
-                                .where(Booking.id.in_(explicit))).all()
+                                .where(_among(session, Booking.id, explicit))).all()
         tenants = {b.id: b.tenant_id for b in found}
         cancelled = {b.id for b in found if b.status == "cancelled"}
     pending: list[dict] = []
@@ -52,7 +55,8 @@ def attribute_rows(session: so.Session, items: list[tuple[int, dict]], late_erro
         found = _windows(session, by_room, "room_code", grace, lambda lo, hi, keys: (
             sa.select(Room.code, Booking.id, Booking.starts_at, Booking.ends_at, Booking.tenant_id)
             .join(Room, Room.id == Booking.room_id)
-            .where(Room.code.in_(keys), Booking.status != "cancelled", Booking.starts_at <= hi, Booking.ends_at > lo)))
+            .where(_among(session, Room.code, keys), Booking.status != "cancelled",
+                   Booking.starts_at <= hi, Booking.starts_at > lo - _LONGEST, Booking.ends_at > lo)))
         _apply_windows(by_room, "room_code", found, "room")
         pending = [r for r in pending if r["booking_id"] is None]
 
@@ -66,7 +70,9 @@ def attribute_rows(session: so.Session, items: list[tuple[int, dict]], late_erro
             found = _windows(session, by_anchor, "anchor_id", grace, lambda lo, hi, keys: (
                 sa.select(Assignment.anchor_id, Booking.id, Booking.starts_at, Booking.ends_at, Booking.tenant_id)
                 .join(Booking, Booking.id == Assignment.booking_id)
-                .where(Assignment.anchor_id.in_(keys), Booking.status != "cancelled",
+                .where(_among(session, Assignment.anchor_id, keys), Booking.status != "cancelled",
+                       # an assignment carries its booking's times: its index bounds the search
+                       Assignment.starts_at <= hi, Assignment.starts_at > lo - _LONGEST,
                        Booking.starts_at <= hi, Booking.ends_at > lo)))
             _apply_windows(by_anchor, "anchor_id", found, "anchor")
     return rows
@@ -76,25 +82,42 @@ def attribute_rows(session: so.Session, items: list[tuple[int, dict]], late_erro
 # chunk spread over a year never loads a year of sessions.
 _SPAN = timedelta(days=1)
 
+# No session lasts longer (domain.booking_rules): one that holds an order time
+# started at most this long before it, which bounds the index range searched.
+_LONGEST = timedelta(minutes=MAX_BOOKING_MINUTES)
+
+
+def _among(session: so.Session, column, values) -> sa.ColumnElement[bool]:
+    """`column IN values`; on PostgreSQL `= ANY` of one array parameter, so the
+    statement's text (and the driver's work on it) does not grow with the values."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == sa.any_(sa.bindparam(None, list(values), type_=ARRAY(column.type)))
+    return column.in_(values)
+
 
 def _windows(session, rows: list[dict], key: str, grace: timedelta, query) -> dict[Any, rules.Windows]:
     """Candidate sessions per key (room code or anchor id), one query per
     cluster of order times."""
     # (key, booking id) → its window: clusters may read the same session twice.
     found: dict[tuple[Any, int], tuple] = {}
-    times = sorted((r["ordered_at"], r[key]) for r in rows)
-    start, n = 0, len(times)
-    while start < n:
-        lo = times[start][0]
-        last = lo + _SPAN
-        end = start
-        while end < n and times[end][0] <= last:
-            end += 1
-        hi = times[end - 1][0]
-        keys = {k for _, k in times[start:end]}
+    first = min(r["ordered_at"] for r in rows)
+    last = max(r["ordered_at"] for r in rows)
+    if last - first <= _SPAN:  # the usual chunk: orders of a day or less, one query
+        clusters = [(first, last, {r[key] for r in rows})]
+    else:
+        clusters = []
+        times = sorted((r["ordered_at"], r[key]) for r in rows)
+        start, n = 0, len(times)
+        while start < n:
+            lo = times[start][0]
+            end = start
+            while end < n and times[end][0] <= lo + _SPAN:
+                end += 1
+            clusters.append((lo, times[end - 1][0], {k for _, k in times[start:end]}))
+            start = end
+    for lo, hi, keys in clusters:
         for k, booking_id, starts_at, ends_at, tenant_id in session.execute(query(lo - grace, hi, keys)):
             found[(k, booking_id)] = (booking_id, starts_at, ends_at, tenant_id)
-        start = end
     by_key: dict[Any, list[rules.Window]] = {}
     for (k, _), w in found.items():
         by_key.setdefault(k, []).append(rules.Window(*w))
@@ -118,7 +141,7 @@ def _anchors(session: so.Session, rows: list[dict]) -> dict[tuple[str, str], int
     for platform, accounts in wanted.items():
         account = Anchor.platform_accounts[platform].as_string()
         for anchor_id, value in session.execute(
-                sa.select(Anchor.id, account).where(account.in_(accounts)).order_by(Anchor.id.desc())):
+                sa.select(Anchor.id, account).where(_among(session, account, accounts)).order_by(Anchor.id.desc())):
             out[(platform, value)] = anchor_id  # the oldest anchor wins a shared account
     return out
 
@@ -131,6 +154,6 @@ def link_products(session: so.Session, rows: list[dict]) -> None:
         tenant_ids, skus = {t for t, _ in pairs}, {s for _, s in pairs}
         found = {(t, s): pid for pid, t, s in session.execute(
             sa.select(Product.id, Product.tenant_id, Product.sku)
-            .where(Product.tenant_id.in_(tenant_ids), Product.sku.in_(skus)))}
+            .where(_among(session, Product.tenant_id, tenant_ids), _among(session, Product.sku, skus)))}
     for r in rows:
         r["product_id"] = found.get((r["tenant_id"], r["sku"])) if r["tenant_id"] else None

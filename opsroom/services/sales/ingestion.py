@@ -16,11 +16,18 @@
   rejects. A JSON batch is one transaction; a shop export is streamed and
   committed chunk by chunk, each chunk all or nothing (a retry after a crash
   changes nothing that was already taken).
+- On PostgreSQL the rows are checked one part ahead of the writes (`Behind`):
+  a thread writes part k while the request's thread checks part k + 1, and
+  one ingestion writes at a time (a transaction-level advisory lock), so parts
+  of two transactions never wait on each other in opposite orders.
 """
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import json
 import operator
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import IO, Any, Iterator
 
@@ -70,13 +77,8 @@ def ingest_rows(session: so.Session, user, rows: list[dict], *, source: str = "j
     add to that batch (left running); without, a batch of its own is recorded.
  → {"created", "updated", "unchanged", "unattributed", "errors", "batch_id"}."""
     require(user, "orders.write")
-    good, bad = [], []
-    for i, row in enumerate(rows):
-        try:
-            good.append((i, rules.check_row(row, platform)))
-        except RowError as exc:
-            bad.append((i, _ext(row), row_message(exc)))
-    return _ingest_batch(session, user, good, bad, source=source, platform=platform, batch=batch)
+    return _ingest_batch(session, user, rows, lambda row: rules.check_row(row, platform),
+                         source=source, platform=platform, batch=batch)
 
 
 @transactional
@@ -91,15 +93,7 @@ def import_json(session: so.Session, user, items: list) -> dict:
     if len(items) > limit:
         raise ValidationFailed(_l("Too many orders in one call."),
                                [{"field": "orders", "message": _l("At most %(n)s orders per call.", n=limit)}])
-    good, bad = [], []
-    for i, item in enumerate(items):
-        try:
-            good.append((i, rules.order_from_json(item)))
-        except RowError as exc:
-            bad.append((i, _ext(item), row_message(exc)))
-    platforms = {row["platform"] for _, row in good}
-    return _ingest_batch(session, user, good, bad, source="json",
-                         platform=platforms.pop() if len(platforms) == 1 else "")
+    return _ingest_batch(session, user, items, rules.order_from_json, source="json", platform=None)
 
 
 def _ext(row: Any) -> str:
@@ -107,20 +101,87 @@ def _ext(row: Any) -> str:
     return str(value).replace("\x00", "")[:64] if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
 
 
-def _ingest_batch(session, user, good, bad, *, source, platform, batch=None) -> dict:
+# Rows checked per step of a JSON batch: on PostgreSQL the next part is checked
+# while the previous one is written (see Behind).
+PART_ROWS = 2500
+
+
+def _ingest_batch(session, user, items: list, check, *, source, platform, batch=None) -> dict:
+    """Check `items` (`check`: an item → a row, or RowError) part by part and write
+    them in one transaction. Without `batch`, a batch of its own records the
+    platform its rows share ("" when they differ)."""
     own = batch is None
     if own:
         batch = ImportBatch(user_id=getattr(user, "id", None), source=source, platform=platform or "",
                             state="running", started_at=clock.now())
         session.add(batch)
         session.flush()
-    counts = apply_chunk(session, batch, good, bad)
-    batch.rows_seen += len(good) + len(bad)
+    totals = dict.fromkeys(COUNTS, 0)
+    rejects: list[tuple[int, str, str]] = []
+    platforms: set[str] = set()
+
+    def taken(counts: dict) -> None:
+        for key in COUNTS:
+            totals[key] += counts[key]
+        rejects.extend(counts["late_errors"])
+
+    with Behind(session, taken) as behind:
+        for start in range(0, len(items), PART_ROWS):
+            good, bad = [], []
+            for i, item in enumerate(items[start:start + PART_ROWS], start):
+                try:
+                    good.append((i, check(item)))
+                except RowError as exc:
+                    bad.append((i, _ext(item), row_message(exc)))
+            platforms.update(row["platform"] for _, row in good)
+            rejects.extend(bad)
+            behind(apply_chunk, session, batch, good, bad)
+    batch.rows_seen += len(items)
     if own:
+        if not platform:
+            batch.platform = platforms.pop() if len(platforms) == 1 else ""
         batch.state, batch.finished_at = "done", clock.now()
-    late = counts.pop("late_errors")
-    return {**counts, "batch_id": batch.id,
-            "errors": [{"index": i, "message": m} for i, _e, m in sorted(bad + late)]}
+    return {**totals, "batch_id": batch.id,
+            "errors": [{"index": i, "message": m} for i, _e, m in sorted(rejects)]}
+
+
+COUNTS = ("created", "updated", "unchanged", "unattributed")
+
+
+class Behind:
+    """Runs the writes of an ingestion one step behind the reading and checking of
+    its rows. On PostgreSQL a thread of its own owns the session and runs
+    `write(*args)` for part k while the caller checks part k + 1 (PostgreSQL
+    inserts on one core while Python checks on the other); one part in flight at
+    most; `done` gets each write's result in order, on the caller's thread.
+    Meanwhile the caller must not touch the session nor any ORM object. Leaving
+    the block waits for the thread, so nothing runs on the connection after the
+    caller's commit or rollback; a failed write raises from the next call or the
+    block's end. On SQLite (one writer, in process) each write runs at once."""
+
+    def __init__(self, session: so.Session, done):
+        self.done, self.pending = done, None
+        self.thread = ThreadPoolExecutor(1, thread_name_prefix="opsroom-orders") \
+            if session.get_bind().dialect.name == "postgresql" else None
+
+    def __enter__(self) -> "Behind":
+        return self
+
+    def __call__(self, write, *args) -> None:
+        if self.thread is None:
+            self.done(write(*args))
+            return
+        if self.pending is not None:
+            self.done(self.pending.result())
+        self.pending = self.thread.submit(contextvars.copy_context().run, write, *args)
+
+    def __exit__(self, exc_type, *exc) -> None:
+        try:
+            if exc_type is None and self.pending is not None:
+                self.done(self.pending.result())
+        finally:
+            if self.thread is not None:
+                self.thread.shutdown(wait=True, cancel_futures=True)
 
 
 def apply_chunk(session: so.Session, batch: ImportBatch, good: list[tuple[int, dict]],
@@ -148,13 +209,7 @@ def apply_chunk(session: so.Session, batch: ImportBatch, good: list[tuple[int, d
     link_products(session, rows)
     created = updated = unattributed = 0
     if rows:
-        records = sorted(map(_RECORD, rows), key=_KEY)
-        for updated_at, booking_id in _write(session, batch.id, now, records):
-            if updated_at is None:
-                created += 1
-                unattributed += booking_id is None
-            else:
-                updated += 1
+        created, updated, unattributed = _write(session, batch.id, now, sorted(map(_RECORD, rows), key=_KEY))
     returned = created + updated
     rejects = bad + late_errors
     if rejects:
@@ -177,34 +232,50 @@ _KEY = operator.itemgetter(0, 1)
 _AT = UPSERT_COLUMNS.index("ordered_at")
 
 
-def _write(session: so.Session, batch_id: int, now: datetime, records: list[tuple]) -> list[tuple]:
-    """Upsert the chunk's records (sorted by key) in one statement; (updated_at, booking_id)
-    of each new or changed row. PostgreSQL: COPY into a temporary staging table, then one
-    INSERT … SELECT … ON CONFLICT. SQLite: the rows as one JSON parameter, read by
-    json_each in one INSERT … SELECT … ON CONFLICT. Neither binds a parameter per value."""
+def _write(session: so.Session, batch_id: int, now: datetime, records: list[tuple]) -> tuple[int, int, int]:
+    """Upsert the chunk's records (sorted by key), one statement per UPSERT_ROWS; → how many
+    rows were (created, updated, created without a session). PostgreSQL: binary COPY into a
+    temporary staging table, then one INSERT … SELECT … ON CONFLICT whose RETURNING is
+    counted by the database. SQLite: the rows as one JSON parameter, read by json_each in
+    one INSERT … SELECT … ON CONFLICT. Neither binds a parameter per value."""
     write = _write_postgres if session.get_bind().dialect.name == "postgresql" else _write_sqlite
-    out: list[tuple] = []
+    created = updated = unattributed = 0
     for start in range(0, len(records), UPSERT_ROWS):
-        out += write(session, batch_id, now, records[start:start + UPSERT_ROWS])
-    return out
+        c, u, n = write(session, batch_id, now, records[start:start + UPSERT_ROWS])
+        created, updated, unattributed = created + c, updated + u, unattributed + n
+    return created, updated, unattributed
 
 
 _STAGING = "orders_incoming"
 _STAGING_TYPES = {"booking_id": "bigint", "product_id": "bigint", "quantity": "integer", "amount_fen": "bigint",
                   "refund_fen": "bigint", "ordered_at": "timestamptz"}
+# The staging columns' types as binary COPY sends them (text for the strings).
+_COPY_TYPES = [{"bigint": "int8", "integer": "int4"}.get(t, t) for t in
+               (_STAGING_TYPES.get(c, "text") for c in UPSERT_COLUMNS)]
 STAGED = sa.table(_STAGING, *[sa.column(c, ORDERS.c[c].type) for c in UPSERT_COLUMNS])
 
+# One ingestion writes orders at a time (a transaction-level advisory lock, taken
+# before its first write and held to its commit): a transaction writing its parts
+# in turn never waits on another's rows while that one waits on its own (a deadlock).
+_WRITE_LOCK = 80080011
 
-def _write_postgres(session: so.Session, batch_id: int, now: datetime, records: list[tuple]) -> list[tuple]:
+_PREPARE = (f"SELECT pg_advisory_xact_lock({_WRITE_LOCK}); "
+            # Private to this connection, emptied at commit; created once per connection.
+            f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING} ("
+            + ", ".join(f"{c} {_STAGING_TYPES.get(c, 'text')}" for c in UPSERT_COLUMNS) + ") ON COMMIT DELETE ROWS; "
+            # An earlier part of the same transaction left its rows.
+            f"DELETE FROM {_STAGING}")
+
+
+def _write_postgres(session: so.Session, batch_id: int, now: datetime, records: list[tuple]) -> tuple[int, int, int]:
     connection = session.connection()
     cols = ", ".join(UPSERT_COLUMNS)
-    # Private to this connection, emptied at commit; created once per connection.
-    connection.exec_driver_sql(
-        f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING} ("
-        + ", ".join(f"{c} {_STAGING_TYPES.get(c, 'text')}" for c in UPSERT_COLUMNS) + ") ON COMMIT DELETE ROWS")
     cursor = connection.connection.dbapi_connection.cursor()
     try:
-        with cursor.copy(f"COPY {_STAGING} ({cols}) FROM STDIN") as copy:
+        cursor.execute(_PREPARE)  # no parameters: its three statements in one round trip
+        # Binary: each value goes as its type's bytes (no text to format here or to parse there).
+        with cursor.copy(f"COPY {_STAGING} ({cols}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(_COPY_TYPES)
             for r in records:
                 copy.write_row(r)
     finally:
@@ -212,16 +283,20 @@ def _write_postgres(session: so.Session, batch_id: int, now: datetime, records: 
     rows = sa.select(*[STAGED.c[c] for c in UPSERT_COLUMNS], sa.literal(batch_id, sa.Integer).label("batch_id"),
                      sa.literal(now, ORDERS.c.created_at.type).label("created_at")
                      ).select_from(STAGED).order_by(STAGED.c.platform, STAGED.c.external_id)
-    stmt = _on_conflict(pg_insert(ORDERS).from_select([*UPSERT_COLUMNS, "batch_id", "created_at"], rows))
-    out = session.execute(stmt).all()
-    connection.exec_driver_sql(f"TRUNCATE {_STAGING}")  # a second chunk in the same transaction starts empty
-    return out
+    written = _on_conflict(pg_insert(ORDERS).from_select([*UPSERT_COLUMNS, "batch_id", "created_at"], rows)
+                           ).cte("written")
+    new = written.c.updated_at.is_(None)
+    count = sa.func.count
+    out = session.execute(sa.select(
+        count().filter(new), count().filter(sa.not_(new)),
+        count().filter(new, written.c.booking_id.is_(None)))).one()
+    return tuple(out)
 
 
 _SQLITE_AT = "%Y-%m-%d %H:%M:%S.%f"  # how the UTC column type stores an instant on SQLite
 
 
-def _write_sqlite(session: so.Session, batch_id: int, now: datetime, records: list[tuple]) -> list[tuple]:
+def _write_sqlite(session: so.Session, batch_id: int, now: datetime, records: list[tuple]) -> tuple[int, int, int]:
     at = _AT
     # isoformat of a UTC instant, cut before its offset: the column's "%Y-%m-%d %H:%M:%S.%f" (years 2000–2100).
     payload = json.dumps([(*r[:at], r[at].astimezone(UTC).isoformat(" ", "microseconds")[:26], *r[at + 1:])
@@ -233,7 +308,14 @@ def _write_sqlite(session: so.Session, batch_id: int, now: datetime, records: li
                        sa.literal(now.astimezone(UTC).strftime(_SQLITE_AT)).label("created_at")
                        ).select_from(sa.text("json_each(:payload) AS j")).where(sa.true())
     stmt = _on_conflict(sqlite_insert(ORDERS).from_select([*UPSERT_COLUMNS, "batch_id", "created_at"], source))
-    return session.execute(stmt, {"payload": payload}).all()
+    created = updated = unattributed = 0
+    for updated_at, booking_id in session.execute(stmt, {"payload": payload}):
+        if updated_at is None:
+            created += 1
+            unattributed += booking_id is None
+        else:
+            updated += 1
+    return created, updated, unattributed
 
 
 def _on_conflict(stmt):
@@ -303,17 +385,20 @@ def import_export(session: so.Session, user, stream: IO[bytes], *, platform: str
     session.commit()
     totals = {"created": 0, "updated": 0, "unchanged": 0, "unattributed": 0}
     errors: list[dict] = []
+
+    def taken(counts: dict) -> None:
+        for key in totals:
+            totals[key] += counts[key]
+        for line, _e, message in counts["rejects"]:
+            if len(errors) < shown:
+                errors.append({"line": line, "message": message})
+
     try:
-        for good, bad in _chunks(reader, chunk_rows):
-            counts = apply_chunk(session, batch, good, bad)
-            for key in totals:
-                totals[key] += counts[key]
-            for line, _e, message in sorted(bad + counts["late_errors"]):
-                if len(errors) < shown:
-                    errors.append({"line": line, "message": message})
-            batch.rows_seen += len(good) + len(bad)
-            batch.bytes_done = reader.bytes_read
-            session.commit()
+        # On PostgreSQL chunk k is written and committed while chunk k + 1 is read and
+        # checked: reading the export touches no database and no ORM object.
+        with Behind(session, taken) as behind:
+            for good, bad in _chunks(reader, chunk_rows):
+                behind(_commit_chunk, session, batch, good, bad, reader.bytes_read)
     except BaseException as exc:
         session.rollback()
         _fail(session, batch.id, exc)
@@ -324,6 +409,15 @@ def import_export(session: so.Session, user, stream: IO[bytes], *, platform: str
     errors.sort(key=lambda e: e["line"])
     return {**totals, "errors": errors, "rejected": batch.rejected, "batch_id": batch.id,
             "format": reader.format.name, "platform": reader.platform, "encoding": reader.encoding}
+
+
+def _commit_chunk(session: so.Session, batch: ImportBatch, good: list, bad: list, bytes_read: int) -> dict:
+    """One chunk of an export written and committed with the batch's progress."""
+    counts = apply_chunk(session, batch, good, bad)
+    batch.rows_seen += len(good) + len(bad)
+    batch.bytes_done = bytes_read
+    session.commit()
+    return {**counts, "rejects": sorted(bad + counts.pop("late_errors"))}
 
 
 def _column_names(fmt: str, name: str) -> str:
