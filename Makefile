@@ -37,7 +37,7 @@ test: $(STAMP) translations
 	$(PY) -m pytest
 
 # Park-scale benchmark through gunicorn:
-# `make bench [SCALE=200] [DB=sqlite|postgres|both] [QUICK=1] [ONLY=board]`.
+# `make bench [SCALE=200] [DB=sqlite|postgres|both] [QUICK=1] [ONLY=board]` (ONLY=ingest,/me: several).
 SCALE ?=
 DB ?= both
 QUICK ?=

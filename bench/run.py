@@ -232,8 +232,10 @@ def growth(backend: str, args) -> dict:
 
 
 def selected(args, name: str) -> bool:
-    """Whether --only (substrings of operation names, any case) keeps this operation."""
-    return not args.only or any(part.lower() in name.lower() for part in args.only)
+    """Whether --only (substrings of operation names, any case; several separated by commas)
+    keeps this operation."""
+    parts = [p for value in args.only for p in value.split(",") if p]
+    return not parts or any(part.lower() in name.lower() for part in parts)
 
 
 def table(report: dict) -> list[tuple]:
