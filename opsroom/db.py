@@ -199,6 +199,77 @@ def read_connection() -> Iterator[sa.Connection]:
         yield connection
 
 
+class RowRead:
+    """One prepared single-row SELECT run straight on a pooled DBAPI connection:
+    no `Connection`, no transaction events, no BEGIN/ROLLBACK (SQLite runs the
+    statement in its own implicit transaction, PostgreSQL in autocommit), its SQL
+    compiled once per dialect. For reads at every request (the API token's user),
+    where SQLAlchemy's per-execution machinery costs more than the query itself.
+    Results pass through the columns' own result processors (booleans, instants);
+    a DBAPI error is raised as SQLAlchemy's (so a lost database is the usual 503,
+    and a dead connection is dropped from the pool)."""
+
+    def __init__(self, statement: sa.Select):
+        self.statement = statement
+        self._prepared: dict[str, tuple] = {}
+
+    def _prepare(self, dialect) -> tuple:
+        prepared = self._prepared.get(dialect.name)
+        if prepared is None:
+            compiled = self.statement.compile(dialect=dialect)
+            binds = compiled._bind_processors
+            order = compiled.positiontup if dialect.positional else None
+            processors = tuple(column.type._cached_result_processor(dialect, None)
+                               for column in self.statement.selected_columns)
+            prepared = self._prepared[dialect.name] = (compiled.string, compiled, binds, order, processors)
+        return prepared
+
+    def first(self, bind, params: dict):
+        """The first row as a tuple (processed), or None. `bind` is the sessions' bind:
+        an engine, or (in tests) the very connection every session shares."""
+        if isinstance(bind, sa.Connection):
+            row = bind.execute(self.statement, params).first()
+            return tuple(row) if row is not None else None
+        dialect = bind.dialect
+        sql, compiled, binds, order, processors = self._prepare(dialect)
+        values = compiled.construct_params(params)
+        for name, process in binds.items():
+            if name in values:
+                values[name] = process(values[name])
+        args = tuple(values[name] for name in order) if order is not None else values
+        error_class = dialect.loaded_dbapi.Error
+        try:
+            raw = bind.raw_connection()
+        except error_class as exc:
+            raise sa.exc.DBAPIError.instance(None, None, exc, error_class, dialect=dialect,
+                                             connection_invalidated=dialect.is_disconnect(exc, None, None)) from exc
+        cursor = None
+        try:
+            driver = raw.driver_connection
+            pg = dialect.name == "postgresql"
+            if pg:
+                driver.autocommit = True  # one statement: no BEGIN and ROLLBACK round trips
+            try:
+                cursor = raw.cursor()
+                cursor.execute(sql, args)
+                row = cursor.fetchone()
+                cursor.close()
+            finally:
+                if pg and not driver.closed:
+                    driver.autocommit = False  # as the pool's other users expect it
+        except error_class as exc:
+            disconnect = dialect.is_disconnect(exc, raw.dbapi_connection, cursor)
+            if disconnect:
+                raw.invalidate(exc)
+            raise sa.exc.DBAPIError.instance(sql, args, exc, error_class, dialect=dialect,
+                                             connection_invalidated=disconnect) from exc
+        finally:
+            raw.close()
+        if row is None:
+            return None
+        return tuple(value if process is None else process(value) for value, process in zip(row, processors))
+
+
 def is_postgres(session_or_engine) -> bool:
     bind = session_or_engine.get_bind() if isinstance(session_or_engine, so.Session) else session_or_engine
     return bind.dialect.name == "postgresql"

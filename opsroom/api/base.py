@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from opsroom.web.errors import database_unavailable, error_response
-from opsroom.db import get_session, lost_race, read_connection
+from opsroom.db import get_session, lost_race
 from opsroom.services.permissions import require
 from opsroom.services.sales import screen as screen_service
 from opsroom.services.park import users
@@ -44,9 +44,8 @@ def _authenticate():
         g.api_user = viewer
         return None
     if request.endpoint in SESSIONLESS_ENDPOINTS:
-        # One Core statement on a pooled connection of its own: no ORM session at all.
-        with read_connection() as connection:
-            found = users.token_principal(connection, token)
+        # One statement on a pooled connection of its own: no ORM session at all.
+        found = users.token_principal_read(current_app.extensions["opsroom.sessionmaker"].kw["bind"], token)
     else:  # the same statement as the first of the request's session
         found = users.token_principal(get_session().connection(), token)
     if found is None:
