@@ -7,6 +7,7 @@ We use plain SQLAlchemy 2.0 (not Flask-SQLAlchemy) so that services receive a
 from __future__ import annotations
 
 import contextvars
+import select
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from typing import Iterator
@@ -121,7 +122,37 @@ def make_engine(url: str, *, busy_timeout: int = 30, connect_timeout: int = 5, *
     connect_args = {"connect_timeout": connect_timeout, "keepalives": 1, "keepalives_idle": 30,
                     "keepalives_interval": 10, "keepalives_count": 3, "options": "-c TimeZone=UTC",
                     **kwargs.pop("connect_args", {})}
-    return sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
+    engine = sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
+    engine.dialect.do_ping = _quiet_ping(engine.dialect.do_ping)
+    return engine
+
+
+def _quiet_ping(ping):
+    """The pool's pre-ping without a round trip while the connection is plainly alive.
+
+    SQLAlchemy pings with `SELECT 1` at every checkout: a second round trip for a
+    one-statement request (and the server's CPU for it). A pooled PostgreSQL
+    connection sits idle between checkouts, so the server has nothing to say on it
+    unless it ended it (a restart, `pg_terminate_backend`, a proxy that closed it:
+    a FATAL message or the end of the stream, which make the socket readable). So:
+    an idle, open connection whose socket has nothing to read is alive; anything
+    else gets the real ping (which fails on a dead one, and the pool reconnects).
+    A server that vanished without a word is caught by TCP keepalives either way."""
+
+    from psycopg import pq
+
+    def do_ping(dbapi_connection) -> bool:
+        try:
+            pgconn = dbapi_connection.pgconn
+            idle = (not dbapi_connection.closed and pgconn.status == pq.ConnStatus.OK
+                    and pgconn.transaction_status == pq.TransactionStatus.IDLE)
+            if idle and not select.select([pgconn.socket], [], [], 0)[0]:
+                return True
+        except (AttributeError, OSError, ValueError):
+            pass
+        return ping(dbapi_connection)
+
+    return do_ping
 
 
 def make_sessionmaker(bind, settings, **kwargs) -> so.sessionmaker:

@@ -4,6 +4,8 @@ connection (the `app` fixture binds every session to one connection, so the
 other tests never reach this path). The rows are committed and deleted again."""
 from __future__ import annotations
 
+import time
+
 import pytest
 import sqlalchemy as sa
 
@@ -100,6 +102,36 @@ def test_row_read_leaves_the_pooled_connection_as_the_pool_gives_it(served, data
     raw = engine.raw_connection()
     try:
         assert raw.driver_connection.autocommit is False
+    finally:
+        raw.close()
+
+
+def test_a_connection_the_server_ended_is_replaced_before_use(served, database_url, engine):
+    """The pool's pre-ping skips its round trip on an idle connection with nothing to read;
+    one the server ended (pg_terminate_backend: a FATAL message, then the end of the stream)
+    is noticed all the same, and the next request is served on a new connection."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a server to end connections is PostgreSQL's")
+    app, make, session = served
+    token = users.create_token(session, make.user("coordinator"))
+    session.commit()
+    session.close()
+    own = app.extensions["opsroom.engine"]
+    own.dispose()
+    client = app.test_client()
+    assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
+    assert own.pool.checkedin() == 1
+    raw = own.raw_connection()
+    pid = raw.driver_connection.info.backend_pid
+    raw.close()
+    with engine.connect() as killer:
+        assert killer.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})").scalar() is True
+    time.sleep(0.2)  # the server's goodbye reaches the socket
+    r = client.get("/api/v1/me", headers=bearer(token))
+    assert r.status_code == 200, r.get_data(as_text=True)
+    raw = own.raw_connection()
+    try:
+        assert raw.driver_connection.info.backend_pid != pid
     finally:
         raw.close()
 
