@@ -14,13 +14,24 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 class _CookieSessions(SecureCookieSessionInterface):
-    """Flask's signed-cookie sessions, minus the serializer Flask builds on every request
-    when the request carries no session cookie (every API call: bearer tokens only)."""
+    """Flask's signed-cookie sessions, minus the work Flask does on every request
+    that has no session to keep (every API call: bearer tokens only): no serializer
+    built when no cookie came, and no cookie settings computed when nothing is to
+    be set or deleted. The answers are Flask's own (an empty session that was read
+    still adds `Vary: Cookie`)."""
 
     def open_session(self, app, request):
-        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+        if app.secret_key and (not request.environ.get("HTTP_COOKIE")
+                               or not request.cookies.get(self.get_cookie_name(app))):
             return self.session_class()
         return super().open_session(app, request)
+
+    def save_session(self, app, session, response):
+        if not session and not session.modified:  # Flask would set and delete nothing
+            if session.accessed:
+                response.vary.add("Cookie")
+            return
+        super().save_session(app, session, response)
 
 
 class OpsroomFlask(Flask):
