@@ -211,8 +211,8 @@ _TOKEN_PRINCIPAL = (
 
 def token_principal(connection: sa.Connection, token: str) -> tuple[User, int | None] | None:
     """As `principal_for_token`, by one Core statement on `connection`, without
-    an ORM session: the active user behind an unrevoked token, as a detached
-    `User` carrying every column (a session adopts it with `session.add`), and
+    an ORM session: the active user behind an unrevoked token, as a transient
+    `User` carrying every column (a session takes it with `adopt`), and
     their linked anchor's id; or None. Read at every request, so a revocation
     or a deactivation takes effect at the very next one."""
     if not token:
@@ -236,10 +236,18 @@ def _principal(row) -> tuple[User, int | None] | None:
     if row is None or not row[_ACTIVE]:
         return None
     # As the ORM's loader fills an instance: the row straight into its state (no change events).
+    # Transient until a session needs it (`adopt`): most requests only read its columns.
     user = _new_user()
     user.__dict__.update(zip(_USER_COLUMNS, row))
-    so.make_transient_to_detached(user)
     return user, row[-1]
+
+
+def adopt(session: so.Session, user: User) -> User:
+    """A user built by `token_principal`, as the session's own instance: detached with
+    every column loaded, so merged without SQL (or the instance the session holds)."""
+    if sa.inspect(user).key is None:
+        so.make_transient_to_detached(user)
+    return session.merge(user, load=False)
 
 
 def user_for_token(session: so.Session, token: str) -> User | None:
