@@ -10,7 +10,6 @@ import contextvars
 import select
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Iterator
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -209,25 +208,6 @@ def get_session() -> so.Session:
     if "db_session" not in g:
         g.db_session = current_app.extensions["opsroom.sessionmaker"]()
     return g.db_session
-
-
-@contextmanager
-def read_connection() -> Iterator[sa.Connection]:
-    """A connection for one short Core read outside any ORM session: from the
-    sessions' own bind (a pooled connection of the engine, read intent,
-    autocommit on PostgreSQL, given back at once; or the very connection the
-    sessions are bound to)."""
-    from flask import current_app
-
-    bind = current_app.extensions["opsroom.sessionmaker"].kw["bind"]
-    if isinstance(bind, sa.Connection):
-        yield bind
-        return
-    with intent(write=False), bind.connect() as connection:
-        if connection.dialect.name == "postgresql":
-            # One statement needs no transaction: no BEGIN and ROLLBACK round trips.
-            connection.execution_options(isolation_level="AUTOCOMMIT")
-        yield connection
 
 
 class RowRead:
