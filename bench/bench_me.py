@@ -2,10 +2,12 @@
 the WSGI app called as gunicorn calls it (no HTTP parsing, no sockets), so the
 figures are the worker's Python CPU, independent of the machine's load.
 
-    .venv/bin/python bench/bench_me.py [--db sqlite|postgres] [--n 3000] [--profile]
+    .venv/bin/python bench/bench_me.py [--db sqlite|postgres] [--n 3000] [--profile [--sort cumulative] [--lines 60]]
 
 CPU is `time.process_time()` over n requests after 200 warm-ups, median of 5
 rounds; on PostgreSQL the server's own CPU is not in it (one indexed lookup).
+`--profile` then profiles 500 more requests in CPU time (waits on the database
+are not CPU), sorted by `--sort` (tottime, cumulative, ...).
 """
 from __future__ import annotations
 
