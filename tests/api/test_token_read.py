@@ -13,6 +13,7 @@ from config import TestConfig
 from opsroom import create_app
 from opsroom.models import ApiToken, LoginFailure, Tenant, User
 from opsroom.services.park import users
+from opsroom.web.headers import CSP
 from tests.support.factories import Factory
 
 
@@ -52,6 +53,17 @@ def test_me_reads_the_token_user_outside_the_test_connection(served):
     assert r.status_code == 200, r.get_data(as_text=True)
     assert r.get_json() == {"id": user.id, "email": user.email, "name": "王 店长", "role": "tenant",
                             "tenant_id": user.tenant_id, "anchor": None}
+
+    # The session and header hooks that skip their work for a bearer request still answer as before:
+    # every security header, `Vary: Cookie` (the empty session was read), no cookie set or deleted.
+    assert r.headers["Content-Security-Policy"] == CSP
+    assert (r.headers["X-Content-Type-Options"], r.headers["X-Frame-Options"], r.headers["Referrer-Policy"]) == (
+        "nosniff", "DENY", "same-origin")
+    assert r.headers["Vary"] == "Cookie" and "Set-Cookie" not in r.headers
+    assert "Strict-Transport-Security" not in r.headers
+    secure = client.get("/api/v1/me", headers=bearer(token), base_url="https://localhost")
+    assert secure.status_code == 200 and secure.headers["Strict-Transport-Security"] == "max-age=31536000"
+    assert [name for name, _value in secure.headers].count("Content-Security-Policy") == 1
 
     token_id = session.scalar(sa.select(ApiToken.id).where(ApiToken.user_id == user.id))
     users.revoke_token(session, user, token_id)
