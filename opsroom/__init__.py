@@ -14,13 +14,24 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 class _CookieSessions(SecureCookieSessionInterface):
-    """Flask's signed-cookie sessions, minus the serializer Flask builds on every request
-    when the request carries no session cookie (every API call: bearer tokens only)."""
+    """Flask's signed-cookie sessions, minus the work Flask does on every request
+    that has no session to keep (every API call: bearer tokens only): no serializer
+    built when no cookie came, and no cookie settings computed when nothing is to
+    be set or deleted. The answers are Flask's own (an empty session that was read
+    still adds `Vary: Cookie`)."""
 
     def open_session(self, app, request):
-        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+        if app.secret_key and (not request.environ.get("HTTP_COOKIE")
+                               or not request.cookies.get(self.get_cookie_name(app))):
             return self.session_class()
         return super().open_session(app, request)
+
+    def save_session(self, app, session, response):
+        if not session and not session.modified:  # Flask would set and delete nothing
+            if session.accessed:
+                response.vary.add("Cookie")
+            return
+        super().save_session(app, session, response)
 
 
 class OpsroomFlask(Flask):
@@ -65,6 +76,7 @@ def create_app(config_object=None, **overrides) -> Flask:
     i18n.init_app(app)
     login.init_app(app)
     csrf.init_app(app)
+    _csrf_hook_for_checked_methods_only(app)
     converters.init_app(app)  # before any blueprint: rules bind their converters when added
     headers.init_app(app)
     errors.init_app(app)
@@ -78,6 +90,26 @@ def create_app(config_object=None, **overrides) -> Flask:
 
         jobs.start_embedded(app)
     return app
+
+
+def _csrf_hook_for_checked_methods_only(app: Flask) -> None:
+    """Flask-WTF's before_request hook reads its settings, the endpoint and the
+    exemptions before it looks at the method, and only then lets a GET through:
+    for a method it does not check (not in WTF_CSRF_METHODS) it always returns
+    None. The same hook, called only for the methods it checks."""
+    from flask import request
+
+    hooks = app.before_request_funcs.setdefault(None, [])
+    for i, hook in enumerate(hooks):
+        if getattr(hook, "__name__", "") == "csrf_protect" and hook.__module__.startswith("flask_wtf"):
+            def csrf_protect(check=hook):
+                if request.method in app.config["WTF_CSRF_METHODS"]:
+                    return check()
+                return None
+
+            hooks[i] = csrf_protect
+            return
+    raise RuntimeError("Flask-WTF's CSRF hook is not where it was: check the CSRF protection")
 
 
 def _instance_secret(app: Flask) -> str:

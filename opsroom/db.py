@@ -7,9 +7,9 @@ We use plain SQLAlchemy 2.0 (not Flask-SQLAlchemy) so that services receive a
 from __future__ import annotations
 
 import contextvars
+import select
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import Iterator
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
@@ -121,7 +121,37 @@ def make_engine(url: str, *, busy_timeout: int = 30, connect_timeout: int = 5, *
     connect_args = {"connect_timeout": connect_timeout, "keepalives": 1, "keepalives_idle": 30,
                     "keepalives_interval": 10, "keepalives_count": 3, "options": "-c TimeZone=UTC",
                     **kwargs.pop("connect_args", {})}
-    return sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
+    engine = sa.create_engine(url, pool_pre_ping=True, connect_args=connect_args, **kwargs)
+    engine.dialect.do_ping = _quiet_ping(engine.dialect.do_ping)
+    return engine
+
+
+def _quiet_ping(ping):
+    """The pool's pre-ping without a round trip while the connection is plainly alive.
+
+    SQLAlchemy pings with `SELECT 1` at every checkout: a second round trip for a
+    one-statement request (and the server's CPU for it). A pooled PostgreSQL
+    connection sits idle between checkouts, so the server has nothing to say on it
+    unless it ended it (a restart, `pg_terminate_backend`, a proxy that closed it:
+    a FATAL message or the end of the stream, which make the socket readable). So:
+    an idle, open connection whose socket has nothing to read is alive; anything
+    else gets the real ping (which fails on a dead one, and the pool reconnects).
+    A server that vanished without a word is caught by TCP keepalives either way."""
+
+    from psycopg import pq
+
+    def do_ping(dbapi_connection) -> bool:
+        try:
+            pgconn = dbapi_connection.pgconn
+            idle = (not dbapi_connection.closed and pgconn.status == pq.ConnStatus.OK
+                    and pgconn.transaction_status == pq.TransactionStatus.IDLE)
+            if idle and not select.select([pgconn.socket], [], [], 0)[0]:
+                return True
+        except (AttributeError, OSError, ValueError):
+            pass
+        return ping(dbapi_connection)
+
+    return do_ping
 
 
 def make_sessionmaker(bind, settings, **kwargs) -> so.sessionmaker:
@@ -180,23 +210,75 @@ def get_session() -> so.Session:
     return g.db_session
 
 
-@contextmanager
-def read_connection() -> Iterator[sa.Connection]:
-    """A connection for one short Core read outside any ORM session: from the
-    sessions' own bind (a pooled connection of the engine, read intent,
-    autocommit on PostgreSQL, given back at once; or the very connection the
-    sessions are bound to)."""
-    from flask import current_app
+class RowRead:
+    """One prepared single-row SELECT run straight on a pooled DBAPI connection:
+    no `Connection`, no transaction events, no BEGIN/ROLLBACK (SQLite runs the
+    statement in its own implicit transaction, PostgreSQL in autocommit), its SQL
+    compiled once per dialect. For reads at every request (the API token's user),
+    where SQLAlchemy's per-execution machinery costs more than the query itself.
+    Results pass through the columns' own result processors (booleans, instants);
+    a DBAPI error is raised as SQLAlchemy's (so a lost database is the usual 503,
+    and a dead connection is dropped from the pool)."""
 
-    bind = current_app.extensions["opsroom.sessionmaker"].kw["bind"]
-    if isinstance(bind, sa.Connection):
-        yield bind
-        return
-    with intent(write=False), bind.connect() as connection:
-        if connection.dialect.name == "postgresql":
-            # One statement needs no transaction: no BEGIN and ROLLBACK round trips.
-            connection.execution_options(isolation_level="AUTOCOMMIT")
-        yield connection
+    def __init__(self, statement: sa.Select):
+        self.statement = statement
+        self._prepared: dict[str, tuple] = {}
+
+    def _prepare(self, dialect) -> tuple:
+        prepared = self._prepared.get(dialect.name)
+        if prepared is None:
+            compiled = self.statement.compile(dialect=dialect)
+            binds = compiled._bind_processors
+            order = compiled.positiontup if dialect.positional else None
+            processors = tuple(column.type._cached_result_processor(dialect, None)
+                               for column in self.statement.selected_columns)
+            prepared = self._prepared[dialect.name] = (compiled.string, compiled, binds, order, processors)
+        return prepared
+
+    def first(self, bind, params: dict):
+        """The first row as a tuple (processed), or None. `bind` is the sessions' bind:
+        an engine, or (in tests) the very connection every session shares."""
+        if isinstance(bind, sa.Connection):
+            row = bind.execute(self.statement, params).first()
+            return tuple(row) if row is not None else None
+        dialect = bind.dialect
+        sql, compiled, binds, order, processors = self._prepare(dialect)
+        values = compiled.construct_params(params)
+        for name, process in binds.items():
+            if name in values:
+                values[name] = process(values[name])
+        args = tuple(values[name] for name in order) if order is not None else values
+        error_class = dialect.loaded_dbapi.Error
+        try:
+            raw = bind.raw_connection()
+        except error_class as exc:
+            raise sa.exc.DBAPIError.instance(None, None, exc, error_class, dialect=dialect,
+                                             connection_invalidated=dialect.is_disconnect(exc, None, None)) from exc
+        cursor = None
+        try:
+            driver = raw.driver_connection
+            pg = dialect.name == "postgresql"
+            if pg:
+                driver.autocommit = True  # one statement: no BEGIN and ROLLBACK round trips
+            try:
+                cursor = raw.cursor()
+                cursor.execute(sql, args)
+                row = cursor.fetchone()
+                cursor.close()
+            finally:
+                if pg and not driver.closed:
+                    driver.autocommit = False  # as the pool's other users expect it
+        except error_class as exc:
+            disconnect = dialect.is_disconnect(exc, raw.dbapi_connection, cursor)
+            if disconnect:
+                raw.invalidate(exc)
+            raise sa.exc.DBAPIError.instance(sql, args, exc, error_class, dialect=dialect,
+                                             connection_invalidated=disconnect) from exc
+        finally:
+            raw.close()
+        if row is None:
+            return None
+        return tuple(value if process is None else process(value) for value, process in zip(row, processors))
 
 
 def is_postgres(session_or_engine) -> bool:

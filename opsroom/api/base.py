@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from opsroom.web.errors import database_unavailable, error_response
-from opsroom.db import get_session, lost_race, read_connection
+from opsroom.db import get_session, lost_race
 from opsroom.services.permissions import require
 from opsroom.services.sales import screen as screen_service
 from opsroom.services.park import users
@@ -29,29 +29,30 @@ SCREEN_ENDPOINTS = {"api.screen"}
 
 @bp.before_request
 def _authenticate():
-    if request.endpoint in PUBLIC_ENDPOINTS:
+    # The request and `g` themselves, not their proxies: this runs on every API request.
+    req, ctx = request._get_current_object(), g._get_current_object()
+    endpoint = req.endpoint
+    if endpoint in PUBLIC_ENDPOINTS:
         return None
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
+    scheme, _, token = req.headers.get("Authorization", "").partition(" ")
     token = token.strip() if scheme.lower() == "bearer" else ""
     if token.startswith(screen_service.TOKEN_PREFIX):
         # A screen token is read-only: it opens the screen's data and nothing else.
         viewer = screen_service.viewer_for_token(get_session(), token)
         if viewer is None:
             return error_response(401)
-        if request.endpoint not in SCREEN_ENDPOINTS:
+        if endpoint not in SCREEN_ENDPOINTS:
             return error_response(403, _l("A screen token opens only the big screen."))
-        g.api_user = viewer
+        ctx.api_user = viewer
         return None
-    if request.endpoint in SESSIONLESS_ENDPOINTS:
-        # One Core statement on a pooled connection of its own: no ORM session at all.
-        with read_connection() as connection:
-            found = users.token_principal(connection, token)
+    if endpoint in SESSIONLESS_ENDPOINTS:
+        # One statement on a pooled connection of its own: no ORM session at all.
+        found = users.token_principal_read(current_app.extensions["opsroom.sessionmaker"].kw["bind"], token)
     else:  # the same statement as the first of the request's session
         found = users.token_principal(get_session().connection(), token)
     if found is None:
         return error_response(401)
-    g.api_principal, g.api_anchor_id = found
+    ctx.api_principal, ctx.api_anchor_id = found
     return None
 
 
@@ -59,15 +60,16 @@ def current():
     """The user behind the request's token, in the request's session."""
     user = g.get("api_user")
     if user is None:
-        # Detached with every column loaded: merged without SQL (the session's own
-        # instance, should the route have loaded that user already).
-        user = g.api_user = get_session().merge(g.api_principal, load=False)
+        # Every column loaded: merged without SQL (the session's own instance,
+        # should the route have loaded that user already).
+        user = g.api_user = users.adopt(get_session(), g.api_principal)
     return user
 
 
 def principal():
     """The user behind the request's token, for reading its columns only (no session)."""
-    return g.get("api_user") or g.api_principal
+    ctx = g._get_current_object()
+    return ctx.get("api_user") or ctx.api_principal
 
 
 def needs(permission: str):

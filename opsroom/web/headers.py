@@ -14,16 +14,22 @@ SECURITY_HEADERS = (("Content-Security-Policy", CSP), ("X-Content-Type-Options",
                     ("X-Frame-Options", "DENY"), ("Referrer-Policy", "same-origin"))
 
 
+_NAMES = frozenset(name.lower() for name, _value in SECURITY_HEADERS)
+_HSTS = ("Strict-Transport-Security", "max-age=31536000")
+
+
 def init_app(app) -> None:
     @app.after_request
     def _security_headers(response):
-        # As headers.setdefault on each, with one pass over the response's headers
-        # (a miss in werkzeug's Headers raises and catches an exception per name).
-        headers = response.headers
-        present = {name.lower() for name, _value in headers}
-        for name, value in SECURITY_HEADERS:
-            if name.lower() not in present:
-                headers.add(name, value)
+        # As headers.setdefault on each, in one pass over the response's own header
+        # list (Werkzeug's Headers raises and catches a KeyError per missing name,
+        # and checks each constant value again); views rarely set any of them.
+        pairs = response.headers._list  # noqa: SLF001 - the (name, value) list Headers wraps
+        present = {name.lower() for name, _value in pairs}
+        if present.isdisjoint(_NAMES):
+            pairs.extend(SECURITY_HEADERS)
+        else:
+            pairs.extend(pair for pair in SECURITY_HEADERS if pair[0].lower() not in present)
         if request.is_secure and "strict-transport-security" not in present:
-            headers.add("Strict-Transport-Security", "max-age=31536000")
+            pairs.append(_HSTS)
         return response

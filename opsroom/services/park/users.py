@@ -14,6 +14,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from opsroom import clock
+from opsroom.db import RowRead
 from opsroom.settings import settings_of
 from opsroom.models import Anchor, ApiToken, LoginFailure, LoginSession, Tenant, User
 from opsroom.domain.statuses import ROLES
@@ -198,6 +199,7 @@ def principal_for_token(session: so.Session, token: str) -> tuple[User, int | No
 # The same lookup as plain columns, for a request that needs no ORM session:
 # the user is built from the row, detached (see `token_principal`).
 _USER_COLUMNS = tuple(User.__table__.columns.keys())
+_ACTIVE = _USER_COLUMNS.index("active")
 _new_user = User.__mapper__.class_manager.new_instance
 _TOKEN_PRINCIPAL = (
     sa.select(*User.__table__.columns,
@@ -209,20 +211,43 @@ _TOKEN_PRINCIPAL = (
 
 def token_principal(connection: sa.Connection, token: str) -> tuple[User, int | None] | None:
     """As `principal_for_token`, by one Core statement on `connection`, without
-    an ORM session: the active user behind an unrevoked token, as a detached
-    `User` carrying every column (a session adopts it with `session.add`), and
+    an ORM session: the active user behind an unrevoked token, as a transient
+    `User` carrying every column (a session takes it with `adopt`), and
     their linked anchor's id; or None. Read at every request, so a revocation
     or a deactivation takes effect at the very next one."""
     if not token:
         return None
     row = connection.execute(_TOKEN_PRINCIPAL, {"token_hash": hash_token(token)}).first()
-    if row is None or not row.active:
+    return _principal(row)
+
+
+_TOKEN_READ = RowRead(_TOKEN_PRINCIPAL)
+
+
+def token_principal_read(bind: sa.Engine | sa.Connection, token: str) -> tuple[User, int | None] | None:
+    """As `token_principal`, on a pooled connection of `bind` of its own (the
+    sessions' bind), by the DBAPI directly: for a request that needs nothing else."""
+    if not token:
+        return None
+    return _principal(_TOKEN_READ.first(bind, {"token_hash": hash_token(token)}))
+
+
+def _principal(row) -> tuple[User, int | None] | None:
+    if row is None or not row[_ACTIVE]:
         return None
     # As the ORM's loader fills an instance: the row straight into its state (no change events).
+    # Transient until a session needs it (`adopt`): most requests only read its columns.
     user = _new_user()
     user.__dict__.update(zip(_USER_COLUMNS, row))
-    so.make_transient_to_detached(user)
-    return user, row.anchor_id
+    return user, row[-1]
+
+
+def adopt(session: so.Session, user: User) -> User:
+    """A user built by `token_principal`, as the session's own instance: detached with
+    every column loaded, so merged without SQL (or the instance the session holds)."""
+    if sa.inspect(user).key is None:
+        so.make_transient_to_detached(user)
+    return session.merge(user, load=False)
 
 
 def user_for_token(session: so.Session, token: str) -> User | None:

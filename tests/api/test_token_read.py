@@ -1,0 +1,163 @@
+"""The token lookup of GET /api/v1/me as production runs it: on a pooled DBAPI
+connection of the app's own engine (db.RowRead), not on the test's shared
+connection (the `app` fixture binds every session to one connection, so the
+other tests never reach this path). The rows are committed and deleted again."""
+from __future__ import annotations
+
+import time
+
+import pytest
+import sqlalchemy as sa
+
+from config import TestConfig
+from opsroom import create_app
+from opsroom.models import ApiToken, LoginFailure, Tenant, User
+from opsroom.services.park import users
+from opsroom.web.headers import CSP
+from tests.support.factories import Factory
+
+
+@pytest.fixture
+def served(database_url):
+    """An app on its own engine (as gunicorn runs it), and a factory on its sessions."""
+    app = create_app(TestConfig, DATABASE_URL=database_url)
+    session = app.extensions["opsroom.sessionmaker"]()
+    try:
+        yield app, Factory(session), session
+    finally:
+        session.rollback()
+        session.execute(sa.delete(ApiToken))
+        session.execute(sa.delete(User))
+        session.execute(sa.delete(Tenant))
+        session.execute(sa.delete(LoginFailure))
+        session.commit()
+        session.close()
+        app.extensions["opsroom.engine"].dispose()
+
+
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_me_reads_the_token_user_outside_the_test_connection(served):
+    """/me answers the token's user with every column as the ORM reads it (a tenant's
+    account with its tenant id), and a revoked token or a deactivated user is refused at
+    the very next request."""
+    app, make, session = served
+    user = make.user("tenant", name="王 店长")
+    token = users.create_token(session, user, "script")
+    session.commit()
+    client = app.test_client()
+
+    r = client.get("/api/v1/me", headers=bearer(token))
+    assert r.status_code == 200, r.get_data(as_text=True)
+    assert r.get_json() == {"id": user.id, "email": user.email, "name": "王 店长", "role": "tenant",
+                            "tenant_id": user.tenant_id, "anchor": None}
+
+    # The session and header hooks that skip their work for a bearer request still answer as before:
+    # every security header, `Vary: Cookie` (the empty session was read), no cookie set or deleted.
+    assert r.headers["Content-Security-Policy"] == CSP
+    assert (r.headers["X-Content-Type-Options"], r.headers["X-Frame-Options"], r.headers["Referrer-Policy"]) == (
+        "nosniff", "DENY", "same-origin")
+    assert r.headers["Vary"] == "Cookie" and "Set-Cookie" not in r.headers
+    assert "Strict-Transport-Security" not in r.headers
+    secure = client.get("/api/v1/me", headers=bearer(token), base_url="https://localhost")
+    assert secure.status_code == 200 and secure.headers["Strict-Transport-Security"] == "max-age=31536000"
+    assert [name for name, _value in secure.headers].count("Content-Security-Policy") == 1
+
+    token_id = session.scalar(sa.select(ApiToken.id).where(ApiToken.user_id == user.id))
+    users.revoke_token(session, user, token_id)
+    session.commit()
+    assert client.get("/api/v1/me", headers=bearer(token)).status_code == 401
+
+    other = users.create_token(session, user, "second")
+    session.commit()
+    assert client.get("/api/v1/me", headers=bearer(other)).status_code == 200
+    user.active = False
+    session.commit()
+    r = client.get("/api/v1/me", headers=bearer(other))
+    assert r.status_code == 401 and r.get_json()["error"]["code"] == "unauthorized"
+
+
+def test_row_read_converts_columns_as_the_orm_does(served):
+    """The user built from the raw row carries the same Python values as the ORM's
+    (a bool for `active`, an aware UTC instant for `created_at`, on SQLite too)."""
+    app, make, session = served
+    user = make.user("coordinator")
+    token = users.create_token(session, user)
+    session.commit()
+    found = users.token_principal_read(app.extensions["opsroom.engine"], token)
+    assert found is not None
+    built, anchor_id = found
+    assert anchor_id is None
+    session.expire_all()
+    loaded = session.get(User, user.id)
+    for column in User.__table__.columns.keys():
+        assert getattr(built, column) == getattr(loaded, column), column
+        assert type(getattr(built, column)) is type(getattr(loaded, column)), column
+    assert built.active is True and built.created_at.utcoffset().total_seconds() == 0
+
+
+def test_row_read_leaves_the_pooled_connection_as_the_pool_gives_it(served, database_url):
+    """On PostgreSQL the lookup runs in autocommit (no BEGIN/ROLLBACK): the connection goes
+    back to the pool in transaction mode, so the next session's statements are one
+    transaction again."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("autocommit is PostgreSQL's")
+    app, make, session = served
+    token = users.create_token(session, make.user("coordinator"))
+    session.commit()
+    engine = app.extensions["opsroom.engine"]
+    engine.dispose()
+    assert app.test_client().get("/api/v1/me", headers=bearer(token)).status_code == 200
+    assert engine.pool.checkedin() == 1
+    raw = engine.raw_connection()
+    try:
+        assert raw.driver_connection.autocommit is False
+    finally:
+        raw.close()
+
+
+def test_a_connection_the_server_ended_is_replaced_before_use(served, database_url, engine):
+    """The pool's pre-ping skips its round trip on an idle connection with nothing to read;
+    one the server ended (pg_terminate_backend: a FATAL message, then the end of the stream)
+    is noticed all the same, and the next request is served on a new connection."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a server to end connections is PostgreSQL's")
+    app, make, session = served
+    token = users.create_token(session, make.user("coordinator"))
+    session.commit()
+    session.close()
+    own = app.extensions["opsroom.engine"]
+    own.dispose()
+    client = app.test_client()
+    assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
+    assert own.pool.checkedin() == 1
+    raw = own.raw_connection()
+    pid = raw.driver_connection.info.backend_pid
+    raw.close()
+    with engine.connect() as killer:
+        assert killer.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})").scalar() is True
+    time.sleep(0.2)  # the server's goodbye reaches the socket
+    r = client.get("/api/v1/me", headers=bearer(token))
+    assert r.status_code == 200, r.get_data(as_text=True)
+    raw = own.raw_connection()
+    try:
+        assert raw.driver_connection.info.backend_pid != pid
+    finally:
+        raw.close()
+
+
+@pytest.mark.parametrize("url", ["sqlite:////nonexistent-dir/opsroom.sqlite3",
+                                 "postgresql://postgres@127.0.0.1:9/opsroom"])
+def test_me_without_a_database_is_the_json_503(url):
+    """A database that cannot be reached during the token lookup is the API's 503
+    `unavailable` with Retry-After, never a 500."""
+    app = create_app(TestConfig, DATABASE_URL=url, DATABASE_CONNECT_TIMEOUT_SECONDS=2)
+    try:
+        r = app.test_client().get("/api/v1/me", headers=bearer("ops_whatever"))
+        assert r.status_code == 503, r.get_data(as_text=True)[:300]
+        assert r.get_json()["error"]["code"] == "unavailable"
+        assert r.headers["Retry-After"] == "5"
+    finally:
+        app.extensions["opsroom.engine"].dispose()
