@@ -76,7 +76,6 @@ def create_app(config_object=None, **overrides) -> Flask:
     i18n.init_app(app)
     login.init_app(app)
     csrf.init_app(app)
-    _csrf_hook_for_checked_methods_only(app)
     converters.init_app(app)  # before any blueprint: rules bind their converters when added
     headers.init_app(app)
     errors.init_app(app)
@@ -90,26 +89,6 @@ def create_app(config_object=None, **overrides) -> Flask:
 
         jobs.start_embedded(app)
     return app
-
-
-def _csrf_hook_for_checked_methods_only(app: Flask) -> None:
-    """Flask-WTF's before_request hook reads its settings, the endpoint and the
-    exemptions before it looks at the method, and only then lets a GET through:
-    for a method it does not check (not in WTF_CSRF_METHODS) it always returns
-    None. The same hook, called only for the methods it checks."""
-    from flask import request
-
-    hooks = app.before_request_funcs.setdefault(None, [])
-    for i, hook in enumerate(hooks):
-        if getattr(hook, "__name__", "") == "csrf_protect" and hook.__module__.startswith("flask_wtf"):
-            def csrf_protect(check=hook):
-                if request.method in app.config["WTF_CSRF_METHODS"]:
-                    return check()
-                return None
-
-            hooks[i] = csrf_protect
-            return
-    raise RuntimeError("Flask-WTF's CSRF hook is not where it was: check the CSRF protection")
 
 
 def _instance_secret(app: Flask) -> str:
