@@ -19,6 +19,13 @@ def _instant(day: date, at: time, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, at.replace(tzinfo=None), tzinfo=tz).astimezone(UTC)
 
 
+def month_bounds(first: date) -> tuple[date, int]:
+    """The month of `first`: its first day and its number of days."""
+    first = first.replace(day=1)
+    nxt = (first + timedelta(days=32)).replace(day=1)
+    return first, (nxt - first).days
+
+
 def local_day(day: date, tz: ZoneInfo) -> Interval:
     """``[local midnight of day, next local midnight)`` in UTC; 23 h or 25 h on DST days."""
     return Interval(_instant(day, _MIDNIGHT, tz), _instant(day + _ONE_DAY, _MIDNIGHT, tz))

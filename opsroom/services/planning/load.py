@@ -22,17 +22,11 @@ import sqlalchemy.orm as so
 
 from opsroom import clock
 from opsroom.domain import planning as dp
+from opsroom.domain.hours import month_bounds
 from opsroom.domain.statuses import ACTIVE_STATUSES
 from opsroom.models import Anchor, Assignment, Blackout, Booking, BookingRequest, Room, Tenant
 from opsroom.services.requests import core as requests_core
 from opsroom.settings import settings_of
-
-
-def month_bounds(first: date) -> tuple[date, int]:
-    """The month's first day and its number of days."""
-    first = first.replace(day=1)
-    nxt = (first + timedelta(days=32)).replace(day=1)
-    return first, (nxt - first).days
 
 
 def month_requests(session: so.Session, first: date, request_ids: Iterable[int] | None) -> list[BookingRequest]:

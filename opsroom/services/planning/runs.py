@@ -30,7 +30,8 @@ from opsroom.models import BookingRequest, Plan, Room, Tenant
 from opsroom.services import audit
 from opsroom.services.errors import Conflict, RuleViolation, ValidationFailed, found
 from opsroom.services.permissions import require
-from opsroom.services.planning.load import month_bounds, month_input
+from opsroom.domain.hours import month_bounds
+from opsroom.services.planning.load import month_input
 from opsroom.services.planning.reasons import message
 from opsroom.services.transaction import transactional
 from opsroom.settings import settings_of

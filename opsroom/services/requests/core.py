@@ -54,9 +54,7 @@ def list_requests(session: so.Session, user, *, status: str | None = None, tenan
     if status is not None:
         q = q.where(BookingRequest.status == status)
     if month is not None:
-        from opsroom.services.planning.load import month_bounds  # here: planning.load reads this module
-
-        first, days = month_bounds(month)
+        first, days = hours.month_bounds(month)
         q = q.where(BookingRequest.date >= first, BookingRequest.date < first + timedelta(days=days))
     return list(session.scalars(q.order_by(BookingRequest.created_at, BookingRequest.id).limit(limit)))
 
