@@ -19,8 +19,11 @@ from config import TestConfig
 from opsroom import clock, create_app
 from opsroom.settings import Settings
 from opsroom.db import make_engine, make_sessionmaker
-from tests.support import factories, pages
+from tests.support import factories, pages, routing_cache
 from tests.support.live import provision_database, wipe
+
+# Each test builds its own app; Werkzeug's URL builders are compiled once per process.
+routing_cache.install()
 
 TZ = ZoneInfo("Asia/Shanghai")
 # "Now" for every test unless it moves the clock: a Friday morning in the park.
