@@ -22,7 +22,9 @@ _CACHE: dict = {}
 
 
 def _key(rule: Rule, append_unknown: bool):
-    defaults = rule.defaults or {}
+    defaults = rule.defaults
+    if not defaults:
+        return rule.rule, append_unknown, tuple(rule._trace), (), ()
     # A default for a variable in the rule is folded into the code as its URL
     # form (the converter's to_url); other defaults become keyword parameters.
     folded = tuple(
@@ -30,7 +32,7 @@ def _key(rule: Rule, append_unknown: bool):
         for is_dynamic, data in rule._trace
         if is_dynamic and data in defaults
     )
-    return (rule.rule, append_unknown, tuple(rule._trace), tuple(str(k) for k in defaults), folded)
+    return rule.rule, append_unknown, tuple(rule._trace), tuple(str(k) for k in defaults), folded
 
 
 def _compile_builder(self: Rule, append_unknown: bool = True):
