@@ -89,20 +89,27 @@ class IsolatedClient(FlaskClient):
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 
-@pytest.fixture
-def app(engine, database_url):
-    """The app on a connection whose outer transaction is rolled back after the
-    test; services' commits only release savepoints inside it."""
+def app_on(connection, engine, database_url):
+    """A new test app whose sessions run on `connection`, inside the transaction
+    it is in: services' commits only release savepoints inside it."""
     app = create_app(TestConfig, DATABASE_URL=database_url)
     app.test_client_class = IsolatedClient
     app.extensions["opsroom.engine"].dispose()
-    connection = engine.connect()
-    outer = connection.begin()
     app.extensions["opsroom.engine"] = engine
     app.extensions["opsroom.sessionmaker"] = make_sessionmaker(
         connection, app.extensions["opsroom.settings"], join_transaction_mode="create_savepoint"
     )
     app.extensions["opsroom.planner"].deferred = True  # plan runs would share this connection: tests drain them
+    return app
+
+
+@pytest.fixture
+def app(engine, database_url):
+    """The app on a connection whose outer transaction is rolled back after the
+    test; services' commits only release savepoints inside it."""
+    connection = engine.connect()
+    outer = connection.begin()
+    app = app_on(connection, engine, database_url)
     with app.app_context():
         yield app
     outer.rollback()
