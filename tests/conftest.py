@@ -19,8 +19,11 @@ from config import TestConfig
 from opsroom import clock, create_app
 from opsroom.settings import Settings
 from opsroom.db import make_engine, make_sessionmaker
-from tests.support import factories, pages
+from tests.support import factories, pages, routing_cache
 from tests.support.live import provision_database, wipe
+
+# Each test builds its own app; Werkzeug's URL builders are compiled once per process.
+routing_cache.install()
 
 TZ = ZoneInfo("Asia/Shanghai")
 # "Now" for every test unless it moves the clock: a Friday morning in the park.
@@ -86,20 +89,27 @@ class IsolatedClient(FlaskClient):
         return contextvars.Context().run(super().open, *args, **kwargs)
 
 
-@pytest.fixture
-def app(engine, database_url):
-    """The app on a connection whose outer transaction is rolled back after the
-    test; services' commits only release savepoints inside it."""
+def app_on(connection, engine, database_url):
+    """A new test app whose sessions run on `connection`, inside the transaction
+    it is in: services' commits only release savepoints inside it."""
     app = create_app(TestConfig, DATABASE_URL=database_url)
     app.test_client_class = IsolatedClient
     app.extensions["opsroom.engine"].dispose()
-    connection = engine.connect()
-    outer = connection.begin()
     app.extensions["opsroom.engine"] = engine
     app.extensions["opsroom.sessionmaker"] = make_sessionmaker(
         connection, app.extensions["opsroom.settings"], join_transaction_mode="create_savepoint"
     )
     app.extensions["opsroom.planner"].deferred = True  # plan runs would share this connection: tests drain them
+    return app
+
+
+@pytest.fixture
+def app(engine, database_url):
+    """The app on a connection whose outer transaction is rolled back after the
+    test; services' commits only release savepoints inside it."""
+    connection = engine.connect()
+    outer = connection.begin()
+    app = app_on(connection, engine, database_url)
     with app.app_context():
         yield app
     outer.rollback()

@@ -46,6 +46,14 @@ def log_in(page: Page, email: str, password: str = PASSWORD, *, next: str | None
     expect(page).not_to_have_url(re.compile(r"/login"))
 
 
+def forget_login(page: Page) -> None:
+    """Drop the browser's login, as if a new person sat down: leave the page first,
+    so that none of its requests still in flight (a panel it fetches on load) can
+    answer with the session cookie again after it is cleared."""
+    page.goto("about:blank")
+    page.context.clear_cookies()
+
+
 def t(app, lang: str, msgid: str, **values) -> str:
     """`msgid` as the app shows it in `lang` ("zh_CN" or "en"), from the same
     catalog the server reads (an untranslated string reads as its English)."""

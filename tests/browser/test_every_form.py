@@ -22,7 +22,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Page, expect
 
-from tests.browser import log_in, switch_language
+from tests.browser import forget_login, log_in, switch_language
 
 TZ = ZoneInfo("Asia/Shanghai")
 NOW = datetime(2026, 11, 20, 10, 0, tzinfo=TZ)  # the park clock of tests/browser/conftest.py
@@ -829,7 +829,7 @@ def test_a_request_is_checked_and_withdrawn_an_offer_accepted_on_its_page_and_a_
     expect(heading).to_contain_text("approved")
     expect(page.locator("dl.req-facts")).to_contain_text("B201")
 
-    page.context.clear_cookies()
+    forget_login(page)
     log_in(page, coordinator.email, next=f"/requests/{pending}")
     page.get_by_label("Reason", exact=True).evaluate("f => f.removeAttribute('required')")
     page.get_by_role("button", name="Reject", exact=True).click()

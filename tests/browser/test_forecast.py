@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from playwright.sync_api import expect
 
-from tests.browser import log_in
+from tests.browser import forget_login, log_in
 from tests.services.sales.test_forecast_service import session_
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -43,7 +43,7 @@ def test_the_booking_form_warns_and_switches_to_a_better_room_then_managers_read
     page.get_by_role("button", name="Book", exact=True).click()
     expect(page).to_have_url(re.compile(r"/bookings/\d+$"))
 
-    page.context.clear_cookies()
+    forget_login(page)
     log_in(page, manager.email)
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Forecast", exact=True).click()
     expect(page).to_have_url(re.compile(r"/forecast/$"))

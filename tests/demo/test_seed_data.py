@@ -16,6 +16,7 @@ from opsroom.domain.booking_rules import check_shape
 from opsroom.domain.intervals import Interval
 from opsroom.models import Blackout, Booking, Order, Product, Room, Series, Tenant, User
 from opsroom.domain.statuses import ACTIVE_STATUSES, ROLES
+from tests.conftest import NOW, app_on
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 # Moments of the park's day the invariants are checked at (besides the fixtures' NOW).
@@ -45,9 +46,39 @@ SMALL = 0.05
 WEEK = 7
 
 
+@pytest.fixture(scope="module")
+def demo_park(engine, database_url):
+    """The small demo park, loaded once per engine for this module in a transaction
+    that is rolled back at its end; returns the connection holding it and the summary."""
+    connection = engine.connect()
+    outer = connection.begin()
+    app = app_on(connection, engine, database_url)
+    with clock.frozen(NOW), app.app_context():
+        session = app.extensions["opsroom.sessionmaker"]()
+        summary = load_demo(session, wipe=True, order_scale=SMALL, history_days=WEEK)
+        session.close()
+    yield connection, summary
+    outer.rollback()
+    connection.close()
+
+
 @pytest.fixture
-def demo(app, db_session):
-    return load_demo(db_session, wipe=True, order_scale=SMALL, history_days=WEEK)
+def app(engine, database_url, demo_park):
+    """This module's app runs on the demo park's connection, in a savepoint rolled
+    back after each test: a test that reloads the demo (or changes it) leaves the
+    loaded park as it found it."""
+    connection, _summary = demo_park
+    test = connection.begin_nested()
+    app = app_on(connection, engine, database_url)
+    with app.app_context():
+        yield app
+    test.rollback()
+
+
+@pytest.fixture
+def demo(demo_park, app, db_session):
+    """The demo park (a twentieth of its orders, a week of history) and its summary."""
+    return demo_park[1]
 
 
 # ---------------------------------------------------------------------------

@@ -15,6 +15,7 @@ database is created on it for this server and dropped by `stop()`.
 """
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import subprocess
@@ -94,26 +95,72 @@ def provision_database(url: str) -> tuple[str, Callable[[], None]]:
     directory (an in-memory database cannot be shared by the server's threads);
     another sqlite URL → that file, migrated and left in place; a PostgreSQL URL
     → a new database on that server, dropped on cleanup.
+
+    The migrations run once per test process and engine, into a template: a new
+    SQLite file is a copy of the template, a new PostgreSQL database is created
+    with `CREATE DATABASE … TEMPLATE` it (the template is dropped when the
+    process ends). tests/web/test_provisioning.py compares them with migrated ones.
     """
     if url in ("sqlite", "sqlite://", "sqlite:///:memory:"):
         tmpdir = tempfile.mkdtemp(prefix="opsroom-live-")
-        db_url = f"sqlite:///{os.path.join(tmpdir, 'opsroom.sqlite3')}"
-        _migrate(db_url)
-        return db_url, lambda: shutil.rmtree(tmpdir, ignore_errors=True)
+        path = os.path.join(tmpdir, "opsroom.sqlite3")
+        _copy_sqlite_template(path)
+        return f"sqlite:///{path}", lambda: shutil.rmtree(tmpdir, ignore_errors=True)
     if url.startswith("sqlite"):
-        _migrate(url)
+        path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else ""
+        if path and not os.path.exists(path):
+            _copy_sqlite_template(path)
+        else:
+            _migrate(url)
         return url, lambda: None
     if url.startswith("postgresql"):
         name = f"opsroom_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
-        _postgres_admin(url, f'CREATE DATABASE "{name}"')
+        _postgres_admin(url, f'CREATE DATABASE "{name}" TEMPLATE "{_postgres_template(url)}"')
         db_url = f"{url.rsplit('/', 1)[0]}/{name}"
-        try:
-            _migrate(db_url)
-        except BaseException:
-            _postgres_admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            raise
         return db_url, lambda: _postgres_admin(url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     raise ValueError(f"unsupported database URL: {url!r}")
+
+
+_templates: dict[str, str] = {}
+_templates_lock = threading.Lock()
+
+
+def _copy_sqlite_template(path: str) -> None:
+    """A freshly migrated SQLite database at `path`: a copy of the template made
+    with SQLite's online backup (whole and consistent, whatever its journal holds)."""
+    import sqlite3
+
+    with _templates_lock:
+        template = _templates.get("sqlite")
+        if template is None:
+            tmpdir = tempfile.mkdtemp(prefix="opsroom-template-")
+            atexit.register(shutil.rmtree, tmpdir, ignore_errors=True)
+            template = os.path.join(tmpdir, "template.sqlite3")
+            _migrate(f"sqlite:///{template}")
+            _templates["sqlite"] = template
+    source, target = sqlite3.connect(template), sqlite3.connect(path)
+    try:
+        source.backup(target)
+    finally:
+        target.close()
+        source.close()
+
+
+def _postgres_template(server_url: str) -> str:
+    """The name of this process's migrated template database on that server."""
+    with _templates_lock:
+        name = _templates.get(server_url)
+        if name is None:
+            name = f"opsroom_template_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+            _postgres_admin(server_url, f'CREATE DATABASE "{name}"')
+            try:
+                _migrate(f"{server_url.rsplit('/', 1)[0]}/{name}")
+            except BaseException:
+                _postgres_admin(server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                raise
+            atexit.register(_postgres_admin, server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            _templates[server_url] = name
+    return name
 
 
 def _migrate(url: str) -> None:
