@@ -33,8 +33,11 @@ run: $(STAMP) translations
 	@echo ""
 	OPSROOM_INSECURE_COOKIES=1 OPSROOM_EMBED_SCHEDULER=1 $(FLASK) run --host 127.0.0.1 --port $(PORT)
 
+# The suite in PYTEST_WORKERS processes (pytest-xdist), each test file whole in one
+# process (its module fixtures, its servers); PYTEST_WORKERS=0: in this process.
+PYTEST_WORKERS ?= 2
 test: $(STAMP) translations
-	$(PY) -m pytest
+	$(PY) -m pytest $(if $(filter-out 0,$(PYTEST_WORKERS)),-n $(PYTEST_WORKERS) --dist loadfile)
 
 # Park-scale benchmark through gunicorn:
 # `make bench [SCALE=200] [DB=sqlite|postgres|both] [QUICK=1] [ONLY=board]` (ONLY=ingest,/me: several).

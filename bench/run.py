@@ -109,7 +109,8 @@ def run_backend(backend: str, args) -> dict:
 def _run(backend: str, url: str, args) -> dict:
     quick = args.quick
     rooms, days = (args.scale or (20 if quick else 200)), (30 if quick else 365)
-    n = 15 if quick else 60
+    n = 3 if args.smoke else 15 if quick else 60
+    rate_seconds = 1 if args.smoke else 3 if quick else 10
     time.perf_counter()
     world = build(url, rooms=rooms, days=days, big=2_000 if quick else 20_000, per_session=50 if quick else 300,
                   rollups=selected(args, "report"))
@@ -152,13 +153,13 @@ def _run(backend: str, url: str, args) -> dict:
         {"kind": "latency", "name": "anchor ICS feed", "path": f"/calendar/anchors/{world['feed']}.ics", "n": n},
         {"kind": "latency", "name": "session stats, big session", "headers": auth,
          "path": f"/api/v1/bookings/{world['big_id']}/stats", "n": n, "check": f'"orders":{world["big_sold"]}'},
-        {"kind": "latency", "name": "report by room, whole span", "headers": auth, "n": max(10, n // 3),
+        {"kind": "latency", "name": "report by room, whole span", "headers": auth, "n": max(min(n, 10), n // 3),
          "path": f"/api/v1/reports/utilization?from={park.first_day}&to={park.last_day}&group_by=room"},
-        {"kind": "latency", "name": "report by hour, whole span", "headers": auth, "n": max(10, n // 3),
+        {"kind": "latency", "name": "report by hour, whole span", "headers": auth, "n": max(min(n, 10), n // 3),
          "path": f"/api/v1/reports/utilization?from={park.first_day}&to={park.last_day}&group_by=hour"},
         {"kind": "latency", "name": "big screen", "headers": auth, "path": "/api/v1/screen", "n": n},
         {"kind": "rate", "name": "authenticated read (GET /api/v1/me)", "path": "/api/v1/me", "headers": auth,
-         "threads": 8, "seconds": 3 if quick else 10},
+         "threads": 8, "seconds": rate_seconds},
     ]
     env = {"OPSROOM_DATABASE_URL": url, "OPSROOM_SECRET_KEY": SECRET, "OPSROOM_INSECURE_COOKIES": "1",
            "BENCH_NOW": NOW.isoformat(), **MEASURE_ENV}
@@ -184,7 +185,7 @@ def _run(backend: str, url: str, args) -> dict:
         bare = Server("bench.bare_app:app", {})
         try:
             bare_rate = load_each(bare, [{"kind": "rate", "name": "bare Flask JSON (floor)",
-                                          "path": "/ping", "threads": 8, "seconds": 3 if quick else 10}])
+                                          "path": "/ping", "threads": 8, "seconds": rate_seconds}])
         finally:
             bare.stop()
     floors = raw_floor(url, first_id) if ingest_ops else {}
@@ -293,6 +294,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--db", choices=("sqlite", "postgres", "both"), default="both")
     ap.add_argument("--scale", type=int, default=0, help="rooms (default 200; 20 with --quick)")
     ap.add_argument("--quick", action="store_true", help="small park, few samples: well under a minute")
+    ap.add_argument("--smoke", action="store_true", help="--quick with 3 samples an operation and 1-second rates: "
+                    "that the whole bench runs and prints its table (the test suite's run), not a measurement")
     ap.add_argument("--pg-url", default=os.environ.get("OPSROOM_BENCH_POSTGRES_URL",
                                                        "postgresql://postgres@127.0.0.1:5432/test"))
     ap.add_argument("--only", action="append", default=[], metavar="SUBSTRING",
@@ -302,6 +305,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--growth-rooms", type=int, nargs="*", default=[50, 100, 200, 400])
     ap.add_argument("--growth-orders", type=int, nargs="*", default=[0, 1_000_000])
     args = ap.parse_args(argv)
+    args.quick = args.quick or args.smoke
     backends = ("sqlite", "postgres") if args.db == "both" else (args.db,)
     out_dir = ROOT / "bench" / "results"
     out_dir.mkdir(exist_ok=True)

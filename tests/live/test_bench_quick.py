@@ -1,6 +1,7 @@
 """`make bench QUICK=1` works end to end: the quick park is built, served by real gunicorn
 workers, driven by the separate load process, and the one table comes out with every
-operation and its floor. Timings are not asserted (speed is the bench's job, not a test's)."""
+operation and its floor. Run as `--smoke` (the quick park, 3 samples an operation, 1-second
+rates): timings are not asserted (speed is the bench's job, not a test's)."""
 from __future__ import annotations
 
 import json
@@ -27,7 +28,7 @@ BACKENDS = ["sqlite"] + (["postgres"] if os.environ.get("OPSROOM_TEST_POSTGRES_U
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_quick_bench_prints_the_table(backend):
     env = {**os.environ, "OPSROOM_BENCH_POSTGRES_URL": os.environ.get("OPSROOM_TEST_POSTGRES_URL", "")}
-    out = subprocess.run([sys.executable, "bench/run.py", "--quick", "--db", backend], cwd=ROOT, env=env,
+    out = subprocess.run([sys.executable, "bench/run.py", "--smoke", "--db", backend], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr[-3000:]
     lines = [line for line in out.stdout.splitlines() if line.startswith("| ")]
