@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 from flask_babel import lazy_gettext as _l
 
+from opsroom.domain import hours
 from opsroom.domain.money import parse_money
 from opsroom.domain.numbers import MAX_INT, whole_number
 from opsroom.services.errors import ValidationFailed
@@ -45,9 +46,7 @@ ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_INT}
 # A month (YYYY-MM) is one of the booking board's years, 2000–2099: the month
 # planner plans no other (services/planning/runs.MIN_YEAR..MAX_YEAR) and a
 # month filter needs no other. The parser reads exactly the documented pattern.
-MONTH_MIN_YEAR, MONTH_MAX_YEAR = 2000, 2099
-MONTH_SCHEMA = {"type": "string", "pattern": "^20[0-9]{2}-(0[1-9]|1[0-2])$"}
-_MONTH = re.compile(MONTH_SCHEMA["pattern"])
+MONTH_SCHEMA = {"type": "string", "pattern": hours.MONTH_PATTERN}
 
 
 class FieldError(ValueError):
@@ -221,9 +220,10 @@ day.schema = DATE_SCHEMA
 
 def month(v) -> date:
     """YYYY-MM → the month's first day."""
-    if not isinstance(v, str) or not _MONTH.fullmatch(v):
+    first = hours.parse_month(v)
+    if first is None:
         raise FieldError(_l("Expected a month as YYYY-MM, 2000–2099."))
-    return date(int(v[:4]), int(v[5:]), 1)
+    return first
 
 
 month.schema = MONTH_SCHEMA

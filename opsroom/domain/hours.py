@@ -6,6 +6,7 @@ Wall-clock times are turned into instants with ``datetime(..., tzinfo=tz)`` and
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -17,6 +18,18 @@ _ONE_DAY = timedelta(days=1)
 
 def _instant(day: date, at: time, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, at.replace(tzinfo=None), tzinfo=tz).astimezone(UTC)
+
+
+# A month as YYYY-MM, 2000–2099 (the planner's and the board's years).
+MONTH_PATTERN = "^20[0-9]{2}-(0[1-9]|1[0-2])$"
+_MONTH = re.compile(MONTH_PATTERN)
+
+
+def parse_month(text) -> date | None:
+    """YYYY-MM (MONTH_PATTERN) → the month's first day; None for anything else."""
+    if not isinstance(text, str) or not _MONTH.fullmatch(text):
+        return None
+    return date(int(text[:4]), int(text[5:]), 1)
 
 
 def month_bounds(first: date) -> tuple[date, int]:

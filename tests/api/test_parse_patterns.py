@@ -32,13 +32,18 @@ MONTHS = ["2026-12", "2000-01", "2099-12", "1999-12", "2100-01", "2026-13", "202
 
 
 def test_one_month_parser_takes_exactly_its_documented_pattern(app):
-    """Both the plans' month and the requests' month filter use p.month: it takes
-    the months of 2000–2099 (the planner's years) and nothing its pattern refuses."""
+    """Both the plans' month and the requests' month filter use p.month, and the
+    plans page's form the same domain.hours.parse_month: it takes the months of
+    2000–2099 (the planner's years, runs.MIN_YEAR–MAX_YEAR) and nothing its pattern refuses."""
     from opsroom.api import plans, requests
+    from opsroom.domain import hours
     from opsroom.services.planning import runs
 
     assert plans.PLAN_SCHEMA["month"].convert is p.month and requests.REQUEST_FILTERS["month"].convert is p.month
-    assert (p.MONTH_MIN_YEAR, p.MONTH_MAX_YEAR) == (runs.MIN_YEAR, runs.MAX_YEAR)
+    assert hours.parse_month(f"{runs.MIN_YEAR}-01") and hours.parse_month(f"{runs.MAX_YEAR}-12")
+    assert hours.parse_month(f"{runs.MIN_YEAR - 1}-12") is None and hours.parse_month(f"{runs.MAX_YEAR + 1}-01") is None
+    for value in MONTHS:
+        assert (hours.parse_month(value) is not None) == (value in ("2026-12", "2000-01", "2099-12")), value
     pattern = p.month.schema["pattern"].replace("$", r"\Z")  # JSON Schema's $: the very end, no newline before
     for value in MONTHS:
         try:

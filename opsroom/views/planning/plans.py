@@ -5,7 +5,6 @@ unplaced ones with the reason and the nearest free alternatives. The draft is
 also drawn on the booking board (`/board/?plan=<id>`)."""
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 
 from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
@@ -13,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from opsroom.db import get_session
+from opsroom.domain import hours
 from opsroom.domain.intervals import Interval
 from opsroom.labels import PLAN_STATUS_LABELS
 from opsroom.services.errors import ServiceError
@@ -23,7 +23,6 @@ from opsroom.web.guards import permission_required
 from opsroom.web.i18n import local_date_today
 
 bp = Blueprint("plans", __name__, url_prefix="/plans")
-_MONTH = re.compile(r"^(20\d{2})-(0[1-9]|1[0-2])$")
 
 
 @bp.app_context_processor
@@ -79,16 +78,16 @@ def index():
 def create():
     if not PostForm().validate_on_submit():
         abort(400)
-    m = _MONTH.match(request.form.get("month", ""))
+    month = hours.parse_month(request.form.get("month", ""))
     try:
         limit = int(request.form.get("time_limit_seconds") or runs.DEFAULT_TIME_LIMIT)
     except ValueError:
         limit = 0
-    if m is None:
+    if month is None:
         flash(_("Choose a month."), "error")
         return redirect(url_for("plans.index"))
     try:
-        plan = runs.start(get_session(), current_user, date(int(m.group(1)), int(m.group(2)), 1),
+        plan = runs.start(get_session(), current_user, month,
                           time_limit_seconds=limit)
     except ServiceError as exc:
         _flash_error(exc)
