@@ -125,7 +125,7 @@ def _ingest_batch(session, user, items: list, check, *, source, platform, batch=
             totals[key] += counts[key]
         rejects.extend(counts["late_errors"])
 
-    with Behind(session, taken) as behind:
+    with Behind(session, taken, single=len(items) <= PART_ROWS) as behind:
         for start in range(0, len(items), PART_ROWS):
             good, bad = [], []
             for i, item in enumerate(items[start:start + PART_ROWS], start):
@@ -157,12 +157,13 @@ class Behind:
     Meanwhile the caller must not touch the session nor any ORM object. Leaving
     the block waits for the thread, so nothing runs on the connection after the
     caller's commit or rollback; a failed write raises from the next call or the
-    block's end. On SQLite (one writer, in process) each write runs at once."""
+    block's end. On SQLite (one writer, in process), and for a single part (nothing
+    to overlap: no thread to start), each write runs at once."""
 
-    def __init__(self, session: so.Session, done):
+    def __init__(self, session: so.Session, done, *, single: bool = False):
         self.done, self.pending = done, None
         self.thread = ThreadPoolExecutor(1, thread_name_prefix="opsroom-orders") \
-            if session.get_bind().dialect.name == "postgresql" else None
+            if session.get_bind().dialect.name == "postgresql" and not single else None
 
     def __enter__(self) -> "Behind":
         return self
