@@ -14,7 +14,7 @@ from opsroom.models import ImportBatch, ImportReject, Order
 from opsroom.domain.statuses import SOLD_STATUSES
 from tests.conftest import at, configure
 from opsroom.services.sales import ingestion
-from opsroom.services.sales.ingestion import apply_chunk, import_export, ingest_rows
+from opsroom.services.sales.ingestion import import_export, ingest_rows, store_chunk
 
 
 def figures(session, booking_id=None):
@@ -267,7 +267,7 @@ def test_a_failed_chunk_keeps_the_chunks_before_it_and_a_retry_completes(app, pa
     rows = [(f"69310000000002{i:04d}", "NGL-5", 1, "1.00", "2026-11-20 19:30:00", "已完成", "", "", "A01")
             for i in range(35)]
     data = douyin_export(rows).encode()
-    real = apply_chunk
+    real = store_chunk
     calls = {"n": 0}
 
     def flaky(*args, **kw):
@@ -276,13 +276,13 @@ def test_a_failed_chunk_keeps_the_chunks_before_it_and_a_retry_completes(app, pa
             raise RuntimeError("worker killed (injected)")
         return real(*args, **kw)
 
-    monkeypatch.setattr(ingestion, "apply_chunk", flaky)
+    monkeypatch.setattr(ingestion, "store_chunk", flaky)
     with pytest.raises(RuntimeError):
         import_export(db_session, user, io.BytesIO(data))
     assert db_session.scalar(sa.select(sa.func.count()).select_from(Order)) == 20
     failed = db_session.scalar(sa.select(ImportBatch).order_by(ImportBatch.id.desc()))
     assert failed.state == "failed" and "injected" in failed.message and failed.rows_seen == 20
-    monkeypatch.setattr(ingestion, "apply_chunk", real)
+    monkeypatch.setattr(ingestion, "store_chunk", real)
     retry = import_export(db_session, user, io.BytesIO(data))
     assert (retry["created"], retry["unchanged"]) == (15, 20)
     assert figures(db_session, park["tonight"].id) == (35, 3500, 0)

@@ -25,12 +25,15 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import functools
+import io
 import json
 import operator
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import IO, Any, Iterator
 
+from psycopg.copy import Copy, FileWriter
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
@@ -93,7 +96,9 @@ def import_json(session: so.Session, user, items: list) -> dict:
     if len(items) > limit:
         raise ValidationFailed(_l("Too many orders in one call."),
                                [{"field": "orders", "message": _l("At most %(n)s orders per call.", n=limit)}])
-    return _ingest_batch(session, user, items, rules.order_from_json, source="json", platform=None)
+    # An API call's transaction holds nothing but its own orders: attribution may read what
+    # is committed on a connection of its own (Behind).
+    return _ingest_batch(session, user, items, rules.order_from_json, source="json", platform=None, own_reads=True)
 
 
 def _ext(row: Any) -> str:
@@ -102,14 +107,26 @@ def _ext(row: Any) -> str:
 
 
 # Rows checked per step of a JSON batch: on PostgreSQL the next part is checked
-# while the previous one is written (see Behind).
+# while the previous one is written (see Behind). A batch of more than PART_ROWS
+# starts with a part of FIRST_PART_ROWS, so that writing starts early, and each
+# part after is twice the one before (checking a row takes less time than writing
+# it: the next part is ready before the last is written), up to PART_ROWS.
 PART_ROWS = 2500
+FIRST_PART_ROWS = 500
 
 
-def _ingest_batch(session, user, items: list, check, *, source, platform, batch=None) -> dict:
+def _parts(n: int) -> Iterator[tuple[int, int]]:
+    """The [start, end) of each part of a batch of n rows."""
+    start, size = 0, n if n <= PART_ROWS else min(FIRST_PART_ROWS, PART_ROWS)
+    while start < n:
+        yield start, min(n, start + size)
+        start, size = start + size, min(2 * size, PART_ROWS)
+
+
+def _ingest_batch(session, user, items: list, check, *, source, platform, batch=None, own_reads=False) -> dict:
     """Check `items` (`check`: an item → a row, or RowError) part by part and write
     them in one transaction. Without `batch`, a batch of its own records the
-    platform its rows share ("" when they differ)."""
+    platform its rows share ("" when they differ). `own_reads`: see Behind."""
     own = batch is None
     if own:
         batch = ImportBatch(user_id=getattr(user, "id", None), source=source, platform=platform or "",
@@ -121,21 +138,25 @@ def _ingest_batch(session, user, items: list, check, *, source, platform, batch=
     platforms: set[str] = set()
 
     def taken(counts: dict) -> None:
-        for key in COUNTS:
+        for key in totals:
             totals[key] += counts[key]
         rejects.extend(counts["late_errors"])
 
-    with Behind(session, taken, single=len(items) <= PART_ROWS) as behind:
-        for start in range(0, len(items), PART_ROWS):
+    # The batch's counts are added once, at the end: no update of its row per part.
+    totals["rejected"] = 0
+    with Behind(session, taken, single=len(items) <= PART_ROWS, own_reads=own_reads) as behind:
+        for start, end in _parts(len(items)):
             good, bad = [], []
-            for i, item in enumerate(items[start:start + PART_ROWS], start):
+            for i, item in enumerate(items[start:end], start):
                 try:
                     good.append((i, check(item)))
                 except RowError as exc:
                     bad.append((i, _ext(item), row_message(exc)))
             platforms.update(row["platform"] for _, row in good)
             rejects.extend(bad)
-            behind(apply_chunk, session, batch, good, bad)
+            behind(good, store_chunk, session, batch.id, bad)
+    _add_counts(batch, totals)
+    del totals["rejected"]
     batch.rows_seen += len(items)
     if own:
         if not platform:
@@ -158,23 +179,43 @@ class Behind:
     the block waits for the thread, so nothing runs on the connection after the
     caller's commit or rollback; a failed write raises from the next call or the
     block's end. On SQLite (one writer, in process), and for a single part (nothing
-    to overlap: no thread to start), each write runs at once."""
+    to overlap: no thread to start), each write runs at once.
 
-    def __init__(self, session: so.Session, done, *, single: bool = False):
+    Each part is attributed (prepare_chunk) before it is written. With `own_reads`
+    and the thread, that runs on the caller's thread too, reading on a connection of
+    its own (autocommit: each read sees what is committed), and the writing thread
+    does nothing but write. Only for callers whose transaction holds no sessions,
+    rooms, anchors or products of its own, which that connection could not see (an
+    API call, a shop export); otherwise the thread attributes each part before it
+    writes it."""
+
+    def __init__(self, session: so.Session, done, *, single: bool = False, own_reads: bool = False):
         self.done, self.pending = done, None
-        self.thread = ThreadPoolExecutor(1, thread_name_prefix="opsroom-orders") \
-            if session.get_bind().dialect.name == "postgresql" and not single else None
+        self.session, self.reads = session, session
+        threaded = session.get_bind().dialect.name == "postgresql" and not single
+        self.thread = ThreadPoolExecutor(1, thread_name_prefix="opsroom-orders") if threaded else None
+        # (A session bound to one connection, as a test's, has no second one to read on.)
+        self.own_reads = threaded and own_reads and isinstance(session.get_bind(), sa.Engine)
 
     def __enter__(self) -> "Behind":
+        if self.own_reads:
+            connection = self.session.get_bind().connect().execution_options(isolation_level="AUTOCOMMIT")
+            self.reads = so.Session(bind=connection, info={"settings": settings_of(self.session)})
         return self
 
-    def __call__(self, write, *args) -> None:
+    def __call__(self, good: list[tuple[int, dict]], write, *args) -> None:
+        """`write(*args, prepare_chunk(…, good))`: the part's rows attributed, then written."""
         if self.thread is None:
-            self.done(write(*args))
+            self.done(write(*args, prepare_chunk(self.session, good)))
             return
+        if self.own_reads:  # attributed here, while the thread writes the part before
+            job = functools.partial(write, *args, prepare_chunk(self.reads, good))
+        else:
+            def job():
+                return write(*args, prepare_chunk(self.session, good))
         if self.pending is not None:
             self.done(self.pending.result())
-        self.pending = self.thread.submit(contextvars.copy_context().run, write, *args)
+        self.pending = self.thread.submit(contextvars.copy_context().run, job)
 
     def __exit__(self, exc_type, *exc) -> None:
         try:
@@ -183,6 +224,10 @@ class Behind:
         finally:
             if self.thread is not None:
                 self.thread.shutdown(wait=True, cancel_futures=True)
+            if self.reads is not self.session:
+                connection = self.reads.get_bind()
+                self.reads.close()
+                connection.close()
 
 
 def apply_chunk(session: so.Session, batch: ImportBatch, good: list[tuple[int, dict]],
@@ -191,7 +236,14 @@ def apply_chunk(session: so.Session, batch: ImportBatch, good: list[tuple[int, d
     its counts to `batch`. Does not commit: the caller decides the transaction.
 
     `good` = [(position, row)], `bad` = [(position, external_id, reason)]."""
-    now = clock.now()
+    counts = store_chunk(session, batch.id, bad, prepare_chunk(session, good))
+    _add_counts(batch, counts)
+    return counts
+
+
+def prepare_chunk(session: so.Session, good: list[tuple[int, dict]]) -> dict:
+    """A chunk's checked rows, one per order, attributed (reads only: `session` may be
+    another connection's, see Behind) → what store_chunk takes."""
     # One row per order: a later row of the same order in the chunk supersedes
     # an earlier one (and counts as an update only if it changes the figures).
     unique: dict[tuple[str, str], tuple[int, dict]] = {}
@@ -208,23 +260,33 @@ def apply_chunk(session: so.Session, batch: ImportBatch, good: list[tuple[int, d
     late_errors: list[tuple[int, str, str]] = []
     rows = attribute_rows(session, list(unique.values()), late_errors)
     link_products(session, rows)
+    records = sorted(map(_RECORD, rows), key=_KEY)
+    return {"records": records, "payloads": _payloads(session, records), "late_errors": late_errors,
+            "dup_same": dup_same, "dup_changed": dup_changed, "seen": len(good)}
+
+
+def store_chunk(session: so.Session, batch_id: int, bad: list[tuple[int, str, str]], prepared: dict) -> dict:
+    """Upsert a prepared chunk (prepare_chunk) and store its rejects → its counts
+    (for _add_counts). Does not commit."""
+    records, late_errors = prepared["records"], prepared["late_errors"]
     created = updated = unattributed = 0
-    if rows:
-        created, updated, unattributed = _write(session, batch.id, now, sorted(map(_RECORD, rows), key=_KEY))
+    if records:
+        created, updated, unattributed = _write(session, batch_id, clock.now(), prepared)
     returned = created + updated
     rejects = bad + late_errors
     if rejects:
         session.execute(REJECTS.insert(), [
-            {"batch_id": batch.id, "position": pos, "external_id": ext[:64], "reason": reason[:500]}
+            {"batch_id": batch_id, "position": pos, "external_id": ext[:64], "reason": reason[:500]}
             for pos, ext, reason in rejects])
-    counts = {"created": created, "updated": updated + dup_changed,
-              "unchanged": len(rows) - returned + dup_same, "unattributed": unattributed}
-    batch.created += counts["created"]
-    batch.updated += counts["updated"]
-    batch.unchanged += counts["unchanged"]
-    batch.unattributed += counts["unattributed"]
-    batch.rejected += len(rejects)
+    counts = {"created": created, "updated": updated + prepared["dup_changed"],
+              "unchanged": len(records) - returned + prepared["dup_same"], "unattributed": unattributed,
+              "rejected": len(rejects)}
     return {**counts, "late_errors": late_errors}
+
+
+def _add_counts(batch: ImportBatch, counts: dict) -> None:
+    for key in (*COUNTS, "rejected"):
+        setattr(batch, key, getattr(batch, key) + counts[key])
 
 
 # A row as the tuple of UPSERT_COLUMNS the writes take, and its key (platform, external_id).
@@ -233,18 +295,27 @@ _KEY = operator.itemgetter(0, 1)
 _AT = UPSERT_COLUMNS.index("ordered_at")
 
 
-def _write(session: so.Session, batch_id: int, now: datetime, records: list[tuple]) -> tuple[int, int, int]:
-    """Upsert the chunk's records (sorted by key), one statement per UPSERT_ROWS; → how many
-    rows were (created, updated, created without a session). PostgreSQL: binary COPY into a
-    temporary staging table, then one INSERT … SELECT … ON CONFLICT whose RETURNING is
-    counted by the database. SQLite: the rows as one JSON parameter, read by json_each in
-    one INSERT … SELECT … ON CONFLICT. Neither binds a parameter per value."""
+def _write(session: so.Session, batch_id: int, now: datetime, prepared: dict) -> tuple[int, int, int]:
+    """Upsert the chunk's records, one statement per UPSERT_ROWS (each a payload of
+    _payloads); → how many rows were (created, updated, created without a session).
+    PostgreSQL: binary COPY into a temporary staging table, then one INSERT … SELECT … ON
+    CONFLICT whose RETURNING is counted by the database. SQLite: the rows as one JSON
+    parameter, read by json_each in one INSERT … SELECT … ON CONFLICT. Neither binds a
+    parameter per value."""
     write = _write_postgres if session.get_bind().dialect.name == "postgresql" else _write_sqlite
     created = updated = unattributed = 0
-    for start in range(0, len(records), UPSERT_ROWS):
-        c, u, n = write(session, batch_id, now, records[start:start + UPSERT_ROWS])
+    for payload in prepared["payloads"]:
+        c, u, n = write(session, batch_id, now, payload)
         created, updated, unattributed = created + c, updated + u, unattributed + n
     return created, updated, unattributed
+
+
+def _payloads(session: so.Session, records: list[tuple]) -> list:
+    """The records (sorted by key) as each UPSERT_ROWS's write sends them: on PostgreSQL the
+    bytes of a binary COPY, on SQLite a JSON array. Made where the part is attributed, so
+    that the writing thread (Behind) sends them with next to no Python of its own."""
+    make = _copy_bytes if session.get_bind().dialect.name == "postgresql" else _json_rows
+    return [make(session, records[start:start + UPSERT_ROWS]) for start in range(0, len(records), UPSERT_ROWS)]
 
 
 _STAGING = "orders_incoming"
@@ -253,6 +324,7 @@ _STAGING_TYPES = {"booking_id": "bigint", "product_id": "bigint", "quantity": "i
 # The staging columns' types as binary COPY sends them (text for the strings).
 _COPY_TYPES = [{"bigint": "int8", "integer": "int4"}.get(t, t) for t in
                (_STAGING_TYPES.get(c, "text") for c in UPSERT_COLUMNS)]
+_COPY_STAGED = f"COPY {_STAGING} ({', '.join(UPSERT_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
 STAGED = sa.table(_STAGING, *[sa.column(c, ORDERS.c[c].type) for c in UPSERT_COLUMNS])
 
 # One ingestion writes orders at a time (a transaction-level advisory lock, taken
@@ -260,48 +332,78 @@ STAGED = sa.table(_STAGING, *[sa.column(c, ORDERS.c[c].type) for c in UPSERT_COL
 # in turn never waits on another's rows while that one waits on its own (a deadlock).
 _WRITE_LOCK = 80080011
 
+# Once per transaction, before its first write.
 _PREPARE = (f"SELECT pg_advisory_xact_lock({_WRITE_LOCK}); "
             # Private to this connection, emptied at commit; created once per connection.
             f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING} ("
             + ", ".join(f"{c} {_STAGING_TYPES.get(c, 'text')}" for c in UPSERT_COLUMNS) + ") ON COMMIT DELETE ROWS; "
-            # An earlier part of the same transaction left its rows.
+            # A write that failed in a savepoint may have left its rows.
             f"DELETE FROM {_STAGING}")
 
 
-def _write_postgres(session: so.Session, batch_id: int, now: datetime, records: list[tuple]) -> tuple[int, int, int]:
-    connection = session.connection()
-    cols = ", ".join(UPSERT_COLUMNS)
-    cursor = connection.connection.dbapi_connection.cursor()
+def _copy_bytes(session: so.Session, records: list[tuple]) -> bytes:
+    """The records as a binary COPY stream into the staging table: each value as its
+    type's bytes (no text to format here or to parse there), formatted by psycopg's
+    adapters of `session`'s connection, written to memory (nothing is sent)."""
+    out = io.BytesIO()
+    cursor = session.connection().connection.dbapi_connection.cursor()
     try:
-        cursor.execute(_PREPARE)  # no parameters: its three statements in one round trip
-        # Binary: each value goes as its type's bytes (no text to format here or to parse there).
-        with cursor.copy(f"COPY {_STAGING} ({cols}) FROM STDIN (FORMAT BINARY)") as copy:
+        with Copy(cursor, binary=True, writer=FileWriter(out)) as copy:
             copy.set_types(_COPY_TYPES)
             for r in records:
                 copy.write_row(r)
     finally:
         cursor.close()
-    rows = sa.select(*[STAGED.c[c] for c in UPSERT_COLUMNS], sa.literal(batch_id, sa.Integer).label("batch_id"),
-                     sa.literal(now, ORDERS.c.created_at.type).label("created_at")
-                     ).select_from(STAGED).order_by(STAGED.c.platform, STAGED.c.external_id)
+    return out.getvalue()
+
+
+def _write_postgres(session: so.Session, batch_id: int, now: datetime, payload: bytes) -> tuple[int, int, int]:
+    connection = session.connection()
+    cursor = connection.connection.dbapi_connection.cursor()
+    try:
+        # The lock and the staging table once per transaction (each part's upsert empties
+        # the staging table); in a savepoint, which may roll back alone, every time.
+        transaction = connection.get_transaction()
+        if connection.in_nested_transaction() or connection.info.get(_PREPARED) is not transaction:
+            cursor.execute(_PREPARE)  # no parameters: its three statements in one round trip
+            connection.info[_PREPARED] = transaction
+        with cursor.copy(_COPY_STAGED) as copy:
+            copy.write(payload)
+    finally:
+        cursor.close()
+    return tuple(session.execute(_UPSERT_STAGED, {"batch_id": batch_id, "now": now}).one())
+
+
+_PREPARED = "opsroom.orders_staging"  # key of Connection.info: the transaction _PREPARE ran in
+
+
+def _upsert_staged() -> sa.Select:
+    """The staging table's rows upserted into orders, → (created, updated, created without a
+    session), counted by the database. Built once: only the batch and the instant vary."""
+    # Taken out of the staging table by the same statement: empty for the next part.
+    staged = sa.delete(STAGED).returning(*[STAGED.c[c] for c in UPSERT_COLUMNS]).cte("staged")
+    rows = sa.select(*[staged.c[c] for c in UPSERT_COLUMNS], sa.bindparam("batch_id", type_=sa.Integer),
+                     sa.bindparam("now", type_=ORDERS.c.created_at.type)
+                     ).select_from(staged).order_by(staged.c.platform, staged.c.external_id)
     written = _on_conflict(pg_insert(ORDERS).from_select([*UPSERT_COLUMNS, "batch_id", "created_at"], rows)
                            ).cte("written")
     new = written.c.updated_at.is_(None)
     count = sa.func.count
-    out = session.execute(sa.select(
-        count().filter(new), count().filter(sa.not_(new)),
-        count().filter(new, written.c.booking_id.is_(None)))).one()
-    return tuple(out)
+    return sa.select(count().filter(new), count().filter(sa.not_(new)),
+                     count().filter(new, written.c.booking_id.is_(None)))
 
 
 _SQLITE_AT = "%Y-%m-%d %H:%M:%S.%f"  # how the UTC column type stores an instant on SQLite
 
 
-def _write_sqlite(session: so.Session, batch_id: int, now: datetime, records: list[tuple]) -> tuple[int, int, int]:
+def _json_rows(session: so.Session, records: list[tuple]) -> str:
     at = _AT
     # isoformat of a UTC instant, cut before its offset: the column's "%Y-%m-%d %H:%M:%S.%f" (years 2000–2100).
-    payload = json.dumps([(*r[:at], r[at].astimezone(UTC).isoformat(" ", "microseconds")[:26], *r[at + 1:])
-                          for r in records], ensure_ascii=False, separators=(",", ":"))
+    return json.dumps([(*r[:at], r[at].astimezone(UTC).isoformat(" ", "microseconds")[:26], *r[at + 1:])
+                       for r in records], ensure_ascii=False, separators=(",", ":"))
+
+
+def _write_sqlite(session: so.Session, batch_id: int, now: datetime, payload: str) -> tuple[int, int, int]:
     value = sa.literal_column("j.value")
     picked = [sa.func.json_extract(value, f"$[{i}]").label(c) for i, c in enumerate(UPSERT_COLUMNS)]
     # "WHERE true": SQLite's upsert after a SELECT needs a WHERE, else ON CONFLICT reads as a join's ON.
@@ -345,6 +447,9 @@ def _on_conflict(stmt):
         where=changed,
     # updated_at untyped: only whether it is NULL matters, not an instant to convert per row.
     ).returning(sa.type_coerce(old.updated_at, sa.types.NullType()), old.booking_id)
+
+
+_UPSERT_STAGED = _upsert_staged()
 
 
 def check_platform(platform: str | None) -> str | None:
@@ -397,9 +502,10 @@ def import_export(session: so.Session, user, stream: IO[bytes], *, platform: str
     try:
         # On PostgreSQL chunk k is written and committed while chunk k + 1 is read and
         # checked: reading the export touches no database and no ORM object.
-        with Behind(session, taken) as behind:
+        # Its transactions hold nothing but its orders: attribution reads on a connection of its own.
+        with Behind(session, taken, own_reads=True) as behind:
             for good, bad in _chunks(reader, chunk_rows):
-                behind(_commit_chunk, session, batch, good, bad, reader.bytes_read)
+                behind(good, _commit_chunk, session, batch, bad, reader.bytes_read)
     except BaseException as exc:
         session.rollback()
         _fail(session, batch.id, exc)
@@ -412,10 +518,11 @@ def import_export(session: so.Session, user, stream: IO[bytes], *, platform: str
             "format": reader.format.name, "platform": reader.platform, "encoding": reader.encoding}
 
 
-def _commit_chunk(session: so.Session, batch: ImportBatch, good: list, bad: list, bytes_read: int) -> dict:
+def _commit_chunk(session: so.Session, batch: ImportBatch, bad: list, bytes_read: int, prepared: dict) -> dict:
     """One chunk of an export written and committed with the batch's progress."""
-    counts = apply_chunk(session, batch, good, bad)
-    batch.rows_seen += len(good) + len(bad)
+    counts = store_chunk(session, batch.id, bad, prepared)
+    _add_counts(batch, counts)
+    batch.rows_seen += prepared["seen"] + len(bad)
     batch.bytes_done = bytes_read
     session.commit()
     return {**counts, "rejects": sorted(bad + counts.pop("late_errors"))}

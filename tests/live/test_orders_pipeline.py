@@ -1,0 +1,90 @@
+"""A JSON batch of several parts, as the API takes it, on real connections: on
+PostgreSQL each part is attributed on the caller's thread, reading on a
+connection of its own, while the thread of the session's connection writes the
+part before (services.sales.ingestion.Behind); on SQLite the same parts run one
+after the other. Either way the batch is attributed, counted and rejected
+exactly as one part would be. Both engines."""
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from opsroom.db import intent
+from opsroom.models import Booking, ImportBatch, ImportReject, Order, User
+from opsroom.services.sales import ingestion
+from tests.conftest import at
+from tests.support.races import arrange
+
+pytestmark = pytest.mark.live
+
+
+def test_a_batch_in_parts_is_attributed_on_a_connection_of_its_own(committed_app, monkeypatch):
+    monkeypatch.setattr(ingestion, "PART_ROWS", 40)
+    monkeypatch.setattr(ingestion, "FIRST_PART_ROWS", 10)
+    arranged = arrange(committed_app, email="pipeline@test.example", room_code="PIPE-1",
+                       booking=(at(0, 19), at(0, 21)))
+    with committed_app.app_context(), intent(write=True):
+        session = committed_app.extensions["opsroom.sessionmaker"]()
+        cancelled = Booking(room_id=arranged.room_id, tenant_id=arranged.tenant_id, starts_at=at(0, 22),
+                            ends_at=at(0, 23), occupied_until=at(0, 23), status="cancelled")
+        session.add(cancelled)
+        session.commit()
+        cancelled_id = cancelled.id
+        session.close()
+
+    items = []
+    for n in range(150):
+        item = {"platform": "douyin", "external_id": f"PIPE{n:05d}", "quantity": 1, "amount": "10.00",
+                "ordered_at": (at(0, 19) + timedelta(seconds=30 * n)).isoformat(), "status": "paid"}
+        if n % 3 == 0:
+            item["room_code"] = "PIPE-1"                 # by the room and the time
+        elif n % 3 == 1:
+            item["booking_id"] = arranged.booking_id     # by its explicit session
+        else:
+            item["room_code"] = "NO-SUCH-ROOM"           # kept, unattributed
+        items.append(item)
+    items[47]["booking_id"] = cancelled_id               # a cancelled session sold nothing: rejected
+    items[101]["amount"] = "-1"                          # a bad row: rejected by the checks
+    # (both were rows of the unknown room: 50 by the room, 50 by the session, 48 unattributed)
+
+    threads = {"prepare": set(), "store": set()}
+    prepare, store = ingestion.prepare_chunk, ingestion.store_chunk
+
+    def spy(kind, real):
+        def run(session, *args):
+            threads[kind].add(threading.current_thread().name)
+            return real(session, *args)
+        return run
+
+    monkeypatch.setattr(ingestion, "prepare_chunk", spy("prepare", prepare))
+    monkeypatch.setattr(ingestion, "store_chunk", spy("store", store))
+    with committed_app.app_context(), intent(write=True):
+        session = committed_app.extensions["opsroom.sessionmaker"]()
+        try:
+            user = session.get(User, arranged.user_id)
+            result = ingestion.import_json(session, user, items)
+            postgres = session.get_bind().dialect.name == "postgresql"
+        finally:
+            session.close()
+
+    assert [e["index"] for e in result["errors"]] == [47, 101]
+    assert (result["created"], result["unattributed"]) == (148, 48)
+    if postgres:  # attributed where it was checked, written by the other thread
+        assert threads["prepare"] == {threading.current_thread().name}
+        assert all(name.startswith("opsroom-orders") for name in threads["store"])
+
+    with committed_app.app_context():
+        session = committed_app.extensions["opsroom.sessionmaker"]()
+        by = dict(session.execute(sa.select(Order.attributed_by, sa.func.count()).group_by(Order.attributed_by)).all())
+        assert by == {"room": 50, "booking": 50, None: 48}
+        assert session.scalar(sa.select(sa.func.count()).select_from(Order)
+                              .where(Order.booking_id == arranged.booking_id)) == 100
+        batch = session.get(ImportBatch, result["batch_id"])
+        assert (batch.state, batch.rows_seen, batch.created, batch.unattributed, batch.rejected) \
+            == ("done", 150, 148, 48, 2)
+        assert session.scalars(sa.select(ImportReject.position).where(ImportReject.batch_id == batch.id)
+                               .order_by(ImportReject.position)).all() == [47, 101]
+        session.close()
