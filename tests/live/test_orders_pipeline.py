@@ -6,6 +6,7 @@ after the other. Either way the batch is attributed, counted and rejected
 exactly as one part would be. Both engines."""
 from __future__ import annotations
 
+import sys
 import threading
 from datetime import timedelta
 
@@ -51,16 +52,19 @@ def test_a_batch_in_parts_is_attributed_on_a_connection_of_its_own(committed_app
     # (both were rows of the unknown room: 50 by the room, 50 by the session, 48 unattributed)
 
     threads = {"prepare": set(), "store": set()}
+    switching = set()
     prepare, store = ingestion.prepare_chunk, ingestion.store_chunk
 
     def spy(kind, real):
         def run(session, *args):
             threads[kind].add(threading.current_thread().name)
+            switching.add(sys.getswitchinterval())
             return real(session, *args)
         return run
 
     monkeypatch.setattr(ingestion, "prepare_chunk", spy("prepare", prepare))
     monkeypatch.setattr(ingestion, "store_chunk", spy("store", store))
+    before = sys.getswitchinterval()
     with committed_app.app_context(), intent(write=True):
         session = committed_app.extensions["opsroom.sessionmaker"]()
         try:
@@ -75,6 +79,9 @@ def test_a_batch_in_parts_is_attributed_on_a_connection_of_its_own(committed_app
     if postgres:  # attributed where it was checked, written by the other thread
         assert threads["prepare"] == {threading.current_thread().name}
         assert all(name.startswith("opsroom-orders") for name in threads["store"])
+        # the two threads take quick turns while the pipeline runs, and only then
+        assert switching == {ingestion._QuickSwitching.SWITCH_SECONDS} != {before}
+    assert sys.getswitchinterval() == before
 
     with committed_app.app_context():
         session = committed_app.extensions["opsroom.sessionmaker"]()
