@@ -172,8 +172,11 @@ def build(url: str, *, rooms: int, days: int, big: int, per_session: int, seed: 
     if engine.dialect.name == "postgresql":
         # The build's gigabyte of WAL written out now, not by a checkpoint spread over the
         # minutes being measured (every timing and floor of the run would share its I/O).
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql("CHECKPOINT")
+        try:
+            with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+                conn.exec_driver_sql("CHECKPOINT")
+        except sa.exc.DBAPIError as exc:  # a role without pg_checkpoint: measure anyway
+            print(f"no CHECKPOINT after the build ({exc.orig}); timings may share its I/O", file=sys.stderr)
     engine.dispose()
     code_of = dict(rooms_rows)
     return {"park": park, "token": token, "extra": extra, "feed": feed, "big_id": big_b.id, "big_sold": sold, "live": live,

@@ -45,3 +45,9 @@ def transactional(service: F) -> F:
         return result
 
     return run  # type: ignore[return-value]
+
+
+def outermost(session: so.Session) -> bool:
+    """Whether the transactional service running on `session` is the outermost one (called
+    by a route or a job, not by another service within its transaction)."""
+    return session.info.get(_DEPTH, 0) <= 1

@@ -75,7 +75,9 @@ def test_a_batch_in_parts_is_attributed_on_a_connection_of_its_own(committed_app
             session.close()
 
     assert [e["index"] for e in result["errors"]] == [47, 101]
-    assert (result["created"], result["unattributed"]) == (148, 48)
+    # (each part's upsert empties the staging table: no part sees an earlier one's rows again)
+    assert (result["created"], result["updated"], result["unchanged"], result["unattributed"]) == (148, 0, 0, 48)
+    assert committed_app.extensions["opsroom.engine"].pool.checkedout() == 0  # the reads' connection went back
     if postgres:  # attributed where it was checked, written by the other thread
         assert threads["prepare"] == {threading.current_thread().name}
         assert all(name.startswith("opsroom-orders") for name in threads["store"])
@@ -95,3 +97,95 @@ def test_a_batch_in_parts_is_attributed_on_a_connection_of_its_own(committed_app
         assert session.scalars(sa.select(ImportReject.position).where(ImportReject.batch_id == batch.id)
                                .order_by(ImportReject.position)).all() == [47, 101]
         session.close()
+
+
+def test_a_failed_write_undoes_the_batch_and_leaves_nothing_behind(committed_app, monkeypatch):
+    """The second part's write fails: the batch is rolled back whole, the thread's
+    quick interpreter turns end, and both connections go back to the pool."""
+    monkeypatch.setattr(ingestion, "PART_ROWS", 40)
+    monkeypatch.setattr(ingestion, "FIRST_PART_ROWS", 10)
+    arranged = arrange(committed_app, email="pipeline-fail@test.example", room_code="PIPE-2",
+                       booking=(at(0, 19), at(0, 21)))
+    writes = []
+
+    def failing_second(real):
+        def write(session, *args):
+            writes.append(args)
+            if len(writes) == 2:
+                raise sa.exc.OperationalError("INSERT INTO orders", {}, Exception("disk full (injected)"))
+            return real(session, *args)
+        return write
+
+    monkeypatch.setattr(ingestion, "_write_postgres", failing_second(ingestion._write_postgres))
+    monkeypatch.setattr(ingestion, "_write_sqlite", failing_second(ingestion._write_sqlite))
+    items = [{"platform": "douyin", "external_id": f"FAIL{n:04d}", "room_code": "PIPE-2", "amount": "1.00",
+              "ordered_at": (at(0, 19) + timedelta(seconds=n)).isoformat(), "status": "paid"} for n in range(100)]
+    before = sys.getswitchinterval()
+    with committed_app.app_context(), intent(write=True):
+        session = committed_app.extensions["opsroom.sessionmaker"]()
+        try:
+            user = session.get(User, arranged.user_id)
+            with pytest.raises(sa.exc.OperationalError):
+                ingestion.import_json(session, user, items)
+        finally:
+            session.close()
+    assert len(writes) == 2 and sys.getswitchinterval() == before
+    assert committed_app.extensions["opsroom.engine"].pool.checkedout() == 0
+    with committed_app.app_context():
+        session = committed_app.extensions["opsroom.sessionmaker"]()
+        assert session.scalar(sa.select(sa.func.count()).select_from(Order)) == 0
+        assert session.scalar(sa.select(sa.func.count()).select_from(ImportBatch)) == 0
+        session.close()
+
+
+@pytest.mark.parametrize("n, parts", [
+    (0, []), (1, [(0, 1)]), (40, [(0, 40)]),
+    (41, [(0, 10), (10, 30), (30, 41)]),
+    (200, [(0, 10), (10, 30), (30, 70), (70, 110), (110, 150), (150, 190), (190, 200)]),
+])
+def test_a_batch_starts_with_a_small_part_and_doubles(monkeypatch, n, parts):
+    """Writing starts after the first few rows are checked; no part exceeds PART_ROWS;
+    a batch of at most PART_ROWS is one part (written without a thread)."""
+    monkeypatch.setattr(ingestion, "PART_ROWS", 40)
+    monkeypatch.setattr(ingestion, "FIRST_PART_ROWS", 10)
+    assert list(ingestion._parts(n)) == parts
+
+
+def test_within_another_service_the_batch_reads_on_its_own_transaction(committed_app, monkeypatch):
+    """Called by another service, whose transaction may hold sessions a second connection
+    could not see, the batch attributes each part on the writing thread, in its transaction:
+    a session created just before in the same transaction takes its orders."""
+    from opsroom.services.transaction import transactional
+
+    monkeypatch.setattr(ingestion, "PART_ROWS", 40)
+    monkeypatch.setattr(ingestion, "FIRST_PART_ROWS", 10)
+    arranged = arrange(committed_app, email="pipeline-nested@test.example", room_code="PIPE-3")
+    threads = set()
+    prepare = ingestion.prepare_chunk
+
+    def spy(session, *args):
+        threads.add(threading.current_thread().name)
+        return prepare(session, *args)
+
+    monkeypatch.setattr(ingestion, "prepare_chunk", spy)
+
+    @transactional
+    def book_and_import(session, user):
+        booking = Booking(room_id=arranged.room_id, tenant_id=arranged.tenant_id, starts_at=at(0, 19),
+                          ends_at=at(0, 21), occupied_until=at(0, 21))
+        session.add(booking)
+        session.flush()  # not committed: another connection would not see it
+        items = [{"platform": "douyin", "external_id": f"NEST{n:04d}", "booking_id": booking.id, "amount": "1.00",
+                  "ordered_at": (at(0, 19) + timedelta(seconds=n)).isoformat(), "status": "paid"} for n in range(100)]
+        return ingestion.import_json(session, user, items)
+
+    with committed_app.app_context(), intent(write=True):
+        session = committed_app.extensions["opsroom.sessionmaker"]()
+        try:
+            result = book_and_import(session, session.get(User, arranged.user_id))
+            postgres = session.get_bind().dialect.name == "postgresql"
+        finally:
+            session.close()
+    assert (result["created"], result["errors"]) == (100, [])
+    if postgres:
+        assert all(name.startswith("opsroom-orders") for name in threads)

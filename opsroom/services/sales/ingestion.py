@@ -50,7 +50,7 @@ from opsroom.domain.order_formats import FORMATS, PLATFORMS
 from opsroom.settings import settings_of
 from opsroom.models import ImportBatch, ImportReject, Order
 from opsroom.services.permissions import require
-from opsroom.services.transaction import transactional
+from opsroom.services.transaction import outermost, transactional
 from opsroom.services.errors import ValidationFailed
 from opsroom.services.sales.attribution import link_products, attribute_rows
 from opsroom.services.sales.row_messages import FILE_MESSAGES, row_message
@@ -98,9 +98,10 @@ def import_json(session: so.Session, user, items: list) -> dict:
     if len(items) > limit:
         raise ValidationFailed(_l("Too many orders in one call."),
                                [{"field": "orders", "message": _l("At most %(n)s orders per call.", n=limit)}])
-    # An API call's transaction holds nothing but its own orders: attribution may read what
-    # is committed on a connection of its own (Behind).
-    return _ingest_batch(session, user, items, rules.order_from_json, source="json", platform=None, own_reads=True)
+    # Called as the outermost service (the API's call), its transaction holds nothing but its
+    # batch and orders: attribution may read what is committed on a connection of its own (Behind).
+    return _ingest_batch(session, user, items, rules.order_from_json, source="json", platform=None,
+                         own_reads=outermost(session))
 
 
 def _ext(row: Any) -> str:
@@ -146,6 +147,7 @@ def _ingest_batch(session, user, items: list, check, *, source, platform, batch=
 
     # The batch's counts are added once, at the end: no update of its row per part.
     totals["rejected"] = 0
+    batch_id = batch.id  # (no ORM object is touched while the thread writes)
     with Behind(session, taken, single=len(items) <= PART_ROWS, own_reads=own_reads) as behind:
         for start, end in _parts(len(items)):
             good, bad = [], []
@@ -156,7 +158,7 @@ def _ingest_batch(session, user, items: list, check, *, source, platform, batch=
                     bad.append((i, _ext(item), row_message(exc)))
             platforms.update(row["platform"] for _, row in good)
             rejects.extend(bad)
-            behind(good, store_chunk, session, batch.id, bad)
+            behind(good, store_chunk, session, batch_id, bad)
     _add_counts(batch, totals)
     del totals["rejected"]
     batch.rows_seen += len(items)
@@ -174,7 +176,7 @@ COUNTS = ("created", "updated", "unchanged", "unattributed")
 class Behind:
     """Runs the writes of an ingestion one step behind the reading and checking of
     its rows. On PostgreSQL a thread of its own owns the session and runs
-    `write(*args)` for part k while the caller checks part k + 1 (PostgreSQL
+    `write(*args, prepared)` for part k while the caller checks part k + 1 (PostgreSQL
     inserts on one core while Python checks on the other); one part in flight at
     most; `done` gets each write's result in order, on the caller's thread.
     Meanwhile the caller must not touch the session nor any ORM object. Leaving
@@ -187,9 +189,10 @@ class Behind:
     and the thread, that runs on the caller's thread too, reading on a connection of
     its own (autocommit: each read sees what is committed), and the writing thread
     does nothing but write. Only for callers whose transaction holds no sessions,
-    rooms, anchors or products of its own, which that connection could not see (an
-    API call, a shop export); otherwise the thread attributes each part before it
-    writes it."""
+    assignments, rooms, anchors or products of its own, which that connection could
+    not see (an API call, a shop export); otherwise the thread attributes each part
+    before it writes it. Such an ingestion holds two pooled connections: a worker's
+    pool must have twice its threads (the default 5 + 10 overflow, 4 threads)."""
 
     def __init__(self, session: so.Session, done, *, single: bool = False, own_reads: bool = False):
         self.done, self.pending = done, None
@@ -201,8 +204,13 @@ class Behind:
 
     def __enter__(self) -> "Behind":
         if self.own_reads:
-            connection = self.session.get_bind().connect().execution_options(isolation_level="AUTOCOMMIT")
-            self.reads = so.Session(bind=connection, info={"settings": settings_of(self.session)})
+            connection = self.session.get_bind().connect()
+            try:
+                self.reads = so.Session(bind=connection.execution_options(isolation_level="AUTOCOMMIT"),
+                                        info={"settings": settings_of(self.session)})
+            except BaseException:
+                connection.close()
+                raise
         if self.thread is not None:  # last: nothing after it can fail before __exit__ undoes it
             _QUICK_SWITCHING.__enter__()
         return self
@@ -226,21 +234,29 @@ class Behind:
             if exc_type is None and self.pending is not None:
                 self.done(self.pending.result())
         finally:
-            if self.thread is not None:
-                self.thread.shutdown(wait=True, cancel_futures=True)
-                _QUICK_SWITCHING.__exit__()
-            if self.reads is not self.session:
-                connection = self.reads.get_bind()
-                self.reads.close()
-                connection.close()
+            try:
+                if self.thread is not None:
+                    try:
+                        self.thread.shutdown(wait=True, cancel_futures=True)
+                    finally:
+                        _QUICK_SWITCHING.__exit__()
+            finally:
+                if self.reads is not self.session:
+                    connection = self.reads.get_bind()
+                    try:
+                        self.reads.close()
+                    finally:
+                        connection.close()
 
 
 class _QuickSwitching:
     """While any pipeline of this process runs, its threads take turns on the interpreter
     every SWITCH_SECONDS instead of Python's 5 ms: each of the writing thread's database
     calls ends in a wait for the interpreter while the caller's thread checks rows, and at
-    5 ms those waits were a fifth of a batch's time. Other requests keep the default
-    (a shorter turn costs a CPU-bound request a little)."""
+    5 ms those waits were a fifth of a batch's time. The setting is the process's: while
+    a pipeline runs, the worker's other threads take the same short turns; when none
+    runs, the default is back (short turns cost `GET /api/v1/me`'s threads ≈ 10 % of
+    their rate, docs/performance.md)."""
 
     SWITCH_SECONDS = 0.0005
 
@@ -366,12 +382,12 @@ STAGED = sa.table(_STAGING, *[sa.column(c, ORDERS.c[c].type) for c in UPSERT_COL
 # in turn never waits on another's rows while that one waits on its own (a deadlock).
 _WRITE_LOCK = 80080011
 
-# Once per transaction, before its first write.
+# Before a transaction's first write (and each write in a savepoint, which may roll back alone).
 _PREPARE = (f"SELECT pg_advisory_xact_lock({_WRITE_LOCK}); "
             # Private to this connection, emptied at commit; created once per connection.
             f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING} ("
             + ", ".join(f"{c} {_STAGING_TYPES.get(c, 'text')}" for c in UPSERT_COLUMNS) + ") ON COMMIT DELETE ROWS; "
-            # A write that failed in a savepoint may have left its rows.
+            # Empty, as each upsert leaves it; the DELETE makes sure of it.
             f"DELETE FROM {_STAGING}")
 
 
@@ -397,10 +413,11 @@ def _write_postgres(session: so.Session, batch_id: int, now: datetime, payload: 
     try:
         # The lock and the staging table once per transaction (each part's upsert empties
         # the staging table); in a savepoint, which may roll back alone, every time.
-        transaction = connection.get_transaction()
-        if connection.in_nested_transaction() or connection.info.get(_PREPARED) is not transaction:
+        transaction, nested = connection.get_transaction(), connection.in_nested_transaction()
+        if nested or connection.info.get(_PREPARED) is not transaction:
             cursor.execute(_PREPARE)  # no parameters: its three statements in one round trip
-            connection.info[_PREPARED] = transaction
+            # (in a savepoint the lock and table may go with its rollback: not remembered)
+            connection.info[_PREPARED] = None if nested else transaction
         with cursor.copy(_COPY_STAGED) as copy:
             copy.write(payload)
     finally:
