@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from opsroom.models import ImportBatch, ImportReject, Order
 from opsroom.domain.statuses import SOLD_STATUSES
 from tests.conftest import at, configure
+from tests.support.faults import fail_second_write
 from opsroom.services.sales import ingestion
 from opsroom.services.sales.ingestion import import_export, ingest_rows, store_chunk
 
@@ -115,19 +116,7 @@ def test_an_error_halfway_leaves_all_or_nothing(api, park, db_session, monkeypat
     taken whole."""
     coordinator = api("coordinator")
     monkeypatch.setattr(ingestion, knob, 10)
-    runs = []
-
-    def failing_second(real):
-        def write(session, *args):
-            runs.append(args)
-            if len(runs) == 2:
-                raise sa.exc.OperationalError("INSERT INTO orders", {}, Exception("disk I/O error (injected)"))
-            return real(session, *args)
-        return write
-
-    # Each engine's upsert statement (one per UPSERT_ROWS rows).
-    monkeypatch.setattr(ingestion, "_write_postgres", failing_second(ingestion._write_postgres))
-    monkeypatch.setattr(ingestion, "_write_sqlite", failing_second(ingestion._write_sqlite))
+    runs = fail_second_write(monkeypatch)
     rows = [order(f"H{i:02d}", room_code="A01") for i in range(35)]
     r = coordinator.post("/orders", json={"orders": rows})
     assert r.status_code == 503 and len(runs) == 2

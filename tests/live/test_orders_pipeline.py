@@ -17,6 +17,7 @@ from opsroom.db import intent
 from opsroom.models import Booking, ImportBatch, ImportReject, Order, User
 from opsroom.services.sales import ingestion
 from tests.conftest import at
+from tests.support.faults import fail_second_write
 from tests.support.races import arrange
 
 pytestmark = pytest.mark.live
@@ -106,18 +107,7 @@ def test_a_failed_write_undoes_the_batch_and_leaves_nothing_behind(committed_app
     monkeypatch.setattr(ingestion, "FIRST_PART_ROWS", 10)
     arranged = arrange(committed_app, email="pipeline-fail@test.example", room_code="PIPE-2",
                        booking=(at(0, 19), at(0, 21)))
-    writes = []
-
-    def failing_second(real):
-        def write(session, *args):
-            writes.append(args)
-            if len(writes) == 2:
-                raise sa.exc.OperationalError("INSERT INTO orders", {}, Exception("disk full (injected)"))
-            return real(session, *args)
-        return write
-
-    monkeypatch.setattr(ingestion, "_write_postgres", failing_second(ingestion._write_postgres))
-    monkeypatch.setattr(ingestion, "_write_sqlite", failing_second(ingestion._write_sqlite))
+    writes = fail_second_write(monkeypatch)
     items = [{"platform": "douyin", "external_id": f"FAIL{n:04d}", "room_code": "PIPE-2", "amount": "1.00",
               "ordered_at": (at(0, 19) + timedelta(seconds=n)).isoformat(), "status": "paid"} for n in range(100)]
     before = sys.getswitchinterval()
