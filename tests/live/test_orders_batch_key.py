@@ -1,0 +1,100 @@
+"""An order's import batch is a key the database keeps, on PostgreSQL by
+statement-level triggers (migration 0013, once per statement instead of once per
+row), on SQLite by the foreign key: an order cannot name a batch that does not
+exist, a deleted batch leaves its orders with none, a batch being written to
+cannot be deleted before the writer commits, and a batch's id does not change.
+Real commits and connections; both engines."""
+from __future__ import annotations
+
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from opsroom import clock
+from opsroom.models import ImportBatch, Order
+from tests.conftest import at
+
+pytestmark = pytest.mark.live
+
+
+def _batch(conn) -> int:
+    return conn.execute(sa.insert(ImportBatch).values(
+        source="json", platform="douyin", state="running", started_at=clock.now()).returning(ImportBatch.id)).scalar()
+
+
+def _order(conn, external_id: str, batch_id: int | None) -> None:
+    conn.execute(sa.insert(Order).values(
+        platform="douyin", external_id=external_id, amount_fen=100, status="paid", ordered_at=at(0, 19),
+        batch_id=batch_id, created_at=clock.now()))
+
+
+def test_an_order_cannot_name_a_batch_that_does_not_exist(committed_app):
+    engine = committed_app.extensions["opsroom.engine"]
+    with engine.begin() as conn:
+        batch = _batch(conn)
+    with pytest.raises(sa.exc.IntegrityError) as refused, engine.begin() as conn:
+        _order(conn, "KEY-1", batch)            # fine
+        _order(conn, "KEY-2", batch + 1000)     # no such batch: the whole transaction fails
+    if engine.dialect.name == "postgresql":
+        assert refused.value.orig.sqlstate == "23503"
+        assert refused.value.orig.diag.constraint_name == "fk_orders_batch_id_import_batches"
+    with engine.begin() as conn:
+        assert conn.scalar(sa.select(sa.func.count()).select_from(Order)) == 0
+        _order(conn, "KEY-3", batch)
+        with pytest.raises(sa.exc.IntegrityError):  # nor be moved to one by an update
+            with conn.begin_nested():
+                conn.execute(sa.update(Order).values(batch_id=batch + 1000))
+
+
+def test_a_deleted_batch_leaves_its_orders_with_none(committed_app):
+    engine = committed_app.extensions["opsroom.engine"]
+    with engine.begin() as conn:
+        kept, gone = _batch(conn), _batch(conn)
+        for n in range(3):
+            _order(conn, f"DEL-{n}", gone)
+        _order(conn, "DEL-KEPT", kept)
+    with engine.begin() as conn:
+        conn.execute(sa.delete(ImportBatch).where(ImportBatch.id == gone))
+    with engine.connect() as conn:
+        rows = dict(conn.execute(sa.select(Order.external_id, Order.batch_id)).all())
+    assert rows == {"DEL-0": None, "DEL-1": None, "DEL-2": None, "DEL-KEPT": kept}
+
+
+def test_a_batch_being_written_to_is_not_deleted_under_the_writer(committed_app):
+    """The writer's check locks the batch as a foreign key does: a delete waits for
+    the writer's commit, then leaves the new orders with no batch."""
+    engine = committed_app.extensions["opsroom.engine"]
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: nothing runs between the two")
+    with engine.begin() as conn:
+        batch = _batch(conn)
+    writer = engine.connect()
+    writing = writer.begin()
+    _order(writer, "LOCK-1", batch)  # not committed yet
+    deleted = threading.Event()
+
+    def delete():
+        with engine.begin() as conn:
+            conn.execute(sa.delete(ImportBatch).where(ImportBatch.id == batch))
+        deleted.set()
+
+    deleter = threading.Thread(target=delete)
+    deleter.start()
+    assert not deleted.wait(0.5)  # waiting on the writer's lock
+    writing.commit()
+    writer.close()
+    deleter.join(10)
+    assert deleted.is_set()
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(Order.batch_id).where(Order.external_id == "LOCK-1")).scalar_one() is None
+        assert conn.scalar(sa.select(sa.func.count()).select_from(ImportBatch).where(ImportBatch.id == batch)) == 0
+
+
+def test_a_batch_keeps_its_id(committed_app):
+    engine = committed_app.extensions["opsroom.engine"]
+    with engine.begin() as conn:
+        batch = _batch(conn)
+        _order(conn, "ID-1", batch)
+    with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
+        conn.execute(sa.update(ImportBatch).where(ImportBatch.id == batch).values(id=batch + 1000))
