@@ -45,6 +45,16 @@ def test_an_order_cannot_name_a_batch_that_does_not_exist(committed_app):
         with pytest.raises(sa.exc.IntegrityError):  # nor be moved to one by an update
             with conn.begin_nested():
                 conn.execute(sa.update(Order).values(batch_id=batch + 1000))
+        with pytest.raises(sa.exc.IntegrityError):  # nor by a re-import's upsert, as ingestion writes
+            with conn.begin_nested():
+                conn.execute(sa.text(
+                    "INSERT INTO orders (platform, external_id, parent_id, room_code, anchor_account, sku, "
+                    "product_name, buyer, quantity, amount_fen, refund_fen, status, ordered_at, batch_id, created_at) "
+                    "SELECT platform, external_id, '', '', '', '', '', '', 1, 200, 0, 'paid', ordered_at, :b, created_at "
+                    "FROM orders WHERE external_id = 'KEY-3' "
+                    "ON CONFLICT (platform, external_id) DO UPDATE SET amount_fen = excluded.amount_fen, "
+                    "batch_id = excluded.batch_id"), {"b": batch + 1000})
+        conn.execute(sa.update(Order).values(status="refunded", refund_fen=100))  # its batch unchanged: fine
 
 
 def test_a_deleted_batch_leaves_its_orders_with_none(committed_app):
@@ -98,3 +108,46 @@ def test_a_batch_keeps_its_id(committed_app):
         _order(conn, "ID-1", batch)
     with pytest.raises(sa.exc.IntegrityError), engine.begin() as conn:
         conn.execute(sa.update(ImportBatch).where(ImportBatch.id == batch).values(id=batch + 1000))
+
+
+def test_a_batch_deleted_while_an_order_names_it_refuses_the_order(committed_app):
+    """The delete first, not yet committed: the order's check waits for it, then finds
+    no batch."""
+    engine = committed_app.extensions["opsroom.engine"]
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: nothing runs between the two")
+    with engine.begin() as conn:
+        batch = _batch(conn)
+    deleter = engine.connect()
+    deleting = deleter.begin()
+    deleter.execute(sa.delete(ImportBatch).where(ImportBatch.id == batch))
+    outcome = {}
+
+    def write():
+        try:
+            with engine.begin() as conn:
+                _order(conn, "LATE-1", batch)
+            outcome["written"] = True
+        except sa.exc.IntegrityError as exc:
+            outcome["refused"] = exc.orig.sqlstate
+
+    writer = threading.Thread(target=write)
+    writer.start()
+    writer.join(0.5)
+    assert writer.is_alive()  # waiting on the delete
+    deleting.commit()
+    deleter.close()
+    writer.join(10)
+    assert outcome == {"refused": "23503"}
+
+
+def test_batches_are_not_truncated_while_orders_name_one(committed_app):
+    engine = committed_app.extensions["opsroom.engine"]
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has no TRUNCATE")
+    with engine.begin() as conn:
+        _order(conn, "TRUNC-1", _batch(conn))
+    with pytest.raises(sa.exc.DBAPIError), engine.begin() as conn:
+        conn.exec_driver_sql("TRUNCATE import_rejects, import_batches")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("TRUNCATE orders, import_rejects, import_batches")  # together: nothing left to name
