@@ -29,6 +29,15 @@ def _order(conn, external_id: str, batch_id: int | None) -> None:
         batch_id=batch_id, created_at=clock.now()))
 
 
+def _concurrent(committed_app) -> tuple[sa.Engine, int]:
+    """The engine and a committed batch, for two transactions at once (PostgreSQL only)."""
+    engine = committed_app.extensions["opsroom.engine"]
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: nothing runs between the two")
+    with engine.begin() as conn:
+        return engine, _batch(conn)
+
+
 def test_an_order_cannot_name_a_batch_that_does_not_exist(committed_app):
     engine = committed_app.extensions["opsroom.engine"]
     with engine.begin() as conn:
@@ -74,11 +83,7 @@ def test_a_deleted_batch_leaves_its_orders_with_none(committed_app):
 def test_a_batch_being_written_to_is_not_deleted_under_the_writer(committed_app):
     """The writer's check locks the batch as a foreign key does: a delete waits for
     the writer's commit, then leaves the new orders with no batch."""
-    engine = committed_app.extensions["opsroom.engine"]
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite has one writer at a time: nothing runs between the two")
-    with engine.begin() as conn:
-        batch = _batch(conn)
+    engine, batch = _concurrent(committed_app)
     writer = engine.connect()
     writing = writer.begin()
     _order(writer, "LOCK-1", batch)  # not committed yet
@@ -113,11 +118,7 @@ def test_a_batch_keeps_its_id(committed_app):
 def test_a_batch_deleted_while_an_order_names_it_refuses_the_order(committed_app):
     """The delete first, not yet committed: the order's check waits for it, then finds
     no batch."""
-    engine = committed_app.extensions["opsroom.engine"]
-    if engine.dialect.name != "postgresql":
-        pytest.skip("SQLite has one writer at a time: nothing runs between the two")
-    with engine.begin() as conn:
-        batch = _batch(conn)
+    engine, batch = _concurrent(committed_app)
     deleter = engine.connect()
     deleting = deleter.begin()
     deleter.execute(sa.delete(ImportBatch).where(ImportBatch.id == batch))
