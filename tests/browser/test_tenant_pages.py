@@ -3,6 +3,7 @@
 session only as a busy block) and its orders of a range of days."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -26,7 +27,10 @@ def test_a_tenant_manages_a_product_and_reads_its_own_pages(phone_page, live_ser
 
     # A product of its own: no tenant to choose.
     page.get_by_role("link", name="My products").tap()
+    expect(page).to_have_url(re.compile(r"/products/$"))  # (a tap does not wait for the page it opens)
     page.get_by_role("link", name="New product").tap()
+    expect(page).to_have_url(re.compile(r"/products/new"))
+    expect(page.get_by_label("SKU", exact=True)).to_be_visible()
     expect(page.get_by_label("Tenant", exact=True)).to_have_count(0)
     page.get_by_label("SKU", exact=True).fill("XL-001")
     page.get_by_label("Name", exact=True).fill("羽绒服")
