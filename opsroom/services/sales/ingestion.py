@@ -23,7 +23,6 @@
 """
 from __future__ import annotations
 
-import contextlib
 import contextvars
 import functools
 import io
@@ -31,7 +30,7 @@ import json
 import operator
 import sys
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import IO, Any, Iterator
 
@@ -136,7 +135,8 @@ def _ingest_batch(session, user, items: list, check, *, source, platform, batch=
                             state="running", started_at=clock.now())
         session.add(batch)
         session.flush()
-    totals = dict.fromkeys(COUNTS, 0)
+    # The batch's counts are added once, at the end: no update of its row per part.
+    totals = dict.fromkeys(TALLIES, 0)
     rejects: list[tuple[int, str, str]] = []
     platforms: set[str] = set()
 
@@ -145,8 +145,6 @@ def _ingest_batch(session, user, items: list, check, *, source, platform, batch=
             totals[key] += counts[key]
         rejects.extend(counts["late_errors"])
 
-    # The batch's counts are added once, at the end: no update of its row per part.
-    totals["rejected"] = 0
     batch_id = batch.id  # (no ORM object is touched while the thread writes)
     with Behind(session, taken, single=len(items) <= PART_ROWS, own_reads=own_reads) as behind:
         for start, end in _parts(len(items)):
@@ -160,17 +158,17 @@ def _ingest_batch(session, user, items: list, check, *, source, platform, batch=
             rejects.extend(bad)
             behind(good, store_chunk, session, batch_id, bad)
     _add_counts(batch, totals)
-    del totals["rejected"]
     batch.rows_seen += len(items)
     if own:
         if not platform:
             batch.platform = platforms.pop() if len(platforms) == 1 else ""
         batch.state, batch.finished_at = "done", clock.now()
-    return {**totals, "batch_id": batch.id,
+    return {**{key: totals[key] for key in COUNTS}, "batch_id": batch.id,
             "errors": [{"index": i, "message": m} for i, _e, m in sorted(rejects)]}
 
 
 COUNTS = ("created", "updated", "unchanged", "unattributed")
+TALLIES = (*COUNTS, "rejected")  # what a batch row adds up (_add_counts)
 
 
 class Behind:
@@ -311,17 +309,15 @@ def prepare_chunk(session: so.Session, good: list[tuple[int, dict]]) -> dict:
     rows = attribute_rows(session, list(unique.values()), late_errors)
     link_products(session, rows)
     records = sorted(map(_RECORD, rows), key=_KEY)
-    return {"records": records, "payloads": _payloads(session, records), "late_errors": late_errors,
+    return {"written": len(records), "payloads": _payloads(session, records), "late_errors": late_errors,
             "dup_same": dup_same, "dup_changed": dup_changed, "seen": len(good)}
 
 
 def store_chunk(session: so.Session, batch_id: int, bad: list[tuple[int, str, str]], prepared: dict) -> dict:
     """Upsert a prepared chunk (prepare_chunk) and store its rejects → its counts
     (for _add_counts). Does not commit."""
-    records, late_errors = prepared["records"], prepared["late_errors"]
-    created = updated = unattributed = 0
-    if records:
-        created, updated, unattributed = _write(session, batch_id, clock.now(), prepared)
+    late_errors = prepared["late_errors"]
+    created, updated, unattributed = _write(session, batch_id, clock.now(), prepared)  # (no payload: 0, 0, 0)
     returned = created + updated
     rejects = bad + late_errors
     if rejects:
@@ -329,13 +325,13 @@ def store_chunk(session: so.Session, batch_id: int, bad: list[tuple[int, str, st
             {"batch_id": batch_id, "position": pos, "external_id": ext[:64], "reason": reason[:500]}
             for pos, ext, reason in rejects])
     counts = {"created": created, "updated": updated + prepared["dup_changed"],
-              "unchanged": len(records) - returned + prepared["dup_same"], "unattributed": unattributed,
+              "unchanged": prepared["written"] - returned + prepared["dup_same"], "unattributed": unattributed,
               "rejected": len(rejects)}
     return {**counts, "late_errors": late_errors}
 
 
 def _add_counts(batch: ImportBatch, counts: dict) -> None:
-    for key in (*COUNTS, "rejected"):
+    for key in TALLIES:
         setattr(batch, key, getattr(batch, key) + counts[key])
 
 
