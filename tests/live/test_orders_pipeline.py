@@ -179,3 +179,62 @@ def test_within_another_service_the_batch_reads_on_its_own_transaction(committed
     assert (result["created"], result["errors"]) == (100, [])
     if postgres:
         assert all(name.startswith("opsroom-orders") for name in threads)
+
+
+def test_new_orders_are_copied_straight_in_and_a_reimport_falls_back_to_the_upsert(committed_app, monkeypatch):
+    """On PostgreSQL a batch's parts are first copied straight into the orders table, each in
+    a savepoint. A part that meets an order already there is rolled back to its savepoint
+    (leaving none of its rows, even those copied before the clash) and upserted; the batch's
+    later parts go straight to the upsert. Counts and rows are exact either way (both engines:
+    on SQLite every part is the upsert)."""
+    monkeypatch.setattr(ingestion, "PART_ROWS", 40)
+    monkeypatch.setattr(ingestion, "FIRST_PART_ROWS", 10)
+    monkeypatch.setattr(ingestion, "DIRECT_PARTS", 3)
+    arranged = arrange(committed_app, email="pipeline-direct@test.example", room_code="PIPE-4",
+                       booking=(at(0, 19), at(0, 21)))
+    writes = []
+    real = ingestion._write_postgres
+
+    def spy(session, payload, direct):
+        result = real(session, payload, direct)
+        writes.append((direct, result[3]))
+        return result
+
+    monkeypatch.setattr(ingestion, "_write_postgres", spy)
+
+    def item(ext: str, n: int, amount: str = "10.00") -> dict:
+        return {"platform": "douyin", "external_id": ext, "room_code": "PIPE-4", "amount": amount,
+                "ordered_at": (at(0, 19) + timedelta(seconds=n)).isoformat(), "status": "paid"}
+
+    def run(items):
+        with committed_app.app_context(), intent(write=True):
+            session = committed_app.extensions["opsroom.sessionmaker"]()
+            try:
+                return ingestion.import_json(session, session.get(User, arranged.user_id), items)
+            finally:
+                session.close()
+
+    first = run([item(f"B{n:04d}", n) for n in range(200)])  # parts of 10, 20, 40, 40, 40, 40, 10
+    assert (first["created"], first["updated"], first["unchanged"]) == (200, 0, 0)
+    postgres = bool(writes)
+    if postgres:  # the first DIRECT_PARTS parts copied, none clashed; the rest upserted
+        assert writes == [(True, False)] * 3 + [(False, False)] * 4
+    writes.clear()
+    # The first part: five new orders, which sort before the five already there (copied
+    # before the clash, then rolled back with the savepoint), then 190 new and 5 repeated.
+    again = [item(f"A{n:04d}", n) for n in range(5)] + [item(f"B{n:04d}", n, "12.00") for n in range(5)]
+    again += [item(f"C{n:04d}", n) for n in range(185)] + [item(f"B{n:04d}", n) for n in range(100, 105)]
+    second = run(again)
+    assert (second["created"], second["updated"], second["unchanged"]) == (190, 5, 5)
+    if postgres:  # the first part clashed; every later part went straight to the upsert
+        assert writes == [(True, True)] + [(False, False)] * 6
+    with committed_app.app_context():
+        session = committed_app.extensions["opsroom.sessionmaker"]()
+        stored = session.scalars(sa.select(Order.external_id)).all()
+        assert len(stored) == len(set(stored)) == 390
+        assert {c: sum(e.startswith(c) for e in stored) for c in "ABC"} == {"A": 5, "B": 200, "C": 185}
+        assert session.scalar(sa.select(sa.func.sum(Order.amount_fen)).where(Order.external_id < "B0005")) \
+            == 5 * 1000 + 5 * 1200
+        batch = session.get(ImportBatch, second["batch_id"])
+        assert (batch.created, batch.updated, batch.unchanged, batch.unattributed) == (190, 5, 5, 0)
+        session.close()
