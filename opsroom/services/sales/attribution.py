@@ -150,10 +150,25 @@ def link_products(session: so.Session, rows: list[dict]) -> None:
     """product_id where the session's tenant has a product with the row's SKU."""
     pairs = {(r["tenant_id"], r["sku"]) for r in rows if r["tenant_id"] and r["sku"]}
     found = {}
-    if pairs:
+    if pairs and session.get_bind().dialect.name == "postgresql":
+        tenant_ids, skus = zip(*pairs)
+        found = {(t, s): pid for pid, t, s in session.execute(_PRODUCTS_OF_PAIRS, {
+            "tenant_ids": list(tenant_ids), "skus": list(skus)})}
+    elif pairs:
         tenant_ids, skus = {t for t, _ in pairs}, {s for _, s in pairs}
         found = {(t, s): pid for pid, t, s in session.execute(
             sa.select(Product.id, Product.tenant_id, Product.sku)
-            .where(_among(session, Product.tenant_id, tenant_ids), _among(session, Product.sku, skus)))}
+            .where(Product.tenant_id.in_(tenant_ids), Product.sku.in_(skus)))}
     for r in rows:
         r["product_id"] = found.get((r["tenant_id"], r["sku"])) if r["tenant_id"] else None
+
+
+# The products of exact (tenant, SKU) pairs: one probe of their unique index per pair ("OFFSET
+# 0" keeps the planner from making it a join, which read every product of the tenants, or the
+# whole table, to match a chunk's few hundred SKUs: ≈ 3× the time at 30,000 products).
+_PRODUCTS_OF_PAIRS = sa.text(
+    f"SELECT p.id, w.tenant_id, w.sku FROM unnest(:tenant_ids, :skus) AS w (tenant_id, sku) "
+    f"CROSS JOIN LATERAL (SELECT id FROM {Product.__tablename__} "
+    f"WHERE tenant_id = w.tenant_id AND sku = w.sku OFFSET 0) AS p"
+).bindparams(sa.bindparam("tenant_ids", type_=ARRAY(Product.tenant_id.type)),
+             sa.bindparam("skus", type_=ARRAY(Product.sku.type)))
