@@ -19,6 +19,7 @@ import base64
 import json
 import os
 import platform
+import statistics
 import sys
 import time
 from datetime import datetime, timedelta
@@ -88,6 +89,38 @@ def raw_floor(url: str, first_id: int) -> dict:
             raw.close()
     engine.dispose()
     return out
+
+
+ROUNDS = 3  # rate rounds, each operation then bare Flask's
+
+
+def alternate(server: Server, rate_ops: list[dict], seconds: float) -> list[dict]:
+    """Each rate operation and bare Flask's (its floor, served by a gunicorn of its own, up
+    alongside), measured in turn, ROUNDS times, a third of `seconds` each: a machine that
+    is busier for a while slows both, not one. → each operation's median round, its ratio
+    to bare as the median of the rounds' ratios, and bare's median round."""
+    bare_op = {"kind": "rate", "name": "bare Flask JSON (floor)", "path": "/ping", "threads": 8}
+    bare = Server("bench.bare_app:app", {})
+    rounds: dict[str, list[dict]] = {}
+    try:
+        for _ in range(ROUNDS):
+            for op in rate_ops:
+                mine = load_each(server, [{**op, "seconds": seconds / ROUNDS}])[0]
+                floor = load_each(bare, [{**bare_op, "seconds": seconds / ROUNDS}])[0]
+                mine["vs_bare"] = mine["rps"] / floor["rps"]
+                rounds.setdefault(op["name"], []).append(mine)
+                rounds.setdefault(bare_op["name"], []).append(floor)
+    finally:
+        bare.stop()
+
+    def median_of(results: list[dict]) -> dict:
+        out = sorted(results, key=lambda r: r["rps"])[len(results) // 2]
+        if "vs_bare" in out:
+            out = {**out, "vs_bare": statistics.median(r["vs_bare"] for r in results),
+                   "rounds": [round(r["vs_bare"], 2) for r in results]}
+        return out
+
+    return [median_of(results) for results in rounds.values()]
 
 
 def max_order_id(url: str) -> int:
@@ -173,23 +206,20 @@ def _run(backend: str, url: str, args) -> dict:
          "headers": {**auth, "Content-Type": csv_type}, "warmup": 1, "n": 1, "rows_per_request": len(csv_rows),
          "bodies": [{"b64": base64.b64encode(body).decode()} for body in (csv_warm, csv_body)]},
     ) if selected(args, op["name"])]
+    rate_ops = [op for op in ops if op["kind"] == "rate"]
+    ops = [op for op in ops if op["kind"] != "rate"]
     first_id = max_order_id(url)
     server = Server("wsgi:app", env)
     try:
         results = load_each(server, ops)
+        # Before the ingestion: the orders it writes set off the database's own upkeep (autovacuum,
+        # analyze), which would share the cores with whichever rate came after.
+        rates = alternate(server, rate_ops, rate_seconds) if rate_ops else []
         ingest = load_each(server, ingest_ops)
     finally:
         server.stop()
-    bare_rate = []
-    if any(op["kind"] == "rate" for op in ops) or not args.only:
-        bare = Server("bench.bare_app:app", {})
-        try:
-            bare_rate = load_each(bare, [{"kind": "rate", "name": "bare Flask JSON (floor)",
-                                          "path": "/ping", "threads": 8, "seconds": rate_seconds}])
-        finally:
-            bare.stop()
     floors = raw_floor(url, first_id) if ingest_ops else {}
-    return {"backend": backend, "rooms": rooms, "days": days, "quick": quick, "results": results + ingest + bare_rate,
+    return {"backend": backend, "rooms": rooms, "days": days, "quick": quick, "results": results + ingest + rates,
             "floors": floors, "build_s": world["build_s"], "rollup_s": world["rollup_s"], "orders": world["orders"],
             "live": world["live"], "anchors": world["anchors"], "products": world["products"],
             "ingest_rows": chunk * chunks}
@@ -251,8 +281,8 @@ def table(report: dict) -> list[tuple]:
         if "rps" in r:
             if name.startswith("bare"):
                 rows.append((name, "", "", cpu, f"{r['rps']:,.0f} req/s", "1.00", "", ""))
-            else:
-                ratio = r["rps"] / bare
+            else:  # (alternate: the median of its rounds' ratios)
+                ratio = r.get("vs_bare", r["rps"] / bare)
                 rows.append((name, "", "", cpu, f"{r['rps']:,.0f} req/s", f"{ratio:.2f}", "≥ 0.50 of bare",
                              "met" if ratio >= 0.5 else "missed"))
             continue
