@@ -143,6 +143,27 @@ def test_ingest_rows_takes_parsed_rows(make, park, db_session):
     assert db_session.scalar(sa.select(Order.refund_fen).where(Order.external_id == "P2")) == 100
 
 
+
+def test_a_product_links_only_to_its_own_tenants_sessions(make, park, db_session):
+    """A row takes the product its session's tenant sells under the row's SKU, and only that
+    one: another tenant's product with the same SKU, or the tenant's product of another
+    SKU in the same chunk, is never linked (the chunk's tenants and SKUs crossed would name
+    both)."""
+    other = make.tenant(name="邻居商贸")
+    c03 = make.room(code="C03")
+    make.booking(c03, other, starts_at=at(0, 19), ends_at=at(0, 21))
+    make.product(other, sku="XY-BANGLE")              # the same SKU, another tenant's
+    theirs = make.product(other, sku="OTHER-ONLY")    # a SKU only the other tenant sells
+    user = make.user("coordinator")
+    rows = [{"platform": "douyin", "external_id": ext, "room_code": room, "sku": sku, "quantity": 1,
+             "amount_fen": 100, "ordered_at": at(0, 19, 5), "status": "paid"}
+            for ext, room, sku in (("L1", "A01", "XY-BANGLE"), ("L2", "C03", "OTHER-ONLY"),
+                                   ("L3", "A01", "OTHER-ONLY"), ("L4", "C03", "NOBODY"))]
+    assert ingest_rows(db_session, user, rows)["created"] == 4
+    linked = dict(db_session.execute(sa.select(Order.external_id, Order.product_id)).all())
+    assert linked == {"L1": park["product"].id, "L2": theirs.id, "L3": None, "L4": None}
+
+
 # --- shop exports ----------------------------------------------------------
 
 DOUYIN_HEADER = "子订单编号,主订单编号,商品ID,商家编码,选购商品,商品数量,订单应付金额,订单提交时间,订单状态,售后状态,达人ID,直播间\n"
