@@ -281,6 +281,23 @@ class RowRead:
         return tuple(value if process is None else process(value) for value, process in zip(row, processors))
 
 
+@contextmanager
+def driver_errors(connection: sa.Connection, statement: str):
+    """DBAPI errors raised inside (driver calls made on `connection`'s DBAPI connection, such
+    as psycopg's COPY) as SQLAlchemy's, as its own statements raise them: an integrity error
+    stays a 409, a lost database a 503, and a dead connection is invalidated."""
+    dialect = connection.dialect
+    error_class = dialect.loaded_dbapi.Error
+    try:
+        yield
+    except error_class as exc:
+        disconnect = dialect.is_disconnect(exc, connection.connection.dbapi_connection, None)
+        if disconnect:
+            connection.invalidate(exc)
+        raise sa.exc.DBAPIError.instance(statement, None, exc, error_class, dialect=dialect,
+                                         connection_invalidated=disconnect) from exc
+
+
 def is_postgres(session_or_engine) -> bool:
     bind = session_or_engine.get_bind() if isinstance(session_or_engine, so.Session) else session_or_engine
     return bind.dialect.name == "postgresql"

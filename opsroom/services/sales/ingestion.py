@@ -5,7 +5,9 @@
   <changed> RETURNING` per chunk on both engines, never read-then-write: two
   clients importing the same orders at once store each order once, and a
   re-import changes only status, amounts and quantity (and fills in a
-  missing attribution), so it never double counts.
+  missing attribution), so it never double counts. On PostgreSQL a chunk is
+  first copied in as new orders, in a savepoint: if one is there already, the
+  unique key refuses the copy and the upsert takes the chunk (_write_postgres).
 - Attribution, first match wins: the row's explicit booking id; else its
   room code and a session of that room (not cancelled) whose
   [starts_at, ends_at + grace) holds the order time; else the anchor whose
@@ -48,6 +50,7 @@ from opsroom.domain import orders as rules
 from opsroom.domain.csv_rows import RowError
 from opsroom.domain.order_exports import ExportError, ExportReader
 from opsroom.domain.order_formats import FORMATS, PLATFORMS
+from opsroom.db import driver_errors
 from opsroom.settings import settings_of
 from opsroom.models import ImportBatch, ImportReject, Order
 from opsroom.services.permissions import require
@@ -196,12 +199,12 @@ class Behind:
 
     The parts of `batch_id` are first written as new orders (see _write_postgres); once
     one of them meets orders already there (a re-import), the rest go straight to the
-    upsert, and so do the parts after the first DIRECT_PARTS of a transaction."""
+    upsert."""
 
     def __init__(self, session: so.Session, done, batch_id: int, *, single: bool = False,
                  own_reads: bool = False):
         self.done, self.pending, self.batch_id = done, None, batch_id
-        self.direct, self.parts = True, 0  # (read and written by whichever thread writes)
+        self.direct = True  # (read and written by whichever thread writes)
         self.session, self.reads = session, session
         threaded = session.get_bind().dialect.name == "postgresql" and not single
         self.thread = ThreadPoolExecutor(1, thread_name_prefix="opsroom-orders") if threaded else None
@@ -237,8 +240,7 @@ class Behind:
 
     def _write(self, write, args: tuple, prepared: dict) -> dict:
         # Parts are written one at a time, in order: what one write learns, the next one knows.
-        prepared["direct"] = self.direct and self.parts < DIRECT_PARTS
-        self.parts += 1
+        prepared["direct"] = self.direct
         result = write(*args, prepared)
         if result["conflicted"]:
             self.direct = False
@@ -368,6 +370,7 @@ _BOOKING = UPSERT_COLUMNS.index("booking_id")
 # savepoint of its own: PostgreSQL keeps up to 64 subtransactions of a transaction in
 # shared memory, and other sessions' snapshots slow down past that.
 DIRECT_PARTS = 32
+_DIRECT = "opsroom.orders_direct"  # key of Connection.info: (transaction, its parts written directly)
 
 
 def _write(session: so.Session, prepared: dict) -> tuple[int, int, int, bool]:
@@ -452,31 +455,36 @@ def _write_postgres(session: so.Session, payload: tuple[bytes, int, int], direct
     created without a session, whether a row was already there)."""
     data, rows, sessionless = payload
     connection = session.connection()
-    cursor = connection.connection.dbapi_connection.cursor()
-    try:
-        # The lock and the staging table once per transaction (each part's upsert empties
-        # the staging table); in a savepoint, which may roll back alone, every time.
-        transaction, nested = connection.get_transaction(), connection.in_nested_transaction()
-        if nested or connection.info.get(_PREPARED) is not transaction:
-            cursor.execute(_PREPARE)  # no parameters: its three statements in one round trip
-            # (in a savepoint the lock and table may go with its rollback: not remembered)
-            connection.info[_PREPARED] = None if nested else transaction
-        if direct:
-            cursor.execute(f"SAVEPOINT {_SAVEPOINT}")
-            try:
-                with cursor.copy(_COPY_ORDERS) as copy:
-                    copy.write(data)
-            except psycopg.errors.UniqueViolation as exc:
-                if exc.diag.constraint_name != _KEY_CONSTRAINT:
-                    raise
-                cursor.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}; RELEASE SAVEPOINT {_SAVEPOINT}")
-            else:
-                cursor.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
-                return rows, 0, sessionless, False
-        with cursor.copy(_COPY_STAGED) as copy:
-            copy.write(data)
-    finally:
-        cursor.close()
+    transaction, nested = connection.get_transaction(), connection.in_nested_transaction()
+    done = connection.info.get(_DIRECT)
+    done = done[1] if done and done[0] is transaction else 0
+    direct = direct and done < DIRECT_PARTS
+    with driver_errors(connection, _COPY_ORDERS if direct else _COPY_STAGED):
+        cursor = connection.connection.dbapi_connection.cursor()
+        try:
+            # The lock and the staging table once per transaction (each part's upsert empties
+            # the staging table); in a savepoint, which may roll back alone, every time.
+            if nested or connection.info.get(_PREPARED) is not transaction:
+                cursor.execute(_PREPARE)  # no parameters: its three statements in one round trip
+                # (in a savepoint the lock and table may go with its rollback: not remembered)
+                connection.info[_PREPARED] = None if nested else transaction
+            if direct:
+                connection.info[_DIRECT] = (transaction, done + 1)
+                cursor.execute(f"SAVEPOINT {_SAVEPOINT}")
+                try:
+                    with cursor.copy(_COPY_ORDERS) as copy:
+                        copy.write(data)
+                except psycopg.errors.UniqueViolation as exc:
+                    if exc.diag.constraint_name != _KEY_CONSTRAINT:
+                        raise
+                    cursor.execute(f"ROLLBACK TO SAVEPOINT {_SAVEPOINT}; RELEASE SAVEPOINT {_SAVEPOINT}")
+                else:
+                    cursor.execute(f"RELEASE SAVEPOINT {_SAVEPOINT}")
+                    return rows, 0, sessionless, False
+            with cursor.copy(_COPY_STAGED) as copy:
+                copy.write(data)
+        finally:
+            cursor.close()
     return (*session.execute(_UPSERT_STAGED).one(), direct)
 
 
