@@ -8,7 +8,8 @@ today's orders of every session; PostgreSQL rows by COPY), compute the report ro
 then serve it with gunicorn (README production settings: 4 workers × 4 threads, the
 clock of each worker frozen at the park's now by bench/gunicorn_conf.py) and drive it
 from a separate load process (bench/load.py). Floors in the same run: a bare Flask app
-(bench/bare_app.py) under the same gunicorn settings, and a raw DBAPI `executemany`
+(bench/bare_app.py) under the same gunicorn settings (its rate in rounds alternating with
+each rate measured, see `alternate`), and a raw DBAPI `executemany`
 (and COPY on PostgreSQL) of the ingested order rows into the same orders table.
 Prints one table; writes bench/results/run-<db>[-quick].json.
 """
