@@ -252,8 +252,7 @@ class RowRead:
         try:
             raw = bind.raw_connection()
         except error_class as exc:
-            raise sa.exc.DBAPIError.instance(None, None, exc, error_class, dialect=dialect,
-                                             connection_invalidated=dialect.is_disconnect(exc, None, None)) from exc
+            raise as_sqlalchemy_error(dialect, exc, None) from exc
         cursor = None
         try:
             driver = raw.driver_connection
@@ -269,11 +268,8 @@ class RowRead:
                 if pg and not driver.closed:
                     driver.autocommit = False  # as the pool's other users expect it
         except error_class as exc:
-            disconnect = dialect.is_disconnect(exc, raw.dbapi_connection, cursor)
-            if disconnect:
-                raw.invalidate(exc)
-            raise sa.exc.DBAPIError.instance(sql, args, exc, error_class, dialect=dialect,
-                                             connection_invalidated=disconnect) from exc
+            raise as_sqlalchemy_error(dialect, exc, sql, args, dbapi_connection=raw.dbapi_connection, cursor=cursor,
+                                      invalidate=raw.invalidate) from exc
         finally:
             raw.close()
         if row is None:
@@ -281,21 +277,28 @@ class RowRead:
         return tuple(value if process is None else process(value) for value, process in zip(row, processors))
 
 
+def as_sqlalchemy_error(dialect, exc: Exception, statement: str | None, params=None, *, dbapi_connection=None,
+                       cursor=None, invalidate=None) -> sa.exc.DBAPIError:
+    """A DBAPI error raised by a driver call made outside SQLAlchemy, as SQLAlchemy raises it for
+    its own statements: an integrity error stays a 409, a lost database a 503. A connection the
+    error shows lost is invalidated first (`invalidate(exc)`), so the pool drops it."""
+    disconnect = dialect.is_disconnect(exc, dbapi_connection, cursor)
+    if disconnect and invalidate is not None:
+        invalidate(exc)
+    return sa.exc.DBAPIError.instance(statement, params, exc, dialect.loaded_dbapi.Error, dialect=dialect,
+                                      connection_invalidated=disconnect)
+
+
 @contextmanager
 def driver_errors(connection: sa.Connection, statement: str):
     """DBAPI errors raised inside (driver calls made on `connection`'s DBAPI connection, such
-    as psycopg's COPY) as SQLAlchemy's, as its own statements raise them: an integrity error
-    stays a 409, a lost database a 503, and a dead connection is invalidated."""
-    dialect = connection.dialect
-    error_class = dialect.loaded_dbapi.Error
+    as psycopg's COPY) as SQLAlchemy's (as_sqlalchemy_error)."""
     try:
         yield
-    except error_class as exc:
-        disconnect = dialect.is_disconnect(exc, connection.connection.dbapi_connection, None)
-        if disconnect:
-            connection.invalidate(exc)
-        raise sa.exc.DBAPIError.instance(statement, None, exc, error_class, dialect=dialect,
-                                         connection_invalidated=disconnect) from exc
+    except connection.dialect.loaded_dbapi.Error as exc:
+        raise as_sqlalchemy_error(connection.dialect, exc, statement,
+                                  dbapi_connection=connection.connection.dbapi_connection,
+                                  invalidate=connection.invalidate) from exc
 
 
 def is_postgres(session_or_engine) -> bool:

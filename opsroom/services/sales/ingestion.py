@@ -380,8 +380,9 @@ def _write(session: so.Session, prepared: dict) -> tuple[int, int, int, bool]:
     binds a parameter per value."""
     created = updated = unattributed = 0
     conflicted = False
+    postgres = session.get_bind().dialect.name == "postgresql"
     for payload in prepared["payloads"]:
-        if session.get_bind().dialect.name == "postgresql":
+        if postgres:
             c, u, n, clash = _write_postgres(session, payload, prepared["direct"] and not conflicted)
             conflicted = conflicted or clash
         else:
@@ -399,16 +400,16 @@ def _payloads(session: so.Session, records: list[tuple]) -> list:
     return [make(session, records[start:start + UPSERT_ROWS]) for start in range(0, len(records), UPSERT_ROWS)]
 
 
-# Every written column as binary COPY sends it, in the orders table's own types (text for the
-# strings): the same bytes load the table itself or the staging table, which has its types.
-_COPY_TYPES = [{"booking_id": "int4", "product_id": "int4", "quantity": "int4", "amount_fen": "int8",
-                "refund_fen": "int8", "ordered_at": "timestamptz", "batch_id": "int4",
-                "created_at": "timestamptz"}.get(c, "text") for c in WRITTEN_COLUMNS]
+# Each written column's type in the orders table, which the staging table takes too, and as
+# binary COPY names it (strings go as text): the same bytes load either table.
+_PG_TYPES = {c: ORDERS.c[c].type.compile(dialect=postgresql.dialect()) for c in WRITTEN_COLUMNS}
+_COPY_TYPES = ["text" if t.startswith("VARCHAR") else {"INTEGER": "int4", "BIGINT": "int8",
+                                                        "TIMESTAMP WITH TIME ZONE": "timestamptz"}[t]
+               for t in _PG_TYPES.values()]
 _STAGING = "orders_incoming"
 _COPY_STAGED = f"COPY {_STAGING} ({', '.join(WRITTEN_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
 _COPY_ORDERS = f"COPY {ORDERS.name} ({', '.join(WRITTEN_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
 STAGED = sa.table(_STAGING, *[sa.column(c, ORDERS.c[c].type) for c in WRITTEN_COLUMNS])
-_PG = postgresql.dialect()
 
 # One ingestion writes orders at a time (a transaction-level advisory lock, taken
 # before its first write and held to its commit): a transaction writing its parts
@@ -419,7 +420,7 @@ _WRITE_LOCK = 80080011
 _PREPARE = (f"SELECT pg_advisory_xact_lock({_WRITE_LOCK}); "
             # Private to this connection, emptied at commit; created once per connection.
             f"CREATE TEMP TABLE IF NOT EXISTS {_STAGING} ("
-            + ", ".join(f"{c} {ORDERS.c[c].type.compile(dialect=_PG)}" for c in WRITTEN_COLUMNS)
+            + ", ".join(f"{c} {t}" for c, t in _PG_TYPES.items())
             + ") ON COMMIT DELETE ROWS; "
             # Empty, as each upsert leaves it; the DELETE makes sure of it.
             f"DELETE FROM {_STAGING}")
