@@ -148,6 +148,61 @@ def test_a_connection_the_server_ended_is_replaced_before_use(served, database_u
         raw.close()
 
 
+def test_a_statement_the_connection_lost_is_prepared_again(served, database_url):
+    """On PostgreSQL the read is a statement prepared once per connection. psycopg drops
+    every prepared statement of a connection (DEALLOCATE ALL) at a rollback once it has
+    prepared its own there, and a proxy may DISCARD ALL: the next read prepares it again
+    and answers, never a 500."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("prepared statements are PostgreSQL's")
+    app, make, session = served
+    token = users.create_token(session, make.user("coordinator"))
+    session.commit()
+    engine = app.extensions["opsroom.engine"]
+    engine.dispose()
+    client = app.test_client()
+    assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
+
+    def prepared() -> list[str]:
+        with engine.connect() as conn:  # the pool's one connection, the read's own
+            return list(conn.exec_driver_sql(
+                "SELECT name FROM pg_prepared_statements WHERE starts_with(name, 'opsroom_')").scalars())
+
+    assert len(prepared()) == 1
+    with engine.connect() as conn:
+        conn.exec_driver_sql("DEALLOCATE ALL")
+    assert prepared() == []
+    r = client.get("/api/v1/me", headers=bearer(token))
+    assert r.status_code == 200, r.get_data(as_text=True)
+    assert len(prepared()) == 1 and engine.pool.checkedin() == 1
+
+
+def test_a_read_on_a_connection_lost_meanwhile_is_sqlalchemys_operational_error(served, database_url, engine):
+    """A connection that dies between the pool's checkout and the read (here: no pre-ping, the
+    server ended it) fails as SQLAlchemy's OperationalError (the API's 503), marked invalidated
+    so the pool drops it; the next read is served on a new connection."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("a server to end connections is PostgreSQL's")
+    app, make, session = served
+    token = users.create_token(session, make.user("coordinator"))
+    session.commit()
+    bare = sa.create_engine(database_url.replace("postgresql://", "postgresql+psycopg://", 1))  # no pre-ping
+    try:
+        assert users.token_principal_read(bare, token) is not None
+        raw = bare.raw_connection()
+        pid = raw.driver_connection.info.backend_pid
+        raw.close()
+        with engine.connect() as killer:
+            assert killer.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})").scalar() is True
+        time.sleep(0.2)
+        with pytest.raises(sa.exc.OperationalError) as lost:
+            users.token_principal_read(bare, token)
+        assert lost.value.connection_invalidated is True
+        assert users.token_principal_read(bare, token) is not None
+    finally:
+        bare.dispose()
+
+
 @pytest.mark.parametrize("url", ["sqlite:////nonexistent-dir/opsroom.sqlite3",
                                  "postgresql://postgres@127.0.0.1:9/opsroom"])
 def test_me_without_a_database_is_the_json_503(url):
