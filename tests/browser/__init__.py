@@ -46,6 +46,14 @@ def log_in(page: Page, email: str, password: str = PASSWORD, *, next: str | None
     expect(page).not_to_have_url(re.compile(r"/login"))
 
 
+def page_width(page: Page) -> int:
+    """How wide the page is laid out, in CSS pixels, once it has loaded: its stylesheet
+    applied (measured straight after a tap that navigates, a busy machine can still be
+    fetching it, and the unstyled page is wider than a phone)."""
+    page.wait_for_load_state("load")
+    return page.evaluate("document.documentElement.scrollWidth")
+
+
 def forget_login(page: Page) -> None:
     """Drop the browser's login, as if a new person sat down: leave the page first,
     so that none of its requests still in flight (a panel it fetches on load) can

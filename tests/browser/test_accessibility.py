@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
+from tests.browser import page_width
 from tests.support.surface import _ids, _urls
 
 AXE = "/static/vendor/axe-core/axe.min.js"
@@ -67,7 +68,7 @@ def test_every_page_has_no_axe_violation_and_no_sideways_scroll(browser, live_se
                 problems = _violations(page) if role in ("admin", "anchor", "tenant") or path not in checked else []
                 checked.add(path)
                 if not url.startswith(WIDE) and not url.startswith("/screen"):
-                    width = page.evaluate("document.documentElement.scrollWidth")
+                    width = page_width(page)
                     if width > 1280:
                         problems.append(f"scrolls sideways: {width}px")
                 if problems:

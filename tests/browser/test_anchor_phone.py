@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import expect
 
 from opsroom.models import LineupItem
-from tests.browser import log_in_reading, t
+from tests.browser import log_in_reading, page_width, t
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -62,5 +62,5 @@ def test_anchor_sees_todays_session_with_lineup_and_checks_in(open_page, make, l
     expect(page.get_by_role("button", name=tr("Check in"))).to_have_count(0)
 
     # The page fits the phone: nothing scrolls sideways.
-    width = page.evaluate("document.documentElement.scrollWidth")
+    width = page_width(page)
     assert width <= page.viewport_size["width"], f"the page is {width}px wide"

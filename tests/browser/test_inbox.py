@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from playwright.sync_api import expect
 
 from opsroom.services.operations import reminders
-from tests.browser import log_in
+from tests.browser import log_in, page_width
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -42,5 +42,5 @@ def test_anchor_reads_notices_and_the_count_drops(phone_page, make):
     expect(page.get_by_role("link", name="Notifications", exact=True)).to_be_visible()
     expect(page.get_by_role("button", name=re.compile(r"^Mark read"))).to_have_count(0)
 
-    width = page.evaluate("document.documentElement.scrollWidth")
+    width = page_width(page)
     assert width <= page.viewport_size["width"], f"the page is {width}px wide"

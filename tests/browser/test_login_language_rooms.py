@@ -5,7 +5,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser import language_select, log_in, switch_language
+from tests.browser import language_select, log_in, page_width, switch_language
 from tests.support.factories import PASSWORD
 
 
@@ -110,7 +110,7 @@ def test_an_anchor_logs_in_on_a_phone_and_sees_the_rooms(phone_page, make):
     expect(page).to_have_url(re.compile(r"/rooms/$"))
     expect(page.get_by_role("table", name="Rooms").get_by_role("link", name="A101", exact=True)).to_be_visible()
     # The wide table scrolls inside its wrapper; the page itself does not.
-    width = page.evaluate("document.documentElement.scrollWidth")
+    width = page_width(page)
     assert width <= page.viewport_size["width"], f"the page is {width}px wide on a 390px phone"
 
 

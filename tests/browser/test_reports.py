@@ -11,7 +11,7 @@ import pytest
 from openpyxl import load_workbook
 from playwright.sync_api import expect
 
-from tests.browser import log_in, log_in_reading, t
+from tests.browser import log_in, log_in_reading, page_width, t
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -90,5 +90,5 @@ def test_the_reports_page_works_on_a_phone(phone_page, make):
     log_in(phone_page, manager.email, next="/reports/")
     expect(phone_page.get_by_role("img", name="Heatmap of utilization by weekday and hour of day")
            .locator("canvas").first).to_be_visible()
-    width = phone_page.evaluate("document.documentElement.scrollWidth")
+    width = page_width(phone_page)
     assert width <= 400  # nothing forces sideways scrolling of the page

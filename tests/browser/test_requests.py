@@ -11,7 +11,7 @@ from playwright.sync_api import expect
 
 from opsroom.models import User
 from opsroom.services.bookings import lifecycle
-from tests.browser import log_in
+from tests.browser import log_in, page_width
 
 TZ = ZoneInfo("Asia/Shanghai")
 
@@ -88,7 +88,7 @@ def test_request_approve_reject_and_waitlist_offer_accept(phone_page, browser, l
         expect(phone.get_by_role("region", name="Offers to accept")).to_have_count(0)
         expect(phone.get_by_role("region", name="My week")).to_contain_text("11/23")
 
-        width = phone.evaluate("document.documentElement.scrollWidth")
+        width = page_width(phone)
         assert width <= phone.viewport_size["width"], f"the page is {width}px wide"
     finally:
         desk.close()
