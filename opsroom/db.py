@@ -218,7 +218,7 @@ class RowRead:
     at every request (the API token's user), where SQLAlchemy's per-execution
     machinery costs more than the query itself.
 
-    On PostgreSQL it goes one layer lower, to libpq through psycopg's `pq` module:
+    On PostgreSQL (psycopg 3) it goes one layer lower, to libpq through psycopg's `pq` module:
     the statement is prepared once per connection (named by its SQL), then each
     read is one `PQexecPrepared`, a single blocking call that releases the GIL
     once for the whole round trip. A cursor's execute drives the same round trip
@@ -238,18 +238,18 @@ class RowRead:
     def _prepare(self, dialect) -> tuple:
         prepared = self._prepared.get(dialect.name)
         if prepared is None:
-            # On PostgreSQL $1, $2 …, libpq's own placeholders (PQprepare); the
-            # values' processors are the engine's dialect's all the same.
-            sql_dialect = (type(dialect)(paramstyle="numeric_dollar") if dialect.name == "postgresql"
-                           else dialect)
-            compiled = self.statement.compile(dialect=sql_dialect)
+            compiled = self.statement.compile(dialect=dialect)
             binds = compiled._bind_processors
-            order = compiled.positiontup if sql_dialect.positional else None
             processors = tuple(column.type._cached_result_processor(dialect, None)
                                for column in self.statement.selected_columns)
-            name = "opsroom_" + hashlib.sha256(compiled.string.encode()).hexdigest()[:16]
-            prepared = self._prepared[dialect.name] = (compiled.string, compiled, binds, order, processors,
-                                                       name.encode())
+            name = None
+            if _through_libpq(dialect):
+                # The SQL with $1, $2 …, libpq's own placeholders (the same parameters in
+                # order; the values' processors stay the engine's dialect's, above), and its
+                # name on the server, from the SQL itself.
+                compiled = self.statement.compile(dialect=type(dialect)(paramstyle="numeric_dollar"))
+                name = b"opsroom_" + hashlib.sha256(compiled.string.encode()).hexdigest()[:16].encode()
+            prepared = self._prepared[dialect.name] = (compiled.string, compiled, binds, processors, name)
         return prepared
 
     def first(self, bind, params: dict):
@@ -259,19 +259,19 @@ class RowRead:
             row = bind.execute(self.statement, params).first()
             return tuple(row) if row is not None else None
         dialect = bind.dialect
-        sql, compiled, binds, order, processors, name = self._prepare(dialect)
+        sql, compiled, binds, processors, name = self._prepare(dialect)
         values = compiled.construct_params(params)
         for key, process in binds.items():
             if key in values:
                 values[key] = process(values[key])
-        args = tuple(values[key] for key in order) if order is not None else values
+        args = tuple(values[key] for key in compiled.positiontup)  # both drivers' styles are positional
         error_class = dialect.loaded_dbapi.Error
         try:
             raw = bind.raw_connection()
         except error_class as exc:
             raise as_sqlalchemy_error(dialect, exc, None) from exc
         try:
-            if dialect.name == "postgresql":
+            if name is not None:
                 row = _libpq_first(raw, sql, name, args)
             else:
                 cursor = raw.cursor()
@@ -290,6 +290,18 @@ class RowRead:
         return tuple(value if process is None else process(value) for value, process in zip(row, processors))
 
 
+def _through_libpq(dialect) -> bool:
+    return dialect.name == "postgresql" and dialect.driver == "psycopg"
+
+
+# SQLSTATEs after which a statement is prepared again and run once more: it is gone
+# (psycopg runs DEALLOCATE ALL at a rollback once it has prepared statements of its own on
+# the connection; a proxy's DISCARD ALL), or its plan no longer fits (a migration changed a
+# column's type: "cached plan must not change result type").
+_NO_SUCH_STATEMENT, _STALE_PLAN = b"26000", b"0A000"
+_ALREADY_PREPARED = b"42P05"
+
+
 def _libpq_first(raw, sql: str, name: bytes, args: tuple):
     """The first row of the statement prepared as `name` on the pooled psycopg
     connection `raw` (prepared now if this connection has not seen it), by one
@@ -299,43 +311,47 @@ def _libpq_first(raw, sql: str, name: bytes, args: tuple):
 
     driver = raw.driver_connection
     pgconn = driver.pgconn
-
-    def prepare():
-        prepared = pgconn.prepare(name, sql.encode())
-        if prepared.status != pq.ExecStatus.COMMAND_OK:
-            raise _libpq_error(pgconn, prepared, driver)
-
     # The connection's loaders and dumpers, made once per connection (the pool
     # forgets `info` with the connection it belongs to, so a new one prepares again).
     transformer = raw.info.get(name)
     if transformer is None:
-        prepare()
+        _libpq_prepare(driver, name, sql)
         transformer = raw.info[name] = Transformer(driver)
     values = transformer.dump_sequence(args, [PyFormat.TEXT] * len(args))
     result = pgconn.exec_prepared(name, values)
-    if result.error_field(pq.DiagnosticField.SQLSTATE) == _NO_SUCH_STATEMENT:
-        # Dropped since: psycopg runs DEALLOCATE ALL at a rollback once it has prepared
-        # statements of its own on the connection (a proxy's DISCARD ALL would too).
-        prepare()
+    state = result.error_field(pq.DiagnosticField.SQLSTATE)
+    if state in (_NO_SUCH_STATEMENT, _STALE_PLAN):
+        if state == _STALE_PLAN:
+            pgconn.exec_(b"DEALLOCATE " + name)
+        _libpq_prepare(driver, name, sql)
         result = pgconn.exec_prepared(name, values)
     if result.status != pq.ExecStatus.TUPLES_OK:
-        raise _libpq_error(pgconn, result, driver)
+        raise _libpq_error(driver, result)
     if not result.ntuples:
         return None
     transformer.set_pgresult(result)
-    return transformer.load_row(0, tuple)
+    try:
+        return transformer.load_row(0, tuple)
+    finally:
+        transformer.set_pgresult(None)  # the pool keeps the transformer, not the row
 
 
-_NO_SUCH_STATEMENT = b"26000"  # invalid_sql_statement_name
+def _libpq_prepare(driver, name: bytes, sql: str) -> None:
+    from psycopg import pq
+
+    prepared = driver.pgconn.prepare(name, sql.encode())
+    if (prepared.status != pq.ExecStatus.COMMAND_OK
+            and prepared.error_field(pq.DiagnosticField.SQLSTATE) != _ALREADY_PREPARED):  # the same SQL by its name
+        raise _libpq_error(driver, prepared)
 
 
-def _libpq_error(pgconn, result, driver) -> Exception:
+def _libpq_error(driver, result) -> Exception:
     """psycopg's error for a failed result: the server's by its SQLSTATE, or, when the
     connection is gone (no SQLSTATE, the connection BAD), an OperationalError as a
     cursor's execute raises it."""
     from psycopg import errors, pq
 
-    if pgconn.status == pq.ConnStatus.BAD:
+    if driver.pgconn.status == pq.ConnStatus.BAD:
         return errors.OperationalError(result.get_error_message(driver.info.encoding) or "the connection is lost")
     return errors.error_from_result(result, encoding=driver.info.encoding)
 

@@ -4,8 +4,6 @@ connection (the `app` fixture binds every session to one connection, so the
 other tests never reach this path). The rows are committed and deleted again."""
 from __future__ import annotations
 
-import time
-
 import pytest
 import sqlalchemy as sa
 
@@ -98,22 +96,30 @@ def test_row_read_converts_columns_as_the_orm_does(served):
     assert built.active is True and built.created_at.utcoffset().total_seconds() == 0
 
 
-def test_row_read_leaves_the_pooled_connection_as_the_pool_gives_it(served, database_url):
-    """On PostgreSQL the lookup runs in autocommit (no BEGIN/ROLLBACK): the connection goes
-    back to the pool in transaction mode, so the next session's statements are one
-    transaction again."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("autocommit is PostgreSQL's")
+def one_pooled_connection(served) -> tuple[sa.Engine, str]:
+    """The app's own engine, emptied (its next request opens the pool's one connection), and a
+    committed token of a coordinator."""
     app, make, session = served
     token = users.create_token(session, make.user("coordinator"))
     session.commit()
     engine = app.extensions["opsroom.engine"]
     engine.dispose()
-    assert app.test_client().get("/api/v1/me", headers=bearer(token)).status_code == 200
+    return engine, token
+
+
+def test_row_read_leaves_the_pooled_connection_as_the_pool_gives_it(served, database_url):
+    """On PostgreSQL the lookup is its own implicit transaction (no BEGIN/ROLLBACK) and
+    touches none of psycopg's settings: the connection goes back to the pool idle and in
+    transaction mode, so the next session's statements are one transaction again."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("psycopg's connection state is PostgreSQL's")
+    engine, token = one_pooled_connection(served)
+    assert served[0].test_client().get("/api/v1/me", headers=bearer(token)).status_code == 200
     assert engine.pool.checkedin() == 1
     raw = engine.raw_connection()
     try:
         assert raw.driver_connection.autocommit is False
+        assert raw.driver_connection.info.transaction_status.name == "IDLE"
     finally:
         raw.close()
 
@@ -124,21 +130,17 @@ def test_a_connection_the_server_ended_is_replaced_before_use(served, database_u
     is noticed all the same, and the next request is served on a new connection."""
     if not database_url.startswith("postgresql"):
         pytest.skip("a server to end connections is PostgreSQL's")
-    app, make, session = served
-    token = users.create_token(session, make.user("coordinator"))
-    session.commit()
-    session.close()
-    own = app.extensions["opsroom.engine"]
-    own.dispose()
-    client = app.test_client()
+    own, token = one_pooled_connection(served)
+    served[2].close()
+    client = served[0].test_client()
     assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
     assert own.pool.checkedin() == 1
     raw = own.raw_connection()
     pid = raw.driver_connection.info.backend_pid
     raw.close()
     with engine.connect() as killer:
-        assert killer.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})").scalar() is True
-    time.sleep(0.2)  # the server's goodbye reaches the socket
+        # Waits (up to 5 s) until the backend has exited: its goodbye is then on the socket.
+        assert killer.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)}, 5000)").scalar() is True
     r = client.get("/api/v1/me", headers=bearer(token))
     assert r.status_code == 200, r.get_data(as_text=True)
     raw = own.raw_connection()
@@ -155,12 +157,8 @@ def test_a_statement_the_connection_lost_is_prepared_again(served, database_url)
     and answers, never a 500."""
     if not database_url.startswith("postgresql"):
         pytest.skip("prepared statements are PostgreSQL's")
-    app, make, session = served
-    token = users.create_token(session, make.user("coordinator"))
-    session.commit()
-    engine = app.extensions["opsroom.engine"]
-    engine.dispose()
-    client = app.test_client()
+    engine, token = one_pooled_connection(served)
+    client = served[0].test_client()
     assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
 
     def prepared() -> list[str]:
@@ -175,6 +173,44 @@ def test_a_statement_the_connection_lost_is_prepared_again(served, database_url)
     r = client.get("/api/v1/me", headers=bearer(token))
     assert r.status_code == 200, r.get_data(as_text=True)
     assert len(prepared()) == 1 and engine.pool.checkedin() == 1
+
+
+def test_a_statement_the_server_still_holds_is_taken_as_it_is(served, database_url):
+    """A connection the pool remembers nothing of (its `info` empty) whose server session still
+    holds the statement (the same SQL under the same name) reads on: "already exists" is no
+    error."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("prepared statements are PostgreSQL's")
+    engine, token = one_pooled_connection(served)
+    client = served[0].test_client()
+    assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
+    raw = engine.raw_connection()
+    raw.info.clear()
+    raw.close()
+    r = client.get("/api/v1/me", headers=bearer(token))
+    assert r.status_code == 200, r.get_data(as_text=True)
+
+
+def test_a_column_type_changed_under_a_prepared_read_is_read_again(served, database_url, engine):
+    """A migration that changes a selected column's type while workers run invalidates the
+    prepared statement's plan ("cached plan must not change result type"): the read prepares
+    it again and answers, on the same connection."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("prepared statements are PostgreSQL's")
+    own, token = one_pooled_connection(served)
+    client = served[0].test_client()
+    assert client.get("/api/v1/me", headers=bearer(token)).status_code == 200
+    with engine.begin() as conn:
+        conn.exec_driver_sql("SET LOCAL lock_timeout = '10s'")  # fail, never hang, behind another test's lock
+        conn.exec_driver_sql("ALTER TABLE users ALTER COLUMN name TYPE text")
+    try:
+        r = client.get("/api/v1/me", headers=bearer(token))
+        assert r.status_code == 200, r.get_data(as_text=True)
+        assert own.pool.checkedin() == 1
+    finally:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("SET LOCAL lock_timeout = '10s'")
+            conn.exec_driver_sql("ALTER TABLE users ALTER COLUMN name TYPE varchar(100)")
 
 
 def test_a_read_on_a_connection_lost_meanwhile_is_sqlalchemys_operational_error(served, database_url, engine):
@@ -193,8 +229,7 @@ def test_a_read_on_a_connection_lost_meanwhile_is_sqlalchemys_operational_error(
         pid = raw.driver_connection.info.backend_pid
         raw.close()
         with engine.connect() as killer:
-            assert killer.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)})").scalar() is True
-        time.sleep(0.2)
+            assert killer.exec_driver_sql(f"SELECT pg_terminate_backend({int(pid)}, 5000)").scalar() is True
         with pytest.raises(sa.exc.OperationalError) as lost:
             users.token_principal_read(bare, token)
         assert lost.value.connection_invalidated is True
