@@ -143,7 +143,6 @@ def test_ingest_rows_takes_parsed_rows(make, park, db_session):
     assert db_session.scalar(sa.select(Order.refund_fen).where(Order.external_id == "P2")) == 100
 
 
-
 def test_a_product_links_only_to_its_own_tenants_sessions(make, park, db_session):
     """A row takes the product its session's tenant sells under the row's SKU, and only that
     one: another tenant's product with the same SKU, or the tenant's product of another

@@ -5,8 +5,8 @@ import sqlalchemy as sa
 
 
 def fail_second_write(monkeypatch, message: str = "disk I/O error (injected)") -> list:
-    """Each engine's order upsert (services.sales.ingestion._write_postgres and
-    _write_sqlite, one statement per UPSERT_ROWS rows) raises as a database failing
+    """Each engine's order write (services.sales.ingestion._write_postgres, a COPY or an
+    upsert, and _write_sqlite; one per UPSERT_ROWS rows) raises as a database failing
     mid-batch on its second call, after the first has written. → the calls' arguments."""
     from opsroom.services.sales import ingestion
 
