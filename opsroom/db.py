@@ -15,6 +15,7 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 import sqlalchemy.orm as so
 from flask import Flask, g, request
+from sqlalchemy.dialects import postgresql
 
 UTC = timezone.utc
 
@@ -357,11 +358,11 @@ def _libpq_error(driver, result) -> Exception:
 
 
 def as_sqlalchemy_error(dialect, exc: Exception, statement: str | None, params=None, *, dbapi_connection=None,
-                       cursor=None, invalidate=None) -> sa.exc.DBAPIError:
+                       invalidate=None) -> sa.exc.DBAPIError:
     """A DBAPI error raised by a driver call made outside SQLAlchemy, as SQLAlchemy raises it for
     its own statements: an integrity error stays a 409, a lost database a 503. A connection the
     error shows lost is invalidated first (`invalidate(exc)`), so the pool drops it."""
-    disconnect = dialect.is_disconnect(exc, dbapi_connection, cursor)
+    disconnect = dialect.is_disconnect(exc, dbapi_connection, None)
     if disconnect and invalidate is not None:
         invalidate(exc)
     return sa.exc.DBAPIError.instance(statement, params, exc, dialect.loaded_dbapi.Error, dialect=dialect,
@@ -383,6 +384,15 @@ def driver_errors(connection: sa.Connection, statement: str):
 def is_postgres(session_or_engine) -> bool:
     bind = session_or_engine.get_bind() if isinstance(session_or_engine, so.Session) else session_or_engine
     return bind.dialect.name == "postgresql"
+
+
+def among(session: so.Session, column, values) -> sa.ColumnElement[bool]:
+    """`column IN values`; on PostgreSQL `= ANY` of one array parameter, so the statement's
+    text (and psycopg's work on it) does not grow with the values: hundreds of placeholders
+    cost milliseconds to split, and each length would be a new statement."""
+    if is_postgres(session):
+        return column == sa.any_(sa.bindparam(None, list(values), type_=postgresql.ARRAY(column.type)))
+    return column.in_(values)
 
 
 # SQLSTATEs of a transaction the database chose to abort because it raced

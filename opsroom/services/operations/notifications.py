@@ -26,6 +26,7 @@ from flask_babel import force_locale, format_date, format_datetime, format_time,
 from flask_babel import lazy_gettext as _l
 
 from opsroom import clock
+from opsroom.db import is_postgres
 from opsroom.labels import ANCHOR_ROLE_LABELS
 from opsroom.settings import Settings, settings_of
 from opsroom.models import Anchor, Assignment, Booking, Notification, User
@@ -196,7 +197,7 @@ def render(kind: str, params: dict, locale: str) -> tuple[str, str]:
 
 def _insert_ignore(session: so.Session, values: dict[str, Any]) -> bool:
     """INSERT … ON CONFLICT (key) DO NOTHING on either engine; True when inserted."""
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session):
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert

@@ -13,6 +13,7 @@ import sqlalchemy.orm as so
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from opsroom.domain import orders as rules
+from opsroom.db import among, is_postgres
 from opsroom.domain.booking_rules import MAX_BOOKING_MINUTES
 from opsroom.settings import settings_of
 from opsroom.models import Anchor, Assignment, Booking, Product, Room
@@ -32,7 +33,7 @@ def attribute_rows(session: so.Session, items: list[tuple[int, dict]], late_erro
     tenants, cancelled = {}, set()
     if explicit:
         found = session.execute(sa.select(Booking.id, Booking.tenant_id, Booking.status)
-                                .where(_among(session, Booking.id, explicit))).all()
+                                .where(among(session, Booking.id, explicit))).all()
         tenants = {b.id: b.tenant_id for b in found}
         cancelled = {b.id for b in found if b.status == "cancelled"}
     pending: list[dict] = []
@@ -55,7 +56,7 @@ def attribute_rows(session: so.Session, items: list[tuple[int, dict]], late_erro
         found = _windows(session, by_room, "room_code", grace, lambda lo, hi, keys: (
             sa.select(Room.code, Booking.id, Booking.starts_at, Booking.ends_at, Booking.tenant_id)
             .join(Room, Room.id == Booking.room_id)
-            .where(_among(session, Room.code, keys), Booking.status != "cancelled",
+            .where(among(session, Room.code, keys), Booking.status != "cancelled",
                    Booking.starts_at <= hi, Booking.starts_at > lo - _LONGEST, Booking.ends_at > lo)))
         _apply_windows(by_room, "room_code", found, "room")
         pending = [r for r in pending if r["booking_id"] is None]
@@ -70,7 +71,7 @@ def attribute_rows(session: so.Session, items: list[tuple[int, dict]], late_erro
             found = _windows(session, by_anchor, "anchor_id", grace, lambda lo, hi, keys: (
                 sa.select(Assignment.anchor_id, Booking.id, Booking.starts_at, Booking.ends_at, Booking.tenant_id)
                 .join(Booking, Booking.id == Assignment.booking_id)
-                .where(_among(session, Assignment.anchor_id, keys), Booking.status != "cancelled",
+                .where(among(session, Assignment.anchor_id, keys), Booking.status != "cancelled",
                        # an assignment carries its booking's times: its index bounds the search
                        Assignment.starts_at <= hi, Assignment.starts_at > lo - _LONGEST,
                        Booking.starts_at <= hi, Booking.ends_at > lo)))
@@ -85,14 +86,6 @@ _SPAN = timedelta(days=1)
 # No session lasts longer (domain.booking_rules): one that holds an order time
 # started at most this long before it, which bounds the index range searched.
 _LONGEST = timedelta(minutes=MAX_BOOKING_MINUTES)
-
-
-def _among(session: so.Session, column, values) -> sa.ColumnElement[bool]:
-    """`column IN values`; on PostgreSQL `= ANY` of one array parameter, so the
-    statement's text (and the driver's work on it) does not grow with the values."""
-    if session.get_bind().dialect.name == "postgresql":
-        return column == sa.any_(sa.bindparam(None, list(values), type_=ARRAY(column.type)))
-    return column.in_(values)
 
 
 def _windows(session, rows: list[dict], key: str, grace: timedelta, query) -> dict[Any, rules.Windows]:
@@ -141,7 +134,7 @@ def _anchors(session: so.Session, rows: list[dict]) -> dict[tuple[str, str], int
     for platform, accounts in wanted.items():
         account = Anchor.platform_accounts[platform].as_string()
         for anchor_id, value in session.execute(
-                sa.select(Anchor.id, account).where(_among(session, account, accounts)).order_by(Anchor.id.desc())):
+                sa.select(Anchor.id, account).where(among(session, account, accounts)).order_by(Anchor.id.desc())):
             out[(platform, value)] = anchor_id  # the oldest anchor wins a shared account
     return out
 
@@ -150,7 +143,7 @@ def link_products(session: so.Session, rows: list[dict]) -> None:
     """product_id where the session's tenant has a product with the row's SKU."""
     pairs = {(r["tenant_id"], r["sku"]) for r in rows if r["tenant_id"] and r["sku"]}
     found = {}
-    if pairs and session.get_bind().dialect.name == "postgresql":
+    if pairs and is_postgres(session):
         tenant_ids, skus = zip(*pairs)
         found = {(t, s): pid for pid, t, s in session.execute(_PRODUCTS_OF_PAIRS, {
             "tenant_ids": list(tenant_ids), "skus": list(skus)})}

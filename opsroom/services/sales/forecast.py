@@ -27,11 +27,11 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 import sqlalchemy.orm as so
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from flask_babel import lazy_gettext as _l
 
 from opsroom import clock
+from opsroom.db import among, is_postgres
 from opsroom.domain import booking_rules
 from opsroom.domain import forecast as fc
 from opsroom.domain.intervals import Interval
@@ -94,7 +94,7 @@ def _hour_key(session: so.Session, whole_hours: bool):
     """Orders are grouped per clock hour in SQL when the park's offset is whole hours
     (UTC hours are then its clock hours), else per UTC quarter hour (every offset in
     use is a multiple of 15 minutes) and folded into clock hours here."""
-    postgres = session.get_bind().dialect.name == "postgresql"
+    postgres = is_postgres(session)
     if whole_hours:
         if postgres:   # sessions run in UTC (db.py); cheaper per order than arithmetic on EXTRACT's numeric
             return sa.func.date_trunc("hour", Order.ordered_at)
@@ -111,14 +111,6 @@ def _key_start(value, whole_hours: bool) -> datetime:
 
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def _among(session: so.Session, column, ids: list[int]):
-    """`column IN ids`; on PostgreSQL as `= ANY(array)`, one parameter: psycopg splits a
-    query of hundreds of placeholders for milliseconds, and each length is a new statement."""
-    if session.get_bind().dialect.name == "postgresql":
-        return column == sa.any_(sa.bindparam(None, ids, type_=postgresql.ARRAY(sa.Integer)))
-    return column.in_(ids)
 
 
 def _whole_hour_zone(tz: ZoneInfo, around: datetime) -> bool:
@@ -172,14 +164,14 @@ def summaries(session: so.Session, rows: Sequence, tz: ZoneInfo, *, around: date
     # What comes back per group: the key itself, or (PostgreSQL's hour) its epoch hour, an
     # integer (converting hundreds of timestamptz values costs more than the query).
     shown = key
-    if whole_hours and session.get_bind().dialect.name == "postgresql":
+    if whole_hours and is_postgres(session):
         shown = sa.cast(sa.extract("epoch", key) / 3600, sa.BigInteger)
     per_hour: dict[int, dict] = {}
     anchors_of: dict[int, set[int]] = {}
     for chunk in range(0, len(ids), 5000):   # bound the IN lists (SQLite's variable limit)
         part = ids[chunk:chunk + 5000]
         for bid, k, n in session.execute(
-            sa.select(Order.booking_id, shown, sa.func.count()).where(_among(session, Order.booking_id, part), SOLD)
+            sa.select(Order.booking_id, shown, sa.func.count()).where(among(session, Order.booking_id, part), SOLD)
             .group_by(Order.booking_id, key)
         ):
             if not whole_hours:   # a quarter hour: fold it into its park-local clock hour
@@ -191,7 +183,7 @@ def summaries(session: so.Session, rows: Sequence, tz: ZoneInfo, *, around: date
             hours = per_hour.setdefault(bid, {})
             hours[k] = hours.get(k, 0) + int(n)
         for bid, aid in session.execute(sa.select(Assignment.booking_id, Assignment.anchor_id)
-                                        .where(_among(session, Assignment.booking_id, part))):
+                                        .where(among(session, Assignment.booking_id, part))):
             anchors_of.setdefault(bid, set()).add(aid)
     out = {}
     for bid, tid, starts, ends, kind in rows:

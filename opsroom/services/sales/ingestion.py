@@ -50,7 +50,7 @@ from opsroom.domain import orders as rules
 from opsroom.domain.csv_rows import RowError
 from opsroom.domain.order_exports import ExportError, ExportReader
 from opsroom.domain.order_formats import FORMATS, PLATFORMS
-from opsroom.db import driver_errors
+from opsroom.db import driver_errors, is_postgres
 from opsroom.settings import settings_of
 from opsroom.models import ImportBatch, ImportReject, Order
 from opsroom.services.permissions import require
@@ -206,7 +206,7 @@ class Behind:
         self.done, self.pending, self.batch_id = done, None, batch_id
         self.direct = True  # (read and written by whichever thread writes)
         self.session, self.reads = session, session
-        threaded = session.get_bind().dialect.name == "postgresql" and not single
+        threaded = is_postgres(session) and not single
         self.thread = ThreadPoolExecutor(1, thread_name_prefix="opsroom-orders") if threaded else None
         # (A session bound to one connection, as a test's, has no second one to read on.)
         self.own_reads = threaded and own_reads and isinstance(session.get_bind(), sa.Engine)
@@ -380,7 +380,7 @@ def _write(session: so.Session, prepared: dict) -> tuple[int, int, int, bool]:
     binds a parameter per value."""
     created = updated = unattributed = 0
     conflicted = False
-    postgres = session.get_bind().dialect.name == "postgresql"
+    postgres = is_postgres(session)
     for payload in prepared["payloads"]:
         if postgres:
             c, u, n, clash = _write_postgres(session, payload, prepared["direct"] and not conflicted)
@@ -396,7 +396,7 @@ def _payloads(session: so.Session, records: list[tuple]) -> list:
     bytes of a binary COPY (with their count and how many have no session), on SQLite a JSON
     array. Made where the part is attributed, so that the writing thread (Behind) sends them
     with next to no Python of its own."""
-    make = _copy_payload if session.get_bind().dialect.name == "postgresql" else _json_rows
+    make = _copy_payload if is_postgres(session) else _json_rows
     return [make(session, records[start:start + UPSERT_ROWS]) for start in range(0, len(records), UPSERT_ROWS)]
 
 

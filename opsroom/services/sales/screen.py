@@ -20,7 +20,7 @@ import sqlalchemy.orm as so
 from flask_babel import lazy_gettext as _l
 
 from opsroom import clock
-from opsroom.db import intent
+from opsroom.db import intent, is_postgres
 from opsroom.domain import hours, metrics
 from opsroom.domain.money import format_money
 from opsroom.domain.names import display_short_name
@@ -163,7 +163,7 @@ def compact_quarters(session: so.Session, now: datetime | None = None) -> int:
     the imports were. One statement: the rows it deletes are exactly those it
     sums back, and imports meanwhile only append rows, which it leaves for the
     next run. SQLite keeps one row per pair already. → rows folded."""
-    if session.get_bind().dialect.name != "postgresql":
+    if not is_postgres(session):
         return 0
     since = int((now or clock.now()).timestamp()) // 900 - COMPACT_QUARTERS
     folded = session.execute(sa.text("""

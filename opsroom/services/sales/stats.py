@@ -19,6 +19,7 @@ import sqlalchemy as sa
 import sqlalchemy.orm as so
 
 from opsroom import clock
+from opsroom.db import is_postgres
 from opsroom.domain import metrics
 from opsroom.domain.booking_rules import LONGEST_OCCUPANCY
 from opsroom.domain.money import format_money
@@ -48,7 +49,7 @@ def is_live_now(booking: Booking, now: datetime | None = None) -> bool:
 
 def _epoch_seconds(session: so.Session, column):
     """Whole seconds since 1970 of an instant column, on either engine."""
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session):
         return sa.cast(sa.func.floor(sa.extract("epoch", column)), sa.BigInteger)
     return sa.cast(sa.func.strftime("%s", column), sa.BigInteger)
 
@@ -60,7 +61,7 @@ def _epoch_seconds(session: so.Session, column):
 def _minute_key(session: so.Session):
     """The minute an order falls in: SQLite stores UTC text, so the first 16
     characters ("2026-11-20 11:59") are its minute, with no date parsing per row."""
-    if session.get_bind().dialect.name == "postgresql":
+    if is_postgres(session):
         return sa.func.date_trunc("minute", Order.ordered_at)
     return sa.func.substr(Order.ordered_at, 1, 16)
 
